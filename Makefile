@@ -1,0 +1,58 @@
+# synth-pipeline: every command a user needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.state/dagster_home
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help setup run dev test lint format bench where clean
+
+help:
+	@echo "make run    set up, then materialize every dataset (default: data/customers.csv) and show the result"
+	@echo "make test   set up, then lint and run the whole test suite (what CI runs)"
+	@echo "make dev    open the Dagster UI (dagster dev -w workspace.yaml) on http://127.0.0.1:3000"
+	@echo "make where  print the published DuckDB file, its tables and a sample query"
+	@echo "make bench  run the benchmarks in benchmarks/ (slow; writes benchmarks/results/)"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "synth-pipeline needs Python 3.11 (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# constraints.txt pins every package, torch==2.13.0 (CPU) included, so no CUDA build is pulled.
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster.yaml $@
+
+run: setup $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster job execute -m synth_pipeline.definitions -j synthesize_all
+	@$(BIN)/synth-pipeline where
+
+where: setup
+	@$(BIN)/synth-pipeline where
+
+dev: setup $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: setup
+	$(BIN)/ruff check synth_pipeline synth_pipeline_tests benchmarks
+	$(BIN)/ruff format --check synth_pipeline synth_pipeline_tests benchmarks
+	$(BIN)/mypy synth_pipeline
+
+format: setup
+	$(BIN)/ruff check --fix synth_pipeline synth_pipeline_tests benchmarks
+	$(BIN)/ruff format synth_pipeline synth_pipeline_tests benchmarks
+
+test: lint
+	$(BIN)/pytest -n 2 --dist loadfile --durations=10
+
+bench: setup
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf .state

@@ -1,0 +1,101 @@
+"""``synth-pipeline``: the few operations that are not Dagster runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from synth_pipeline.lib.config import load_config
+from synth_pipeline.lib.errors import SynthPipelineError
+from synth_pipeline.settings import DEFAULTS, ENV_PUBLIC_DATABASE, Settings
+
+
+def _contract_init(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from synth_pipeline.lib.contracts import write_contract
+    from synth_pipeline.lib.ingestion import ingest
+    from synth_pipeline.lib.pii.policies import plan_columns
+
+    config = load_config(args.datasets or Settings.from_env().datasets_file)
+    dataset = config.dataset(args.dataset)
+    path = dataset.contract_path(config.base_dir)
+    if path.exists() and not args.force:
+        print(f"{path} exists; pass --force to overwrite it (and bump contract_version by hand)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        result = ingest(dataset, config.base_dir, Path(tmp) / "raw.parquet")
+        from synth_pipeline.lib.storage import read_frame
+
+        df = read_frame(result.path)
+    plan = plan_columns(df, dataset)
+    contract = write_contract(path, dataset.name, df, plan)
+    n = len(contract["expectation_suite"]["expectations"])
+    print(
+        f"wrote {path}: contract v1 with {n} expectations "
+        f"({len(plan.pii_columns)} PII columns get structural expectations only)"
+    )
+    return 0
+
+
+def _where(args: argparse.Namespace) -> int:
+    import os
+
+    import duckdb
+
+    db = Path(os.environ.get(ENV_PUBLIC_DATABASE) or DEFAULTS[ENV_PUBLIC_DATABASE])
+    if not db.exists():
+        print(f"No published database yet (expected at {db}). Run `make run` first.", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(db), read_only=True)
+    tables = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema = 'synthetic' ORDER BY 1"
+    ).fetchall()
+    print(f"Published DuckDB file: {db}")
+    for (t,) in tables:
+        (n,) = con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,)
+        print(f"  {t}: {n} rows")
+    hist = con.execute(
+        "SELECT dataset, check_name, round(score, 4), threshold, passed FROM meta.quality_history "
+        "WHERE run_id = (SELECT run_id FROM meta.quality_history ORDER BY evaluated_at DESC LIMIT 1)"
+    ).fetchall()
+    if hist:
+        print("Latest gate scores:")
+        for row in hist:
+            print("  " + "  ".join(str(x) for x in row))
+    con.close()
+    if tables:
+        print("\nTry:")
+        print(f'  duckdb -readonly {db} "SELECT * FROM {tables[0][0]} LIMIT 5"')
+        print(
+            f"  python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True).sql('FROM {tables[0][0]} LIMIT 5'))\""
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="synth-pipeline", description=__doc__)
+    parser.add_argument(
+        "--datasets", type=Path, help="datasets file (default: $SYNTH_PIPELINE_DATASETS or ./datasets.yaml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    contract = sub.add_parser("contract", help="data contracts")
+    csub = contract.add_subparsers(dest="contract_command", required=True)
+    init = csub.add_parser("init", help="write the first contract of a dataset from its current data")
+    init.add_argument("dataset")
+    init.add_argument("--force", action="store_true")
+    init.set_defaults(func=_contract_init)
+    where = sub.add_parser("where", help="print where the published DuckDB file is and what it holds")
+    where.set_defaults(func=_where)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SynthPipelineError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Stage 1: copy the configured source into the private area."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, table_schema
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.ingestion import ingest
+from synth_pipeline.lib.storage import file_digest
+
+
+def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key("raw", dataset.name),
+        group_name="ingestion",
+        kinds={"duckdb", "parquet"},
+        tags=dataset_tags(dataset.name),
+        description=f"Private Parquet copy of the {dataset.source.type} source of '{dataset.name}'. Never published.",
+    )
+    def raw(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
+        paths = synth.paths(dataset.name)
+        context.log.info(f"Ingesting {dataset.source.type} source for {dataset.name!r}")
+        with safe_errors("ingestion", dataset.name):
+            result = ingest(dataset, base_dir, paths.raw, memory_limit=synth.ingest_memory_limit)
+        context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.num_rows,
+                "dagster/column_schema": table_schema(result.schema),
+                "num_columns": len(result.schema),
+                "source_type": dataset.source.type,
+                "file_digest": file_digest(result.path)[:16],
+            }
+        )
+
+    return raw

@@ -1,0 +1,56 @@
+"""Stage 3: detect PII and apply each column's policy before any model sees the data."""
+
+from collections import Counter
+
+import dagster as dg
+
+from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.errors import ContractViolation
+from synth_pipeline.lib.pii.audit import PiiReference
+from synth_pipeline.lib.pii.policies import apply_plan, plan_columns
+from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
+
+
+def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key("deidentified", dataset.name),
+        deps=[asset_key("validated", dataset.name)],
+        group_name="pii",
+        kinds={"pandas", "parquet"},
+        tags=dataset_tags(dataset.name),
+        description=f"'{dataset.name}' with identifying columns dropped, tokenized or generalized: the only table a model trains on.",
+    )
+    def deidentified(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
+        paths = synth.paths(dataset.name)
+        report = read_json(paths.validation_report) if paths.validation_report.exists() else {}
+        if not report.get("success") or report.get("raw_digest") != file_digest(paths.raw):
+            raise ContractViolation(
+                f"dataset {dataset.name!r}: the raw copy has not passed validation; materialize validated_{dataset.name} first"
+            )
+        with safe_errors("PII removal", dataset.name):
+            raw = read_frame(paths.raw)
+            plan = plan_columns(raw, dataset)
+            training = apply_plan(raw, plan, synth.token_key)
+            reference = PiiReference.build(raw, plan)
+            training.to_parquet(paths.deidentified, index=False)
+            write_json(paths.pii_plan, plan.to_dict())
+            reference.save(paths.pii_reference)
+        actions = Counter(d.action for d in plan.decisions if d.is_pii)
+        context.log.info(
+            f"PII plan for {dataset.name!r}: "
+            + ", ".join(f"{n} column(s) {a}" for a, n in sorted(actions.items()))
+            + f"; {training.shape[1]} columns go to training"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(training),
+                "training_columns": training.shape[1],
+                "pii_columns": len(plan.pii_columns),
+                "actions": dict(actions),
+                "decisions": markdown_rows(plan.summary_rows()),
+            }
+        )
+
+    return deidentified

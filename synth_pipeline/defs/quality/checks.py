@@ -1,0 +1,148 @@
+"""Stage 6: the quality gate. Blocking checks on the staged synthetic table; a failure publishes nothing."""
+
+import math
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from synth_pipeline.defs.common import asset_key, safe_errors
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib import quality
+from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.pii.audit import PiiReference
+from synth_pipeline.lib.publishing import record_scores
+from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
+
+CHECKS = {
+    "data_validity": (
+        "has_full_data_validity",
+        "SDMetrics Data Validity: every synthetic value is within the real column's type and range.",
+    ),
+    "data_structure": (
+        "has_the_training_structure",
+        "SDMetrics Data Structure: the synthetic table has exactly the training columns.",
+    ),
+    "column_shapes": (
+        "column_shapes_meet_threshold",
+        "SDMetrics Column Shapes: per-column distributions match the real ones.",
+    ),
+    "column_pair_trends": (
+        "column_pair_trends_meet_threshold",
+        "SDMetrics Column Pair Trends: strongly related real column pairs keep their relationship.",
+    ),
+}
+LEAK_CHECK = "contains_no_raw_pii_values"
+
+
+def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
+    target = asset_key("synthetic", dataset.name)
+    specs = [dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc) for name, desc in CHECKS.values()]
+    specs.append(
+        dg.AssetCheckSpec(
+            LEAK_CHECK,
+            asset=target,
+            blocking=True,
+            description="No raw identifying value (after case and whitespace normalization) appears in any synthetic cell.",
+        )
+    )
+    return specs
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 4)
+
+
+def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
+    target = asset_key("synthetic", dataset.name)
+
+    @dg.multi_asset_check(
+        specs=check_specs(dataset),
+        name=f"quality_gate_{dataset.name}",
+        description="Scores are computed once on a fixed-seed sample and shared by the checks.",
+    )
+    def quality_gate(context: dg.AssetCheckExecutionContext, synth: SynthPipelineResource):
+        paths = synth.paths(dataset.name)
+        with safe_errors("quality gate", dataset.name):
+            synthetic = read_frame(paths.staged)
+            real = read_frame(paths.deidentified)
+            metadata = read_json(paths.sdv_metadata)
+            context.log.info(f"Scoring up to {dataset.gate.sample_rows} rows of each table (seed {dataset.gate.seed})")
+            scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
+            outcomes = quality.judge(scores, dataset.gate)
+            leaks = PiiReference.load(paths.pii_reference).leaks(synthetic)
+
+        details = {
+            "data_validity": scores.validity_detail,
+            "data_structure": None,
+            "column_shapes": scores.column_shapes_detail,
+            "column_pair_trends": scores.column_pair_trends_detail,
+        }
+        history = []
+        for outcome in outcomes:
+            name, _ = CHECKS[outcome.name]
+            meta: dict[str, Any] = {
+                "score": _num(outcome.score),
+                "threshold": outcome.threshold,
+                "real_rows_scored": scores.real_rows_scored,
+                "synthetic_rows_scored": scores.synthetic_rows_scored,
+            }
+            if outcome.name == "column_pair_trends":
+                meta["pairs_scored"] = scores.pairs_scored
+                meta["pairs_total"] = scores.pairs_total
+            if outcome.note:
+                meta["note"] = outcome.note
+            if details[outcome.name] is not None:
+                meta["breakdown (worst first)"] = dg.MetadataValue.md(quality.markdown_table(details[outcome.name]))
+            context.log.info(
+                f"{name}: score {meta['score']} vs threshold {outcome.threshold}: {'pass' if outcome.passed else 'FAIL'}"
+            )
+            history.append(
+                {
+                    "check_name": name,
+                    "score": _num(outcome.score),
+                    "threshold": outcome.threshold,
+                    "passed": outcome.passed,
+                    "rows_scored": scores.synthetic_rows_scored,
+                    "detail": outcome.note,
+                }
+            )
+            yield dg.AssetCheckResult(
+                check_name=name,
+                asset_key=target,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=meta,
+            )
+        leak_rows = [{"column": c, "cells_matching_raw_values": n} for c, n in sorted(leaks.items())]
+        history.append(
+            {
+                "check_name": LEAK_CHECK,
+                "score": float(sum(leaks.values())),
+                "threshold": 0.0,
+                "passed": not leaks,
+                "rows_scored": len(synthetic),
+                "detail": ", ".join(sorted(leaks)),
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name=LEAK_CHECK,
+            asset_key=target,
+            passed=not leaks,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "matching_cells": sum(leaks.values()),
+                "columns_with_matches": dg.MetadataValue.md(
+                    pd.DataFrame(leak_rows).to_markdown(index=False) if leak_rows else "_none_"
+                ),
+                "rows_scanned": len(synthetic),
+            },
+        )
+        passed = all(h["passed"] for h in history)
+        write_json(
+            paths.gate_verdict,
+            {"passed": passed, "staged_digest": file_digest(paths.staged), "run_id": context.run.run_id},
+        )
+        record_scores(synth.public_path, dataset.name, context.run.run_id, history, synth.public_storage_version)
+
+    return quality_gate

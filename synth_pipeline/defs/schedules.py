@@ -1,0 +1,31 @@
+"""The nightly regeneration of every dataset."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from synth_pipeline.lib.config import PipelineConfig
+
+JOB_NAME = "synthesize_all"
+
+
+def build_job_and_schedule(config: PipelineConfig) -> tuple[dg.UnresolvedAssetJobDefinition, dg.ScheduleDefinition]:
+    job = dg.define_asset_job(
+        JOB_NAME,
+        selection=dg.AssetSelection.all(),
+        description="Ingest, validate, de-identify, train, sample, gate and publish every configured dataset.",
+        tags={"synth_pipeline/job": JOB_NAME},
+        # Two cores: two steps at a time, so two datasets make progress side by side.
+        config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
+    )
+    schedule = dg.ScheduleDefinition(
+        name="nightly_synthesis",
+        job=job,
+        cron_schedule=config.schedule.cron,
+        execution_timezone=config.schedule.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if config.schedule.enabled
+        else dg.DefaultScheduleStatus.STOPPED,
+        description=f"Regenerates every dataset at '{config.schedule.cron}' ({config.schedule.timezone}).",
+    )
+    return job, schedule

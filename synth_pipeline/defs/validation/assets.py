@@ -1,0 +1,52 @@
+"""Stage 2: check the raw copy against its versioned Great Expectations contract."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib import contracts
+from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.storage import file_digest, read_frame, write_json
+
+
+def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key("validated", dataset.name),
+        deps=[asset_key("raw", dataset.name)],
+        group_name="validation",
+        kinds={"great_expectations"},
+        tags=dataset_tags(dataset.name),
+        description=f"'{dataset.name}' checked against its contract; a failure stops the run before any model sees the data.",
+    )
+    def validated(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
+        paths = synth.paths(dataset.name)
+        contract = contracts.load_contract(dataset.contract_path(base_dir), dataset.name)
+        with safe_errors("validation", dataset.name):
+            df = read_frame(paths.raw)
+            outcome = contracts.validate(df, contract)
+        report = outcome.to_dict() | {"raw_digest": file_digest(paths.raw)}
+        write_json(paths.validation_report, report)
+        failed = len(outcome.failures)
+        context.log.info(
+            f"Contract v{contract.version}: {len(outcome.outcomes) - failed} of {len(outcome.outcomes)} expectations passed"
+        )
+        contracts.raise_on_failure(outcome, dataset.name)
+        return dg.MaterializeResult(
+            metadata={
+                "contract": str(contract.path.name),
+                "contract_version": contract.version,
+                "contract_digest": contract.digest,
+                "expectations_evaluated": len(outcome.outcomes),
+                "expectations_failed": failed,
+                "expectations": markdown_rows(
+                    [
+                        {"expectation": o.expectation, "column": o.column or "-", "success": o.success}
+                        for o in outcome.outcomes
+                    ]
+                ),
+            }
+        )
+
+    return validated

@@ -1,0 +1,234 @@
+"""The datasets file: every dataset is configuration, validated before Dagster sees it.
+
+A wrong key or value raises ``ConfigError`` naming the dataset and the key, so a
+typo in ``datasets.yaml`` fails at load time instead of at 02:00.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from synth_pipeline.lib.errors import ConfigError
+
+DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+PiiPolicy = Literal["drop", "fake", "tokenize", "generalize", "encrypt", "keep"]
+Sdtype = Literal["numerical", "categorical", "datetime", "boolean"]
+_COMMON = ("enforce_min_max_values", "enforce_rounding")
+_COPULA = (*_COMMON, "default_distribution", "numerical_distributions", "locales")
+_GAN = (
+    *_COMMON,
+    "batch_size",
+    "discriminator_decay",
+    "discriminator_dim",
+    "discriminator_lr",
+    "discriminator_steps",
+    "embedding_dim",
+    "enable_gpu",
+    "epochs",
+    "generator_decay",
+    "generator_dim",
+    "generator_lr",
+    "locales",
+    "log_frequency",
+    "pac",
+    "verbose",
+)
+# Constructor parameters of each SDV 2.0 synthesizer, checked at load time without importing SDV/torch.
+# synth_pipeline_tests/test_synthesis.py asserts this table matches SDV's real signatures.
+SYNTHESIZER_PARAMS: dict[str, frozenset[str]] = {
+    "gaussian_copula": frozenset(_COPULA),
+    "fast": frozenset(_COPULA),
+    "ctgan": frozenset(_GAN),
+    "tvae": frozenset(
+        (
+            *_COMMON,
+            "batch_size",
+            "compress_dims",
+            "decompress_dims",
+            "embedding_dim",
+            "enable_gpu",
+            "epochs",
+            "l2scale",
+            "loss_factor",
+            "verbose",
+        )
+    ),
+    "copula_gan": frozenset((*_GAN, "default_distribution", "numerical_distributions")),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CsvSource(_Strict):
+    type: Literal["csv"]
+    path: str
+    delimiter: str | None = Field(default=None, description="Default ',' (tab for .tsv).")
+    header: bool = True
+
+
+class ParquetSource(_Strict):
+    type: Literal["parquet"]
+    path: str = Field(description="A file, a directory or a glob of Parquet files.")
+
+
+class DuckDBQuerySource(_Strict):
+    type: Literal["duckdb_query"]
+    database: str
+    query: str
+
+
+Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource, Field(discriminator="type")]
+
+
+class ColumnOverride(_Strict):
+    """Per-column decisions that beat automatic detection."""
+
+    pii: PiiPolicy | None = None
+    pii_type: str | None = None
+    is_pii: bool | None = None
+    sdtype: Sdtype | None = None
+    generalize_to: Literal["year", "age_band", "prefix"] | None = None
+    prefix_length: int = Field(default=3, ge=1, le=10)
+
+
+class SynthesizerConfig(_Strict):
+    name: Literal["gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"] = "gaussian_copula"
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _known_params(self) -> SynthesizerConfig:
+        allowed = SYNTHESIZER_PARAMS[self.name]
+        for key in self.params:
+            if key not in allowed:
+                raise ValueError(
+                    f"params.{key} is not a parameter of {self.name} (allowed: {', '.join(sorted(allowed))})"
+                )
+        return self
+
+
+class SampleConfig(_Strict):
+    rows: int | None = Field(default=None, gt=0)
+    scale: float | None = Field(default=None, gt=0)
+    chunk_rows: int = Field(default=100_000, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SampleConfig:
+        if self.rows is not None and self.scale is not None:
+            raise ValueError("give either 'rows' or 'scale', not both")
+        return self
+
+    def num_rows(self, input_rows: int) -> int:
+        if self.rows is not None:
+            return self.rows
+        return max(1, round(input_rows * (self.scale if self.scale is not None else 1.0)))
+
+
+class GateConfig(_Strict):
+    data_validity: float = Field(default=1.0, ge=0, le=1)
+    data_structure: float = Field(default=1.0, ge=0, le=1)
+    column_shapes: float = Field(default=0.80, ge=0, le=1)
+    column_pair_trends: float = Field(default=0.80, ge=0, le=1)
+    sample_rows: int = Field(default=20_000, gt=0, description="Rows scored, drawn with a fixed seed.")
+    seed: int = 0
+
+
+class DatasetConfig(_Strict):
+    name: str
+    description: str = ""
+    source: Source
+    primary_key: str | None = None
+    contract: str | None = None
+    columns: dict[str, ColumnOverride] = Field(default_factory=dict)
+    synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig)
+    sample: SampleConfig = Field(default_factory=SampleConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    fake_locale: str = "en_US"
+
+    def contract_path(self, base_dir: Path) -> Path:
+        return resolve(base_dir, self.contract or f"contracts/{self.name}.json")
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    enabled: bool = True
+
+
+class PipelineConfig(_Strict):
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    datasets: dict[str, DatasetConfig]
+    base_dir: Path
+
+    def dataset(self, name: str) -> DatasetConfig:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.datasets)) or "none"
+            raise ConfigError(f"unknown dataset {name!r} (configured: {known})") from None
+
+
+def resolve(base_dir: Path, path: str) -> Path:
+    """Relative paths in the datasets file are relative to that file."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (base_dir / p)
+
+
+def _format_error(where: str, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged-union")))
+        lines.append(f"{where}{'.' + loc if loc else ''}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(raw: dict[str, Any], base_dir: Path) -> PipelineConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("the datasets file must be a mapping with a 'datasets' key")
+    unknown = set(raw) - {"schedule", "datasets"}
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {sorted(unknown)}; expected 'schedule' and 'datasets'")
+    datasets_raw = raw.get("datasets") or {}
+    if not isinstance(datasets_raw, dict) or not datasets_raw:
+        raise ConfigError("'datasets' must map at least one dataset name to its settings")
+    datasets: dict[str, DatasetConfig] = {}
+    for name, body in datasets_raw.items():
+        if not isinstance(name, str) or not DATASET_NAME.match(name):
+            raise ConfigError(
+                f"dataset name {name!r} must be lower-case letters, digits and '_' (it becomes a table name)"
+            )
+        if not isinstance(body, dict):
+            raise ConfigError(f"dataset {name!r}: settings must be a mapping")
+        try:
+            ds = DatasetConfig(name=name, **body)
+        except ValidationError as err:
+            raise ConfigError(_format_error(f"dataset {name!r}: ", err).replace(": .", ": ")) from None
+        if ds.primary_key and ds.primary_key in ds.columns and ds.columns[ds.primary_key].pii == "drop":
+            raise ConfigError(
+                f"dataset {name!r}: columns.{ds.primary_key}.pii: the primary key is regenerated, not dropped"
+            )
+        datasets[name] = ds
+    try:
+        schedule = ScheduleConfig(**(raw.get("schedule") or {}))
+    except ValidationError as err:
+        raise ConfigError(_format_error("schedule", err)) from None
+    return PipelineConfig(schedule=schedule, datasets=datasets, base_dir=base_dir)
+
+
+def load_config(path: Path | str) -> PipelineConfig:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"datasets file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err.__class__.__name__})") from None
+    return parse_config(raw or {}, path.resolve().parent)

@@ -1,0 +1,273 @@
+"""Versioned data contracts as Great Expectations 1.x suites, checked before anything learns from the data.
+
+A contract is a JSON file in the repo (``contracts/<dataset>.json``): a version
+number plus a GX expectation suite. ``synth-pipeline contract init`` writes the
+first one from the data. Value-based expectations (allowed values, ranges) are
+only written for columns that are not PII, so a contract never stores a
+person's data. Validation reports name expectations, columns and counts; GX's
+lists of unexpected values are discarded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synth_pipeline.lib.errors import ContractViolation
+from synth_pipeline.lib.pii.policies import PiiPlan
+
+
+def _gx():
+    """Great Expectations takes seconds to import; only the validation step pays for it."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx
+
+
+MAX_ALLOWED_VALUES = 50
+TYPE_FAMILIES: dict[str, list[str]] = {
+    "numeric": [
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "UInt8",
+        "UInt16",
+        "UInt32",
+        "UInt64",
+        "float16",
+        "float32",
+        "float64",
+        "Float32",
+        "Float64",
+    ],
+    "string": ["object", "str", "string", "StringDtype"],
+    "datetime": [
+        "datetime64[ns]",
+        "datetime64[us]",
+        "datetime64[ms]",
+        "datetime64[s]",
+        "datetime64[ns, UTC]",
+        "datetime64[us, UTC]",
+        "object",
+    ],
+    "boolean": ["bool", "boolean", "object"],
+}
+
+
+def type_family(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
+    return "string"
+
+
+def _range(series: pd.Series) -> tuple[float, float] | None:
+    """A sanity range, wider than today's data so tomorrow's normal values still pass."""
+    s = pd.to_numeric(series, errors="coerce").dropna()
+    if s.empty:
+        return None
+    lo, hi = float(s.min()), float(s.max())
+    span = max(hi - lo, abs(hi), 1.0)
+    low = 0.0 if lo >= 0 else lo - span
+    return low, hi + span
+
+
+def build_expectations(df: pd.DataFrame, plan: PiiPlan) -> list[Any]:
+    gx = _gx()
+    pii = set(plan.pii_columns)
+    exps: list[Any] = [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=[str(c) for c in df.columns], exact_match=True),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+    ]
+    for col in map(str, df.columns):
+        s = df[col]
+        family = type_family(s)
+        exps.append(gx.expectations.ExpectColumnValuesToBeInTypeList(column=col, type_list=TYPE_FAMILIES[family]))
+        if s.notna().all():
+            exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=col))
+        if col in pii:
+            continue
+        if family == "numeric" and not pd.api.types.is_bool_dtype(s.dtype):
+            rng = _range(s)
+            if rng:
+                exps.append(
+                    gx.expectations.ExpectColumnValuesToBeBetween(column=col, min_value=rng[0], max_value=rng[1])
+                )
+        elif family == "string":
+            values = s.dropna().unique()
+            if 0 < len(values) <= MAX_ALLOWED_VALUES and len(values) < 0.5 * max(1, s.notna().sum()):
+                exps.append(gx.expectations.ExpectColumnValuesToBeInSet(column=col, value_set=sorted(map(str, values))))
+    if plan.primary_key:
+        exps.append(gx.expectations.ExpectColumnValuesToBeUnique(column=plan.primary_key))
+    return exps
+
+
+def write_contract(path: Path, dataset: str, df: pd.DataFrame, plan: PiiPlan, version: int = 1) -> dict[str, Any]:
+    gx = _gx()
+    suite = gx.ExpectationSuite(name=f"{dataset}_contract", expectations=build_expectations(df, plan))
+    contract = {
+        "dataset": dataset,
+        "contract_version": version,
+        "created": dt.date.today().isoformat(),
+        "note": "Edit freely; bump contract_version when the agreed schema changes.",
+        "expectation_suite": suite.to_json_dict(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(contract, indent=2, default=str) + "\n")
+    return contract
+
+
+@dataclass(frozen=True)
+class Contract:
+    path: Path
+    dataset: str
+    version: int
+    digest: str
+    suite: Any
+
+
+def load_contract(path: Path, dataset: str) -> Contract:
+    if not path.exists():
+        raise ContractViolation(
+            f"dataset {dataset!r}: no contract at {path}. Write the first one with "
+            f"`synth-pipeline contract init {dataset}` and commit it."
+        )
+    text = path.read_text()
+    gx = _gx()
+    try:
+        data = json.loads(text)
+        suite_json = data["expectation_suite"]
+        suite = gx.ExpectationSuite(
+            name=suite_json.get("name", f"{dataset}_contract"),
+            expectations=suite_json.get("expectations", []),
+            meta=suite_json.get("meta"),
+        )
+        version = int(data["contract_version"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ContractViolation(
+            f"dataset {dataset!r}: contract {path} is not valid ({type(err).__name__}: {err})"
+        ) from None
+    return Contract(path, dataset, version, hashlib.sha256(text.encode()).hexdigest()[:12], suite)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    note: str = ""
+
+    def describe(self) -> str:
+        where = f" on column {self.column!r}" if self.column else ""
+        if self.note:
+            return f"{self.expectation}{where}: {self.note}"
+        if self.unexpected_count is not None:
+            return f"{self.expectation}{where}: {self.unexpected_count} rows unexpected ({self.unexpected_percent or 0:.2f}%)"
+        return f"{self.expectation}{where}: failed"
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    success: bool
+    contract_version: int
+    contract_digest: str
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "contract_version": self.contract_version,
+            "contract_digest": self.contract_digest,
+            "outcomes": [asdict(o) for o in self.outcomes],
+        }
+
+
+def _quiet_context():
+    context = _gx().get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # pragma: no cover - cosmetic only
+        pass
+    return context
+
+
+def validate(df: pd.DataFrame, contract: Contract) -> ValidationOutcome:
+    context = _quiet_context()
+    batch = (
+        context.data_sources.add_pandas("source")
+        .add_dataframe_asset("table")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": df})
+    )
+    result = batch.validate(contract.suite, result_format="SUMMARY")
+    outcomes = []
+    for r in result.results:
+        cfg = r.expectation_config
+        res = r.result or {}
+        note = ""
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            note = "could not be evaluated (is the column missing or of another type?)"
+        elif cfg.type == "expect_table_columns_to_match_set" and not r.success:
+            expected = set(cfg.kwargs.get("column_set") or [])
+            observed = set(map(str, df.columns))
+            parts = []
+            if expected - observed:
+                parts.append(f"missing {sorted(expected - observed)}")
+            if observed - expected:
+                parts.append(f"unexpected {sorted(observed - expected)}")
+            note = "columns changed: " + "; ".join(parts)
+        elif cfg.type == "expect_column_values_to_be_in_type_list" and not r.success:
+            note = f"type is now {res.get('observed_value')!s}, contract allows {cfg.kwargs.get('type_list')[:3]}..."
+        elif cfg.type == "expect_table_row_count_to_be_between" and not r.success:
+            note = f"row count {res.get('observed_value')} outside the contract"
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column"),
+                success=bool(r.success),
+                unexpected_count=res.get("unexpected_count"),
+                unexpected_percent=res.get("unexpected_percent"),
+                note=note,
+            )
+        )
+    return ValidationOutcome(bool(result.success), contract.version, contract.digest, outcomes)
+
+
+def raise_on_failure(outcome: ValidationOutcome, dataset: str) -> None:
+    if outcome.success:
+        return
+    lines = "\n".join(f"  - {f.describe()}" for f in outcome.failures)
+    raise ContractViolation(
+        f"dataset {dataset!r} broke contract v{outcome.contract_version} "
+        f"({len(outcome.failures)} of {len(outcome.outcomes)} expectations failed):\n{lines}\n"
+        "Nothing downstream ran and the published table is unchanged. If the change is intended, "
+        "update the contract and bump contract_version."
+    )

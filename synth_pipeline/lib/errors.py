@@ -1,0 +1,27 @@
+"""Errors whose messages are safe to show: they never carry raw data values."""
+
+from __future__ import annotations
+
+
+class SynthPipelineError(Exception):
+    """Base class. Messages name datasets, columns and counts, never cell values."""
+
+
+class ConfigError(SynthPipelineError):
+    """The datasets file is wrong: names the dataset and the key."""
+
+
+class IngestionError(SynthPipelineError):
+    """The source could not be read, or produced no rows."""
+
+
+class ContractViolation(SynthPipelineError):
+    """The data does not satisfy its versioned Great Expectations contract."""
+
+
+class PiiPolicyError(SynthPipelineError):
+    """A PII policy cannot be applied (missing key, unsupported type, ...)."""
+
+
+class PublishRefused(SynthPipelineError):
+    """Publishing was refused because the staged table has no passing gate verdict."""

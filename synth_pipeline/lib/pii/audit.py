@@ -1,0 +1,88 @@
+"""Does any raw identifying value show up in output? Compared by salted digest, not by value.
+
+Values are normalized (case, width, whitespace) before hashing. A purely
+numeric raw value (an integer id like 1234) is only looked for in its own
+column, because the same digits in an income column are not a leak.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
+from synth_pipeline.lib.storage import read_json, write_json
+
+_NUMERIC = re.compile(r"^[+-]?\d+(\.0+)?$")
+MIN_LENGTH = 4
+
+
+@dataclass
+class PiiReference:
+    salt: bytes
+    text: set[str] = field(default_factory=set)
+    numeric: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, raw: pd.DataFrame, plan: PiiPlan) -> PiiReference:
+        ref = cls(salt=os.urandom(16))
+        for col in plan.reference_columns:
+            values = raw[col].dropna().map(normalize_value).drop_duplicates()
+            values = values[values.str.len() >= MIN_LENGTH]
+            is_num = values.str.match(_NUMERIC)
+            ref.text.update(_digest(v, ref.salt) for v in values[~is_num])
+            ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
+        return ref
+
+    def save(self, path: Path) -> None:
+        write_json(
+            path,
+            {
+                "salt": self.salt.hex(),
+                "text": sorted(self.text),
+                "numeric": {k: sorted(v) for k, v in self.numeric.items()},
+            },
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> PiiReference:
+        data = read_json(path)
+        return cls(
+            salt=bytes.fromhex(data["salt"]),
+            text=set(data["text"]),
+            numeric={k: set(v) for k, v in data["numeric"].items()},
+        )
+
+    def matches(self, column: str, value: object) -> bool:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return False
+        norm = normalize_value(value)
+        if len(norm) < MIN_LENGTH:
+            return False
+        if _NUMERIC.match(norm):
+            return _digest(_canonical_number(norm), self.salt) in self.numeric.get(column, set())
+        return _digest(norm, self.salt) in self.text
+
+    def leaks(self, df: pd.DataFrame) -> dict[str, int]:
+        """Count of cells per output column that equal a raw identifying value."""
+        found: dict[str, int] = {}
+        for col in df.columns:
+            uniques = pd.Series(df[col].dropna().unique())
+            if uniques.empty:
+                continue
+            hits = int(sum(self.matches(str(col), v) for v in uniques))
+            if hits:
+                found[str(col)] = hits
+        return found
+
+    @property
+    def size(self) -> int:
+        return len(self.text) + sum(len(v) for v in self.numeric.values())
+
+
+def _canonical_number(norm: str) -> str:
+    return norm.lstrip("+").split(".")[0]

@@ -1,0 +1,447 @@
+"""Find identifying columns by name and by content, offline.
+
+Each finding says what was found, why and how sure we are; it never holds a
+value. Name rules catch the naming styles people use (``e_mail``,
+``EmailAddress``, ``Telefon``, ``nombre``); content rules check sampled values
+with validators from well-kept libraries (``phonenumbers``, ``python-stdnum``)
+and Faker's per-locale name lists.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import ipaddress
+import re
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Category = Literal["direct", "identifier", "quasi"]
+
+DIRECT_TYPES = (
+    "email",
+    "phone",
+    "national_id",
+    "credit_card",
+    "iban",
+    "ip_address",
+    "person_name",
+    "street_address",
+    "free_text_pii",
+)
+QUASI_TYPES = ("date_of_birth", "postal_code", "sex", "age", "ethnicity", "marital_status", "occupation", "location")
+
+SAMPLE_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    column: str
+    pii_type: str
+    category: Category
+    confidence: float
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalize_name(name: str) -> str:
+    """``EmailAddress`` -> ``email_address``; ``phone-No.`` -> ``phone_no``."""
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
+    return s
+
+
+def _rx(words: str) -> re.Pattern[str]:
+    return re.compile(rf"(^|_)({words})(_|$)")
+
+
+# Order matters: the first rule that matches a name wins ("email_address" is an email, not an address).
+NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
+    (
+        "email",
+        "direct",
+        _rx(r"e_?mail(_?addr(ess)?)?|mail_?addr(ess)?|correo(_electronico)?|courriel|emailadresse"),
+        0.9,
+    ),
+    ("ip_address", "direct", _rx(r"ip|ip_?addr(ess)?|ipv4|ipv6|client_?ip|remote_?addr"), 0.8),
+    (
+        "phone",
+        "direct",
+        _rx(
+            r"phone(_?(no|num|number))?|telephone|tel(_?no)?|telefon(o|e|nummer)?|mobile(_?(no|number))?|cell(_?phone)?|handy|fax|msisdn|contact_?number"
+        ),
+        0.9,
+    ),
+    (
+        "national_id",
+        "direct",
+        _rx(
+            r"ssn|social_?security(_?(no|num|number))?|national_?id(_?number)?|nin|nino|passport(_?(no|num|number))?|tax_?id|tin|nif|dni|nie|cpf|curp|personnummer|bsn|aadhaar|pesel|sin|driver_?s?_?licen[cs]e(_?(no|number))?|steuer_?id|id_?card(_?number)?"
+        ),
+        0.95,
+    ),
+    (
+        "credit_card",
+        "direct",
+        _rx(r"card_?(no|num|number)|cc_?(no|num|number)|credit_?card(_?(no|num|number))?|pan"),
+        0.9,
+    ),
+    (
+        "iban",
+        "direct",
+        _rx(r"iban|bank_?account(_?(no|number))?|account_?(no|num|number)|acct_?(no|num|number)?"),
+        0.85,
+    ),
+    (
+        "date_of_birth",
+        "quasi",
+        _rx(
+            r"dob|birth(_?(date|day|dt))?|birthday|date_?of_?birth|born(_?on)?|geburtsdatum|geburtstag|fecha_?(de_?)?nacimiento|date_?de_?naissance|data_?(di_?)?nascita"
+        ),
+        0.9,
+    ),
+    (
+        "person_name",
+        "direct",
+        _rx(
+            r"(first|last|full|given|family|middle|sur|maiden|customer|patient|client|contact|person|user|account_?holder|holder|owner|employee|member)_?name|surname|forename|firstname|lastname|fullname|nombre(_?completo)?|apellidos?|vorname|nachname|pr[eé]nom|nom_?de_?famille|nome|cognome"
+        ),
+        0.9,
+    ),
+    (
+        "street_address",
+        "direct",
+        _rx(
+            r"(home_?|street_?|postal_?|mailing_?|billing_?|shipping_?)?addr(ess)?(_?line)?(_?\d)?|street|strasse|stra(ss|ß)e|calle|direcci[oó]n|adresse|endere[cç]o|indirizzo"
+        ),
+        0.85,
+    ),
+    (
+        "postal_code",
+        "quasi",
+        _rx(r"zip(_?code)?|zipcode|postal(_?code)?|post_?code|plz|cep|c[oó]digo_?postal|code_?postal"),
+        0.85,
+    ),
+    (
+        "identifier",
+        "identifier",
+        _rx(
+            r"uuid|guid|identifier|customer_?(id|no|num|number)|client_?(id|no|number)|account_?id|case_?(id|no|num|number)|record_?(id|no|num|number)|mrn|medical_?record(_?number)?|member_?(id|no|number)|policy_?(no|number)|patient_?id|user_?id|person_?id|employee_?id|loan_?id|application_?id"
+        ),
+        0.8,
+    ),
+    ("sex", "quasi", _rx(r"sex|gender|geschlecht|sexo|genre"), 0.7),
+    ("age", "quasi", _rx(r"age|alter|edad|age_?years"), 0.7),
+    ("ethnicity", "quasi", _rx(r"race|ethnicity|ethnic(_?group)?"), 0.7),
+    ("marital_status", "quasi", _rx(r"marital(_?status)?|maritl|civil_?status"), 0.6),
+    ("occupation", "quasi", _rx(r"occupation|job(_?title)?|profession|emp_?title"), 0.5),
+    ("location", "quasi", _rx(r"city|town|county|municipality|ciudad|stadt"), 0.5),
+]
+WEAK_NAME = _rx(r"name|nom|nombre")
+WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+EMAIL_SEARCH = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+SSN_SEARCH = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,22}(\s*(x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
+PHONE_SEARCH = re.compile(r"(?<!\w)(\+?\d[\d\s().\-]{8,18}\d)(?!\w)")
+CARD_SHAPE = re.compile(r"^\d[\d \-]{11,22}\d$")
+CARD_SEARCH = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+STREET_SUFFIX = (
+    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|"
+    r"circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|crescent|close|alley|row|plaza|"
+    r"strasse|straße|weg|platz|gasse|allee|calle|avenida|rue|via|viale|camino|loop|run|pike|port|views?|"
+    r"mount|mills?|ridge|knoll|points?|creek|springs?|fields?|heights|gardens?|crossing|station|extension|"
+    r"overpass|underpass|manors?|estates?|isle|harbors?|ports?|stravenue|walks?|wells?|vista|ville"
+)
+ADDRESS_RE = re.compile(rf"^\s*\d{{1,6}}[A-Za-z]?\s+([\w'.-]+\s+){{0,4}}({STREET_SUFFIX})\b", re.IGNORECASE)
+ADDRESS_RE_EU = re.compile(rf"^\s*[\w'.-]+({STREET_SUFFIX})\s+\d{{1,5}}[a-zA-Z]?\b", re.IGNORECASE)
+TITLE_TOKENS = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "dds", "dvm"}
+NAME_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_IN",
+    "de_DE",
+    "fr_FR",
+    "es_ES",
+    "es_MX",
+    "it_IT",
+    "pt_BR",
+    "pt_PT",
+    "nl_NL",
+    "sv_SE",
+    "no_NO",
+    "da_DK",
+    "fi_FI",
+    "pl_PL",
+    "cs_CZ",
+    "tr_TR",
+    "en_IE",
+    "de_AT",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def person_name_tokens() -> frozenset[str]:
+    """First and last names from Faker's locales (an installed, maintained list; no download)."""
+    tokens: set[str] = set()
+    for locale in NAME_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:  # pragma: no cover - depends on the Faker release
+            continue
+        for attr in ("first_names", "last_names", "first_names_male", "first_names_female"):
+            names = getattr(provider, attr, ())
+            for n in names:
+                for part in re.split(r"[\s-]+", str(n)):
+                    if len(part) > 1:
+                        tokens.add(part.lower())
+    return frozenset(tokens)
+
+
+def _sample_strings(series: pd.Series, seed: int = 0) -> list[str]:
+    s = series.dropna()
+    if len(s) > SAMPLE_SIZE:
+        s = s.sample(SAMPLE_SIZE, random_state=seed)
+    return [str(v).strip() for v in s if str(v).strip()]
+
+
+def _share(values: list[str], predicate) -> float:
+    if not values:
+        return 0.0
+    return sum(1 for v in values if predicate(v)) / len(values)
+
+
+def _is_phone(v: str) -> bool:
+    if not PHONE_SHAPE.match(v):
+        return False
+    digits = re.sub(r"\D", "", v.split("x")[0].split("X")[0])
+    if not 7 <= len(digits) <= 15:
+        return False
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(v, None if v.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_possible_number(num)
+
+
+def _is_ssn(v: str) -> bool:
+    if not SSN_RE.match(v):
+        return False
+    from stdnum.us import ssn
+
+    return ssn.is_valid(v)
+
+
+def _is_card(v: str) -> bool:
+    if not CARD_SHAPE.match(v):
+        return False
+    from stdnum import luhn
+
+    digits = re.sub(r"\D", "", v)
+    return 13 <= len(digits) <= 19 and luhn.is_valid(digits)
+
+
+def _is_iban(v: str) -> bool:
+    if len(v) < 15 or not v[:2].isalpha():
+        return False
+    from stdnum import iban
+
+    return iban.is_valid(v)
+
+
+def _is_ip(v: str) -> bool:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        return False
+    return "." in v or ":" in v
+
+
+@functools.lru_cache(maxsize=1)
+def street_suffixes() -> frozenset[str]:
+    """Street suffixes ("Rapid", "Ville", "Crossroad", ...) from Faker's address providers."""
+    words: set[str] = set()
+    for locale in ("en_US", "en_GB", "en_AU", "en_CA"):
+        try:
+            provider = importlib.import_module(f"faker.providers.address.{locale}").Provider
+        except ImportError:  # pragma: no cover
+            continue
+        for attr in ("street_suffixes", "street_suffixes_long", "street_suffixes_short"):
+            for w in getattr(provider, attr, ()) or ():
+                words.add(str(w).lower().strip("."))
+    return frozenset(words)
+
+
+US_CITY_STATE_ZIP = re.compile(r",\s*[A-Z]{2}\s+\d{5}(-\d{4})?$")
+
+
+def _is_address(v: str) -> bool:
+    if ADDRESS_RE.match(v) or ADDRESS_RE_EU.match(v) or US_CITY_STATE_ZIP.search(v):
+        return True
+    tokens = [t.strip(".,").lower() for t in v.split()]
+    return bool(len(tokens) >= 3 and tokens[0][:1].isdigit() and any(t in street_suffixes() for t in tokens[1:6]))
+
+
+def _name_like(v: str, names: frozenset[str]) -> bool:
+    if any(ch.isdigit() for ch in v) or "@" in v:
+        return False
+    tokens = [t for t in re.split(r"[\s,.]+", v) if t]
+    tokens = [t for t in tokens if t.lower() not in TITLE_TOKENS]
+    if not 1 <= len(tokens) <= 4 or not tokens[0][:1].isupper():
+        return False
+    hits = sum(1 for t in tokens if t.lower().strip("'") in names)
+    return hits >= max(1, len(tokens) - 1)
+
+
+def _contains_pii(v: str) -> bool:
+    if EMAIL_SEARCH.search(v) or SSN_SEARCH.search(v):
+        return True
+    for m in CARD_SEARCH.finditer(v):
+        if _is_card(m.group(0)):
+            return True
+    return any(_is_phone(m.group(1)) for m in PHONE_SEARCH.finditer(v))
+
+
+CONTENT_RULES: list[tuple[str, Category, float, object]] = [
+    ("email", "direct", 0.8, lambda v: bool(EMAIL_RE.match(v))),
+    ("national_id", "direct", 0.8, _is_ssn),
+    ("credit_card", "direct", 0.8, _is_card),
+    ("iban", "direct", 0.8, _is_iban),
+    ("ip_address", "direct", 0.8, _is_ip),
+    ("phone", "direct", 0.8, _is_phone),
+    ("street_address", "direct", 0.6, _is_address),
+]
+
+
+def _dob_like(series: pd.Series, today: pd.Timestamp) -> bool:
+    dates = pd.to_datetime(series.dropna(), errors="coerce")
+    dates = dates.dropna()
+    if len(dates) < 20:
+        return False
+    years = dates.dt.year
+    ages = (today.year - years).to_numpy()
+    return bool(
+        (dates <= today).all()
+        and years.min() >= 1900
+        and 18 <= float(np.median(ages)) <= 90
+        and (years.max() - years.min()) >= 20
+    )
+
+
+def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = None) -> PiiFinding | None:
+    """The strongest PII finding for one column, or None."""
+    today = today or pd.Timestamp.today().normalize()
+    norm = normalize_name(name)
+    name_hit: tuple[str, Category, float] | None = None
+    for pii_type, category, pattern, conf in NAME_RULES:
+        if pattern.search(norm):
+            name_hit = (pii_type, category, conf)
+            break
+
+    non_null = series.dropna()
+    n = len(non_null)
+    is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+    distinct_ratio = non_null.nunique() / n if n else 0.0
+
+    if is_text and n:
+        values = _sample_strings(series)
+        for pii_type, category, threshold, predicate in CONTENT_RULES:
+            share = _share(values, predicate)
+            needed = threshold * (0.6 if name_hit and name_hit[0] == pii_type else 1.0)
+            if share >= needed:
+                conf = min(0.99, 0.5 + share / 2 + (0.1 if name_hit and name_hit[0] == pii_type else 0))
+                return PiiFinding(
+                    name,
+                    pii_type,
+                    category,
+                    round(conf, 2),
+                    f"{share:.0%} of sampled values look like {pii_type.replace('_', ' ')}s",
+                )
+        names = person_name_tokens()
+        name_share = _share(values, lambda v: _name_like(v, names))
+        named = bool(name_hit and name_hit[0] == "person_name") or bool(WEAK_NAME.search(norm))
+        if (named and name_share >= 0.5) or (name_share >= 0.7 and distinct_ratio >= 0.2):
+            return PiiFinding(
+                name,
+                "person_name",
+                "direct",
+                round(min(0.99, 0.5 + name_share / 2), 2),
+                f"{name_share:.0%} of sampled values are person names from Faker's name lists",
+            )
+        lengths = [len(v) for v in values]
+        if values and np.mean(lengths) >= 25 and np.mean([len(v.split()) for v in values]) >= 4:
+            share = _share(values, _contains_pii)
+            if share >= 0.01:
+                return PiiFinding(
+                    name,
+                    "free_text_pii",
+                    "direct",
+                    round(min(0.99, 0.6 + share), 2),
+                    f"{share:.0%} of sampled free-text values contain emails, phones, national ids or card numbers",
+                )
+    if name_hit and name_hit[0] == "date_of_birth":
+        return PiiFinding(name, "date_of_birth", "quasi", name_hit[2], "column name suggests a date of birth")
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) and _dob_like(series, today):
+        return PiiFinding(name, "date_of_birth", "quasi", 0.6, "past dates spanning decades with adult median age")
+    if name_hit and name_hit[1] == "direct" and n:
+        return PiiFinding(
+            name,
+            name_hit[0],
+            "direct",
+            round(name_hit[2] - 0.2, 2),
+            "column name suggests " + name_hit[0].replace("_", " "),
+        )
+    if name_hit and name_hit[0] == "identifier" and distinct_ratio >= 0.5:
+        return PiiFinding(
+            name,
+            "identifier",
+            "identifier",
+            name_hit[2],
+            f"column name suggests an identifier; {distinct_ratio:.0%} of values are distinct",
+        )
+    if n >= 20 and distinct_ratio >= 0.95:
+        avg_tokens = float(np.mean([len(str(v).split()) for v in non_null.head(SAMPLE_SIZE)]))
+        if is_text and avg_tokens <= 2:
+            return PiiFinding(
+                name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short strings"
+            )
+        if pd.api.types.is_integer_dtype(series.dtype) and (WEAK_ID.search(norm) or _sequential(non_null)):
+            return PiiFinding(
+                name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
+            )
+    if name_hit and name_hit[1] == "quasi":
+        return PiiFinding(
+            name,
+            name_hit[0],
+            "quasi",
+            name_hit[2],
+            "column name suggests a quasi-identifier (" + name_hit[0].replace("_", " ") + ")",
+        )
+    return None
+
+
+def _sequential(values: pd.Series) -> bool:
+    arr = np.sort(values.to_numpy())
+    if len(arr) < 2:
+        return False
+    diffs = np.diff(arr)
+    return bool(np.median(diffs) == 1 and (arr.max() - arr.min()) < 2 * len(arr))
+
+
+def detect(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[PiiFinding]:
+    findings = []
+    for col in df.columns:
+        f = detect_column(str(col), df[col], today)
+        if f is not None:
+            findings.append(f)
+    return findings

@@ -1,0 +1,110 @@
+"""Realistic replacement values, made at sampling time and never derived from real ones.
+
+Faker (seeded) supplies values in the dataset's locale. A fake that happens to
+equal a real value is drawn again, so the leak check stays meaningful.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from faker import Faker
+
+from synth_pipeline.lib.pii.detection import normalize_name
+from synth_pipeline.lib.pii.policies import PiiPlan
+
+MAX_REDRAWS = 20
+
+
+def _generator(fake: Faker, pii_type: str, column: str) -> Callable[[], object]:
+    norm = normalize_name(column)
+    if pii_type == "person_name":
+        if any(t in norm for t in ("first", "given", "vorname", "prenom", "forename")):
+            return fake.first_name
+        if any(t in norm for t in ("last", "sur", "family", "nachname", "apellido")):
+            return fake.last_name
+        return fake.name
+    return {
+        "email": fake.email,
+        "phone": fake.phone_number,
+        "national_id": fake.ssn,
+        "credit_card": fake.credit_card_number,
+        "iban": fake.iban,
+        "ip_address": fake.ipv4,
+        "street_address": lambda: fake.street_address(),
+        "postal_code": fake.postcode,
+        "date_of_birth": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90),
+        "identifier": lambda: fake.bothify("??-########").upper(),
+        "free_text_pii": lambda: fake.sentence(nb_words=8),
+    }.get(pii_type, lambda: fake.bothify("????????"))
+
+
+def fake_column(
+    pii_type: str,
+    column: str,
+    num_rows: int,
+    seed: int,
+    locale: str = "en_US",
+    is_forbidden: Callable[[object], bool] | None = None,
+    null_share: float = 0.0,
+) -> pd.Series:
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    gen = _generator(fake, pii_type, column)
+    values: list[object] = []
+    for _ in range(num_rows):
+        v = gen()
+        tries = 0
+        while is_forbidden is not None and is_forbidden(v) and tries < MAX_REDRAWS:
+            v = gen()
+            tries += 1
+        values.append(v)
+    series = pd.Series(values, dtype=object)
+    if pii_type == "date_of_birth":
+        series = pd.to_datetime(series)
+    if null_share > 0:
+        rng = np.random.default_rng(seed)
+        series[rng.random(num_rows) < null_share] = None
+    return series
+
+
+def fresh_keys(num_rows: int, offset: int, integer_start: int | None) -> pd.Series:
+    """New unique primary keys that cannot equal a real one.
+
+    Integer keys start at the power of ten above the largest real key; string keys are ``SYN-`` numbers.
+    """
+    if integer_start is not None:
+        return pd.Series(np.arange(num_rows, dtype="int64") + integer_start + offset)
+    return pd.Series([f"SYN-{offset + i:09d}" for i in range(1, num_rows + 1)], dtype=object)
+
+
+def add_fakes_and_keys(
+    synthetic: pd.DataFrame,
+    plan: PiiPlan,
+    seed: int,
+    locale: str,
+    is_forbidden: Callable[[str, object], bool],
+    null_shares: dict[str, float],
+    key_offset: int = 0,
+) -> pd.DataFrame:
+    """Insert fake and key columns back, in the source's column order."""
+    n = len(synthetic)
+    out = synthetic.copy()
+    for i, col in enumerate(plan.columns_with("fake")):
+        d = plan.decision(col)
+        out[col] = fake_column(
+            d.pii_type or "custom",
+            col,
+            n,
+            seed + 1000 * (i + 1),
+            locale,
+            is_forbidden=functools.partial(is_forbidden, col),
+            null_share=null_shares.get(col, 0.0),
+        ).to_numpy()
+    if plan.primary_key:
+        start = plan.decision(plan.primary_key).params.get("integer_start")
+        out[plan.primary_key] = fresh_keys(n, key_offset, start).to_numpy()
+    return out[[c for c in plan.output_columns if c in out.columns]]

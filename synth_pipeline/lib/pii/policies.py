@@ -1,0 +1,228 @@
+"""Turn findings and overrides into a per-column plan, and apply it.
+
+The plan holds column names, types and actions, never values. Applying it
+yields the de-identified table: the only table a synthesizer ever sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.errors import PiiPolicyError
+from synth_pipeline.lib.pii.detection import PiiFinding, detect
+
+DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
+DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}
+TOKEN_KEY_ENV = "SYNTH_PIPELINE_TOKEN_KEY"
+
+
+@dataclass
+class ColumnDecision:
+    column: str
+    action: str  # drop | fake | tokenize | generalize | keep | key
+    is_pii: bool
+    pii_type: str | None = None
+    category: str | None = None
+    confidence: float | None = None
+    reason: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PiiPlan:
+    dataset: str
+    columns: list[str]
+    decisions: list[ColumnDecision]
+    primary_key: str | None = None
+
+    def decision(self, column: str) -> ColumnDecision:
+        return next(d for d in self.decisions if d.column == column)
+
+    def columns_with(self, *actions: str) -> list[str]:
+        return [d.column for d in self.decisions if d.action in actions]
+
+    @property
+    def pii_columns(self) -> list[str]:
+        return [d.column for d in self.decisions if d.is_pii]
+
+    @property
+    def reference_columns(self) -> list[str]:
+        """Raw columns whose values must never appear in output: direct identifiers and keys."""
+        return [
+            d.column
+            for d in self.decisions
+            if d.action == "key" or (d.is_pii and d.category in ("direct", "identifier") and d.action != "keep")
+        ]
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Columns of the published table, in source order."""
+        dropped = set(self.columns_with("drop"))
+        return [c for c in self.columns if c not in dropped]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "columns": self.columns,
+            "primary_key": self.primary_key,
+            "decisions": [asdict(d) for d in self.decisions],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PiiPlan:
+        return cls(
+            dataset=data["dataset"],
+            columns=list(data["columns"]),
+            primary_key=data.get("primary_key"),
+            decisions=[ColumnDecision(**d) for d in data["decisions"]],
+        )
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "column": d.column,
+                "pii": d.pii_type or "-",
+                "category": d.category or "-",
+                "confidence": d.confidence if d.confidence is not None else "-",
+                "action": d.action,
+                "reason": d.reason,
+            }
+            for d in self.decisions
+            if d.is_pii or d.action != "keep"
+        ]
+
+
+def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFinding] | None = None) -> PiiPlan:
+    """Decide an action for every column: detection first, the dataset's overrides win."""
+    findings = detect(df) if findings is None else findings
+    by_column = {f.column: f for f in findings}
+    unknown = set(dataset.columns) - set(map(str, df.columns))
+    if unknown:
+        raise PiiPolicyError(f"dataset {dataset.name!r}: columns.{sorted(unknown)[0]}: no such column in the source")
+    if dataset.primary_key and dataset.primary_key not in df.columns:
+        raise PiiPolicyError(f"dataset {dataset.name!r}: primary_key: no column {dataset.primary_key!r} in the source")
+    decisions = []
+    for col in map(str, df.columns):
+        finding = by_column.get(col)
+        override = dataset.columns.get(col)
+        if col == dataset.primary_key:
+            decisions.append(
+                ColumnDecision(
+                    col, "key", True, "identifier", "identifier", 1.0, "primary key: regenerated, never copied"
+                )
+            )
+            continue
+        if override is not None and override.is_pii is False:
+            decisions.append(
+                ColumnDecision(col, override.pii or "keep", False, reason="forced not-PII by configuration")
+            )
+            continue
+        if finding is None and (override is None or override.pii is None):
+            decisions.append(ColumnDecision(col, "keep", False))
+            continue
+        pii_type = (override.pii_type if override else None) or (finding.pii_type if finding else "custom")
+        category = finding.category if finding else "direct"
+        action: str
+        if override and override.pii:
+            action = override.pii
+            reason = f"policy {action!r} set by configuration" + (f"; {finding.reason}" if finding else "")
+        else:
+            action = DEFAULT_POLICY_BY_TYPE.get(pii_type, DEFAULT_POLICY[category])
+            reason = finding.reason if finding else ""
+        params: dict[str, Any] = {}
+        if action == "generalize":
+            params = _generalize_params(dataset.name, col, pii_type, override)
+        if action == "encrypt":
+            raise PiiPolicyError(
+                f"dataset {dataset.name!r}: columns.{col}.pii: 'encrypt' is not available yet; use tokenize or drop"
+            )
+        decisions.append(
+            ColumnDecision(
+                col, action, True, pii_type, category, finding.confidence if finding else 1.0, reason, params
+            )
+        )
+    for d in decisions:
+        if d.action == "fake":
+            d.params["null_share"] = float(df[d.column].isna().mean())
+        if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
+            d.params["integer_start"] = 10 ** len(str(int(df[d.column].abs().max())))
+    return PiiPlan(
+        dataset=dataset.name, columns=list(map(str, df.columns)), decisions=decisions, primary_key=dataset.primary_key
+    )
+
+
+def _generalize_params(dataset: str, col: str, pii_type: str, override) -> dict[str, Any]:
+    how = override.generalize_to if override and override.generalize_to else None
+    if how is None:
+        how = {"date_of_birth": "year", "postal_code": "prefix", "age": "age_band"}.get(pii_type)
+    if how is None:
+        raise PiiPolicyError(
+            f"dataset {dataset!r}: columns.{col}.generalize_to: say how to generalize a {pii_type!r} column "
+            "(year, age_band or prefix)"
+        )
+    return {"to": how, "prefix_length": override.prefix_length if override else 3}
+
+
+def normalize_value(value: Any) -> str:
+    """Case-, width- and whitespace-insensitive form used for tokens and leak checks."""
+    text = unicodedata.normalize("NFKC", str(value))
+    return " ".join(text.split()).casefold()
+
+
+def tokenize(series: pd.Series, key: bytes) -> pd.Series:
+    """Keyed HMAC-SHA256 pseudonyms: equal inputs give equal tokens, so joins survive."""
+
+    def one(v: Any) -> Any:
+        if pd.isna(v):
+            return None
+        digest = hmac.new(key, normalize_value(v).encode(), hashlib.sha256).hexdigest()
+        return "tok_" + digest[:20]
+
+    return series.map(one).astype(object)
+
+
+def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
+    how = params["to"]
+    if how == "year":
+        return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
+    if how == "age_band":
+        nums = pd.to_numeric(series, errors="coerce")
+        band = (nums // 5 * 5).astype("Int64")
+        return band
+    if how == "prefix":
+        n = int(params.get("prefix_length", 3))
+        return series.map(lambda v: None if pd.isna(v) else str(v)[:n]).astype(object)
+    raise PiiPolicyError(f"unknown generalization {how!r}")
+
+
+def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.DataFrame:
+    """The training table: PII dropped, tokenized or generalized; fakes and keys are added back at sampling."""
+    out = {}
+    for d in plan.decisions:
+        if d.action in ("drop", "fake", "key"):
+            continue
+        col = df[d.column]
+        if d.action == "tokenize":
+            if not token_key:
+                raise PiiPolicyError(
+                    f"dataset {plan.dataset!r}: column {d.column!r} is tokenized but {TOKEN_KEY_ENV} is not set"
+                )
+            col = tokenize(col, token_key.encode())
+        elif d.action == "generalize":
+            col = generalize(col, d.params)
+        out[d.column] = col
+    result = pd.DataFrame(out, index=df.index)
+    if result.shape[1] == 0:
+        raise PiiPolicyError(f"dataset {plan.dataset!r}: no column is left to learn from after PII removal")
+    return result.reset_index(drop=True)
+
+
+def _digest(normalized: str, salt: bytes) -> str:
+    return hashlib.blake2b(normalized.encode(), key=salt, digest_size=16).hexdigest()

@@ -1,0 +1,169 @@
+"""Publish into the public DuckDB file without ever blocking on, or exposing a half-state to, readers.
+
+DuckDB allows one writer per file, and a reader that holds the file open blocks
+a writer. So we never write the live file: under an exclusive lock (one
+publisher at a time, across processes) we copy it, change the copy in one
+transaction, checkpoint, and ``os.replace`` the copy over the live path.
+A reader already connected keeps the old file (POSIX keeps the inode alive);
+a new connection opens the new one. Either sees a complete table. If anything
+fails before the rename, the live file is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SCHEMA = "synthetic"
+# Files are written in a storage format that DuckDB 1.4+ (and the duckdb CLI on PyPI) can read,
+# so downstream teams need not upgrade in step with the pipeline.
+DEFAULT_STORAGE_VERSION = "v1.4.0"
+META_SCHEMA = "meta"
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+HISTORY_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {META_SCHEMA};
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.quality_history (
+    run_id VARCHAR, dataset VARCHAR, evaluated_at TIMESTAMP, check_name VARCHAR,
+    score DOUBLE, threshold DOUBLE, passed BOOLEAN, rows_scored BIGINT, detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
+    run_id VARCHAR, dataset VARCHAR, published_at TIMESTAMP, table_name VARCHAR,
+    num_rows BIGINT, num_columns INTEGER, synthesizer VARCHAR, contract_version INTEGER,
+    source_digest VARCHAR
+);
+"""
+
+
+def _lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+@contextlib.contextmanager
+def publish_lock(database: Path) -> Iterator[None]:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(_lock_path(database), "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def swap_in(
+    database: Path,
+    change: Callable[[duckdb.DuckDBPyConnection], Any],
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> Any:
+    """Apply ``change`` to a copy of ``database`` and atomically replace it."""
+    with publish_lock(database):
+        fd, name = tempfile.mkstemp(prefix=f".{database.name}.", suffix=".next", dir=database.parent)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            if database.exists():
+                shutil.copyfile(database, tmp)
+            else:
+                tmp.unlink()
+            con = duckdb.connect(str(tmp), config={"storage_compatibility_version": storage_version})
+            try:
+                con.execute(HISTORY_DDL)
+                con.execute("BEGIN TRANSACTION")
+                result = change(con)
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, database)
+            return result
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+            wal = Path(str(tmp) + ".wal")
+            if wal.exists():
+                wal.unlink()
+
+
+def table_name(dataset: str) -> str:
+    if not _IDENT.match(dataset):
+        raise ValueError(f"dataset name {dataset!r} is not a valid table name")
+    return f"{SCHEMA}.{dataset}"
+
+
+def publish_table(
+    database: Path,
+    dataset: str,
+    staged_parquet: Path,
+    run_id: str,
+    synthesizer: str,
+    contract_version: int,
+    source_digest: str,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> dict[str, Any]:
+    """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing."""
+    target = table_name(dataset)
+
+    def change(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)", [str(staged_parquet)])
+        (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
+        num_cols = len(con.execute(f"DESCRIBE {target}").fetchall())
+        con.execute(
+            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                dataset,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                target,
+                num_rows,
+                num_cols,
+                synthesizer,
+                contract_version,
+                source_digest,
+            ],
+        )
+        return {"table": target, "num_rows": int(num_rows), "num_columns": num_cols}
+
+    return swap_in(database, change, storage_version)
+
+
+def record_scores(
+    database: Path, dataset: str, run_id: str, rows: list[dict[str, Any]], storage_version: str = DEFAULT_STORAGE_VERSION
+) -> None:
+    """Append one run's gate scores (passed or not) to ``meta.quality_history``."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def change(con: duckdb.DuckDBPyConnection) -> None:
+        for r in rows:
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.quality_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    dataset,
+                    now,
+                    r["check_name"],
+                    r["score"],
+                    r["threshold"],
+                    r["passed"],
+                    r.get("rows_scored"),
+                    r.get("detail", ""),
+                ],
+            )
+
+    swap_in(database, change, storage_version)
+
+
+def read_only(database: Path) -> duckdb.DuckDBPyConnection:
+    """How downstream code should connect: read-only, so it can never block or alter a publication."""
+    return duckdb.connect(str(database), read_only=True)

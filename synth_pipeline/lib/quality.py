@@ -1,0 +1,147 @@
+"""The quality gate: SDMetrics scores on a fixed-seed sample, reproducible run to run.
+
+SDMetrics subsamples large tables without a seed, so we draw the sample
+ourselves (``gate.sample_rows`` rows, ``gate.seed``) and hand SDMetrics tables
+small enough that it never subsamples again. Column Pair Trends in SDMetrics
+0.32 averages only pairs that are strongly related in the real data; the
+number of pairs scored is reported with the score.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synth_pipeline.lib.config import GateConfig
+from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
+
+
+@dataclass
+class GateScores:
+    data_validity: float
+    data_structure: float
+    column_shapes: float
+    column_pair_trends: float
+    pairs_scored: int
+    pairs_total: int
+    real_rows_scored: int
+    synthetic_rows_scored: int
+    column_shapes_detail: pd.DataFrame = field(repr=False)
+    column_pair_trends_detail: pd.DataFrame = field(repr=False)
+    validity_detail: pd.DataFrame = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "data_validity": self.data_validity,
+            "data_structure": self.data_structure,
+            "column_shapes": self.column_shapes,
+            "column_pair_trends": self.column_pair_trends,
+            "pairs_scored": self.pairs_scored,
+            "pairs_total": self.pairs_total,
+            "real_rows_scored": self.real_rows_scored,
+            "synthetic_rows_scored": self.synthetic_rows_scored,
+        }
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    name: str
+    score: float
+    threshold: float
+    passed: bool
+    note: str = ""
+
+
+def fixed_sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    if len(df) <= rows:
+        return df.reset_index(drop=True)
+    return df.sample(n=rows, random_state=seed).reset_index(drop=True)
+
+
+def _score(value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], gate: GateConfig) -> GateScores:
+    """Score ``synthetic`` against the de-identified ``real`` table it was trained on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # the single-table reports are deprecated, not changed
+        from sdmetrics.reports.single_table import DiagnosticReport, QualityReport
+
+    table_meta = metadata["tables"][TABLE]
+    cols = list(table_meta["columns"])
+    real_s = prepare_training_frame(fixed_sample(real[cols], gate.sample_rows, gate.seed), metadata)
+    syn_s = prepare_training_frame(fixed_sample(synthetic[cols], gate.sample_rows, gate.seed + 1), metadata)
+    np.random.seed(gate.seed)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quality = QualityReport()
+        quality.num_rows_subsample = None
+        quality.generate(real_s, syn_s, table_meta, verbose=False)
+        diagnostic = DiagnosticReport()
+        diagnostic.generate(real_s, syn_s, table_meta, verbose=False)
+
+    props = quality.get_properties().set_index("Property")["Score"]
+    diag = diagnostic.get_properties().set_index("Property")["Score"]
+    pairs = quality.get_details("Column Pair Trends").copy()
+    if "Meets Threshold?" in pairs.columns:
+        scored = pairs[pairs["Meets Threshold?"].fillna(False).astype(bool) & pairs["Score"].notna()]
+    else:  # older SDMetrics: every pair counts
+        scored = pairs[pairs["Score"].notna()]
+    return GateScores(
+        data_validity=_score(diag.get("Data Validity")),
+        data_structure=_score(diag.get("Data Structure")),
+        column_shapes=_score(props.get("Column Shapes")),
+        column_pair_trends=_score(props.get("Column Pair Trends")),
+        pairs_scored=len(scored),
+        pairs_total=len(pairs),
+        real_rows_scored=len(real_s),
+        synthetic_rows_scored=len(syn_s),
+        column_shapes_detail=quality.get_details("Column Shapes"),
+        column_pair_trends_detail=pairs,
+        validity_detail=diagnostic.get_details("Data Validity"),
+    )
+
+
+def judge(scores: GateScores, gate: GateConfig) -> list[GateOutcome]:
+    def at_least(name: str, score: float, threshold: float, note: str = "") -> GateOutcome:
+        return GateOutcome(name, score, threshold, bool(score >= threshold - 1e-12), note)
+
+    pair_note = f"{scores.pairs_scored} of {scores.pairs_total} pairs strongly related in the real data were scored"
+    cpt = scores.column_pair_trends
+    if np.isnan(cpt) and scores.pairs_scored == 0:
+        cpt_outcome = GateOutcome(
+            "column_pair_trends",
+            float("nan"),
+            gate.column_pair_trends,
+            True,
+            "no pair is strongly related in the real data; nothing to compare",
+        )
+    else:
+        cpt_outcome = at_least("column_pair_trends", cpt, gate.column_pair_trends, pair_note)
+    return [
+        at_least("data_validity", scores.data_validity, gate.data_validity),
+        at_least("data_structure", scores.data_structure, gate.data_structure),
+        at_least("column_shapes", scores.column_shapes, gate.column_shapes),
+        cpt_outcome,
+    ]
+
+
+def markdown_table(df: pd.DataFrame, max_rows: int = 40, sort_by: str | None = "Score") -> str:
+    if df is None or df.empty:
+        return "_no rows_"
+    view = df.sort_values(sort_by) if sort_by and sort_by in df.columns else df
+    shown = view.head(max_rows)
+    text = shown.to_markdown(index=False, floatfmt=".3f")
+    if len(view) > max_rows:
+        text += f"\n\n_{len(view) - max_rows} more rows not shown (worst first)._"
+    return text

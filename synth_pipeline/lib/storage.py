@@ -1,0 +1,120 @@
+"""Where each stage keeps its files.
+
+The private area holds everything derived from real data (raw copies, the
+de-identified training table, SDV metadata, fitted models, staged output). It is
+created owner-only; downstream teams get only the public DuckDB file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PRIVATE_MODE = 0o700
+
+
+def ensure_private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_MODE)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(dest: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``dest``; rename it over ``dest`` only if the block succeeds."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(dest: Path, payload: Any) -> None:
+    with atomic_path(dest) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+        os.chmod(tmp, 0o600)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class DatasetPaths:
+    """The private files of one dataset."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw.parquet"
+
+    @property
+    def validation_report(self) -> Path:
+        return self.root / "validation.json"
+
+    @property
+    def deidentified(self) -> Path:
+        return self.root / "deidentified.parquet"
+
+    @property
+    def pii_plan(self) -> Path:
+        """Column decisions; holds no values. Kept private because it describes the raw table."""
+        return self.root / "pii_plan.json"
+
+    @property
+    def pii_reference(self) -> Path:
+        """Digests of raw PII values, for the leak check and for fakes that must not collide."""
+        return self.root / "pii_reference.json"
+
+    @property
+    def sdv_metadata(self) -> Path:
+        return self.root / "sdv_metadata.json"
+
+    @property
+    def model(self) -> Path:
+        return self.root / "synthesizer.pkl"
+
+    @property
+    def staged(self) -> Path:
+        return self.root / "staged" / "synthetic.parquet"
+
+    @property
+    def gate_verdict(self) -> Path:
+        return self.root / "staged" / "gate_verdict.json"
+
+
+def dataset_paths(private_dir: Path, dataset: str) -> DatasetPaths:
+    ensure_private_dir(private_dir)
+    root = ensure_private_dir(private_dir / dataset)
+    ensure_private_dir(root / "staged")
+    return DatasetPaths(root)
+
+
+def file_digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_frame(path: Path, columns: list[str] | None = None):
+    """Read a private Parquet file; dates come back as datetime64, not Python objects."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=columns).to_pandas(date_as_object=False)

@@ -1,0 +1,157 @@
+"""Fit an SDV synthesizer on the de-identified table and sample from it in chunks.
+
+SDV metadata is built from our own column decisions, not from SDV's detection:
+detection can type ordinary columns (a US ``state``) as PII and replace them
+with fakes. The fitted model and its metadata hold real category values and
+ranges, so both live in the private area only.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synth_pipeline.lib.config import DatasetConfig
+
+TABLE = "table"
+
+
+def _classes() -> dict[str, type]:
+    from sdv.single_table import (
+        CopulaGANSynthesizer,
+        CTGANSynthesizer,
+        GaussianCopulaSynthesizer,
+        TVAESynthesizer,
+    )
+
+    return {
+        "gaussian_copula": GaussianCopulaSynthesizer,
+        "fast": GaussianCopulaSynthesizer,
+        "ctgan": CTGANSynthesizer,
+        "tvae": TVAESynthesizer,
+        "copula_gan": CopulaGANSynthesizer,
+    }
+
+
+# SDV 1.x's FAST_ML preset, which SDV 2.0 removed: a normal-marginal Gaussian copula without rounding.
+PRESET_PARAMS: dict[str, dict[str, Any]] = {
+    "fast": {"default_distribution": "norm", "enforce_rounding": False},
+}
+NEURAL = {"ctgan", "tvae", "copula_gan"}
+
+
+def synthesizer_params(dataset: DatasetConfig) -> dict[str, Any]:
+    """The preset's parameters, then the dataset's (already checked against SYNTHESIZER_PARAMS)."""
+    params = {**PRESET_PARAMS.get(dataset.synthesizer.name, {}), **dataset.synthesizer.params}
+    if dataset.synthesizer.name in NEURAL:
+        params.setdefault("enable_gpu", False)
+    return params
+
+
+def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any]:
+    columns: dict[str, dict[str, Any]] = {}
+    for col in map(str, df.columns):
+        override = dataset.columns.get(col)
+        s = df[col]
+        if override and override.sdtype:
+            sdtype = override.sdtype
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            sdtype = "boolean"
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            sdtype = "numerical"
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            sdtype = "datetime"
+        else:
+            sdtype = "categorical"
+        spec: dict[str, Any] = {"sdtype": sdtype}
+        if sdtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
+            spec["datetime_format"] = "%Y-%m-%d"
+        columns[col] = spec
+    return {"tables": {TABLE: {"columns": columns}}, "relationships": [], "METADATA_SPEC_VERSION": "V2"}
+
+
+def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    """Make dtypes match the metadata (categoricals as strings) so SDV does not guess."""
+    out = df.copy()
+    for col, spec in metadata["tables"][TABLE]["columns"].items():
+        if spec["sdtype"] == "categorical":
+            out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    return out
+
+
+@dataclass(frozen=True)
+class FitResult:
+    synthesizer: Any
+    seconds: float
+    params: dict[str, Any]
+    num_rows: int
+    num_columns: int
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+        torch.set_flush_denormal(True)  # denormal floats made TVAE ~3x slower on this CPU
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def fit(df: pd.DataFrame, dataset: DatasetConfig) -> tuple[FitResult, dict[str, Any]]:
+    from sdv.metadata import Metadata
+
+    metadata_dict = sdv_metadata_dict(df, dataset)
+    params = synthesizer_params(dataset)
+    cls = _classes()[dataset.synthesizer.name]
+    metadata = Metadata.load_from_dict(metadata_dict)
+    training = prepare_training_frame(df, metadata_dict)
+    _seed_everything(dataset.synthesizer.seed)
+    synthesizer = cls(metadata, **params)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        synthesizer.fit({TABLE: training})
+    seconds = time.perf_counter() - started
+    return FitResult(synthesizer, seconds, params, len(df), df.shape[1]), metadata_dict
+
+
+def save_model(synthesizer: Any, path: Path) -> None:
+    from synth_pipeline.lib.storage import atomic_path
+
+    with atomic_path(path) as tmp:
+        synthesizer.save(str(tmp))
+        tmp.chmod(0o600)
+
+
+def load_model(path: Path) -> Any:
+    from sdv.utils import load_synthesizer
+
+    return load_synthesizer(str(path))
+
+
+def sample_chunks(synthesizer: Any, num_rows: int, chunk_rows: int, seed: int) -> Iterator[pd.DataFrame]:
+    """Bounded-memory sampling, one chunk at a time; reset once so a rerun gives the same table."""
+    _seed_everything(seed)
+    if hasattr(synthesizer, "reset_sampling"):
+        synthesizer.reset_sampling()
+    done = 0
+    while done < num_rows:
+        n = min(chunk_rows, num_rows - done)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = synthesizer.sample(n)
+        frame = out[TABLE] if isinstance(out, dict) else out
+        yield frame.reset_index(drop=True)
+        done += n

@@ -1,0 +1,71 @@
+"""Shared fixtures: a private temporary project (datasets file, data, contract) per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from synth_pipeline.defs import build_defs
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib.config import load_config
+from synth_pipeline.settings import PROJECT_ROOT
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+DEFAULT_CSV = PROJECT_ROOT / "data" / "customers.csv"
+DEFAULT_CONTRACT = PROJECT_ROOT / "contracts" / "customers.json"
+
+
+class Project:
+    """A throwaway copy of the default project: its own datasets file, data, contract and storage."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "data").mkdir()
+        (root / "contracts").mkdir()
+        shutil.copy(DEFAULT_CSV, root / "data" / "customers.csv")
+        shutil.copy(DEFAULT_CONTRACT, root / "contracts" / "customers.json")
+        self.settings = yaml.safe_load((PROJECT_ROOT / "datasets.yaml").read_text())
+        self.private_dir = root / "private"
+        self.public_db = root / "public" / "synthetic_data.duckdb"
+
+    @property
+    def datasets_file(self) -> Path:
+        return self.root / "datasets.yaml"
+
+    def write(self) -> Path:
+        self.datasets_file.write_text(yaml.safe_dump(self.settings))
+        return self.datasets_file
+
+    def resource(self, **overrides) -> SynthPipelineResource:
+        return SynthPipelineResource(
+            private_dir=str(self.private_dir), public_database=str(self.public_db), **overrides
+        )
+
+    def defs(self, **overrides) -> dg.Definitions:
+        return build_defs(load_config(self.write()), self.resource(**overrides))
+
+    def run(self, instance: dg.DagsterInstance | None = None, **overrides) -> dg.ExecuteInProcessResult:
+        """Materialize every asset and check, in process, exactly as the nightly job selects them."""
+        defs = self.defs(**overrides)
+        return dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            resources=defs.resources,
+            instance=instance or dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+def venv_bin(name: str) -> str:
+    """A console script of the interpreter running the tests (works without an activated venv)."""
+    return str(Path(sys.executable).parent / name)

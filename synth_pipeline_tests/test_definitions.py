@@ -1,0 +1,56 @@
+"""Tier 1: the code location loads, with the assets, checks, job and schedule users rely on."""
+
+import subprocess
+
+import dagster as dg
+
+from synth_pipeline.definitions import defs
+from synth_pipeline.defs.quality.checks import CHECKS, LEAK_CHECK
+from synth_pipeline.settings import PROJECT_ROOT
+from synth_pipeline_tests.conftest import venv_bin
+
+STAGES = ["raw", "validated", "deidentified", "synthesizer", "synthetic", "published"]
+
+
+def test_definitions_load_with_every_stage_of_the_default_dataset():
+    d = defs()
+    keys = {k.to_user_string() for k in d.resolve_asset_graph().get_all_asset_keys()}
+    assert {f"{s}_customers" for s in STAGES} <= keys
+
+
+def test_assets_are_grouped_by_stage():
+    graph = defs().resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["raw_customers"] == "ingestion"
+    assert groups["validated_customers"] == "validation"
+    assert groups["deidentified_customers"] == "pii"
+    assert groups["synthetic_customers"] == "synthesis"
+    assert groups["published_customers"] == "publishing"
+
+
+def test_quality_checks_are_blocking_and_named_like_sentences():
+    graph = defs().resolve_asset_graph()
+    checks = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
+    expected = {name for name, _ in CHECKS.values()} | {LEAK_CHECK}
+    assert expected <= set(checks)
+    assert all(spec.blocking for spec in checks.values())
+    assert all(spec.asset_key == dg.AssetKey("synthetic_customers") for spec in checks.values())
+
+
+def test_nightly_schedule_runs_the_job_at_two_by_default():
+    d = defs()
+    schedule = d.resolve_schedule_def("nightly_synthesis")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == "synthesize_all"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_dagster_definitions_validate_passes_on_the_workspace():
+    result = subprocess.run(
+        [venv_bin("dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

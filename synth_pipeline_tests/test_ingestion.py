@@ -1,0 +1,60 @@
+"""Ingestion through DuckDB: formats, types, and errors that quote no raw rows."""
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from synth_pipeline.lib.config import parse_config
+from synth_pipeline.lib.errors import IngestionError
+from synth_pipeline.lib.ingestion import ingest
+from synth_pipeline.lib.storage import read_frame
+
+
+def _dataset(tmp_path: Path, source: dict):
+    return parse_config({"datasets": {"t": {"source": source}}}, tmp_path).dataset("t")
+
+
+def test_csv_keeps_types_and_dates(tmp_path):
+    (tmp_path / "a.csv").write_text("id,born,amount,name\n1,1980-01-02,3.5,Ann\n2,1990-03-04,,Bob\n")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "a.csv"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert result.num_rows == 2
+    assert pd.api.types.is_datetime64_any_dtype(df["born"])
+    assert df["amount"].isna().sum() == 1
+
+
+def test_parquet_directory_and_duckdb_query(tmp_path):
+    (tmp_path / "parts").mkdir()
+    for i in range(2):
+        pd.DataFrame({"x": [i, i + 10]}).to_parquet(tmp_path / "parts" / f"p{i}.parquet")
+    result = ingest(_dataset(tmp_path, {"type": "parquet", "path": "parts"}), tmp_path, tmp_path / "r1.parquet")
+    assert result.num_rows == 4
+    con = duckdb.connect(str(tmp_path / "src.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(7)")
+    con.close()
+    q = {"type": "duckdb_query", "database": "src.duckdb", "query": "SELECT x FROM t WHERE x > 2"}
+    assert ingest(_dataset(tmp_path, q), tmp_path, tmp_path / "r2.parquet").num_rows == 4
+
+
+def test_malformed_csv_fails_without_quoting_the_row_and_keeps_the_previous_copy(tmp_path):
+    dest = tmp_path / "raw.parquet"
+    (tmp_path / "good.csv").write_text("a,b\n1,2\n")
+    ingest(_dataset(tmp_path, {"type": "csv", "path": "good.csv"}), tmp_path, dest)
+    before = dest.read_bytes()
+    secret = "Jane Q. Secretperson"
+    (tmp_path / "bad.csv").write_text(f"a,b\n1,2\n3,{secret},extra,fields\n4,5\n")
+    with pytest.raises(IngestionError) as err:
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "bad.csv"}), tmp_path, dest)
+    assert "Secretperson" not in str(err.value)
+    assert dest.read_bytes() == before
+
+
+def test_empty_source_is_an_error_and_missing_files_are_named(tmp_path):
+    (tmp_path / "empty.csv").write_text("a,b\n")
+    with pytest.raises(IngestionError, match="no rows"):
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "empty.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert not (tmp_path / "r.parquet").exists()
+    with pytest.raises(IngestionError, match="not found"):
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "missing.csv"}), tmp_path, tmp_path / "r.parquet")

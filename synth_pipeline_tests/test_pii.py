@@ -1,0 +1,185 @@
+"""PII detection and policies on small clean and dirty frames."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from faker import Faker
+
+from synth_pipeline.lib.config import parse_config
+from synth_pipeline.lib.errors import PiiPolicyError
+from synth_pipeline.lib.pii.audit import PiiReference
+from synth_pipeline.lib.pii.detection import detect_column, normalize_name
+from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
+from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def fake() -> Faker:
+    f = Faker("en_US")
+    f.seed_instance(7)
+    return f
+
+
+def _series(fn, n=N):
+    return pd.Series([fn() for _ in range(n)], dtype=object)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [("EmailAddress", "email_address"), ("phone-No.", "phone_no"), ("DOB", "dob"), ("e_mail", "e_mail")],
+)
+def test_column_names_are_normalized(raw, normalized):
+    assert normalize_name(raw) == normalized
+
+
+@pytest.mark.parametrize(
+    ("column", "maker", "pii_type"),
+    [
+        ("contact", lambda f: f.email, "email"),
+        ("col_a", lambda f: f.phone_number, "phone"),
+        ("x1", lambda f: f.ssn, "national_id"),
+        ("payment", lambda f: f.credit_card_number, "credit_card"),
+        ("acct", lambda f: f.iban, "iban"),
+        ("host", lambda f: f.ipv4, "ip_address"),
+        ("who", lambda f: f.name, "person_name"),
+        ("where", lambda f: lambda: f.address().replace("\n", ", "), "street_address"),
+        (
+            "notes",
+            lambda f: lambda: f"Call {f.name()} at {f.phone_number()} about the {f.word()} order",
+            "free_text_pii",
+        ),
+        ("ref", lambda f: lambda: f.bothify("CASE-########"), "identifier"),
+    ],
+)
+def test_content_detection_finds_pii_whatever_the_column_is_called(fake, column, maker, pii_type):
+    finding = detect_column(column, _series(maker(fake)))
+    assert finding is not None and finding.pii_type == pii_type
+
+
+@pytest.mark.parametrize(
+    ("column", "pii_type"),
+    [
+        ("e_mail", "email"),
+        ("EmailAddress", "email"),
+        ("phone_no", "phone"),
+        ("Telefon", "phone"),
+        ("nombre", "person_name"),
+        ("dob", "date_of_birth"),
+        ("ssn", "national_id"),
+        ("zip_code", "postal_code"),
+    ],
+)
+def test_name_detection_understands_common_naming_styles(column, pii_type):
+    finding = detect_column(column, pd.Series(["a1", "b2", "c3"] * 10, dtype=object))
+    assert finding is not None and finding.pii_type == pii_type
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("product", ["Widget", "Gadget", "Gizmo", "Doohickey"] * 50),
+        ("city_category", ["Springfield", "Riverside", "Franklin", "Greenville"] * 50),
+        ("amount", list(np.arange(200) * 1.5)),
+        ("status", ["good", "bad"] * 100),
+        ("comment", ["the delivery was late but the box was fine and complete"] * 200),
+    ],
+)
+def test_ordinary_columns_are_not_flagged_as_direct_identifiers(column, values):
+    finding = detect_column(column, pd.Series(values))
+    assert finding is None or finding.category == "quasi"
+
+
+def test_quasi_identifiers_are_flagged_but_kept_by_default():
+    df = pd.DataFrame({"age": [30, 40] * 20, "gender": ["f", "m"] * 20})
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(df, ds)
+    assert {d.column: (d.category, d.action) for d in plan.decisions} == {
+        "age": ("quasi", "keep"),
+        "gender": ("quasi", "keep"),
+    }
+
+
+def _people(fake: Faker) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [f"C-{i:05d}" for i in range(N)],
+            "name": _series(fake.name),
+            "email": _series(fake.email),
+            "account": _series(lambda: fake.bothify("AC#########")),
+            "born": pd.to_datetime(_series(lambda: fake.date_of_birth(minimum_age=20, maximum_age=80))),
+            "income": np.random.default_rng(0).normal(50, 10, N).round(1),
+            "state": _series(fake.state_abbr),
+        }
+    )
+
+
+def _ds(columns=None):
+    body = {"source": {"type": "csv", "path": "x"}, "primary_key": "id", "columns": columns or {}}
+    return parse_config({"datasets": {"people": body}}, Path("/tmp")).dataset("people")
+
+
+def test_default_policies_drop_direct_identifiers_and_generalize_birth_dates(fake):
+    df = _people(fake)
+    plan = plan_columns(df, _ds())
+    actions = {d.column: d.action for d in plan.decisions}
+    assert actions == {
+        "id": "key",
+        "name": "drop",
+        "email": "drop",
+        "account": "drop",
+        "born": "generalize",
+        "income": "keep",
+        "state": "keep",
+    }
+    out = apply_plan(df, plan, token_key=None)
+    assert list(out.columns) == ["born", "income", "state"]
+    assert out["born"].between(1940, 2010).all()
+
+
+def test_configuration_overrides_detection(fake):
+    df = _people(fake)
+    plan = plan_columns(df, _ds({"income": {"pii": "drop"}, "name": {"is_pii": False}, "email": {"pii": "tokenize"}}))
+    actions = {d.column: d.action for d in plan.decisions}
+    assert actions["income"] == "drop" and actions["name"] == "keep" and actions["email"] == "tokenize"
+    with pytest.raises(PiiPolicyError, match="SYNTH_PIPELINE_TOKEN_KEY"):
+        apply_plan(df, plan, token_key=None)
+    out = apply_plan(df, plan, token_key="k")
+    assert out["email"].str.startswith("tok_").all()
+
+
+def test_tokens_are_keyed_deterministic_and_normalized():
+    s = pd.Series(["Ann@x.org", " ann@X.org ", "bob@x.org", None])
+    t1, t2 = tokenize(s, b"key-1"), tokenize(s, b"key-2")
+    assert t1[0] == t1[1] != t1[2]
+    assert t1[0] != t2[0]
+    assert t1[3] is None
+
+
+def test_unknown_override_column_is_named():
+    body = {"source": {"type": "csv", "path": "x"}, "columns": {"nope": {"pii": "drop"}}}
+    ds = parse_config({"datasets": {"people": body}}, Path("/tmp")).dataset("people")
+    with pytest.raises(PiiPolicyError, match=r"columns\.nope"):
+        plan_columns(pd.DataFrame({"a": [1]}), ds)
+
+
+def test_fakes_never_repeat_a_real_value_and_keys_are_fresh(fake):
+    df = _people(fake)
+    plan = plan_columns(df, _ds({"name": {"pii": "fake"}, "email": {"pii": "fake"}}))
+    ref = PiiReference.build(df, plan)
+    training = apply_plan(df, plan, token_key=None)
+    out = add_fakes_and_keys(training, plan, seed=1, locale="en_US", is_forbidden=ref.matches, null_shares={})
+    assert list(out.columns) == ["id", "name", "email", "born", "income", "state"]
+    assert out["id"].is_unique and not set(out["id"]) & set(df["id"])
+    assert ref.leaks(out) == {}
+
+
+def test_leak_check_finds_raw_values_after_normalization_only_where_they_matter(fake):
+    df = _people(fake)
+    plan = plan_columns(df, _ds())
+    ref = PiiReference.build(df, plan)
+    leaked = pd.DataFrame({"x": [df["email"][0].upper() + "  ", "nothing"], "state": ["CA", "NY"]})
+    assert ref.leaks(leaked) == {"x": 1}

@@ -1,0 +1,170 @@
+"""Tier 3: the whole graph with real DuckDB, Great Expectations and SDV, against temporary storage."""
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from synth_pipeline.lib.pii.policies import normalize_value
+from synth_pipeline_tests.conftest import DEFAULT_CSV, Project
+
+pytestmark = pytest.mark.e2e
+
+RAW = pd.read_csv(DEFAULT_CSV)
+DIRECT_PII = ["customer_id", "full_name", "email", "phone", "national_id", "street_address"]
+
+
+def _table_digest(project: Project) -> str:
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    rows = con.execute("SELECT * FROM synthetic.customers ORDER BY ALL").fetchall()
+    con.close()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def _check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def _raw_pii_values() -> set[str]:
+    values: set[str] = set()
+    for col in DIRECT_PII:
+        values |= {normalize_value(v) for v in RAW[col].dropna()}
+    return values
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Project, dg.ExecuteInProcessResult, dg.DagsterInstance]:
+    project = Project(tmp_path_factory.mktemp("published"))
+    instance = dg.DagsterInstance.ephemeral()
+    return project, project.run(instance=instance), instance
+
+
+def test_the_default_dataset_is_published_after_every_check_passes(published):
+    project, result, _ = published
+    assert result.success
+    checks = _check_results(result)
+    assert len(checks) == 5 and all(checks.values()), checks
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    df = con.execute("SELECT * FROM synthetic.customers").df()
+    assert len(df) == len(RAW)
+    assert set(df.columns) == set(RAW.columns) - {"phone", "national_id", "street_address"}
+    assert df["customer_id"].is_unique and df["customer_id"].str.startswith("SYN-").all()
+    history = con.execute("SELECT check_name, passed FROM meta.quality_history").fetchall()
+    assert len(history) == 5 and all(p for _, p in history)
+
+
+def test_no_raw_pii_value_reaches_the_public_file_or_the_event_log(published):
+    project, result, instance = published
+    raw_values = {v for v in _raw_pii_values() if len(v) >= 6}
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    public_cells: set[str] = set()
+    for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall():
+        frame = con.execute(f'SELECT * FROM "{schema}"."{table}"').df()
+        for col in frame.columns:
+            public_cells |= {normalize_value(v) for v in frame[col].dropna()}
+    assert not raw_values & public_cells
+    log_text = "\n".join(str(record) for record in instance.all_logs(result.run_id)).casefold()
+    leaked = [v for v in raw_values if v in log_text]
+    assert not leaked, f"{len(leaked)} raw PII values appear in the event log"
+    assert not list(project.public_db.parent.glob("*.parquet"))
+
+
+def test_a_failed_gate_fails_the_run_and_keeps_the_previous_publication(published, tmp_path):
+    project, _, _ = published
+    before = _table_digest(project)
+    project.settings["datasets"]["customers"]["gate"]["column_shapes"] = 0.999
+    try:
+        result = project.run()
+    finally:
+        project.settings["datasets"]["customers"]["gate"]["column_shapes"] = 0.80
+        project.write()
+    assert not result.success
+    assert _check_results(result)["column_shapes_meet_threshold"] is False
+    assert not [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("published_customers")
+    ]
+    assert _table_digest(project) == before
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    failed = con.execute("SELECT count(*) FROM meta.quality_history WHERE NOT passed").fetchone()[0]
+    assert failed >= 1
+
+
+def test_publishing_refuses_a_staged_table_without_a_passing_gate(published):
+    project, _, _ = published
+    defs = project.defs()
+    (project.private_dir / "customers" / "staged" / "gate_verdict.json").unlink(missing_ok=True)
+    result = dg.materialize(
+        [a for a in defs.assets if dg.AssetKey("published_customers") in a.keys],
+        resources=defs.resources,
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert not result.success
+    errors = [str(e.step_failure_data.error) for e in result.all_events if e.is_step_failure]
+    assert any("no passing quality gate" in m for m in errors), errors
+
+
+def test_a_schema_change_fails_validation_and_publishes_nothing(project):
+    changed = RAW.drop(columns=["income"]).rename(columns={"home": "housing"})
+    changed.to_csv(project.root / "data" / "customers.csv", index=False)
+    result = project.run()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "validated_customers"
+    message = str(failure.step_failure_data.error)
+    assert "missing ['home', 'income']" in message and "unexpected ['housing']" in message
+    assert not project.public_db.exists()
+
+
+def test_an_empty_source_fails_ingestion_and_publishes_nothing(project):
+    (project.root / "data" / "customers.csv").write_text(",".join(RAW.columns) + "\n")
+    result = project.run()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "raw_customers"
+    assert "no rows" in str(failure.step_failure_data.error)
+    assert not project.public_db.exists()
+
+
+def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
+    project, _, _ = published
+    before = (
+        duckdb.connect(str(project.public_db), read_only=True)
+        .execute("SELECT count(*) FROM meta.publications")
+        .fetchone()[0]
+    )
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(project.public_db)!r}, read_only=True)
+            print(con.execute("SELECT count(*) FROM meta.publications").fetchone()[0], flush=True)
+            sys.stdin.readline()
+            print(con.execute("SELECT count(*) FROM meta.publications").fetchone()[0], flush=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert int(reader.stdout.readline()) == before
+        result = project.run()
+        out, _ = reader.communicate("\n", timeout=60)
+    finally:
+        reader.kill()
+    assert result.success
+    assert int(out) == before  # the held connection keeps a complete, consistent snapshot
+    after = (
+        duckdb.connect(str(project.public_db), read_only=True)
+        .execute("SELECT count(*) FROM meta.publications")
+        .fetchone()[0]
+    )
+    assert after == before + 1

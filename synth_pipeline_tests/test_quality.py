@@ -1,0 +1,69 @@
+"""The gate's scores on small frames: reproducible, and failing where they should."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synth_pipeline.lib.config import GateConfig
+from synth_pipeline.lib.quality import evaluate, judge
+from synth_pipeline.lib.synthesis import TABLE
+
+
+def _frame(seed: int, n: int = 600, broken: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n)
+    y = x * 2 + rng.normal(0, 0.3, n) if not broken else rng.normal(5, 3, n)
+    cat = np.where(x > 0, "high", "low") if not broken else rng.choice(["high", "low"], n)
+    return pd.DataFrame({"x": x, "y": y, "cat": cat})
+
+
+def _within(real: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """A well-behaved synthesizer keeps values inside the real ranges (SDV's enforce_min_max_values)."""
+    return synthetic.assign(**{c: synthetic[c].clip(real[c].min(), real[c].max()) for c in ("x", "y")})
+
+
+META = {
+    "tables": {
+        TABLE: {
+            "columns": {"x": {"sdtype": "numerical"}, "y": {"sdtype": "numerical"}, "cat": {"sdtype": "categorical"}}
+        }
+    }
+}
+
+
+def test_similar_tables_pass_and_scores_are_reproducible():
+    gate = GateConfig()
+    real = _frame(1)
+    first = evaluate(real, _within(real, _frame(2)), META, gate)
+    second = evaluate(real, _within(real, _frame(2)), META, gate)
+    assert first.as_dict() == second.as_dict()
+    assert all(o.passed for o in judge(first, gate))
+    assert first.pairs_scored >= 1
+
+
+def test_a_broken_table_fails_shapes_or_pair_trends():
+    gate = GateConfig()
+    scores = evaluate(_frame(1), _frame(2, broken=True), META, gate)
+    failed = {o.name for o in judge(scores, gate) if not o.passed}
+    assert {"column_shapes", "column_pair_trends"} & failed
+
+
+def test_out_of_range_values_break_validity():
+    real = _frame(1)
+    synthetic = _frame(2).assign(x=lambda d: d["x"] + 100)
+    scores = evaluate(real, synthetic, META, GateConfig())
+    assert scores.data_validity < 1.0
+
+
+def test_the_gate_scores_a_fixed_sample():
+    gate = GateConfig(sample_rows=200, seed=3)
+    a = evaluate(_frame(1, n=1000), _frame(2, n=1000), META, gate)
+    b = evaluate(_frame(1, n=1000), _frame(2, n=1000), META, gate)
+    assert a.real_rows_scored == 200 and a.as_dict() == b.as_dict()
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0])
+def test_thresholds_are_respected(threshold):
+    scores = evaluate(_frame(1), _frame(2), META, GateConfig(column_shapes=threshold))
+    shapes = next(o for o in judge(scores, GateConfig(column_shapes=threshold)) if o.name == "column_shapes")
+    assert shapes.passed == (scores.column_shapes >= threshold)
