@@ -139,7 +139,11 @@ def publish_table(
 
 
 def record_scores(
-    database: Path, dataset: str, run_id: str, rows: list[dict[str, Any]], storage_version: str = DEFAULT_STORAGE_VERSION
+    database: Path,
+    dataset: str,
+    run_id: str,
+    rows: list[dict[str, Any]],
+    storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> None:
     """Append one run's gate scores (passed or not) to ``meta.quality_history``."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
