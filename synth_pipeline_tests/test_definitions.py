@@ -1,11 +1,12 @@
 """Tier 1: the code location loads, with the assets, checks, job and schedule users rely on."""
 
+import os
 import subprocess
 
 import dagster as dg
 
 from synth_pipeline.definitions import defs
-from synth_pipeline.defs.quality.checks import CHECKS, LEAK_CHECK
+from synth_pipeline.defs.quality.checks import CHECKS, LEAK_CHECK, RECORDS_CHECK
 from synth_pipeline.settings import PROJECT_ROOT
 from synth_pipeline_tests.conftest import venv_bin
 
@@ -31,7 +32,7 @@ def test_assets_are_grouped_by_stage():
 def test_quality_checks_are_blocking_and_named_like_sentences():
     graph = defs().resolve_asset_graph()
     checks = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
-    expected = {name for name, _ in CHECKS.values()} | {LEAK_CHECK}
+    expected = {name for name, _ in CHECKS.values()} | {LEAK_CHECK, RECORDS_CHECK}
     assert expected <= set(checks)
     assert all(spec.blocking for spec in checks.values())
     assert all(spec.asset_key == dg.AssetKey("synthetic_customers") for spec in checks.values())
@@ -45,10 +46,12 @@ def test_nightly_schedule_runs_the_job_at_two_by_default():
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
-def test_dagster_definitions_validate_passes_on_the_workspace():
+def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
+    (tmp_path / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
     result = subprocess.run(
         [venv_bin("dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=180,
