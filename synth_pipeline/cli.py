@@ -75,6 +75,30 @@ def _where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keygen(args: argparse.Namespace) -> int:
+    from synth_pipeline.lib.pii.crypto import ENCRYPTION_KEY_ENV, new_key
+
+    print(new_key())
+    print(
+        f"# store it in a secret manager and export it as {ENCRYPTION_KEY_ENV}; it is not saved anywhere",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    """For key holders only: reverse ``encrypt`` tokens read from arguments or standard input."""
+    import os
+
+    from synth_pipeline.lib.pii.crypto import ENCRYPTION_KEY_ENV, decrypt_value, parse_key
+
+    key = parse_key(os.environ.get(ENCRYPTION_KEY_ENV))
+    tokens = args.tokens or [line.strip() for line in sys.stdin if line.strip()]
+    for token in tokens:
+        print(decrypt_value(token, key, args.column))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="synth-pipeline", description=__doc__)
     parser.add_argument(
@@ -89,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     init.set_defaults(func=_contract_init)
     where = sub.add_parser("where", help="print where the published DuckDB file is and what it holds")
     where.set_defaults(func=_where)
+    keygen = sub.add_parser("keygen", help="print a new key for SYNTH_PIPELINE_ENCRYPTION_KEY")
+    keygen.set_defaults(func=_keygen)
+    decrypt = sub.add_parser("decrypt", help="key holders: decrypt tokens of an encrypted column")
+    decrypt.add_argument("--column", required=True, help="the column the tokens came from (bound into each token)")
+    decrypt.add_argument("tokens", nargs="*", help="tokens (default: one per line on standard input)")
+    decrypt.set_defaults(func=_decrypt)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

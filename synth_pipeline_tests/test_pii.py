@@ -183,3 +183,35 @@ def test_leak_check_finds_raw_values_after_normalization_only_where_they_matter(
     ref = PiiReference.build(df, plan)
     leaked = pd.DataFrame({"x": [df["email"][0].upper() + "  ", "nothing"], "state": ["CA", "NY"]})
     assert ref.leaks(leaked) == {"x": 1}
+
+
+def test_encrypt_is_reversible_only_with_the_key_and_column(fake, monkeypatch, capsys):
+    from synth_pipeline import cli
+    from synth_pipeline.lib.pii.crypto import decrypt_value, new_key, parse_key
+    from synth_pipeline.lib.pii.policies import encrypt_columns
+
+    df = _people(fake)
+    plan = plan_columns(df, _ds({"email": {"pii": "encrypt"}}))
+    assert "email" not in plan.output_columns and "email" not in apply_plan(df, plan, None).columns
+    with pytest.raises(PiiPolicyError, match="SYNTH_PIPELINE_ENCRYPTION_KEY"):
+        encrypt_columns(df, plan, None)
+    key = new_key()
+    sealed = encrypt_columns(df, plan, key)
+    token = sealed["email"][0]
+    assert df["email"][0] not in token
+    assert decrypt_value(token, parse_key(key), "email") == df["email"][0]
+    with pytest.raises(PiiPolicyError, match="does not decrypt"):
+        decrypt_value(token, parse_key(new_key()), "email")
+    with pytest.raises(PiiPolicyError, match="does not decrypt"):
+        decrypt_value(token, parse_key(key), "name")
+    monkeypatch.setenv("SYNTH_PIPELINE_ENCRYPTION_KEY", key)
+    assert cli.main(["decrypt", "--column", "email", token]) == 0
+    assert capsys.readouterr().out.strip() == df["email"][0]
+
+
+def test_text_scan_finds_raw_values_inside_logs_and_markdown(fake):
+    df = _people(fake)
+    ref = PiiReference.build(df, plan_columns(df, _ds()))
+    name, email = df["name"][3], df["email"][5]
+    assert ref.scan_text(f"| col | value |\n| x | {name} |\nlogged '{email}', then 4454 rows in 12.5s") == 2
+    assert ref.scan_text("Ingested 4454 rows x 21 columns; fitted in 3.2s") == 0

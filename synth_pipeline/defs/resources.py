@@ -18,6 +18,9 @@ class SynthPipelineResource(dg.ConfigurableResource):
     private_dir: str = Field(description="Owner-only folder for raw copies, training tables and models.")
     public_database: str = Field(description="The DuckDB file downstream teams read.")
     token_key: str | None = Field(default=None, description="HMAC key for the tokenize policy.")
+    encryption_key: str | None = Field(
+        default=None, description="AES-256-GCM key (URL-safe base64) for the encrypt policy."
+    )
     public_storage_version: str = Field(
         default=DEFAULT_STORAGE_VERSION,
         description="Oldest DuckDB release that must be able to read the public file.",

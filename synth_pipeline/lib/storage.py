@@ -70,6 +70,11 @@ class DatasetPaths:
         return self.root / "deidentified.parquet"
 
     @property
+    def reidentification(self) -> Path:
+        """Ciphertexts of ``encrypt`` columns, row-aligned with the training table."""
+        return self.root / "reidentification.parquet"
+
+    @property
     def pii_plan(self) -> Path:
         """Column decisions; holds no values. Kept private because it describes the raw table."""
         return self.root / "pii_plan.json"

@@ -9,7 +9,7 @@ from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.pii.audit import PiiReference
-from synth_pipeline.lib.pii.policies import apply_plan, plan_columns
+from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 
 
@@ -33,8 +33,13 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             raw = read_frame(paths.raw)
             plan = plan_columns(raw, dataset)
             training = apply_plan(raw, plan, synth.token_key)
+            encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan)
             training.to_parquet(paths.deidentified, index=False)
+            if encrypted is not None:
+                encrypted.to_parquet(paths.reidentification, index=False)
+            else:
+                paths.reidentification.unlink(missing_ok=True)
             write_json(paths.pii_plan, plan.to_dict())
             reference.save(paths.pii_reference)
         actions = Counter(d.action for d in plan.decisions if d.is_pii)

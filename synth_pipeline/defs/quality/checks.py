@@ -33,6 +33,7 @@ CHECKS = {
     ),
 }
 LEAK_CHECK = "contains_no_raw_pii_values"
+RECORDS_CHECK = "run_records_contain_no_raw_pii_values"
 
 
 def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
@@ -46,7 +47,24 @@ def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
             description="No raw identifying value (after case and whitespace normalization) appears in any synthetic cell.",
         )
     )
+    specs.append(
+        dg.AssetCheckSpec(
+            RECORDS_CHECK,
+            asset=target,
+            blocking=True,
+            description="No raw identifying value appears in this run's logs, asset metadata, validation report or PII plan.",
+        )
+    )
     return specs
+
+
+def run_records_text(context: dg.AssetCheckExecutionContext, paths) -> str:
+    """Everything this run has written so far that people read: event log (messages, metadata) and reports."""
+    records = [str(entry) for entry in context.instance.all_logs(context.run.run_id)]
+    for report in (paths.validation_report, paths.pii_plan):
+        if report.exists():
+            records.append(report.read_text())
+    return "\n".join(records)
 
 
 def _num(value: float) -> float | None:
@@ -70,7 +88,9 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             context.log.info(f"Scoring up to {dataset.gate.sample_rows} rows of each table (seed {dataset.gate.seed})")
             scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
             outcomes = quality.judge(scores, dataset.gate)
-            leaks = PiiReference.load(paths.pii_reference).leaks(synthetic)
+            reference = PiiReference.load(paths.pii_reference)
+            leaks = reference.leaks(synthetic)
+            records_hits = reference.scan_text(run_records_text(context, paths))
 
         details = {
             "data_validity": scores.validity_detail,
@@ -136,6 +156,26 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                     pd.DataFrame(leak_rows).to_markdown(index=False) if leak_rows else "_none_"
                 ),
                 "rows_scanned": len(synthetic),
+            },
+        )
+        history.append(
+            {
+                "check_name": RECORDS_CHECK,
+                "score": float(records_hits),
+                "threshold": 0.0,
+                "passed": records_hits == 0,
+                "rows_scored": None,
+                "detail": "",
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name=RECORDS_CHECK,
+            asset_key=target,
+            passed=records_hits == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "raw_values_found": records_hits,
+                "scanned": "event log of this run, validation report, PII plan",
             },
         )
         passed = all(h["passed"] for h in history)

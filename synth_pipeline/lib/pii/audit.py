@@ -19,6 +19,9 @@ from synth_pipeline.lib.storage import read_json, write_json
 
 _NUMERIC = re.compile(r"^[+-]?\d+(\.0+)?$")
 MIN_LENGTH = 4
+MAX_WORDS = 12  # longest raw value (in words) looked for in free text; street addresses fit
+MIN_LOG_DIGITS = 9  # shorter numbers in logs are counts and timings, not identifiers
+EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
 
 
 @dataclass
@@ -78,6 +81,27 @@ class PiiReference:
             if hits:
                 found[str(col)] = hits
         return found
+
+    def scan_text(self, text: str, max_words: int = MAX_WORDS) -> int:
+        """How many distinct raw identifying values free text (logs, metadata, reports) spells out."""
+        words = text.split()
+        stripped = [w.strip(EDGE_PUNCTUATION) for w in words]
+        found: set[str] = set()
+        for i in range(len(words)):
+            for j in range(i + 1, min(i + max_words, len(words)) + 1):
+                for candidate in {" ".join(words[i:j]), " ".join(stripped[i:j]).strip(EDGE_PUNCTUATION)}:
+                    norm = normalize_value(candidate)
+                    if len(norm) < MIN_LENGTH:
+                        continue
+                    if _NUMERIC.match(norm):
+                        digest = _digest(_canonical_number(norm), self.salt)
+                        if len(norm) >= MIN_LOG_DIGITS and any(digest in nums for nums in self.numeric.values()):
+                            found.add(digest)
+                    else:
+                        digest = _digest(norm, self.salt)
+                        if digest in self.text:
+                            found.add(digest)
+        return len(found)
 
     @property
     def size(self) -> int:

@@ -35,6 +35,8 @@ DIRECT_TYPES = (
 QUASI_TYPES = ("date_of_birth", "postal_code", "sex", "age", "ethnicity", "marital_status", "occupation", "location")
 
 SAMPLE_SIZE = 2000
+PROBE_SIZE = 200
+FREE_TEXT_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -234,12 +236,48 @@ def _is_phone(v: str) -> bool:
     return phonenumbers.is_possible_number(num)
 
 
+NINO_RE = re.compile(r"^[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$")
+ID_SHAPE = re.compile(r"^[0-9A-Z][0-9A-Z .\-/+]{6,22}[0-9A-Z]$")
+# National identifiers with a published checksum, validated by python-stdnum.
+NATIONAL_ID_MODULES = (
+    "fr.nir",
+    "it.codicefiscale",
+    "nl.bsn",
+    "br.cpf",
+    "pl.pesel",
+    "se.personnummer",
+    "fi.hetu",
+    "no.fodselsnummer",
+    "ca.sin",
+    "es.dni",
+    "es.nie",
+    "dk.cpr",
+    "be.nn",
+    "ch.ssn",
+    "de.idnr",
+    "in_.aadhaar",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _national_id_validators() -> tuple:
+    return tuple(importlib.import_module(f"stdnum.{m}").is_valid for m in NATIONAL_ID_MODULES)
+
+
 def _is_ssn(v: str) -> bool:
     if not SSN_RE.match(v):
         return False
     from stdnum.us import ssn
 
     return ssn.is_valid(v)
+
+
+def _is_national_id(v: str) -> bool:
+    if _is_ssn(v) or NINO_RE.match(v):
+        return True
+    if not ID_SHAPE.match(v.upper()) or sum(ch.isdigit() for ch in v) < 6:
+        return False
+    return any(valid(v) for valid in _national_id_validators())
 
 
 def _is_card(v: str) -> bool:
@@ -314,7 +352,7 @@ def _contains_pii(v: str) -> bool:
 
 CONTENT_RULES: list[tuple[str, Category, float, object]] = [
     ("email", "direct", 0.8, lambda v: bool(EMAIL_RE.match(v))),
-    ("national_id", "direct", 0.8, _is_ssn),
+    ("national_id", "direct", 0.8, _is_national_id),
     ("credit_card", "direct", 0.8, _is_card),
     ("iban", "direct", 0.8, _is_iban),
     ("ip_address", "direct", 0.8, _is_ip),
@@ -355,9 +393,12 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
 
     if is_text and n:
         values = _sample_strings(series)
+        probe = values[:PROBE_SIZE]
         for pii_type, category, threshold, predicate in CONTENT_RULES:
-            share = _share(values, predicate)
             needed = threshold * (0.6 if name_hit and name_hit[0] == pii_type else 1.0)
+            if _share(probe, predicate) < needed * 0.75:
+                continue  # cheap first look, so wide tables stay fast
+            share = _share(values, predicate)
             if share >= needed:
                 conf = min(0.99, 0.5 + share / 2 + (0.1 if name_hit and name_hit[0] == pii_type else 0))
                 return PiiFinding(
@@ -368,7 +409,9 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                     f"{share:.0%} of sampled values look like {pii_type.replace('_', ' ')}s",
                 )
         names = person_name_tokens()
-        name_share = _share(values, lambda v: _name_like(v, names))
+        name_share = _share(probe, lambda v: _name_like(v, names))
+        if name_share >= 0.35:
+            name_share = _share(values, lambda v: _name_like(v, names))
         named = bool(name_hit and name_hit[0] == "person_name") or bool(WEAK_NAME.search(norm))
         if (named and name_share >= 0.5) or (name_share >= 0.7 and distinct_ratio >= 0.2):
             return PiiFinding(
@@ -381,7 +424,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         lengths = [len(v) for v in values]
         if values and np.mean(lengths) >= 25 and np.mean([len(v.split()) for v in values]) >= 4:
             share = _share(values, _contains_pii)
-            if share >= 0.01:
+            if share >= FREE_TEXT_SHARE:
                 return PiiFinding(
                     name,
                     "free_text_pii",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import PiiPolicyError
+from synth_pipeline.lib.pii.crypto import encrypt_series, parse_key
 from synth_pipeline.lib.pii.detection import PiiFinding, detect
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
@@ -26,7 +27,7 @@ TOKEN_KEY_ENV = "SYNTH_PIPELINE_TOKEN_KEY"
 @dataclass
 class ColumnDecision:
     column: str
-    action: str  # drop | fake | tokenize | generalize | keep | key
+    action: str  # drop | fake | tokenize | generalize | encrypt | keep | key
     is_pii: bool
     pii_type: str | None = None
     category: str | None = None
@@ -54,17 +55,21 @@ class PiiPlan:
 
     @property
     def reference_columns(self) -> list[str]:
-        """Raw columns whose values must never appear in output: direct identifiers and keys."""
+        """Raw columns whose values must never appear in output: direct identifiers and keys.
+
+        A direct identifier kept on purpose (``pii: keep``) is still watched: publishing it fails the gate.
+        Use ``is_pii: false`` for a column that detection got wrong.
+        """
         return [
             d.column
             for d in self.decisions
-            if d.action == "key" or (d.is_pii and d.category in ("direct", "identifier") and d.action != "keep")
+            if d.action == "key" or (d.is_pii and d.category in ("direct", "identifier"))
         ]
 
     @property
     def output_columns(self) -> list[str]:
-        """Columns of the published table, in source order."""
-        dropped = set(self.columns_with("drop"))
+        """Columns of the published table, in source order (encrypted ones stay private)."""
+        dropped = set(self.columns_with("drop", "encrypt"))
         return [c for c in self.columns if c not in dropped]
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,10 +144,6 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         params: dict[str, Any] = {}
         if action == "generalize":
             params = _generalize_params(dataset.name, col, pii_type, override)
-        if action == "encrypt":
-            raise PiiPolicyError(
-                f"dataset {dataset.name!r}: columns.{col}.pii: 'encrypt' is not available yet; use tokenize or drop"
-            )
         decisions.append(
             ColumnDecision(
                 col, action, True, pii_type, category, finding.confidence if finding else 1.0, reason, params
@@ -206,7 +207,7 @@ def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.Dat
     """The training table: PII dropped, tokenized or generalized; fakes and keys are added back at sampling."""
     out = {}
     for d in plan.decisions:
-        if d.action in ("drop", "fake", "key"):
+        if d.action in ("drop", "fake", "key", "encrypt"):
             continue
         col = df[d.column]
         if d.action == "tokenize":
@@ -222,6 +223,15 @@ def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.Dat
     if result.shape[1] == 0:
         raise PiiPolicyError(f"dataset {plan.dataset!r}: no column is left to learn from after PII removal")
     return result.reset_index(drop=True)
+
+
+def encrypt_columns(df: pd.DataFrame, plan: PiiPlan, encryption_key: str | None) -> pd.DataFrame | None:
+    """Ciphertexts of the ``encrypt`` columns, row-aligned with the training table; kept private."""
+    columns = plan.columns_with("encrypt")
+    if not columns:
+        return None
+    key = parse_key(encryption_key)
+    return pd.DataFrame({c: encrypt_series(df[c], key, c) for c in columns}).reset_index(drop=True)
 
 
 def _digest(normalized: str, salt: bytes) -> str:
