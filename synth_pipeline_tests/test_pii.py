@@ -10,7 +10,7 @@ from faker import Faker
 from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.audit import PiiReference
-from synth_pipeline.lib.pii.detection import detect_column, normalize_name
+from synth_pipeline.lib.pii.detection import detect_column, name_hint, normalize_name
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
 
@@ -71,11 +71,19 @@ def test_content_detection_finds_pii_whatever_the_column_is_called(fake, column,
         ("dob", "date_of_birth"),
         ("ssn", "national_id"),
         ("zip_code", "postal_code"),
+        ("Geburtsdatum", "date_of_birth"),
+        ("customerID", "identifier"),
     ],
 )
-def test_name_detection_understands_common_naming_styles(column, pii_type):
-    finding = detect_column(column, pd.Series(["a1", "b2", "c3"] * 10, dtype=object))
-    assert finding is not None and finding.pii_type == pii_type
+def test_name_rules_understand_common_naming_styles(column, pii_type):
+    assert name_hint(column)[0] == pii_type
+
+
+def test_a_name_alone_does_not_flag_values_that_cannot_be_that_pii():
+    assert detect_column("phone_service", pd.Series([0, 1] * 50)) is None
+    finding = detect_column("account_number", pd.Series([f"X{i:07d}" for i in range(100)], dtype=object))
+    assert finding is not None and finding.pii_type == "identifier"
+    assert detect_column("last_name", pd.Series(["Qzxv", "Wrrp"] * 50, dtype=object)).pii_type == "person_name"
 
 
 @pytest.mark.parametrize(

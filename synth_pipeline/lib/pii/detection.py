@@ -13,6 +13,7 @@ import functools
 import importlib
 import ipaddress
 import re
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -34,6 +35,8 @@ DIRECT_TYPES = (
 )
 QUASI_TYPES = ("date_of_birth", "postal_code", "sex", "age", "ethnicity", "marital_status", "occupation", "location")
 
+VALIDATED_TYPES = ("email", "phone", "national_id", "credit_card", "iban", "ip_address")
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "SE", "FI", "BR", "IN")
 SAMPLE_SIZE = 2000
 PROBE_SIZE = 200
 FREE_TEXT_SHARE = 0.01
@@ -199,8 +202,12 @@ def person_name_tokens() -> frozenset[str]:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except ImportError:  # pragma: no cover - depends on the Faker release
             continue
-        for attr in ("first_names", "last_names", "first_names_male", "first_names_female"):
+        for attr in dir(provider):
+            if "first_names" not in attr and "last_names" not in attr:
+                continue
             names = getattr(provider, attr, ())
+            if not isinstance(names, (list, tuple, dict)):
+                continue
             for n in names:
                 for part in re.split(r"[\s-]+", str(n)):
                     if len(part) > 1:
@@ -229,14 +236,16 @@ def _is_phone(v: str) -> bool:
         return False
     import phonenumbers
 
-    try:
-        num = phonenumbers.parse(v, None if v.startswith("+") else "US")
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_possible_number(num)
+    for region in (None,) if v.startswith("+") else PHONE_REGIONS:
+        try:
+            if phonenumbers.is_possible_number(phonenumbers.parse(v, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
 
 
-NINO_RE = re.compile(r"^[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$")
+NINO_RE = re.compile(r"^[A-Z]{2}\d{6}[A-Z]$")  # UK National Insurance number, spaces removed
 ID_SHAPE = re.compile(r"^[0-9A-Z][0-9A-Z .\-/+]{6,22}[0-9A-Z]$")
 # National identifiers with a published checksum, validated by python-stdnum.
 NATIONAL_ID_MODULES = (
@@ -273,7 +282,7 @@ def _is_ssn(v: str) -> bool:
 
 
 def _is_national_id(v: str) -> bool:
-    if _is_ssn(v) or NINO_RE.match(v):
+    if _is_ssn(v) or NINO_RE.match(v.replace(" ", "")):
         return True
     if not ID_SHAPE.match(v.upper()) or sum(ch.isdigit() for ch in v) < 6:
         return False
@@ -323,8 +332,16 @@ def street_suffixes() -> frozenset[str]:
 US_CITY_STATE_ZIP = re.compile(r",\s*[A-Z]{2}\s+\d{5}(-\d{4})?$")
 
 
+POSTAL_CODE_IN_TEXT = re.compile(
+    r"\b(\d{5}(-\d{3,4})?|\d{2}-\d{3}|\d{3}-\d{4}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|\d{8}|\d{4})\b"
+)
+HOUSE_NUMBER = re.compile(r"(^|[\s,])\d{1,5}[a-zA-Z]?([\s,]|$)")
+
+
 def _is_address(v: str) -> bool:
     if ADDRESS_RE.match(v) or ADDRESS_RE_EU.match(v) or US_CITY_STATE_ZIP.search(v):
+        return True
+    if "," in v and len(v.split()) >= 3 and POSTAL_CODE_IN_TEXT.search(v) and HOUSE_NUMBER.search(v):
         return True
     tokens = [t.strip(".,").lower() for t in v.split()]
     return bool(len(tokens) >= 3 and tokens[0][:1].isdigit() and any(t in street_suffixes() for t in tokens[1:6]))
@@ -376,15 +393,20 @@ def _dob_like(series: pd.Series, today: pd.Timestamp) -> bool:
     )
 
 
+def name_hint(name: str) -> tuple[str, Category, float] | None:
+    """What the column name alone suggests: (type, category, confidence), first matching rule wins."""
+    norm = normalize_name(name)
+    for pii_type, category, pattern, conf in NAME_RULES:
+        if pattern.search(norm):
+            return pii_type, category, conf
+    return None
+
+
 def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = None) -> PiiFinding | None:
     """The strongest PII finding for one column, or None."""
     today = today or pd.Timestamp.today().normalize()
     norm = normalize_name(name)
-    name_hit: tuple[str, Category, float] | None = None
-    for pii_type, category, pattern, conf in NAME_RULES:
-        if pattern.search(norm):
-            name_hit = (pii_type, category, conf)
-            break
+    name_hit = name_hint(name)
 
     non_null = series.dropna()
     n = len(non_null)
@@ -437,13 +459,9 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
     if pd.api.types.is_datetime64_any_dtype(series.dtype) and _dob_like(series, today):
         return PiiFinding(name, "date_of_birth", "quasi", 0.6, "past dates spanning decades with adult median age")
     if name_hit and name_hit[1] == "direct" and n:
-        return PiiFinding(
-            name,
-            name_hit[0],
-            "direct",
-            round(name_hit[2] - 0.2, 2),
-            "column name suggests " + name_hit[0].replace("_", " "),
-        )
+        finding = _name_only_finding(name, name_hit, non_null, is_text, distinct_ratio)
+        if finding is not None:
+            return finding
     if name_hit and name_hit[0] == "identifier" and distinct_ratio >= 0.5:
         return PiiFinding(
             name,
@@ -454,7 +472,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         )
     if n >= 20 and distinct_ratio >= 0.95:
         avg_tokens = float(np.mean([len(str(v).split()) for v in non_null.head(SAMPLE_SIZE)]))
-        if is_text and avg_tokens <= 2:
+        if is_text and avg_tokens <= 2 and not _mostly_dates_or_numbers(non_null):
             return PiiFinding(
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short strings"
             )
@@ -471,6 +489,41 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             "column name suggests a quasi-identifier (" + name_hit[0].replace("_", " ") + ")",
         )
     return None
+
+
+def _name_only_finding(
+    name: str, name_hit: tuple[str, Category, float], non_null: pd.Series, is_text: bool, distinct_ratio: float
+) -> PiiFinding | None:
+    """The name says PII but no content rule agreed: trust the name only where the values could be it."""
+    pii_type, _, conf = name_hit
+    label = pii_type.replace("_", " ")
+    if pii_type in VALIDATED_TYPES:
+        if is_text and distinct_ratio >= 0.5:
+            return PiiFinding(
+                name,
+                "identifier",
+                "identifier",
+                0.7,
+                f"column name suggests {label} but values do not validate as one; "
+                f"{distinct_ratio:.0%} distinct, treated as an identifier",
+            )
+        if pd.api.types.is_integer_dtype(non_null.dtype) and non_null.abs().median() >= 1_000_000:
+            return PiiFinding(
+                name, pii_type, "direct", round(conf - 0.2, 2), f"column name suggests {label}; long numbers"
+            )
+        return None  # e.g. a 0/1 'phone_service' flag
+    if is_text:
+        return PiiFinding(name, pii_type, "direct", round(conf - 0.2, 2), f"column name suggests {label}")
+    return None
+
+
+def _mostly_dates_or_numbers(values: pd.Series) -> bool:
+    sample = values.head(SAMPLE_SIZE).astype(str)
+    numbers = pd.to_numeric(sample, errors="coerce").notna().mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean()
+    return bool(max(numbers, dates) >= 0.9)
 
 
 def _sequential(values: pd.Series) -> bool:
