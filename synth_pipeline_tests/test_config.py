@@ -14,7 +14,9 @@ def test_defaults_match_the_documented_gate():
     cfg = parse_config({"datasets": {"people": BASE}}, Path("/tmp"))
     ds = cfg.dataset("people")
     assert (ds.gate.data_validity, ds.gate.column_shapes, ds.gate.column_pair_trends) == (1.0, 0.80, 0.80)
-    assert ds.synthesizer.name == "gaussian_copula"
+    assert ds.synthesizer.name == "auto"
+    assert [c.name for c in ds.synthesizer.to_train()] == ["sequential_tree", "gaussian_copula"]
+    assert ds.privacy.max_dcr_share == 0.55
     assert ds.sample.num_rows(1234) == 1234
     assert cfg.schedule.cron == "0 2 * * *"
 
@@ -24,7 +26,10 @@ def test_defaults_match_the_documented_gate():
     [
         ({**BASE, "sourse": {}}, "dataset 'people': sourse"),
         ({**BASE, "synthesizer": {"name": "gpt"}}, "dataset 'people': synthesizer.name"),
-        ({**BASE, "synthesizer": {"params": {"epochz": 3}}}, "params.epochz"),
+        ({**BASE, "synthesizer": {"name": "ctgan", "params": {"epochz": 3}}}, "params.epochz"),
+        ({**BASE, "synthesizer": {"params": {"epochs": 3}}}, "'auto' takes no params"),
+        ({**BASE, "synthesizer": {"candidates": [{"name": "tvae", "params": {"depth": 3}}]}}, "params.depth"),
+        ({**BASE, "privacy": {"max_dcr_share": 2}}, "dataset 'people': privacy.max_dcr_share"),
         ({**BASE, "gate": {"column_shapes": 1.5}}, "dataset 'people': gate.column_shapes"),
         ({**BASE, "sample": {"rows": 10, "scale": 2}}, "either 'rows' or 'scale'"),
         ({**BASE, "columns": {"email": {"pii": "shred"}}}, "columns.email.pii"),

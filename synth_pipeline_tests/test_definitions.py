@@ -6,11 +6,11 @@ import subprocess
 import dagster as dg
 
 from synth_pipeline.definitions import defs
-from synth_pipeline.defs.quality.checks import CHECKS, LEAK_CHECK, RECORDS_CHECK
+from synth_pipeline.defs.quality.checks import CHECKS, LEAK_CHECK, PRIVACY_CHECKS, RECORDS_CHECK
 from synth_pipeline.settings import PROJECT_ROOT
 from synth_pipeline_tests.conftest import venv_bin
 
-STAGES = ["raw", "validated", "deidentified", "synthesizer", "synthetic", "published"]
+STAGES = ["raw", "validated", "deidentified", "synthesizer", "synthesizer_comparison", "synthetic", "published"]
 
 
 def test_definitions_load_with_every_stage_of_the_default_dataset():
@@ -32,7 +32,7 @@ def test_assets_are_grouped_by_stage():
 def test_quality_checks_are_blocking_and_named_like_sentences():
     graph = defs().resolve_asset_graph()
     checks = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
-    expected = {name for name, _ in CHECKS.values()} | {LEAK_CHECK, RECORDS_CHECK}
+    expected = {name for name, _ in (*CHECKS.values(), *PRIVACY_CHECKS.values())} | {LEAK_CHECK, RECORDS_CHECK}
     assert expected <= set(checks)
     assert all(spec.blocking for spec in checks.values())
     assert all(spec.asset_key == dg.AssetKey("synthetic_customers") for spec in checks.values())

@@ -17,20 +17,24 @@ def _ds(synth: dict | None = None, columns: dict | None = None):
 
 
 @pytest.mark.parametrize("name", sorted(SYNTHESIZER_PARAMS))
-def test_the_static_parameter_table_matches_sdv(name):
+def test_the_static_parameter_table_matches_the_real_signatures(name):
     cls = synthesis._classes()[name]
-    assert set(inspect.signature(cls.__init__).parameters) - {"self", "metadata"} == SYNTHESIZER_PARAMS[name]
+    # the seed comes from synthesizer.seed, not from params
+    assert set(inspect.signature(cls.__init__).parameters) - {"self", "metadata", "seed"} == SYNTHESIZER_PARAMS[name]
 
 
 def test_fast_is_the_old_fast_ml_preset_and_neural_models_stay_on_cpu():
-    assert synthesis.synthesizer_params(_ds({"name": "fast"})) == {
+    assert synthesis.synthesizer_params("fast", {}, 100, 1) == {
         "default_distribution": "norm",
         "enforce_rounding": False,
     }
-    assert synthesis.synthesizer_params(_ds({"name": "tvae", "params": {"epochs": 5}})) == {
-        "epochs": 5,
-        "enable_gpu": False,
-    }
+    assert synthesis.synthesizer_params("tvae", {"epochs": 5}, 100, 1) == {"epochs": 5, "enable_gpu": False}
+
+
+def test_tree_leaves_grow_with_the_table():
+    assert synthesis.synthesizer_params("sequential_tree", {}, 1000, 3) == {"min_samples_leaf": 10, "seed": 3}
+    assert synthesis.synthesizer_params("sequential_tree", {}, 30_000, 3)["min_samples_leaf"] == 200
+    assert synthesis.synthesizer_params("sequential_tree", {"min_samples_leaf": 7}, 30_000, 3)["min_samples_leaf"] == 7
 
 
 def test_metadata_comes_from_our_types_not_sdv_pii_detection():
@@ -54,10 +58,12 @@ def test_metadata_comes_from_our_types_not_sdv_pii_detection():
     }
 
 
-def test_fit_sample_save_and_load_round_trip(tmp_path):
+@pytest.mark.parametrize("name", ["fast", "sequential_tree"])
+def test_fit_sample_save_and_load_round_trip(tmp_path, name):
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b", "c"], 300)})
-    result, _ = synthesis.fit(df, _ds({"name": "fast", "seed": 3}))
+    ds = _ds({"name": name, "seed": 3})
+    result, _ = synthesis.fit(df, ds, ds.synthesizer.to_train()[0])
     synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
     model = synthesis.load_model(tmp_path / "m.pkl")
     chunks = list(synthesis.sample_chunks(model, 250, 100, seed=3))

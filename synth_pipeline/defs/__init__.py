@@ -10,7 +10,11 @@ from synth_pipeline.defs.publishing.assets import build_published_asset
 from synth_pipeline.defs.quality.checks import build_quality_checks
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.defs.schedules import build_job_and_schedule
-from synth_pipeline.defs.synthesis.assets import build_synthesizer_asset, build_synthetic_asset
+from synth_pipeline.defs.synthesis.assets import (
+    build_comparison_asset,
+    build_synthesizer_asset,
+    build_synthetic_asset,
+)
 from synth_pipeline.defs.validation.assets import build_validated_asset
 from synth_pipeline.lib.config import PipelineConfig
 
@@ -24,6 +28,7 @@ def build_defs(config: PipelineConfig, resource: SynthPipelineResource) -> dg.De
             build_validated_asset(dataset, config.base_dir),
             build_deidentified_asset(dataset),
             build_synthesizer_asset(dataset),
+            build_comparison_asset(dataset),
             build_synthetic_asset(dataset),
             build_published_asset(dataset),
         ]

@@ -60,7 +60,10 @@ SYNTHESIZER_PARAMS: dict[str, frozenset[str]] = {
         )
     ),
     "copula_gan": frozenset((*_GAN, "default_distribution", "numerical_distributions")),
+    "sequential_tree": frozenset(("min_samples_leaf", "smoothing", "visit_sequence", "max_depth")),
 }
+SynthesizerName = Literal["sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"]
+DEFAULT_CANDIDATES = ("sequential_tree", "gaussian_copula")
 
 
 class _Strict(BaseModel):
@@ -99,20 +102,52 @@ class ColumnOverride(_Strict):
     prefix_length: int = Field(default=3, ge=1, le=10)
 
 
+def _check_params(name: str, params: dict[str, Any]) -> None:
+    allowed = SYNTHESIZER_PARAMS[name]
+    for key in params:
+        if key not in allowed:
+            raise ValueError(f"params.{key} is not a parameter of {name} (allowed: {', '.join(sorted(allowed))})")
+
+
+class CandidateConfig(_Strict):
+    name: SynthesizerName
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _known_params(self) -> CandidateConfig:
+        _check_params(self.name, self.params)
+        return self
+
+
 class SynthesizerConfig(_Strict):
-    name: Literal["gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"] = "gaussian_copula"
+    name: Literal["auto", "sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"] = "auto"
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = 42
+    candidates: list[CandidateConfig] = Field(
+        default_factory=lambda: [CandidateConfig(name=n) for n in DEFAULT_CANDIDATES],
+        description="What 'auto' trains and compares; ignored otherwise.",
+    )
+    time_budget_seconds: float = Field(default=600, gt=0, description="'auto' starts no new candidate after this.")
 
     @model_validator(mode="after")
     def _known_params(self) -> SynthesizerConfig:
-        allowed = SYNTHESIZER_PARAMS[self.name]
-        for key in self.params:
-            if key not in allowed:
-                raise ValueError(
-                    f"params.{key} is not a parameter of {self.name} (allowed: {', '.join(sorted(allowed))})"
-                )
+        if self.name == "auto":
+            if self.params:
+                raise ValueError("params: 'auto' takes no params; give them per candidate in 'candidates'")
+        else:
+            _check_params(self.name, self.params)
         return self
+
+    def to_train(self) -> list[CandidateConfig]:
+        """The candidates to fit: all of them for 'auto', else just the configured synthesizer."""
+        if self.name == "auto":
+            return list(self.candidates)
+        return [CandidateConfig(name=self.name, params=self.params)]
 
 
 class SampleConfig(_Strict):
@@ -130,6 +165,15 @@ class SampleConfig(_Strict):
         if self.rows is not None:
             return self.rows
         return max(1, round(input_rows * (self.scale if self.scale is not None else 1.0)))
+
+
+class PrivacyConfig(_Strict):
+    holdout_fraction: float = Field(default=0.2, ge=0, lt=1, description="Share of rows never trained on.")
+    holdout_max_rows: int = Field(default=10_000, ge=0)
+    sample_rows: int = Field(default=5_000, gt=0, description="Synthetic rows compared, fixed seed.")
+    max_dcr_share: float = Field(default=0.55, gt=0, le=1)
+    exact_copy_tolerance: float = Field(default=0.005, ge=0, le=1)
+    seed: int = 0
 
 
 class GateConfig(_Strict):
@@ -151,6 +195,7 @@ class DatasetConfig(_Strict):
     synthesizer: SynthesizerConfig = Field(default_factory=SynthesizerConfig)
     sample: SampleConfig = Field(default_factory=SampleConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     fake_locale: str = "en_US"
 
     def contract_path(self, base_dir: Path) -> Path:

@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.quality_history (
     run_id VARCHAR, dataset VARCHAR, evaluated_at TIMESTAMP, check_name VARCHAR,
     score DOUBLE, threshold DOUBLE, passed BOOLEAN, rows_scored BIGINT, detail VARCHAR
 );
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.synthesizer_comparison (
+    run_id VARCHAR, dataset VARCHAR, evaluated_at TIMESTAMP, candidate VARCHAR, status VARCHAR,
+    fit_s DOUBLE, sample_s DOUBLE, validity DOUBLE, column_shapes DOUBLE, column_pair_trends DOUBLE,
+    exact_copy_rate DOUBLE, holdout_copy_rate DOUBLE, dcr_share DOUBLE, passed BOOLEAN, chosen BOOLEAN,
+    why_not VARCHAR
+);
 CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
     run_id VARCHAR, dataset VARCHAR, published_at TIMESTAMP, table_name VARCHAR,
     num_rows BIGINT, num_columns INTEGER, synthesizer VARCHAR, contract_version INTEGER,
@@ -163,6 +169,44 @@ def record_scores(
                     r.get("rows_scored"),
                     r.get("detail", ""),
                 ],
+            )
+
+    swap_in(database, change, storage_version)
+
+
+COMPARISON_FIELDS = (
+    "candidate",
+    "status",
+    "fit_s",
+    "sample_s",
+    "validity",
+    "column_shapes",
+    "column_pair_trends",
+    "exact_copy_rate",
+    "holdout_copy_rate",
+    "dcr_share",
+    "passed",
+    "chosen",
+    "why_not",
+)
+
+
+def record_comparison(
+    database: Path,
+    dataset: str,
+    run_id: str,
+    rows: list[dict[str, Any]],
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> None:
+    """Append one training run's candidate scores to ``meta.synthesizer_comparison``."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def change(con: duckdb.DuckDBPyConnection) -> None:
+        placeholders = ", ".join("?" for _ in range(3 + len(COMPARISON_FIELDS)))
+        for r in rows:
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.synthesizer_comparison VALUES ({placeholders})",
+                [run_id, dataset, now, *(r.get(f) for f in COMPARISON_FIELDS)],
             )
 
     swap_in(database, change, storage_version)

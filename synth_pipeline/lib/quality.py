@@ -87,8 +87,14 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         quality = QualityReport()
         quality.num_rows_subsample = None
         quality.generate(real_s, syn_s, table_meta, verbose=False)
+        # Validity is judged against the full real table: a scoring sample may miss its extremes.
         diagnostic = DiagnosticReport()
-        diagnostic.generate(real_s, syn_s, table_meta, verbose=False)
+        diagnostic.generate(
+            prepare_training_frame(real[cols], metadata),
+            prepare_training_frame(synthetic[cols], metadata),
+            table_meta,
+            verbose=False,
+        )
 
     props = quality.get_properties().set_index("Property")["Score"]
     diag = diagnostic.get_properties().set_index("Property")["Score"]

@@ -70,6 +70,16 @@ class DatasetPaths:
         return self.root / "deidentified.parquet"
 
     @property
+    def holdout(self) -> Path:
+        """De-identified rows never trained on: the baseline of the privacy checks."""
+        return self.root / "holdout.parquet"
+
+    @property
+    def candidates(self) -> Path:
+        """Scores of every candidate synthesizer of the last training run."""
+        return self.root / "candidates.json"
+
+    @property
     def reidentification(self) -> Path:
         """Ciphertexts of ``encrypt`` columns, row-aligned with the training table."""
         return self.root / "reidentification.parquet"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 
 TABLE = "table"
 
@@ -31,7 +31,10 @@ def _classes() -> dict[str, type]:
         TVAESynthesizer,
     )
 
+    from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
+
     return {
+        "sequential_tree": SequentialTreeSynthesizer,
         "gaussian_copula": GaussianCopulaSynthesizer,
         "fast": GaussianCopulaSynthesizer,
         "ctgan": CTGANSynthesizer,
@@ -47,12 +50,17 @@ PRESET_PARAMS: dict[str, dict[str, Any]] = {
 NEURAL = {"ctgan", "tvae", "copula_gan"}
 
 
-def synthesizer_params(dataset: DatasetConfig) -> dict[str, Any]:
-    """The preset's parameters, then the dataset's (already checked against SYNTHESIZER_PARAMS)."""
-    params = {**PRESET_PARAMS.get(dataset.synthesizer.name, {}), **dataset.synthesizer.params}
-    if dataset.synthesizer.name in NEURAL:
-        params.setdefault("enable_gpu", False)
-    return params
+def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: int) -> dict[str, Any]:
+    """Preset, then the configured params (already checked against SYNTHESIZER_PARAMS), then run-time defaults."""
+    out = {**PRESET_PARAMS.get(name, {}), **params}
+    if name in NEURAL:
+        out.setdefault("enable_gpu", False)
+    if name == "sequential_tree":
+        if out.get("min_samples_leaf", "auto") == "auto":
+            # Leaves grow with the table: small leaves copy rows, large ones blur relationships.
+            out["min_samples_leaf"] = max(10, round(num_rows / 150))
+        out["seed"] = seed
+    return out
 
 
 def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any]:
@@ -109,13 +117,15 @@ def _seed_everything(seed: int) -> None:
         pass
 
 
-def fit(df: pd.DataFrame, dataset: DatasetConfig) -> tuple[FitResult, dict[str, Any]]:
+def fit(
+    df: pd.DataFrame, dataset: DatasetConfig, candidate: CandidateConfig, metadata_dict: dict[str, Any] | None = None
+) -> tuple[FitResult, dict[str, Any]]:
     from sdv.metadata import Metadata
 
-    metadata_dict = sdv_metadata_dict(df, dataset)
-    params = synthesizer_params(dataset)
-    cls = _classes()[dataset.synthesizer.name]
-    metadata = Metadata.load_from_dict(metadata_dict)
+    metadata_dict = metadata_dict or sdv_metadata_dict(df, dataset)
+    params = synthesizer_params(candidate.name, candidate.params, len(df), dataset.synthesizer.seed)
+    cls = _classes()[candidate.name]
+    metadata = metadata_dict if candidate.name == "sequential_tree" else Metadata.load_from_dict(metadata_dict)
     training = prepare_training_frame(df, metadata_dict)
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)
@@ -136,9 +146,26 @@ def save_model(synthesizer: Any, path: Path) -> None:
 
 
 def load_model(path: Path) -> Any:
+    import cloudpickle
+    from sdv.single_table.base import BaseSynthesizer
     from sdv.utils import load_synthesizer
 
-    return load_synthesizer(str(path))
+    with open(path, "rb") as fh:
+        model = cloudpickle.load(fh)
+    # SDV's loader adds its version checks; our own synthesizers are plain pickles.
+    return load_synthesizer(str(path)) if isinstance(model, BaseSynthesizer) else model
+
+
+def loss_values(synthesizer: Any) -> pd.DataFrame | None:
+    """Training losses of the neural synthesizers (CTGAN, TVAE, CopulaGAN), else None."""
+    getter = getattr(synthesizer, "get_loss_values", None)
+    if getter is None:
+        return None
+    try:
+        losses = getter()
+    except Exception:
+        return None
+    return losses if isinstance(losses, pd.DataFrame) and not losses.empty else None
 
 
 def sample_chunks(synthesizer: Any, num_rows: int, chunk_rows: int, seed: int) -> Iterator[pd.DataFrame]:

@@ -3,6 +3,7 @@
 from collections import Counter
 
 import dagster as dg
+import numpy as np
 
 from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
@@ -10,6 +11,7 @@ from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
+from synth_pipeline.lib.privacy import holdout_mask
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 
 
@@ -35,9 +37,17 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan)
-            training.to_parquet(paths.deidentified, index=False)
+            held_out = holdout_mask(
+                len(training), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
+            )
+            train, holdout = training[~held_out], training[held_out]
+            train.to_parquet(paths.deidentified, index=False)
+            holdout.to_parquet(paths.holdout, index=False)
             if encrypted is not None:
-                encrypted.to_parquet(paths.reidentification, index=False)
+                # In source order: the n-th "train" row belongs to the n-th row of deidentified.parquet.
+                encrypted.assign(split=np.where(held_out, "holdout", "train")).to_parquet(
+                    paths.reidentification, index=False
+                )
             else:
                 paths.reidentification.unlink(missing_ok=True)
             write_json(paths.pii_plan, plan.to_dict())
@@ -50,7 +60,8 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": len(training),
+                "dagster/row_count": len(train),
+                "holdout_rows": len(holdout),
                 "training_columns": training.shape[1],
                 "pii_columns": len(plan.pii_columns),
                 "actions": dict(actions),

@@ -8,11 +8,12 @@ import pandas as pd
 
 from synth_pipeline.defs.common import asset_key, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib import quality
+from synth_pipeline.lib import plots, privacy, quality
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record_scores
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
+from synth_pipeline.lib.synthesis import TABLE
 
 CHECKS = {
     "data_validity": (
@@ -32,6 +33,16 @@ CHECKS = {
         "SDMetrics Column Pair Trends: strongly related real column pairs keep their relationship.",
     ),
 }
+PRIVACY_CHECKS = {
+    "exact_copies": (
+        "copies_training_rows_no_more_than_holdout",
+        "Synthetic rows identical to a training row are no more frequent than held-out real rows identical to one.",
+    ),
+    "dcr": (
+        "is_no_closer_to_training_than_to_holdout",
+        "Distance to closest record: synthetic rows are not nearer the training rows than the held-out rows.",
+    ),
+}
 LEAK_CHECK = "contains_no_raw_pii_values"
 RECORDS_CHECK = "run_records_contain_no_raw_pii_values"
 
@@ -39,6 +50,9 @@ RECORDS_CHECK = "run_records_contain_no_raw_pii_values"
 def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
     target = asset_key("synthetic", dataset.name)
     specs = [dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc) for name, desc in CHECKS.values()]
+    specs += [
+        dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc) for name, desc in PRIVACY_CHECKS.values()
+    ]
     specs.append(
         dg.AssetCheckSpec(
             LEAK_CHECK,
@@ -71,6 +85,67 @@ def _num(value: float) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), 4)
 
 
+def _privacy_results(
+    target: dg.AssetKey, priv: privacy.PrivacyScores, dataset: DatasetConfig, history: list[dict[str, Any]]
+):
+    cfg = dataset.privacy
+    copy_limit = priv.holdout_copy_rate + cfg.exact_copy_tolerance
+    copies_ok = math.isnan(priv.holdout_copy_rate) or priv.exact_copy_rate <= copy_limit
+    dcr_ok = math.isnan(priv.dcr_share) or priv.dcr_share <= cfg.max_dcr_share
+    rows: list[tuple[str, float, float, bool, dict[str, Any]]] = [
+        (
+            "exact_copies",
+            priv.exact_copy_rate,
+            copy_limit,
+            copies_ok,
+            {
+                "exact_copy_rate": _num(priv.exact_copy_rate),
+                "holdout_copy_rate": _num(priv.holdout_copy_rate),
+                "tolerance": cfg.exact_copy_tolerance,
+            },
+        ),
+        (
+            "dcr",
+            priv.dcr_share,
+            cfg.max_dcr_share,
+            dcr_ok,
+            {
+                "dcr_share": _num(priv.dcr_share),
+                "meaning": "share of synthetic rows nearer a training row than a held-out row; 0.5 = no memorization",
+            },
+        ),
+    ]
+    for key, score, threshold, passed, extra in rows:
+        name, _ = PRIVACY_CHECKS[key]
+        note = "" if not math.isnan(priv.holdout_copy_rate) else "no holdout (privacy.holdout_fraction is 0)"
+        history.append(
+            {
+                "check_name": name,
+                "score": _num(score),
+                "threshold": _num(threshold),
+                "passed": passed,
+                "rows_scored": priv.synthetic_rows_compared,
+                "detail": note,
+            }
+        )
+        meta: dict[str, Any] = {
+            **extra,
+            "score": _num(score),
+            "threshold": _num(threshold),
+            "synthetic_rows_compared": priv.synthetic_rows_compared,
+            "holdout_rows_compared": priv.reference_rows_compared,
+        }
+        if note:
+            meta["note"] = note
+        yield dg.AssetCheckResult(
+            check_name=name,
+            asset_key=target,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=meta,
+        )
+
+
 def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
     target = asset_key("synthetic", dataset.name)
 
@@ -84,10 +159,20 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         with safe_errors("quality gate", dataset.name):
             synthetic = read_frame(paths.staged)
             real = read_frame(paths.deidentified)
+            holdout = read_frame(paths.holdout)
             metadata = read_json(paths.sdv_metadata)
             context.log.info(f"Scoring up to {dataset.gate.sample_rows} rows of each table (seed {dataset.gate.seed})")
             scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
             outcomes = quality.judge(scores, dataset.gate)
+            priv = privacy.evaluate_privacy(
+                real, holdout, synthetic, metadata, dataset.privacy.sample_rows, dataset.privacy.seed
+            )
+            sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
+            worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
+            pictures = {
+                "column_shapes": plots.distributions(real, synthetic, worst, sdtypes),
+                "column_pair_trends": plots.correlations(real, synthetic, sdtypes),
+            }
             reference = PiiReference.load(paths.pii_reference)
             leaks = reference.leaks(synthetic)
             records_hits = reference.scan_text(run_records_text(context, paths))
@@ -114,6 +199,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 meta["note"] = outcome.note
             if details[outcome.name] is not None:
                 meta["breakdown (worst first)"] = dg.MetadataValue.md(quality.markdown_table(details[outcome.name]))
+            if outcome.name in pictures:
+                meta["real vs synthetic"] = dg.MetadataValue.md(pictures[outcome.name])
             context.log.info(
                 f"{name}: score {meta['score']} vs threshold {outcome.threshold}: {'pass' if outcome.passed else 'FAIL'}"
             )
@@ -134,6 +221,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata=meta,
             )
+        yield from _privacy_results(target, priv, dataset, history)
         leak_rows = [{"column": c, "cells_matching_raw_values": n} for c, n in sorted(leaks.items())]
         history.append(
             {

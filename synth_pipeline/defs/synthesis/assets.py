@@ -1,53 +1,100 @@
 """Stages 4 and 5: fit the configured SDV synthesizer, then sample a staged synthetic table."""
 
 import time
+from typing import Any
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib import synthesis
+from synth_pipeline.lib import plots, synthesis
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
+from synth_pipeline.lib.publishing import record_comparison
+from synth_pipeline.lib.selection import train_candidates
 from synth_pipeline.lib.storage import atomic_path, read_frame, read_json, write_json
 
 
 def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
+    chosen = dataset.synthesizer.name
+
     @dg.asset(
         key=asset_key("synthesizer", dataset.name),
         deps=[asset_key("deidentified", dataset.name)],
         group_name="synthesis",
-        kinds={"sdv"},
+        kinds={"sdv", "scikitlearn"},
         tags=dataset_tags(dataset.name),
-        description=f"The fitted {dataset.synthesizer.name} model for '{dataset.name}' (private: it encodes real distributions).",
+        description=(
+            f"The fitted synthesizer for '{dataset.name}' ({chosen}"
+            + (": " + ", ".join(c.name for c in dataset.synthesizer.candidates) if chosen == "auto" else "")
+            + "). Private: it encodes real distributions."
+        ),
     )
     def synthesizer(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
         with safe_errors("synthesizer training", dataset.name):
-            training = read_frame(paths.deidentified)
+            train = read_frame(paths.deidentified)
+            holdout = read_frame(paths.holdout)
             context.log.info(
-                f"Fitting {dataset.synthesizer.name} on {len(training)} rows x {training.shape[1]} columns"
+                f"Training {chosen} on {len(train)} rows x {train.shape[1]} columns ({len(holdout)} held out)"
             )
-            result, metadata = synthesis.fit(training, dataset)
-            synthesis.save_model(result.synthesizer, paths.model)
+            winner, results, reason, metadata = train_candidates(train, holdout, dataset, context.log.info)
+            synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
-        context.log.info(f"Fitted in {result.seconds:.1f}s")
+            write_json(
+                paths.candidates,
+                {"winner": winner.name, "reason": reason, "candidates": [r.row() for r in results]},
+            )
+            loss = synthesis.loss_values(winner.synthesizer)
+        context.log.info(f"Chose {winner.name}: {reason}")
+        meta: dict[str, Any] = {
+            "synthesizer": winner.name,
+            "why": reason,
+            "parameters": winner.params,
+            "seed": dataset.synthesizer.seed,
+            "fit_seconds": round(winner.fit_seconds, 2),
+            "training_rows": len(train),
+            "training_columns": train.shape[1],
+            "candidates": dg.MetadataValue.md(pd.DataFrame([r.row() for r in results]).to_markdown(index=False)),
+        }
+        if loss is not None:
+            meta["loss curve"] = dg.MetadataValue.md(plots.losses(loss, f"{winner.name} training loss"))
+        return dg.MaterializeResult(metadata=meta)
+
+    return synthesizer
+
+
+def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key("synthesizer_comparison", dataset.name),
+        deps=[asset_key("synthesizer", dataset.name)],
+        group_name="synthesis",
+        kinds={"duckdb"},
+        tags=dataset_tags(dataset.name),
+        description=(
+            f"Every candidate synthesizer of '{dataset.name}' side by side: fit and sample time, fidelity, "
+            "validity, privacy; also in meta.synthesizer_comparison of the public DuckDB file."
+        ),
+    )
+    def comparison(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
+        paths = synth.paths(dataset.name)
+        report = read_json(paths.candidates)
+        rows = [r | {"chosen": r["candidate"] == report["winner"]} for r in report["candidates"]]
+        record_comparison(synth.public_path, dataset.name, context.run.run_id, rows, synth.public_storage_version)
         return dg.MaterializeResult(
             metadata={
-                "synthesizer": dataset.synthesizer.name,
-                "parameters": {k: repr(v) for k, v in result.params.items()},
-                "seed": dataset.synthesizer.seed,
-                "fit_seconds": round(result.seconds, 2),
-                "training_rows": result.num_rows,
-                "training_columns": result.num_columns,
+                "winner": report["winner"],
+                "why": report["reason"],
+                "comparison": dg.MetadataValue.md(pd.DataFrame(rows).to_markdown(index=False)),
             }
         )
 
-    return synthesizer
+    return comparison
 
 
 def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -66,7 +113,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             plan = PiiPlan.from_dict(read_json(paths.pii_plan))
             reference = PiiReference.load(paths.pii_reference)
             model = synthesis.load_model(paths.model)
-            input_rows = pq.read_metadata(paths.deidentified).num_rows
+            input_rows = pq.read_metadata(paths.deidentified).num_rows + pq.read_metadata(paths.holdout).num_rows
             num_rows = dataset.sample.num_rows(input_rows)
             null_shares = {d.column: d.params.get("null_share", 0.0) for d in plan.decisions if d.action == "fake"}
             paths.gate_verdict.unlink(missing_ok=True)

@@ -1,0 +1,184 @@
+"""Train candidate synthesizers, score each on the gate and the privacy checks, keep the best.
+
+The winner is the candidate that passes every gate and privacy threshold with
+the highest fidelity (mean of Column Shapes and Column Pair Trends, compared
+in steps of 0.005); ties go to the better privacy (DCR share nearer 0.5),
+then to the faster fit. If nothing passes, the highest-fidelity candidate is
+kept so the gate can show why it fails.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from synth_pipeline.lib import privacy, quality, synthesis
+from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
+
+FIDELITY_STEP = 0.005
+
+
+@dataclass
+class CandidateResult:
+    name: str
+    params: dict[str, str]
+    status: str  # ok | failed | skipped
+    fit_seconds: float = float("nan")
+    sample_seconds: float = float("nan")
+    data_validity: float = float("nan")
+    column_shapes: float = float("nan")
+    column_pair_trends: float = float("nan")
+    exact_copy_rate: float = float("nan")
+    holdout_copy_rate: float = float("nan")
+    dcr_share: float = float("nan")
+    passed: bool = False
+    failures: list[str] = field(default_factory=list)
+    synthesizer: Any = field(default=None, repr=False)
+
+    @property
+    def fidelity(self) -> float:
+        return (self.column_shapes + self.column_pair_trends) / 2
+
+    def row(self) -> dict[str, Any]:
+        def r(v: float, n: int = 3) -> float | None:
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(v, n)
+
+        return {
+            "candidate": self.name,
+            "status": self.status,
+            "fit_s": r(self.fit_seconds, 1),
+            "sample_s": r(self.sample_seconds, 1),
+            "validity": r(self.data_validity),
+            "column_shapes": r(self.column_shapes),
+            "column_pair_trends": r(self.column_pair_trends),
+            "exact_copy_rate": r(self.exact_copy_rate, 4),
+            "holdout_copy_rate": r(self.holdout_copy_rate, 4),
+            "dcr_share": r(self.dcr_share),
+            "passed": self.passed,
+            "why_not": "; ".join(self.failures),
+        }
+
+
+def privacy_failures(p: privacy.PrivacyScores, dataset: DatasetConfig) -> list[str]:
+    cfg = dataset.privacy
+    out = []
+    if not math.isnan(p.holdout_copy_rate) and p.exact_copy_rate > p.holdout_copy_rate + cfg.exact_copy_tolerance:
+        out.append(
+            f"exact copies {p.exact_copy_rate:.4f} > holdout {p.holdout_copy_rate:.4f} + {cfg.exact_copy_tolerance}"
+        )
+    if not math.isnan(p.dcr_share) and p.dcr_share > cfg.max_dcr_share:
+        out.append(f"DCR share {p.dcr_share:.3f} > {cfg.max_dcr_share}")
+    return out
+
+
+def evaluate_candidate(
+    result: CandidateResult,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    metadata: dict[str, Any],
+    dataset: DatasetConfig,
+) -> None:
+    rows = min(len(train) + len(holdout), max(dataset.gate.sample_rows, dataset.privacy.sample_rows))
+    started = time.perf_counter()
+    synthetic = pd.concat(list(synthesis.sample_chunks(result.synthesizer, rows, rows, dataset.synthesizer.seed)))
+    result.sample_seconds = time.perf_counter() - started
+    scores = quality.evaluate(train, synthetic, metadata, dataset.gate)
+    p = privacy.evaluate_privacy(train, holdout, synthetic, metadata, dataset.privacy.sample_rows, dataset.privacy.seed)
+    result.data_validity, result.column_shapes, result.column_pair_trends = (
+        scores.data_validity,
+        scores.column_shapes,
+        scores.column_pair_trends,
+    )
+    result.exact_copy_rate, result.holdout_copy_rate, result.dcr_share = (
+        p.exact_copy_rate,
+        p.holdout_copy_rate,
+        p.dcr_share,
+    )
+    result.failures = [
+        f"{o.name} {o.score:.3f} < {o.threshold}" for o in quality.judge(scores, dataset.gate) if not o.passed
+    ]
+    result.failures += privacy_failures(p, dataset)
+    result.passed = not result.failures
+
+
+def train_candidates(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    dataset: DatasetConfig,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[CandidateResult, list[CandidateResult], str, dict[str, Any]]:
+    """Fit and score each candidate; return the winner, all results, why it won, and the SDV metadata."""
+    metadata = synthesis.sdv_metadata_dict(train, dataset)
+    budget = dataset.synthesizer.time_budget_seconds
+    started = time.perf_counter()
+    results: list[CandidateResult] = []
+    for candidate in dataset.synthesizer.to_train():
+        results.append(_one(candidate, train, holdout, dataset, metadata, started, budget, log))
+    winner, reason = choose(results)
+    return winner, results, reason, metadata
+
+
+def _one(
+    candidate: CandidateConfig,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    dataset: DatasetConfig,
+    metadata: dict[str, Any],
+    started: float,
+    budget: float,
+    log: Callable[[str], None],
+) -> CandidateResult:
+    result = CandidateResult(candidate.name, {k: repr(v) for k, v in candidate.params.items()}, "ok")
+    if time.perf_counter() - started > budget and dataset.synthesizer.name == "auto":
+        result.status = "skipped"
+        result.failures = [f"time budget of {budget:.0f}s used up"]
+        log(f"{candidate.name}: skipped, time budget used up")
+        return result
+    log(f"{candidate.name}: fitting on {len(train)} rows")
+    try:
+        fitted, _ = synthesis.fit(train, dataset, candidate, metadata)
+        result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
+        result.params = {k: repr(v) for k, v in fitted.params.items()}
+        evaluate_candidate(result, train, holdout, metadata, dataset)
+    except Exception as err:
+        result.status = "failed"
+        result.failures = [f"{type(err).__name__} (message withheld: may quote data)"]
+    log(
+        f"{candidate.name}: fit {result.fit_seconds:.1f}s, shapes {result.column_shapes:.3f}, "
+        f"pair trends {result.column_pair_trends:.3f}, DCR share {result.dcr_share:.3f}, "
+        f"{'passes' if result.passed else 'fails: ' + '; '.join(result.failures)}"
+    )
+    return result
+
+
+def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
+    fitted = [r for r in results if r.status == "ok"]
+    if not fitted:
+        raise RuntimeError("no candidate synthesizer could be fitted")
+    passing = [r for r in fitted if r.passed]
+    pool = passing or fitted
+
+    def key(r: CandidateResult) -> tuple[float, float, float]:
+        fidelity = -1.0 if math.isnan(r.fidelity) else r.fidelity
+        dcr_gap = abs(r.dcr_share - 0.5) if not math.isnan(r.dcr_share) else 0.0
+        return (-round(fidelity / FIDELITY_STEP), dcr_gap, r.fit_seconds)
+
+    winner = sorted(pool, key=key)[0]
+    if not passing:
+        return winner, (
+            f"no candidate passed the gate and privacy checks; kept {winner.name} (highest fidelity "
+            f"{winner.fidelity:.3f}) so the gate can show why; nothing will be published"
+        )
+    others = [r for r in passing if r is not winner]
+    reason = f"{winner.name} passed every check with fidelity {winner.fidelity:.3f} (mean of shapes and pair trends)"
+    if others:
+        reason += "; beat " + ", ".join(f"{r.name} ({r.fidelity:.3f})" for r in others)
+    failed = [r for r in results if r not in passing]
+    if failed:
+        reason += "; did not qualify: " + ", ".join(f"{r.name} ({r.status}: {'; '.join(r.failures)})" for r in failed)
+    return winner, reason

@@ -1,0 +1,225 @@
+"""Sequential CART synthesis (the method of R's synthpop), with SDV's fit/sample interface.
+
+Columns are synthesized one after another. The first is drawn from its
+marginal; each later column has a decision tree fitted on the columns before
+it, and a synthetic row takes the value of a random *real* row from the same
+leaf (synthpop's donor sampling), so every value is a real, valid value of
+that column and relationships with earlier columns are kept. Leaves hold at
+least ``min_samples_leaf`` rows (synthpop's ``minbucket``), and continuous
+values are smoothed with a per-leaf Gaussian kernel (synthpop's
+``smoothing = "density"``), so synthetic rows are new combinations rather
+than copies. No maintained Python implementation of synthpop is on PyPI
+(``synthpop`` 0.1.1 dates from 2018), hence this short class.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+TABLE = "table"
+
+
+def _groups(labels: np.ndarray) -> list[np.ndarray]:
+    """Row indices per distinct label, in O(n log n)."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return np.split(order, bounds)
+
+
+@dataclass
+class _ColumnModel:
+    name: str
+    sdtype: str
+    tree: Any = None
+    leaf_values: dict[int, np.ndarray] = field(default_factory=dict)
+    leaf_bandwidth: dict[int, float] = field(default_factory=dict)
+    smooth: bool = False
+    integral: bool = False
+    lower: float | None = None
+    upper: float | None = None
+
+
+class SequentialTreeSynthesizer:
+    """Fit/sample like an SDV single-table synthesizer: ``fit({name: df})``, ``sample(n) -> {name: df}``."""
+
+    def __init__(
+        self,
+        metadata: Any,
+        min_samples_leaf: int = 5,
+        smoothing: bool = True,
+        visit_sequence: list[str] | None = None,
+        max_depth: int | None = None,
+        seed: int = 0,
+    ):
+        self.metadata = metadata
+        self.min_samples_leaf = min_samples_leaf
+        self.smoothing = smoothing
+        self.visit_sequence = visit_sequence
+        self.max_depth = max_depth
+        self.seed = seed
+        self._models: list[_ColumnModel] = []
+        self._columns: list[str] = []
+        self._dtypes: dict[str, Any] = {}
+        self._categories: dict[str, pd.Index] = {}
+        self._sentinels: dict[str, float] = {}
+        self._rng = np.random.default_rng(seed)
+        self.fit_seconds = 0.0
+
+    # -- encoding -------------------------------------------------------------------------------
+    def _sdtypes(self, data: pd.DataFrame) -> dict[str, str]:
+        meta = self.metadata.to_dict() if hasattr(self.metadata, "to_dict") else self.metadata
+        tables = meta.get("tables", {})
+        columns = next(iter(tables.values()))["columns"] if tables else meta.get("columns", {})
+        return {c: columns.get(c, {}).get("sdtype", "categorical") for c in data.columns}
+
+    def _encode(self, name: str, values: pd.Series) -> np.ndarray:
+        """A numeric view of a column for tree splits; missing values get their own code."""
+        if name in self._categories:
+            codes = pd.Categorical(values, categories=self._categories[name]).codes
+            return codes.astype(float)
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            numeric = values.astype("int64").astype(float)
+            numeric[values.isna().to_numpy()] = np.nan
+        else:
+            numeric = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+        return np.where(np.isnan(numeric), self._sentinels[name], numeric)
+
+    # -- fit ------------------------------------------------------------------------------------
+    def fit(self, data: dict[str, pd.DataFrame] | pd.DataFrame) -> None:
+        started = time.perf_counter()
+        frame = next(iter(data.values())) if isinstance(data, dict) else data
+        frame = frame.reset_index(drop=True)
+        sdtypes = self._sdtypes(frame)
+        self._columns = list(frame.columns)
+        self._dtypes = dict(frame.dtypes)
+        order = list(self.visit_sequence or self._default_order(frame, sdtypes))
+        for name in order:
+            s = frame[name]
+            if sdtypes[name] in ("categorical", "boolean") or not (
+                pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype)
+            ):
+                self._categories[name] = pd.Index(pd.unique(s.dropna()))
+            else:
+                numeric = (
+                    s.astype("int64").astype(float).where(s.notna())
+                    if pd.api.types.is_datetime64_any_dtype(s.dtype)
+                    else pd.to_numeric(s, errors="coerce").astype(float)
+                )
+                lo, hi = numeric.min(), numeric.max()
+                span = (hi - lo) if pd.notna(hi) and pd.notna(lo) else 1.0
+                self._sentinels[name] = (lo if pd.notna(lo) else 0.0) - 1.0 - abs(span)
+        encoded = {name: self._encode(name, frame[name]) for name in order}
+        self._models = []
+        for i, name in enumerate(order):
+            model = _ColumnModel(name=name, sdtype=sdtypes[name])
+            values = frame[name].to_numpy()
+            if i == 0:
+                model.leaf_values = {0: values}
+            else:
+                x = np.column_stack([encoded[c] for c in order[:i]])
+                y = encoded[name]
+                categorical = name in self._categories
+                tree_cls = DecisionTreeClassifier if categorical else DecisionTreeRegressor
+                tree = tree_cls(
+                    min_samples_leaf=self.min_samples_leaf, max_depth=self.max_depth, random_state=self.seed
+                )
+                tree.fit(x, y.astype(int) if categorical else y)
+                model.tree = tree
+                leaves = tree.apply(x)
+                for group in _groups(leaves):
+                    model.leaf_values[int(leaves[group[0]])] = values[group]
+            self._prepare_smoothing(model, frame[name])
+            self._models.append(model)
+        self.fit_seconds = time.perf_counter() - started
+
+    def _prepare_smoothing(self, model: _ColumnModel, column: pd.Series) -> None:
+        if not self.smoothing or model.name in self._categories or not pd.api.types.is_numeric_dtype(column.dtype):
+            return
+        if column.nunique() <= 20:
+            return
+        model.smooth = True
+        non_null = column.dropna()
+        model.integral = bool(pd.api.types.is_integer_dtype(column.dtype) or (non_null % 1 == 0).all())
+        model.lower, model.upper = float(non_null.min()), float(non_null.max())
+        for leaf, vals in model.leaf_values.items():
+            v = pd.to_numeric(pd.Series(vals), errors="coerce").dropna().to_numpy(dtype=float)
+            if len(v) < 2:
+                model.leaf_bandwidth[leaf] = 0.0
+                continue
+            sd = v.std(ddof=1)
+            iqr = np.subtract(*np.percentile(v, [75, 25]))
+            spread = min(sd, iqr / 1.34) if iqr > 0 else sd
+            model.leaf_bandwidth[leaf] = float(0.9 * spread * len(v) ** -0.2)
+
+    @staticmethod
+    def _default_order(frame: pd.DataFrame, sdtypes: dict[str, str]) -> list[str]:
+        """Low-cardinality columns first: they make good split variables for what follows."""
+        return sorted(frame.columns, key=lambda c: (frame[c].nunique(dropna=False), list(frame.columns).index(c)))
+
+    # -- sample ---------------------------------------------------------------------------------
+    def reset_sampling(self) -> None:
+        self._rng = np.random.default_rng(self.seed)
+
+    def sample(self, num_rows: int, **_: Any) -> dict[str, pd.DataFrame]:
+        if not self._models:
+            raise RuntimeError("fit the synthesizer before sampling")
+        rng = self._rng
+        out: dict[str, np.ndarray] = {}
+        encoded: dict[str, np.ndarray] = {}
+        order = [m.name for m in self._models]
+        for i, model in enumerate(self._models):
+            if i == 0:
+                donors = model.leaf_values[0]
+                values = donors[rng.integers(0, len(donors), num_rows)]
+                leaves = np.zeros(num_rows, dtype=int)
+            else:
+                x = np.column_stack([encoded[c] for c in order[:i]])
+                leaves = model.tree.apply(x)
+                values = np.empty(num_rows, dtype=object)
+                for rows in _groups(leaves):
+                    donors = model.leaf_values[int(leaves[rows[0]])]
+                    values[rows] = donors[rng.integers(0, len(donors), len(rows))]
+            if model.smooth:
+                values = self._smooth(model, values, leaves, rng)
+            series = pd.Series(values, name=model.name)
+            out[model.name] = values
+            encoded[model.name] = self._encode(model.name, series.astype(self._dtypes[model.name], errors="ignore"))
+        frame = pd.DataFrame({c: pd.Series(out[c]) for c in self._columns})
+        for c in self._columns:
+            try:
+                frame[c] = frame[c].astype(self._dtypes[c])
+            except (TypeError, ValueError):
+                if pd.api.types.is_integer_dtype(self._dtypes[c]):
+                    frame[c] = pd.to_numeric(frame[c]).astype("Int64")
+        return {TABLE: frame}
+
+    def _smooth(
+        self, model: _ColumnModel, values: np.ndarray, leaves: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        bw = np.array([model.leaf_bandwidth.get(int(leaf), 0.0) for leaf in leaves])
+        noisy = numeric + rng.normal(0.0, 1.0, len(numeric)) * bw
+        noisy = np.clip(noisy, model.lower, model.upper)
+        if model.integral:
+            noisy = np.round(noisy)
+        return np.where(np.isnan(numeric), np.nan, noisy)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, filepath: str) -> None:
+        with open(filepath, "wb") as fh:
+            cloudpickle.dump(self, fh)
+
+    @classmethod
+    def load(cls, filepath: str) -> SequentialTreeSynthesizer:
+        with open(filepath, "rb") as fh:
+            return cloudpickle.load(fh)
+
+    def get_loss_values(self) -> None:
+        return None

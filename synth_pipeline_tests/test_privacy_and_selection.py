@@ -1,0 +1,112 @@
+"""Privacy measures, the sequential-tree synthesizer and candidate selection on small frames."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synth_pipeline.lib.config import parse_config
+from synth_pipeline.lib.privacy import copy_rate, evaluate_privacy, split_holdout
+from synth_pipeline.lib.selection import CandidateResult, choose, train_candidates
+from synth_pipeline.lib.synthesis import TABLE
+from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
+
+
+def _frame(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    income = (age * 900 + rng.normal(0, 8000, n)).round(2)
+    job = np.where(income > 50_000, rng.choice(["exec", "eng"], n), rng.choice(["clerk", "retail", "eng"], n))
+    income[rng.random(n) < 0.05] = np.nan
+    return pd.DataFrame({"age": age, "income": income, "job": job})
+
+
+META = {
+    "tables": {
+        TABLE: {
+            "columns": {
+                "age": {"sdtype": "numerical"},
+                "income": {"sdtype": "numerical"},
+                "job": {"sdtype": "categorical"},
+            }
+        }
+    }
+}
+
+
+def test_holdout_split_is_seeded_and_capped():
+    df = _frame()
+    a, b = split_holdout(df, 0.2, 100, seed=1)
+    _, d = split_holdout(df, 0.2, 100, seed=1)
+    assert len(b) == 100 and len(a) == 1900
+    pd.testing.assert_frame_equal(b, d)
+
+
+def test_a_copying_model_fails_the_privacy_measures_and_fresh_data_does_not():
+    df = _frame(3000)
+    train, holdout = split_holdout(df, 0.3, 10_000, seed=0)
+    copied = evaluate_privacy(train, holdout, train.sample(1000, random_state=0), META, 1000, 0)
+    assert copied.exact_copy_rate == 1.0 and copied.dcr_share > 0.65
+    fresh = evaluate_privacy(train, holdout, _frame(1000, seed=9), META, 1000, 0)
+    assert fresh.exact_copy_rate <= fresh.holdout_copy_rate + 0.01
+    assert 0.4 < fresh.dcr_share < 0.6
+
+
+def test_copy_rate_treats_missing_values_as_equal():
+    a = pd.DataFrame({"x": [1.0, np.nan], "y": ["a", None]})
+    assert copy_rate(a, a) == 1.0
+
+
+def test_sequential_tree_keeps_values_valid_and_relationships_and_is_reproducible():
+    df = _frame()
+    model = SequentialTreeSynthesizer(META, min_samples_leaf=10, seed=4)
+    model.fit({TABLE: df})
+    model.reset_sampling()
+    a = model.sample(1500)[TABLE]
+    model.reset_sampling()
+    b = model.sample(1500)[TABLE]
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["job"]) <= set(df["job"])
+    assert a["age"].between(df["age"].min(), df["age"].max()).all()
+    assert a["income"].isna().mean() == pytest.approx(0.05, abs=0.03)
+    assert a[["age", "income"]].corr().iloc[0, 1] > 0.6  # the age-income relationship survives
+    assert copy_rate(a, df) < 0.05
+
+
+def _result(name, cs, cpt, dcr=0.5, fit=1.0, passed=True):
+    return CandidateResult(
+        name,
+        {},
+        "ok",
+        fit_seconds=fit,
+        column_shapes=cs,
+        column_pair_trends=cpt,
+        dcr_share=dcr,
+        passed=passed,
+        failures=[] if passed else ["x"],
+    )
+
+
+def test_choose_prefers_passing_then_fidelity_then_privacy_then_speed():
+    winner, reason = choose(
+        [_result("a", 0.99, 0.99, passed=False), _result("b", 0.90, 0.90), _result("c", 0.95, 0.95)]
+    )
+    assert winner.name == "c" and "beat b" in reason and "did not qualify: a" in reason
+    winner, _ = choose([_result("slow", 0.95, 0.95, fit=9), _result("fast", 0.951, 0.951, fit=1)])
+    assert winner.name == "fast"
+    winner, _ = choose([_result("near", 0.95, 0.95, dcr=0.52), _result("far", 0.95, 0.95, dcr=0.6)])
+    assert winner.name == "near"
+    winner, reason = choose([_result("a", 0.7, 0.7, passed=False)])
+    assert winner.name == "a" and "nothing will be published" in reason
+
+
+def test_auto_trains_every_candidate_and_records_why():
+    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": {"candidates": ["sequential_tree", "fast"]}}
+    ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
+    train, holdout = split_holdout(_frame(1500), 0.2, 10_000, 0)
+    winner, results, reason, _ = train_candidates(train, holdout, ds)
+    assert [r.name for r in results] == ["sequential_tree", "fast"]
+    assert all(r.status == "ok" and not math.isnan(r.column_shapes) for r in results)
+    assert winner.name in reason
