@@ -154,6 +154,7 @@ def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
         stdout=subprocess.PIPE,
         text=True,
     )
+    project.settings["datasets"]["customers"]["sample"] = {"rows": 3000}  # a new table, so it is published
     try:
         assert int(reader.stdout.readline()) == before
         result = project.run()
@@ -178,3 +179,15 @@ def test_publishing_a_direct_identifier_on_purpose_is_stopped_by_the_gate(projec
     assert not project.public_db.exists() or "customers" not in str(
         duckdb.connect(str(project.public_db), read_only=True).execute("SHOW ALL TABLES").fetchall()
     )
+
+
+def test_an_unchanged_rerun_skips_training_sampling_and_publishing_and_says_why(published):
+    project, _, _ = published
+    project.run()  # settle on the current settings
+    result = project.run()
+    assert result.success
+    meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert meta["synthesizer_customers"]["retrained"].value is False
+    assert "unchanged" in meta["synthesizer_customers"]["why"].value
+    assert meta["synthetic_customers"]["resampled"].value is False
+    assert meta["published_customers"]["republished"].value is False

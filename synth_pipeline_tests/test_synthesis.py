@@ -32,19 +32,20 @@ def test_fast_is_the_old_fast_ml_preset_and_neural_models_stay_on_cpu():
 
 
 def test_tree_leaves_grow_with_the_table():
-    assert synthesis.synthesizer_params("sequential_tree", {}, 1000, 3) == {"min_samples_leaf": 10, "seed": 3}
-    assert synthesis.synthesizer_params("sequential_tree", {}, 30_000, 3)["min_samples_leaf"] == 200
+    assert synthesis.synthesizer_params("sequential_tree", {}, 500, 3) == {"min_samples_leaf": 10, "seed": 3}
+    assert synthesis.synthesizer_params("sequential_tree", {}, 30_000, 3)["min_samples_leaf"] == 400
     assert synthesis.synthesizer_params("sequential_tree", {"min_samples_leaf": 7}, 30_000, 3)["min_samples_leaf"] == 7
 
 
 def test_metadata_comes_from_our_types_not_sdv_pii_detection():
     df = pd.DataFrame(
         {
-            "state": ["CA", "NY"] * 5,
-            "n": range(10),
-            "flag": [True, False] * 5,
-            "when": pd.date_range("2020-01-01", periods=10),
-            "code": range(10),
+            "state": ["CA", "NY"] * 10,
+            "n": range(20),
+            "flag": [True, False] * 10,
+            "when": pd.date_range("2020-01-01", periods=20),
+            "code": range(20),
+            "rating": [1, 2, 3, 4] * 5,
         }
     )
     meta = synthesis.sdv_metadata_dict(df, _ds(columns={"code": {"sdtype": "categorical"}}))
@@ -55,6 +56,7 @@ def test_metadata_comes_from_our_types_not_sdv_pii_detection():
         "flag": "boolean",
         "when": "datetime",
         "code": "categorical",
+        "rating": "categorical",
     }
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from synth_pipeline import __version__ as PACKAGE_VERSION
+from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import SynthPipelineError
 
 STAGES = ("raw", "validated", "deidentified", "synthesizer", "synthetic", "published")
@@ -51,3 +57,41 @@ def markdown_rows(rows: list[dict]) -> dg.MetadataValue:
     if not rows:
         return dg.MetadataValue.md("_none_")
     return dg.MetadataValue.md(pd.DataFrame(rows).to_markdown(index=False))
+
+
+def stage_version(dataset: DatasetConfig, stage: str, base_dir: Path | None = None) -> str:
+    """Code version of one stage: the package version plus the settings that stage reads.
+
+    Dagster marks an asset unsynced when this changes, and says so in the UI.
+    """
+    by_stage: dict[str, dict[str, Any]] = {
+        "raw": {"source": dataset.source.model_dump()},
+        "validated": {"contract": _contract_digest(dataset, base_dir)},
+        "deidentified": {
+            "columns": {k: v.model_dump() for k, v in dataset.columns.items()},
+            "primary_key": dataset.primary_key,
+            "privacy": dataset.privacy.model_dump(),
+        },
+        "synthesizer": {"synthesizer": dataset.synthesizer.model_dump()},
+        "synthetic": {
+            "sample": dataset.sample.model_dump(),
+            "seed": dataset.synthesizer.seed,
+            "locale": dataset.fake_locale,
+        },
+        "published": {},
+    }
+    settings = by_stage[stage]
+    payload = json.dumps({"package": PACKAGE_VERSION, "stage": stage, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _contract_digest(dataset: DatasetConfig, base_dir: Path | None) -> str:
+    if base_dir is None:
+        return ""
+    path = dataset.contract_path(base_dir)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "missing"
+
+
+def fingerprint(*parts: str) -> str:
+    """A short, stable digest of what an output was made from."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]

@@ -133,6 +133,10 @@ class SynthesizerConfig(_Strict):
         description="What 'auto' trains and compares; ignored otherwise.",
     )
     time_budget_seconds: float = Field(default=600, gt=0, description="'auto' starts no new candidate after this.")
+    max_training_rows: int = Field(default=200_000, gt=0, description="Larger inputs train on a sample this big.")
+    stratify_by: list[str] = Field(
+        default_factory=list, description="Categorical columns the training sample keeps in proportion."
+    )
 
     @model_validator(mode="after")
     def _known_params(self) -> SynthesizerConfig:

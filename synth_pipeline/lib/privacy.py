@@ -56,8 +56,19 @@ def split_holdout(df: pd.DataFrame, fraction: float, max_rows: int, seed: int) -
 
 
 def _row_keys(df: pd.DataFrame) -> pd.Series:
-    canonical = df.astype(object).where(df.notna(), "<NA>").astype(str)
-    return pd.util.hash_pandas_object(canonical, index=False)
+    """One hash per row; numbers compared as floats, everything else as text, missing equal to missing."""
+    canonical = {}
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s.dtype) or not (
+            pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype)
+        ):
+            canonical[c] = s.astype(object).where(s.notna(), "<NA>").astype(str)
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            canonical[c] = s.astype("int64").astype(float).where(s.notna())
+        else:
+            canonical[c] = s.astype(float)
+    return pd.util.hash_pandas_object(pd.DataFrame(canonical), index=False)
 
 
 def copy_rate(rows: pd.DataFrame, reference: pd.DataFrame) -> float:

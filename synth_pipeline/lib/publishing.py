@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
     num_rows BIGINT, num_columns INTEGER, synthesizer VARCHAR, contract_version INTEGER,
     source_digest VARCHAR
 );
+ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS table_digest VARCHAR;
 """
 
 
@@ -115,6 +116,7 @@ def publish_table(
     synthesizer: str,
     contract_version: int,
     source_digest: str,
+    table_digest: str = "",
     storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> dict[str, Any]:
     """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing."""
@@ -126,7 +128,7 @@ def publish_table(
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
         num_cols = len(con.execute(f"DESCRIBE {target}").fetchall())
         con.execute(
-            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 dataset,
@@ -137,6 +139,7 @@ def publish_table(
                 synthesizer,
                 contract_version,
                 source_digest,
+                table_digest,
             ],
         )
         return {"table": target, "num_rows": int(num_rows), "num_columns": num_cols}
@@ -210,6 +213,27 @@ def record_comparison(
             )
 
     swap_in(database, change, storage_version)
+
+
+def latest_publication(database: Path, dataset: str) -> dict[str, Any] | None:
+    """The newest row of ``meta.publications`` for a dataset, or None."""
+    if not database.exists():
+        return None
+    con = read_only(database)
+    try:
+        columns = {r[0] for r in con.execute("DESCRIBE meta.publications").fetchall()}
+        if "table_digest" not in columns:
+            return None
+        row = con.execute(
+            "SELECT run_id, published_at, table_digest FROM meta.publications WHERE dataset = ? "
+            "ORDER BY published_at DESC LIMIT 1",
+            [dataset],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return None if row is None else {"run_id": row[0], "published_at": row[1], "table_digest": row[2]}
 
 
 def read_only(database: Path) -> duckdb.DuckDBPyConnection:

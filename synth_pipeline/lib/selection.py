@@ -114,17 +114,22 @@ def train_candidates(
 ) -> tuple[CandidateResult, list[CandidateResult], str, dict[str, Any]]:
     """Fit and score each candidate; return the winner, all results, why it won, and the SDV metadata."""
     metadata = synthesis.sdv_metadata_dict(train, dataset)
-    budget = dataset.synthesizer.time_budget_seconds
+    cfg = dataset.synthesizer
+    fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
+    log(f"Training on {how}")
     started = time.perf_counter()
     results: list[CandidateResult] = []
-    for candidate in dataset.synthesizer.to_train():
-        results.append(_one(candidate, train, holdout, dataset, metadata, started, budget, log))
+    for candidate in cfg.to_train():
+        results.append(
+            _one(candidate, fit_rows, train, holdout, dataset, metadata, started, cfg.time_budget_seconds, log)
+        )
     winner, reason = choose(results)
-    return winner, results, reason, metadata
+    return winner, results, reason + f" Trained on {how}.", metadata
 
 
 def _one(
     candidate: CandidateConfig,
+    fit_rows: pd.DataFrame,
     train: pd.DataFrame,
     holdout: pd.DataFrame,
     dataset: DatasetConfig,
@@ -139,9 +144,9 @@ def _one(
         result.failures = [f"time budget of {budget:.0f}s used up"]
         log(f"{candidate.name}: skipped, time budget used up")
         return result
-    log(f"{candidate.name}: fitting on {len(train)} rows")
+    log(f"{candidate.name}: fitting on {len(fit_rows)} rows")
     try:
-        fitted, _ = synthesis.fit(train, dataset, candidate, metadata)
+        fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata)
         result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
         result.params = {k: repr(v) for k, v in fitted.params.items()}
         evaluate_candidate(result, train, holdout, metadata, dataset)

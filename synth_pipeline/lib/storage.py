@@ -103,6 +103,15 @@ class DatasetPaths:
         return self.root / "synthesizer.pkl"
 
     @property
+    def model_fingerprint(self) -> Path:
+        """What the saved model was trained from; equal fingerprints mean retraining can be skipped."""
+        return self.root / "synthesizer.fingerprint.json"
+
+    @property
+    def staged_fingerprint(self) -> Path:
+        return self.root / "staged" / "synthetic.fingerprint.json"
+
+    @property
     def staged(self) -> Path:
         return self.root / "staged" / "synthetic.parquet"
 
@@ -126,6 +135,14 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def unchanged_since(record: Path, fingerprint: str, *outputs: Path) -> dict | None:
+    """The earlier run that made ``outputs`` from the same inputs, if they are all still there."""
+    if not record.exists() or not all(p.exists() for p in outputs):
+        return None
+    previous = read_json(record)
+    return previous if previous.get("fingerprint") == fingerprint else None
 
 
 def read_frame(path: Path, columns: list[str] | None = None):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
+from synth_pipeline.lib.errors import ConfigError
 
 TABLE = "table"
 
@@ -48,6 +49,7 @@ PRESET_PARAMS: dict[str, dict[str, Any]] = {
     "fast": {"default_distribution": "norm", "enforce_rounding": False},
 }
 NEURAL = {"ctgan", "tvae", "copula_gan"}
+LOW_CARDINALITY = 10
 
 
 def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: int) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: i
     if name == "sequential_tree":
         if out.get("min_samples_leaf", "auto") == "auto":
             # Leaves grow with the table: small leaves copy rows, large ones blur relationships.
-            out["min_samples_leaf"] = max(10, round(num_rows / 150))
+            out["min_samples_leaf"] = max(10, round(num_rows / 75))
         out["seed"] = seed
     return out
 
@@ -72,6 +74,8 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
             sdtype = override.sdtype
         elif pd.api.types.is_bool_dtype(s.dtype):
             sdtype = "boolean"
+        elif pd.api.types.is_integer_dtype(s.dtype) and s.nunique() <= LOW_CARDINALITY:
+            sdtype = "categorical"  # codes and flags (0/1, 1-5 ratings): modelled as categories, as SDV detects them
         elif pd.api.types.is_numeric_dtype(s.dtype):
             sdtype = "numerical"
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -92,6 +96,25 @@ def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.Dat
         if spec["sdtype"] == "categorical":
             out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
     return out
+
+
+def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:
+    """A representative, seeded sample when the table exceeds the row budget; says how it was drawn."""
+    if len(df) <= max_rows:
+        return df, f"all {len(df)} training rows"
+    fraction = max_rows / len(df)
+    if stratify_by:
+        missing = [c for c in stratify_by if c not in df.columns]
+        if missing:
+            raise ConfigError(f"synthesizer.stratify_by: no column {missing[0]!r} in the training table")
+        sample = df.groupby(stratify_by, dropna=False, group_keys=False, observed=True).sample(
+            frac=fraction, random_state=seed
+        )
+        how = f"stratified on {', '.join(stratify_by)} (each group keeps {fraction:.1%} of its rows)"
+    else:
+        sample = df.sample(n=max_rows, random_state=seed)
+        how = "uniform random"
+    return sample.reset_index(drop=True), f"{len(sample)} of {len(df)} training rows, {how}, seed {seed}"
 
 
 @dataclass(frozen=True)

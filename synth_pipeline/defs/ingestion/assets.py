@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, table_schema
+from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_version, table_schema
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.ingestion import ingest
@@ -17,6 +17,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         group_name="ingestion",
         kinds={"duckdb", "parquet"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "raw"),
         description=f"Private Parquet copy of the {dataset.source.type} source of '{dataset.name}'. Never published.",
     )
     def raw(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
@@ -24,15 +25,17 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         context.log.info(f"Ingesting {dataset.source.type} source for {dataset.name!r}")
         with safe_errors("ingestion", dataset.name):
             result = ingest(dataset, base_dir, paths.raw, memory_limit=synth.ingest_memory_limit)
+        digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         return dg.MaterializeResult(
+            data_version=dg.DataVersion(digest[:24]),
             metadata={
                 "dagster/row_count": result.num_rows,
                 "dagster/column_schema": table_schema(result.schema),
                 "num_columns": len(result.schema),
                 "source_type": dataset.source.type,
-                "file_digest": file_digest(result.path)[:16],
-            }
+                "file_digest": digest[:16],
+            },
         )
 
     return raw

@@ -5,7 +5,7 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors
+from synth_pipeline.defs.common import asset_key, dataset_tags, fingerprint, markdown_rows, safe_errors, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import ContractViolation
@@ -22,6 +22,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         group_name="pii",
         kinds={"pandas", "parquet"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "deidentified"),
         description=f"'{dataset.name}' with identifying columns dropped, tokenized or generalized: the only table a model trains on.",
     )
     def deidentified(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
@@ -59,6 +60,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             + f"; {training.shape[1]} columns go to training"
         )
         return dg.MaterializeResult(
+            data_version=dg.DataVersion(fingerprint(file_digest(paths.deidentified), file_digest(paths.holdout))),
             metadata={
                 "dagster/row_count": len(train),
                 "holdout_rows": len(holdout),
@@ -66,7 +68,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "pii_columns": len(plan.pii_columns),
                 "actions": dict(actions),
                 "decisions": markdown_rows(plan.summary_rows()),
-            }
+            },
         )
 
     return deidentified

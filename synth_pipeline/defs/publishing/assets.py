@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors
+from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import PublishRefused
-from synth_pipeline.lib.publishing import publish_table
+from synth_pipeline.lib.publishing import latest_publication, publish_table
 from synth_pipeline.lib.storage import file_digest, read_json
 
 
@@ -17,6 +17,7 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         group_name="publishing",
         kinds={"duckdb"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "published"),
         description=f"synthetic.{dataset.name} in the public DuckDB file: replaced atomically, only after the gate passed.",
     )
     def published(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
@@ -26,31 +27,46 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             raise PublishRefused(
                 f"dataset {dataset.name!r}: the staged table has no passing quality gate; nothing was published"
             )
-        if verdict.get("staged_digest") != file_digest(paths.staged):
+        staged_digest = file_digest(paths.staged)
+        if verdict.get("staged_digest") != staged_digest:
             raise PublishRefused(
                 f"dataset {dataset.name!r}: the staged table changed after the gate ran; nothing was published"
             )
+        latest = latest_publication(synth.public_path, dataset.name)
+        if latest and latest["table_digest"] == staged_digest:
+            why = (
+                f"Skipped: synthetic.{dataset.name} already holds this table (published by run {latest['run_id'][:8]})."
+            )
+            context.log.info(why)
+            return dg.MaterializeResult(
+                data_version=dg.DataVersion(staged_digest[:24]),
+                metadata={"table": f"synthetic.{dataset.name}", "republished": False, "why": why},
+            )
         validation = read_json(paths.validation_report)
+        winner = read_json(paths.candidates)["winner"]
         with safe_errors("publishing", dataset.name):
             result = publish_table(
                 synth.public_path,
                 dataset.name,
                 paths.staged,
                 context.run_id,
-                dataset.synthesizer.name,
+                winner,
                 int(validation.get("contract_version", 0)),
                 validation.get("raw_digest", "")[:16],
+                staged_digest,
                 synth.public_storage_version,
             )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
+            data_version=dg.DataVersion(staged_digest[:24]),
             metadata={
                 "dagster/row_count": result["num_rows"],
+                "republished": True,
                 "table": result["table"],
                 "database": dg.MetadataValue.path(str(synth.public_path)),
                 "num_columns": result["num_columns"],
                 "query": dg.MetadataValue.md(f"```sql\nSELECT * FROM {result['table']} LIMIT 10;\n```"),
-            }
+            },
         )
 
     return published

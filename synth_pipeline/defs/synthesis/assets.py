@@ -1,5 +1,6 @@
 """Stages 4 and 5: fit the configured SDV synthesizer, then sample a staged synthetic table."""
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors
+from synth_pipeline.defs.common import asset_key, dataset_tags, fingerprint, safe_errors, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, synthesis
 from synth_pipeline.lib.config import DatasetConfig
@@ -17,7 +18,7 @@ from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record_comparison
 from synth_pipeline.lib.selection import train_candidates
-from synth_pipeline.lib.storage import atomic_path, read_frame, read_json, write_json
+from synth_pipeline.lib.storage import atomic_path, file_digest, read_frame, read_json, unchanged_since, write_json
 
 
 def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -29,6 +30,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         group_name="synthesis",
         kinds={"sdv", "scikitlearn"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "synthesizer"),
         description=(
             f"The fitted synthesizer for '{dataset.name}' ({chosen}"
             + (": " + ", ".join(c.name for c in dataset.synthesizer.candidates) if chosen == "auto" else "")
@@ -37,6 +39,21 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     )
     def synthesizer(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
+        version = fingerprint(
+            file_digest(paths.deidentified), file_digest(paths.holdout), stage_version(dataset, "synthesizer")
+        )
+        previous = unchanged_since(paths.model_fingerprint, version, paths.model, paths.candidates, paths.sdv_metadata)
+        if previous:
+            why = (
+                f"Skipped retraining: the training rows and synthesizer settings are unchanged since run "
+                f"{previous['run_id'][:8]} ({previous['at']}); reusing its model."
+            )
+            context.log.info(why)
+            report = read_json(paths.candidates)
+            return dg.MaterializeResult(
+                data_version=dg.DataVersion(version),
+                metadata={"synthesizer": report["winner"], "retrained": False, "why": why},
+            )
         with safe_errors("synthesizer training", dataset.name):
             train = read_frame(paths.deidentified)
             holdout = read_frame(paths.holdout)
@@ -51,9 +68,11 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 {"winner": winner.name, "reason": reason, "candidates": [r.row() for r in results]},
             )
             loss = synthesis.loss_values(winner.synthesizer)
+            write_json(paths.model_fingerprint, {"fingerprint": version, "run_id": context.run.run_id, "at": _now()})
         context.log.info(f"Chose {winner.name}: {reason}")
         meta: dict[str, Any] = {
             "synthesizer": winner.name,
+            "retrained": True,
             "why": reason,
             "parameters": winner.params,
             "seed": dataset.synthesizer.seed,
@@ -64,7 +83,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         }
         if loss is not None:
             meta["loss curve"] = dg.MetadataValue.md(plots.losses(loss, f"{winner.name} training loss"))
-        return dg.MaterializeResult(metadata=meta)
+        return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=meta)
 
     return synthesizer
 
@@ -85,9 +104,14 @@ def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         paths = synth.paths(dataset.name)
         report = read_json(paths.candidates)
         rows = [r | {"chosen": r["candidate"] == report["winner"]} for r in report["candidates"]]
-        record_comparison(synth.public_path, dataset.name, context.run.run_id, rows, synth.public_storage_version)
+        trained_by = read_json(paths.model_fingerprint)["run_id"]
+        if trained_by == context.run.run_id:
+            record_comparison(synth.public_path, dataset.name, context.run.run_id, rows, synth.public_storage_version)
+        else:
+            context.log.info(f"No new training in this run; the comparison of run {trained_by[:8]} stands")
         return dg.MaterializeResult(
             metadata={
+                "trained_by_run": trained_by,
                 "winner": report["winner"],
                 "why": report["reason"],
                 "comparison": dg.MetadataValue.md(pd.DataFrame(rows).to_markdown(index=False)),
@@ -104,10 +128,24 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         group_name="synthesis",
         kinds={"sdv", "parquet"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "synthetic"),
         description=f"Synthetic '{dataset.name}', staged privately until every blocking quality check passes.",
     )
     def synthetic(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
+        version = fingerprint(
+            read_json(paths.model_fingerprint)["fingerprint"],
+            file_digest(paths.pii_plan),
+            stage_version(dataset, "synthetic"),
+        )
+        previous = unchanged_since(paths.staged_fingerprint, version, paths.staged)
+        if previous:
+            why = f"Skipped sampling: model and sample settings unchanged since run {previous['run_id'][:8]} ({previous['at']})."
+            context.log.info(why)
+            return dg.MaterializeResult(
+                data_version=dg.DataVersion(version),
+                metadata={"dagster/row_count": pq.read_metadata(paths.staged).num_rows, "resampled": False, "why": why},
+            )
         started = time.perf_counter()
         with safe_errors("sampling", dataset.name):
             plan = PiiPlan.from_dict(read_json(paths.pii_plan))
@@ -145,16 +183,23 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 finally:
                     if writer is not None:
                         writer.close()
+        write_json(paths.staged_fingerprint, {"fingerprint": version, "run_id": context.run.run_id, "at": _now()})
         seconds = time.perf_counter() - started
         return dg.MaterializeResult(
+            data_version=dg.DataVersion(version),
             metadata={
                 "dagster/row_count": written,
+                "resampled": True,
                 "sample_seconds": round(seconds, 2),
                 "columns": len(plan.output_columns),
                 "preview (synthetic rows)": dg.MetadataValue.md(
                     preview.to_markdown(index=False) if preview is not None else ""
                 ),
-            }
+            },
         )
 
     return synthetic
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

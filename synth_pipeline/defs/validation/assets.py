@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors
+from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import contracts
 from synth_pipeline.lib.config import DatasetConfig
@@ -18,6 +18,7 @@ def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDe
         group_name="validation",
         kinds={"great_expectations"},
         tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, "validated", base_dir),
         description=f"'{dataset.name}' checked against its contract; a failure stops the run before any model sees the data.",
     )
     def validated(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
@@ -34,6 +35,7 @@ def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDe
         )
         contracts.raise_on_failure(outcome, dataset.name)
         return dg.MaterializeResult(
+            data_version=dg.DataVersion(report["raw_digest"][:24]),
             metadata={
                 "contract": str(contract.path.name),
                 "contract_version": contract.version,
@@ -46,7 +48,7 @@ def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDe
                         for o in outcome.outcomes
                     ]
                 ),
-            }
+            },
         )
 
     return validated

@@ -74,6 +74,9 @@ class PiiReference:
         """Count of cells per output column that equal a raw identifying value."""
         found: dict[str, int] = {}
         for col in df.columns:
+            is_text = df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype)
+            if not is_text and str(col) not in self.numeric:
+                continue  # text identifiers cannot hide in a numeric column; numeric ids are per column
             uniques = pd.Series(df[col].dropna().unique())
             if uniques.empty:
                 continue

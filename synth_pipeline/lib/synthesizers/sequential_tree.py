@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 TABLE = "table"
+SPIKE_SHARE = 0.05  # values this frequent (a pile of zeros) are kept exact, as synthpop does
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
@@ -42,6 +43,7 @@ class _ColumnModel:
     leaf_bandwidth: dict[int, float] = field(default_factory=dict)
     smooth: bool = False
     integral: bool = False
+    spikes: np.ndarray = field(default_factory=lambda: np.array([]))
     lower: float | None = None
     upper: float | None = None
 
@@ -148,6 +150,8 @@ class SequentialTreeSynthesizer:
         non_null = column.dropna()
         model.integral = bool(pd.api.types.is_integer_dtype(column.dtype) or (non_null % 1 == 0).all())
         model.lower, model.upper = float(non_null.min()), float(non_null.max())
+        shares = non_null.value_counts(normalize=True)
+        model.spikes = shares[shares >= SPIKE_SHARE].index.to_numpy(dtype=float)  # e.g. the zeros of "debt"
         for leaf, vals in model.leaf_values.items():
             v = pd.to_numeric(pd.Series(vals), errors="coerce").dropna().to_numpy(dtype=float)
             if len(v) < 2:
@@ -209,7 +213,8 @@ class SequentialTreeSynthesizer:
         noisy = np.clip(noisy, model.lower, model.upper)
         if model.integral:
             noisy = np.round(noisy)
-        return np.where(np.isnan(numeric), np.nan, noisy)
+        keep = np.isnan(numeric) | np.isin(numeric, model.spikes)
+        return np.where(keep, numeric, noisy)
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, filepath: str) -> None:
