@@ -191,3 +191,13 @@ def test_an_unchanged_rerun_skips_training_sampling_and_publishing_and_says_why(
     assert "unchanged" in meta["synthesizer_customers"]["why"].value
     assert meta["synthetic_customers"]["resampled"].value is False
     assert meta["published_customers"]["republished"].value is False
+
+
+def test_one_dataset_failing_does_not_stop_the_others(project):
+    project.settings["datasets"]["orders"] = {"source": {"type": "csv", "path": "data/missing.csv"}}
+    result = project.run()
+    assert not result.success
+    failed = {e.step_key for e in result.all_events if e.is_step_failure}
+    assert failed == {"raw_orders"}
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM synthetic.customers").fetchone()[0] == len(RAW)

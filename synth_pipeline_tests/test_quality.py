@@ -67,3 +67,16 @@ def test_thresholds_are_respected(threshold):
     scores = evaluate(_frame(1), _frame(2), META, GateConfig(column_shapes=threshold))
     shapes = next(o for o in judge(scores, GateConfig(column_shapes=threshold)) if o.name == "column_shapes")
     assert shapes.passed == (scores.column_shapes >= threshold)
+
+
+def test_high_cardinality_categories_are_pooled_for_scoring_only():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"id_like": [f"T{i}" for i in rng.integers(0, 3000, 5000)], "x": rng.normal(size=5000)})
+    fresh = pd.DataFrame({"id_like": [f"T{i}" for i in rng.integers(0, 3000, 5000)], "x": rng.normal(size=5000)})
+    meta = {"tables": {TABLE: {"columns": {"id_like": {"sdtype": "categorical"}, "x": {"sdtype": "numerical"}}}}}
+    pooled = evaluate(real, fresh, meta, GateConfig(max_categories=20))
+    assert pooled.pooled_columns == ["id_like"]
+    assert pooled.column_shapes > 0.9  # a fresh sample of the same population is not punished for sparse cells
+    raw = evaluate(real, fresh, meta, GateConfig(max_categories=0))
+    assert raw.pooled_columns == [] and raw.column_shapes < pooled.column_shapes
+    assert real["id_like"].str.startswith("T").all()  # the caller's frames are untouched

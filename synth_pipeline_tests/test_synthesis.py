@@ -73,3 +73,23 @@ def test_fit_sample_save_and_load_round_trip(tmp_path, name):
     again = pd.concat(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl"), 250, 100, seed=3))
     pd.testing.assert_frame_equal(pd.concat(chunks), again)
     assert not pd.concat(chunks).duplicated().all()
+
+
+def test_large_inputs_train_on_a_seeded_stratified_sample():
+    df = pd.DataFrame({"g": ["a"] * 900 + ["b"] * 100, "x": range(1000)})
+    sample, how = synthesis.training_sample(df, 200, ["g"], seed=1)
+    assert len(sample) == 200 and (sample["g"] == "b").sum() == 20
+    assert "stratified on g" in how and "200 of 1000" in how
+    again, _ = synthesis.training_sample(df, 200, ["g"], seed=1)
+    pd.testing.assert_frame_equal(sample, again)
+    same, how = synthesis.training_sample(df, 5000, [], seed=1)
+    assert len(same) == 1000 and how == "all 1000 training rows"
+
+
+def test_timestamp_text_is_modelled_as_datetime():
+    df = pd.DataFrame({"when": ["2013-07-17T14:00:00Z", "2013-01-02T05:00:00Z"] * 20, "city": ["a", "b"] * 20})
+    meta = synthesis.sdv_metadata_dict(df, _ds())
+    assert meta["tables"]["table"]["columns"]["when"]["sdtype"] == "datetime"
+    assert meta["tables"]["table"]["columns"]["city"]["sdtype"] == "categorical"
+    prepared = synthesis.prepare_training_frame(df, meta)
+    assert pd.api.types.is_datetime64_any_dtype(prepared["when"])

@@ -186,6 +186,9 @@ class GateConfig(_Strict):
     column_shapes: float = Field(default=0.80, ge=0, le=1)
     column_pair_trends: float = Field(default=0.80, ge=0, le=1)
     sample_rows: int = Field(default=20_000, gt=0, description="Rows scored, drawn with a fixed seed.")
+    max_categories: int = Field(
+        default=20, ge=0, description="Rarer categories are pooled as '(other)' when scoring; 0 keeps all."
+    )
     seed: int = 0
 
 

@@ -33,6 +33,7 @@ class GateScores:
     column_shapes_detail: pd.DataFrame = field(repr=False)
     column_pair_trends_detail: pd.DataFrame = field(repr=False)
     validity_detail: pd.DataFrame = field(repr=False)
+    pooled_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,31 @@ def fixed_sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     return df.sample(n=rows, random_state=seed).reset_index(drop=True)
 
 
+OTHER = "(other)"
+
+
+def pool_rare_categories(
+    real: pd.DataFrame, synthetic: pd.DataFrame, table_meta: dict[str, Any], keep: int
+) -> list[str]:
+    """Score high-cardinality categoricals on their ``keep`` most frequent real categories plus '(other)'.
+
+    With thousands of categories most contingency cells hold a row or two, so
+    even a fresh sample of the real data would score badly; pooling compares
+    what can be compared. Changes the scoring copies in place; returns the pooled columns.
+    """
+    if keep <= 0:
+        return []
+    pooled = []
+    for col, spec in table_meta["columns"].items():
+        if spec["sdtype"] != "categorical" or real[col].nunique() <= keep:
+            continue
+        top = set(real[col].value_counts().index[:keep])
+        for frame in (real, synthetic):
+            frame[col] = frame[col].where(frame[col].isna() | frame[col].isin(top), OTHER)
+        pooled.append(col)
+    return pooled
+
+
 def _score(value: Any) -> float:
     try:
         v = float(value)
@@ -80,6 +106,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     cols = list(table_meta["columns"])
     real_s = prepare_training_frame(fixed_sample(real[cols], gate.sample_rows, gate.seed), metadata)
     syn_s = prepare_training_frame(fixed_sample(synthetic[cols], gate.sample_rows, gate.seed + 1), metadata)
+    pooled = pool_rare_categories(real_s, syn_s, table_meta, gate.max_categories)
     np.random.seed(gate.seed)
 
     with warnings.catch_warnings():
@@ -113,6 +140,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         real_rows_scored=len(real_s),
         synthetic_rows_scored=len(syn_s),
         column_shapes_detail=quality.get_details("Column Shapes"),
+        pooled_columns=pooled,
         column_pair_trends_detail=pairs,
         validity_detail=diagnostic.get_details("Data Validity"),
     )

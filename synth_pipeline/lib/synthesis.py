@@ -78,24 +78,43 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
             sdtype = "categorical"  # codes and flags (0/1, 1-5 ratings): modelled as categories, as SDV detects them
         elif pd.api.types.is_numeric_dtype(s.dtype):
             sdtype = "numerical"
-        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype) or _looks_like_datetimes(s):
             sdtype = "datetime"
         else:
             sdtype = "categorical"
         spec: dict[str, Any] = {"sdtype": sdtype}
-        if sdtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
-            spec["datetime_format"] = "%Y-%m-%d"
         columns[col] = spec
     return {"tables": {TABLE: {"columns": columns}}, "relationships": [], "METADATA_SPEC_VERSION": "V2"}
 
 
 def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-    """Make dtypes match the metadata (categoricals as strings) so SDV does not guess."""
+    """Make dtypes match the metadata (categoricals as strings, timestamps as datetime64) so SDV does not guess."""
     out = df.copy()
     for col, spec in metadata["tables"][TABLE]["columns"].items():
+        if col not in out.columns:
+            continue
         if spec["sdtype"] == "categorical":
             out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif spec["sdtype"] == "datetime" and not pd.api.types.is_datetime64_any_dtype(out[col].dtype):
+            out[col] = _to_datetime(out[col])
     return out
+
+
+def _to_datetime(values: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    return parsed.dt.tz_localize(None)
+
+
+def _looks_like_datetimes(values: pd.Series) -> bool:
+    """Text columns of timestamps ("2013-07-17T14:00:00Z") are dates, not thousands of categories."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        return False
+    sample = values.dropna().astype(str).head(500)
+    if sample.empty or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", regex=True).all():
+        return False
+    return bool(_to_datetime(sample).notna().mean() >= 0.95)
 
 
 def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:

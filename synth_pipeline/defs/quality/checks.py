@@ -195,6 +195,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             if outcome.name == "column_pair_trends":
                 meta["pairs_scored"] = scores.pairs_scored
                 meta["pairs_total"] = scores.pairs_total
+            if outcome.name in ("column_shapes", "column_pair_trends") and scores.pooled_columns:
+                meta["scored on top categories + (other)"] = ", ".join(scores.pooled_columns)
             if outcome.note:
                 meta["note"] = outcome.note
             if details[outcome.name] is not None:

