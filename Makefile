@@ -13,7 +13,7 @@ help:
 	@echo "make test   set up, then lint and run the whole test suite (what CI runs)"
 	@echo "make dev    open the Dagster UI (dagster dev -w workspace.yaml) on http://127.0.0.1:3000"
 	@echo "make where  print the published DuckDB file, its tables and a sample query"
-	@echo "make bench  run the benchmarks in benchmarks/ (slow; writes benchmarks/results/)"
+	@echo "make bench  run the benchmarks in benchmarks/ (about an hour on 2 cores; writes benchmarks/results/)"
 
 setup: $(VENV)/.installed
 
@@ -52,7 +52,9 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadfile --durations=10
 
 bench: setup
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.pii_detection
+	$(BIN)/python -m benchmarks.synthesizers --neural --out benchmarks/results/synthesizers_neural.md
+	$(BIN)/python -m benchmarks.scale
 
 clean:
 	rm -rf .state

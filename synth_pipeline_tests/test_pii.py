@@ -223,3 +223,11 @@ def test_text_scan_finds_raw_values_inside_logs_and_markdown(fake):
     name, email = df["name"][3], df["email"][5]
     assert ref.scan_text(f"| col | value |\n| x | {name} |\nlogged '{email}', then 4454 rows in 12.5s") == 2
     assert ref.scan_text("Ingested 4454 rows x 21 columns; fitted in 3.2s") == 0
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "nl_NL", "en_CA", "pl_PL"])
+def test_postal_codes_are_found_by_content_as_quasi_identifiers(locale):
+    f = Faker(locale)
+    f.seed_instance(1)
+    finding = detect_column("c7", _series(f.postcode))
+    assert finding is not None and (finding.pii_type, finding.category) == ("postal_code", "quasi")

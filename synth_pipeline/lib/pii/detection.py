@@ -367,6 +367,21 @@ def _contains_pii(v: str) -> bool:
     return any(_is_phone(m.group(1)) for m in PHONE_SEARCH.finditer(v))
 
 
+POSTCODE_RE = re.compile(
+    r"^([A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"  # UK
+    r"|\d{4}\s?[A-Z]{2}"  # NL
+    r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d"  # CA
+    r"|\d{5}-\d{4}"  # US ZIP+4
+    r"|\d{5}-\d{3}"  # BR CEP
+    r"|\d{2}-\d{3})$"  # PL
+)
+
+
+def _is_postcode(v: str) -> bool:
+    """Postal codes in formats that cannot be mistaken for other codes (a bare 5-digit number can)."""
+    return bool(POSTCODE_RE.match(v.upper()))
+
+
 CONTENT_RULES: list[tuple[str, Category, float, object]] = [
     ("email", "direct", 0.8, lambda v: bool(EMAIL_RE.match(v))),
     ("national_id", "direct", 0.8, _is_national_id),
@@ -375,6 +390,7 @@ CONTENT_RULES: list[tuple[str, Category, float, object]] = [
     ("ip_address", "direct", 0.8, _is_ip),
     ("phone", "direct", 0.8, _is_phone),
     ("street_address", "direct", 0.6, _is_address),
+    ("postal_code", "quasi", 0.8, _is_postcode),
 ]
 
 
