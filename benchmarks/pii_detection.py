@@ -21,21 +21,10 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
-from synth_pipeline.lib.pii.detection import detect_column
+from synth_pipeline.lib.pii.detection import DIRECT_TYPES, detect_column
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "fi_FI", "en_CA"]
-DIRECT = {
-    "email",
-    "phone",
-    "national_id",
-    "credit_card",
-    "iban",
-    "ip_address",
-    "person_name",
-    "street_address",
-    "free_text_pii",
-    "identifier",
-}
+DIRECT = set(DIRECT_TYPES)
 
 NAMES = {
     "email": ["email", "e_mail", "EmailAddress", "correo", "courriel", "contact", "col_{i}"],

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
 import sys
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -69,3 +73,30 @@ def project(tmp_path: Path) -> Project:
 def venv_bin(name: str) -> str:
     """A console script of the interpreter running the tests (works without an activated venv)."""
     return str(Path(sys.executable).parent / name)
+
+
+@contextlib.contextmanager
+def held_reader(database: Path, query: str) -> Iterator[tuple[str, Callable[[], str]]]:
+    """A separate process that opens ``database`` read-only, answers ``query`` and keeps the connection open.
+
+    Yields the first answer and a function that asks again on the same, still-open connection.
+    """
+    script = textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(database)!r}, read_only=True)
+        print(con.execute({query!r}).fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(con.execute({query!r}).fetchone()[0], flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+
+        def again() -> str:
+            out, _ = proc.communicate("\n", timeout=60)
+            return out.strip()
+
+        yield first, again
+    finally:
+        proc.kill()

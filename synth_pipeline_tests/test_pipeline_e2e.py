@@ -1,9 +1,6 @@
 """Tier 3: the whole graph with real DuckDB, Great Expectations and SDV, against temporary storage."""
 
 import hashlib
-import subprocess
-import sys
-import textwrap
 
 import dagster as dg
 import duckdb
@@ -11,7 +8,7 @@ import pandas as pd
 import pytest
 
 from synth_pipeline.lib.pii.policies import normalize_value
-from synth_pipeline_tests.conftest import DEFAULT_CSV, Project
+from synth_pipeline_tests.conftest import DEFAULT_CSV, Project, held_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -133,41 +130,15 @@ def test_an_empty_source_fails_ingestion_and_publishes_nothing(project):
 
 def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
     project, _, _ = published
-    before = (
-        duckdb.connect(str(project.public_db), read_only=True)
-        .execute("SELECT count(*) FROM meta.publications")
-        .fetchone()[0]
-    )
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
-            import duckdb, sys
-            con = duckdb.connect({str(project.public_db)!r}, read_only=True)
-            print(con.execute("SELECT count(*) FROM meta.publications").fetchone()[0], flush=True)
-            sys.stdin.readline()
-            print(con.execute("SELECT count(*) FROM meta.publications").fetchone()[0], flush=True)
-        """),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    count = "SELECT count(*) FROM meta.publications"
+    before = duckdb.connect(str(project.public_db), read_only=True).execute(count).fetchone()[0]
     project.settings["datasets"]["customers"]["sample"] = {"rows": 3000}  # a new table, so it is published
-    try:
-        assert int(reader.stdout.readline()) == before
+    with held_reader(project.public_db, count) as (first, again):
+        assert int(first) == before
         result = project.run()
-        out, _ = reader.communicate("\n", timeout=60)
-    finally:
-        reader.kill()
+        assert int(again()) == before  # the held connection keeps a complete, consistent snapshot
     assert result.success
-    assert int(out) == before  # the held connection keeps a complete, consistent snapshot
-    after = (
-        duckdb.connect(str(project.public_db), read_only=True)
-        .execute("SELECT count(*) FROM meta.publications")
-        .fetchone()[0]
-    )
+    after = duckdb.connect(str(project.public_db), read_only=True).execute(count).fetchone()[0]
     assert after == before + 1
 
 

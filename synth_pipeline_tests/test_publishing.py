@@ -1,14 +1,11 @@
 """Publishing swaps a complete file in; readers are never blocked and never see a half state."""
 
-import subprocess
-import sys
-import textwrap
-
 import duckdb
 import pandas as pd
 import pytest
 
 from synth_pipeline.lib.publishing import publish_table, read_only, swap_in
+from synth_pipeline_tests.conftest import held_reader
 
 
 def _stage(tmp_path, n: int, name: str = "s.parquet"):
@@ -47,27 +44,8 @@ def test_a_failure_during_the_change_leaves_the_published_file_untouched(tmp_pat
 def test_a_reader_holding_a_connection_neither_blocks_nor_sees_the_new_table_midway(tmp_path):
     db = tmp_path / "pub.duckdb"
     _publish(db, _stage(tmp_path, 5))
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
-            import duckdb, sys
-            con = duckdb.connect({str(db)!r}, read_only=True)
-            print(con.execute("SELECT count(*) FROM synthetic.people").fetchone()[0], flush=True)
-            sys.stdin.readline()
-            print(con.execute("SELECT count(*) FROM synthetic.people").fetchone()[0], flush=True)
-        """),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == "5"
+    with held_reader(db, "SELECT count(*) FROM synthetic.people") as (first, again):
+        assert first == "5"
         _publish(db, _stage(tmp_path, 9, "s2.parquet"), run="r2")  # must not raise a lock error
-        out, _ = reader.communicate("\n", timeout=30)
-        assert out.strip() == "5"  # the old, complete table
-    finally:
-        reader.kill()
+        assert again() == "5"  # the old, complete table
     assert duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM synthetic.people").fetchone()[0] == 9

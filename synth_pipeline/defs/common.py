@@ -78,6 +78,7 @@ def stage_version(dataset: DatasetConfig, stage: str, base_dir: Path | None = No
             "seed": dataset.synthesizer.seed,
             "locale": dataset.fake_locale,
         },
+        "synthesizer_comparison": {},
         "published": {},
     }
     settings = by_stage[stage]
@@ -95,3 +96,25 @@ def _contract_digest(dataset: DatasetConfig, base_dir: Path | None) -> str:
 def fingerprint(*parts: str) -> str:
     """A short, stable digest of what an output was made from."""
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def stage_asset(
+    dataset: DatasetConfig,
+    stage: str,
+    *,
+    upstream: str | None,
+    group: str,
+    kinds: set[str],
+    description: str,
+    base_dir: Path | None = None,
+):
+    """``@dg.asset`` for one stage of one dataset: key ``<stage>_<dataset>``, grouped by stage, versioned."""
+    return dg.asset(
+        key=asset_key(stage, dataset.name),
+        deps=[asset_key(upstream, dataset.name)] if upstream else None,
+        group_name=group,
+        kinds=kinds,
+        tags=dataset_tags(dataset.name),
+        code_version=stage_version(dataset, stage, base_dir),
+        description=description,
+    )

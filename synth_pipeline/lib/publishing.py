@@ -147,36 +147,7 @@ def publish_table(
     return swap_in(database, change, storage_version)
 
 
-def record_scores(
-    database: Path,
-    dataset: str,
-    run_id: str,
-    rows: list[dict[str, Any]],
-    storage_version: str = DEFAULT_STORAGE_VERSION,
-) -> None:
-    """Append one run's gate scores (passed or not) to ``meta.quality_history``."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-    def change(con: duckdb.DuckDBPyConnection) -> None:
-        for r in rows:
-            con.execute(
-                f"INSERT INTO {META_SCHEMA}.quality_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    dataset,
-                    now,
-                    r["check_name"],
-                    r["score"],
-                    r["threshold"],
-                    r["passed"],
-                    r.get("rows_scored"),
-                    r.get("detail", ""),
-                ],
-            )
-
-    swap_in(database, change, storage_version)
-
-
+QUALITY_FIELDS = ("check_name", "score", "threshold", "passed", "rows_scored", "detail")
 COMPARISON_FIELDS = (
     "candidate",
     "status",
@@ -194,6 +165,40 @@ COMPARISON_FIELDS = (
 )
 
 
+def append_rows(
+    database: Path,
+    table: str,
+    fields: tuple[str, ...],
+    dataset: str,
+    run_id: str,
+    rows: list[dict[str, Any]],
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> None:
+    """Append ``(run_id, dataset, now, *fields)`` rows to a ``meta`` table, through the same safe swap."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    placeholders = ", ".join("?" for _ in range(3 + len(fields)))
+
+    def change(con: duckdb.DuckDBPyConnection) -> None:
+        for r in rows:
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.{table} VALUES ({placeholders})",
+                [run_id, dataset, now, *(r.get(f) for f in fields)],
+            )
+
+    swap_in(database, change, storage_version)
+
+
+def record_scores(
+    database: Path,
+    dataset: str,
+    run_id: str,
+    rows: list[dict[str, Any]],
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> None:
+    """One run's gate scores, passed or not, into ``meta.quality_history``."""
+    append_rows(database, "quality_history", QUALITY_FIELDS, dataset, run_id, rows, storage_version)
+
+
 def record_comparison(
     database: Path,
     dataset: str,
@@ -201,18 +206,8 @@ def record_comparison(
     rows: list[dict[str, Any]],
     storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> None:
-    """Append one training run's candidate scores to ``meta.synthesizer_comparison``."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-    def change(con: duckdb.DuckDBPyConnection) -> None:
-        placeholders = ", ".join("?" for _ in range(3 + len(COMPARISON_FIELDS)))
-        for r in rows:
-            con.execute(
-                f"INSERT INTO {META_SCHEMA}.synthesizer_comparison VALUES ({placeholders})",
-                [run_id, dataset, now, *(r.get(f) for f in COMPARISON_FIELDS)],
-            )
-
-    swap_in(database, change, storage_version)
+    """One training run's candidate scores into ``meta.synthesizer_comparison``."""
+    append_rows(database, "synthesizer_comparison", COMPARISON_FIELDS, dataset, run_id, rows, storage_version)
 
 
 def latest_publication(database: Path, dataset: str) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_version, table_schema
+from synth_pipeline.defs.common import safe_errors, stage_asset, table_schema
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.ingestion import ingest
@@ -12,12 +12,12 @@ from synth_pipeline.lib.storage import file_digest
 
 
 def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("raw", dataset.name),
-        group_name="ingestion",
+    @stage_asset(
+        dataset,
+        "raw",
+        upstream=None,
+        group="ingestion",
         kinds={"duckdb", "parquet"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "raw"),
         description=f"Private Parquet copy of the {dataset.source.type} source of '{dataset.name}'. Never published.",
     )
     def raw(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:

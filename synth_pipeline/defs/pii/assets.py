@@ -5,7 +5,12 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, fingerprint, markdown_rows, safe_errors, stage_version
+from synth_pipeline.defs.common import (
+    fingerprint,
+    markdown_rows,
+    safe_errors,
+    stage_asset,
+)
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import ContractViolation
@@ -16,13 +21,12 @@ from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write
 
 
 def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("deidentified", dataset.name),
-        deps=[asset_key("validated", dataset.name)],
-        group_name="pii",
+    @stage_asset(
+        dataset,
+        "deidentified",
+        upstream="validated",
+        group="pii",
         kinds={"pandas", "parquet"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "deidentified"),
         description=f"'{dataset.name}' with identifying columns dropped, tokenized or generalized: the only table a model trains on.",
     )
     def deidentified(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:

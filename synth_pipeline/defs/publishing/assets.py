@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_version
+from synth_pipeline.defs.common import safe_errors, stage_asset
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import PublishRefused
@@ -11,13 +11,12 @@ from synth_pipeline.lib.storage import file_digest, read_json
 
 
 def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("published", dataset.name),
-        deps=[asset_key("synthetic", dataset.name)],
-        group_name="publishing",
+    @stage_asset(
+        dataset,
+        "published",
+        upstream="synthetic",
+        group="publishing",
         kinds={"duckdb"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "published"),
         description=f"synthetic.{dataset.name} in the public DuckDB file: replaced atomically, only after the gate passed.",
     )
     def published(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, fingerprint, safe_errors, stage_version
+from synth_pipeline.defs.common import fingerprint, safe_errors, stage_asset, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, synthesis
 from synth_pipeline.lib.config import DatasetConfig
@@ -24,13 +24,12 @@ from synth_pipeline.lib.storage import atomic_path, file_digest, read_frame, rea
 def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     chosen = dataset.synthesizer.name
 
-    @dg.asset(
-        key=asset_key("synthesizer", dataset.name),
-        deps=[asset_key("deidentified", dataset.name)],
-        group_name="synthesis",
+    @stage_asset(
+        dataset,
+        "synthesizer",
+        upstream="deidentified",
+        group="synthesis",
         kinds={"sdv", "scikitlearn"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "synthesizer"),
         description=(
             f"The fitted synthesizer for '{dataset.name}' ({chosen}"
             + (": " + ", ".join(c.name for c in dataset.synthesizer.candidates) if chosen == "auto" else "")
@@ -89,12 +88,12 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
 
 
 def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("synthesizer_comparison", dataset.name),
-        deps=[asset_key("synthesizer", dataset.name)],
-        group_name="synthesis",
+    @stage_asset(
+        dataset,
+        "synthesizer_comparison",
+        upstream="synthesizer",
+        group="synthesis",
         kinds={"duckdb"},
-        tags=dataset_tags(dataset.name),
         description=(
             f"Every candidate synthesizer of '{dataset.name}' side by side: fit and sample time, fidelity, "
             "validity, privacy; also in meta.synthesizer_comparison of the public DuckDB file."
@@ -122,13 +121,12 @@ def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
 
 
 def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("synthetic", dataset.name),
-        deps=[asset_key("synthesizer", dataset.name)],
-        group_name="synthesis",
+    @stage_asset(
+        dataset,
+        "synthetic",
+        upstream="synthesizer",
+        group="synthesis",
         kinds={"sdv", "parquet"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "synthetic"),
         description=f"Synthetic '{dataset.name}', staged privately until every blocking quality check passes.",
     )
     def synthetic(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:

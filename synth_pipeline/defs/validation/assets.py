@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, markdown_rows, safe_errors, stage_version
+from synth_pipeline.defs.common import markdown_rows, safe_errors, stage_asset
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import contracts
 from synth_pipeline.lib.config import DatasetConfig
@@ -12,14 +12,14 @@ from synth_pipeline.lib.storage import file_digest, read_frame, write_json
 
 
 def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key("validated", dataset.name),
-        deps=[asset_key("raw", dataset.name)],
-        group_name="validation",
+    @stage_asset(
+        dataset,
+        "validated",
+        upstream="raw",
+        group="validation",
         kinds={"great_expectations"},
-        tags=dataset_tags(dataset.name),
-        code_version=stage_version(dataset, "validated", base_dir),
         description=f"'{dataset.name}' checked against its contract; a failure stops the run before any model sees the data.",
+        base_dir=base_dir,
     )
     def validated(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
