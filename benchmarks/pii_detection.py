@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
+from benchmarks._report import write_report
 from synth_pipeline.lib.pii.detection import DIRECT_TYPES, detect_column
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "fi_FI", "en_CA"]
@@ -212,9 +213,7 @@ def main() -> None:
         + f"\n\nDirect identifier flagged (any type): precision {overall['flag_precision']:.3f}, "
         f"recall {overall['flag_recall']:.3f}; non-PII columns flagged: {overall['false_positive_columns']}.\n"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_report(args.out, text)
 
 
 if __name__ == "__main__":

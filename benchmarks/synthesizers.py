@@ -16,13 +16,13 @@ with SDV, fit ``GaussianCopulaSynthesizer`` with defaults, sample.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from benchmarks._report import machine, write_report
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, parse_config
 from synth_pipeline.lib.selection import privacy_failures, train_candidates
@@ -129,17 +129,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/synthesizers.md"))
     args = parser.parse_args()
     table = run(args.neural)
-    machine = f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
     text = (
         "# Synthesizer benchmark\n\n"
         + "\n".join(f"- `{item}` ({pkg}): {desc}" for pkg, item, desc in TABLES)
-        + f"\n\nMachine: {machine}. Fit times in seconds on the 80 % training split.\n\n"
+        + f"\n\nMachine: {machine()}. Fit times in seconds on the 80 % training split.\n\n"
         + table.to_markdown(index=False)
         + "\n"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_report(args.out, text)
 
 
 if __name__ == "__main__":

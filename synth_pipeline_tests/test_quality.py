@@ -80,3 +80,16 @@ def test_high_cardinality_categories_are_pooled_for_scoring_only():
     raw = evaluate(real, fresh, meta, GateConfig(max_categories=0))
     assert raw.pooled_columns == [] and raw.column_shapes < pooled.column_shapes
     assert real["id_like"].str.startswith("T").all()  # the caller's frames are untouched
+
+
+def test_validity_reference_keeps_every_range_and_category():
+    from synth_pipeline.lib.quality import validity_reference
+
+    rng = np.random.default_rng(1)
+    real = pd.DataFrame(
+        {"x": rng.normal(size=20_000), "code": rng.integers(0, 9, 20_000), "c": rng.choice(list("abcdefg"), 20_000)}
+    )
+    ref = validity_reference(real, {"x": "numerical", "code": "categorical", "c": "categorical"}, 500, 0)
+    assert len(ref) < 2_000
+    assert (ref["x"].min(), ref["x"].max()) == (real["x"].min(), real["x"].max())
+    assert set(ref["code"]) == set(real["code"]) and set(ref["c"]) == set(real["c"])

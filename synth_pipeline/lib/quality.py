@@ -88,6 +88,23 @@ def pool_rare_categories(
     return pooled
 
 
+def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows: int, seed: int) -> pd.DataFrame:
+    """A small stand-in for the real table with the same minimum, maximum and categories per column.
+
+    SDMetrics' Data Validity (boundary and category adherence) only reads those, so a million-row
+    table need not be copied to check it.
+    """
+    frame = real.reset_index(drop=True)
+    keep = set(fixed_sample(frame, min(sample_rows, 1000), seed).index)
+    for col in frame.columns:
+        s = frame[col]
+        if sdtypes.get(col) in ("numerical", "datetime") and s.notna().any():
+            keep.update([s.idxmin(), s.idxmax()])
+        else:
+            keep.update(s.drop_duplicates().index)
+    return frame.loc[sorted(keep)]
+
+
 def _score(value: Any) -> float:
     try:
         v = float(value)
@@ -107,6 +124,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     real_s = prepare_training_frame(fixed_sample(real[cols], gate.sample_rows, gate.seed), metadata)
     syn_s = prepare_training_frame(fixed_sample(synthetic[cols], gate.sample_rows, gate.seed + 1), metadata)
     pooled = pool_rare_categories(real_s, syn_s, table_meta, gate.max_categories)
+    sdtypes = {c: spec["sdtype"] for c, spec in table_meta["columns"].items()}
     np.random.seed(gate.seed)
 
     with warnings.catch_warnings():
@@ -114,10 +132,10 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         quality = QualityReport()
         quality.num_rows_subsample = None
         quality.generate(real_s, syn_s, table_meta, verbose=False)
-        # Validity is judged against the full real table: a scoring sample may miss its extremes.
+        # Validity is judged against every real value range and category, not just the scoring sample.
         diagnostic = DiagnosticReport()
         diagnostic.generate(
-            prepare_training_frame(real[cols], metadata),
+            prepare_training_frame(validity_reference(real[cols], sdtypes, real_s.index.size, gate.seed), metadata),
             prepare_training_frame(synthetic[cols], metadata),
             table_meta,
             verbose=False,

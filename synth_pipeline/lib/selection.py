@@ -124,7 +124,7 @@ def train_candidates(
             _one(candidate, fit_rows, train, holdout, dataset, metadata, started, cfg.time_budget_seconds, log)
         )
     winner, reason = choose(results)
-    return winner, results, reason + f" Trained on {how}.", metadata
+    return winner, results, f"{reason}. Trained on {how}.", metadata
 
 
 def _one(

@@ -42,12 +42,13 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan)
+            del raw  # the largest frame of the stage; nothing below needs it
             held_out = holdout_mask(
                 len(training), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
             )
-            train, holdout = training[~held_out], training[held_out]
-            train.to_parquet(paths.deidentified, index=False)
-            holdout.to_parquet(paths.holdout, index=False)
+            training[held_out].to_parquet(paths.holdout, index=False)
+            training[~held_out].to_parquet(paths.deidentified, index=False)
+            n_train, n_holdout = int((~held_out).sum()), int(held_out.sum())
             if encrypted is not None:
                 # In source order: the n-th "train" row belongs to the n-th row of deidentified.parquet.
                 encrypted.assign(split=np.where(held_out, "holdout", "train")).to_parquet(
@@ -66,8 +67,8 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             data_version=dg.DataVersion(fingerprint(file_digest(paths.deidentified), file_digest(paths.holdout))),
             metadata={
-                "dagster/row_count": len(train),
-                "holdout_rows": len(holdout),
+                "dagster/row_count": n_train,
+                "holdout_rows": n_holdout,
                 "training_columns": training.shape[1],
                 "pii_columns": len(plan.pii_columns),
                 "actions": dict(actions),
