@@ -8,7 +8,7 @@ from pathlib import Path
 
 from synth_pipeline.lib.config import load_config
 from synth_pipeline.lib.errors import SynthPipelineError
-from synth_pipeline.settings import DEFAULTS, ENV_PUBLIC_DATABASE, Settings
+from synth_pipeline.settings import Settings
 
 
 def _contract_init(args: argparse.Namespace) -> int:
@@ -40,11 +40,9 @@ def _contract_init(args: argparse.Namespace) -> int:
 
 
 def _where(args: argparse.Namespace) -> int:
-    import os
-
     import duckdb
 
-    db = Path(os.environ.get(ENV_PUBLIC_DATABASE) or DEFAULTS[ENV_PUBLIC_DATABASE])
+    db = Settings.from_env().public_database
     if not db.exists():
         print(f"No published database yet (expected at {db}). Run `make run` first.", file=sys.stderr)
         return 1
@@ -67,11 +65,13 @@ def _where(args: argparse.Namespace) -> int:
             print("  " + "  ".join(str(x) for x in row))
     con.close()
     if tables:
+        bin_dir = Path(sys.executable).parent
+        cli = bin_dir / "duckdb" if (bin_dir / "duckdb").exists() else Path("duckdb")
+        table = tables[0][0]
         print("\nTry:")
-        print(f'  duckdb -readonly {db} "SELECT * FROM {tables[0][0]} LIMIT 5"')
-        print(
-            f"  python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True).sql('FROM {tables[0][0]} LIMIT 5'))\""
-        )
+        print(f'  {cli} -readonly {db} "SELECT * FROM {table} LIMIT 5"')
+        query = f"import duckdb; print(duckdb.connect('{db}', read_only=True).sql('FROM {table} LIMIT 5'))"
+        print(f'  {sys.executable} -c "{query}"')
     return 0
 
 

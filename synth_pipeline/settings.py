@@ -35,9 +35,14 @@ def env_or_default(name: str) -> str | dg.EnvVar | None:
 class Settings:
     datasets_file: Path
 
+    public_database: Path
+
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(datasets_file=Path(os.environ.get(ENV_DATASETS) or DEFAULTS[ENV_DATASETS]))
+        return cls(
+            datasets_file=Path(os.environ.get(ENV_DATASETS) or DEFAULTS[ENV_DATASETS]),
+            public_database=Path(os.environ.get(ENV_PUBLIC_DATABASE) or DEFAULTS[ENV_PUBLIC_DATABASE]),
+        )
 
 
 def default_resource_config() -> dict:

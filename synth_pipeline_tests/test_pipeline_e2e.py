@@ -172,3 +172,13 @@ def test_one_dataset_failing_does_not_stop_the_others(project):
     assert failed == {"raw_orders"}
     con = duckdb.connect(str(project.public_db), read_only=True)
     assert con.execute("SELECT count(*) FROM synthetic.customers").fetchone()[0] == len(RAW)
+
+
+def test_where_prints_the_public_file_its_tables_and_a_query(published, monkeypatch, capsys):
+    from synth_pipeline import cli
+
+    project, _, _ = published
+    monkeypatch.setenv("SYNTH_PIPELINE_PUBLIC_DATABASE", str(project.public_db))
+    assert cli.main(["where"]) == 0
+    out = capsys.readouterr().out
+    assert str(project.public_db) in out and "synthetic.customers" in out and "-readonly" in out
