@@ -165,16 +165,20 @@ COMPARISON_FIELDS = (
 )
 
 
-def append_rows(
+META_TABLES = {"quality_history": QUALITY_FIELDS, "synthesizer_comparison": COMPARISON_FIELDS}
+
+
+def record(
     database: Path,
     table: str,
-    fields: tuple[str, ...],
     dataset: str,
     run_id: str,
     rows: list[dict[str, Any]],
     storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> None:
-    """Append ``(run_id, dataset, now, *fields)`` rows to a ``meta`` table, through the same safe swap."""
+    """Append ``(run_id, dataset, now, *fields)`` rows to ``meta.quality_history`` (gate scores, passed or
+    not) or ``meta.synthesizer_comparison`` (candidate scores), through the same safe swap as publishing."""
+    fields = META_TABLES[table]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     placeholders = ", ".join("?" for _ in range(3 + len(fields)))
 
@@ -186,28 +190,6 @@ def append_rows(
             )
 
     swap_in(database, change, storage_version)
-
-
-def record_scores(
-    database: Path,
-    dataset: str,
-    run_id: str,
-    rows: list[dict[str, Any]],
-    storage_version: str = DEFAULT_STORAGE_VERSION,
-) -> None:
-    """One run's gate scores, passed or not, into ``meta.quality_history``."""
-    append_rows(database, "quality_history", QUALITY_FIELDS, dataset, run_id, rows, storage_version)
-
-
-def record_comparison(
-    database: Path,
-    dataset: str,
-    run_id: str,
-    rows: list[dict[str, Any]],
-    storage_version: str = DEFAULT_STORAGE_VERSION,
-) -> None:
-    """One training run's candidate scores into ``meta.synthesizer_comparison``."""
-    append_rows(database, "synthesizer_comparison", COMPARISON_FIELDS, dataset, run_id, rows, storage_version)
 
 
 def latest_publication(database: Path, dataset: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, privacy, quality
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
-from synth_pipeline.lib.publishing import record_scores
+from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
 
@@ -224,7 +224,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 metadata=meta,
             )
         yield from _privacy_results(target, priv, dataset, history)
-        leak_rows = [{"column": c, "cells_matching_raw_values": n} for c, n in sorted(leaks.items())]
+        leak_rows = [{"column": c, "distinct_values_matching_raw": n} for c, n in sorted(leaks.items())]
         history.append(
             {
                 "check_name": LEAK_CHECK,
@@ -241,7 +241,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             passed=not leaks,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
-                "matching_cells": sum(leaks.values()),
+                "matching_values": sum(leaks.values()),
                 "columns_with_matches": dg.MetadataValue.md(
                     pd.DataFrame(leak_rows).to_markdown(index=False) if leak_rows else "_none_"
                 ),
@@ -273,6 +273,13 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             paths.gate_verdict,
             {"passed": passed, "staged_digest": file_digest(paths.staged), "run_id": context.run.run_id},
         )
-        record_scores(synth.public_path, dataset.name, context.run.run_id, history, synth.public_storage_version)
+        record(
+            synth.public_path,
+            "quality_history",
+            dataset.name,
+            context.run.run_id,
+            history,
+            synth.public_storage_version,
+        )
 
     return quality_gate

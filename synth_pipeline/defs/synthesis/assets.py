@@ -16,7 +16,7 @@ from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
-from synth_pipeline.lib.publishing import record_comparison
+from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.selection import train_candidates
 from synth_pipeline.lib.storage import atomic_path, file_digest, read_frame, read_json, unchanged_since, write_json
 
@@ -105,7 +105,14 @@ def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         rows = [r | {"chosen": r["candidate"] == report["winner"]} for r in report["candidates"]]
         trained_by = read_json(paths.model_fingerprint)["run_id"]
         if trained_by == context.run.run_id:
-            record_comparison(synth.public_path, dataset.name, context.run.run_id, rows, synth.public_storage_version)
+            record(
+                synth.public_path,
+                "synthesizer_comparison",
+                dataset.name,
+                context.run.run_id,
+                rows,
+                synth.public_storage_version,
+            )
         else:
             context.log.info(f"No new training in this run; the comparison of run {trained_by[:8]} stands")
         return dg.MaterializeResult(

@@ -71,7 +71,7 @@ class PiiReference:
         return _digest(norm, self.salt) in self.text
 
     def leaks(self, df: pd.DataFrame) -> dict[str, int]:
-        """Count of cells per output column that equal a raw identifying value."""
+        """Per output column, how many distinct values equal a raw identifying value."""
         found: dict[str, int] = {}
         for col in df.columns:
             is_text = df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype)
