@@ -17,8 +17,6 @@ from synth_pipeline import __version__ as PACKAGE_VERSION
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import SynthPipelineError
 
-STAGES = ("raw", "validated", "deidentified", "synthesizer", "synthetic", "published")
-
 
 def asset_key(stage: str, dataset: str) -> dg.AssetKey:
     return dg.AssetKey(f"{stage}_{dataset}")

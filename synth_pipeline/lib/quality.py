@@ -9,6 +9,7 @@ number of pairs scored is reported with the score.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,11 @@ def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows:
         else:
             keep.update(s.drop_duplicates().index)
     return frame.loc[sorted(keep)]
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    """A score for metadata and tables: rounded, with NaN (nothing scored) as None."""
+    return None if value is None or math.isnan(value) else round(float(value), digits)
 
 
 def _score(value: Any) -> float:

@@ -45,20 +45,18 @@ class CandidateResult:
         return (self.column_shapes + self.column_pair_trends) / 2
 
     def row(self) -> dict[str, Any]:
-        def r(v: float, n: int = 3) -> float | None:
-            return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(v, n)
-
+        r = quality.rounded
         return {
             "candidate": self.name,
             "status": self.status,
             "fit_s": r(self.fit_seconds, 1),
             "sample_s": r(self.sample_seconds, 1),
-            "validity": r(self.data_validity),
-            "column_shapes": r(self.column_shapes),
-            "column_pair_trends": r(self.column_pair_trends),
+            "validity": r(self.data_validity, 3),
+            "column_shapes": r(self.column_shapes, 3),
+            "column_pair_trends": r(self.column_pair_trends, 3),
             "exact_copy_rate": r(self.exact_copy_rate, 4),
             "holdout_copy_rate": r(self.holdout_copy_rate, 4),
-            "dcr_share": r(self.dcr_share),
+            "dcr_share": r(self.dcr_share, 3),
             "passed": self.passed,
             "why_not": "; ".join(self.failures),
         }

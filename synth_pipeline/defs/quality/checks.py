@@ -81,10 +81,6 @@ def run_records_text(context: dg.AssetCheckExecutionContext, paths) -> str:
     return "\n".join(records)
 
 
-def _num(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 4)
-
-
 def _privacy_results(
     target: dg.AssetKey, priv: privacy.PrivacyScores, dataset: DatasetConfig, history: list[dict[str, Any]]
 ):
@@ -99,8 +95,8 @@ def _privacy_results(
             copy_limit,
             copies_ok,
             {
-                "exact_copy_rate": _num(priv.exact_copy_rate),
-                "holdout_copy_rate": _num(priv.holdout_copy_rate),
+                "exact_copy_rate": quality.rounded(priv.exact_copy_rate),
+                "holdout_copy_rate": quality.rounded(priv.holdout_copy_rate),
                 "tolerance": cfg.exact_copy_tolerance,
             },
         ),
@@ -110,7 +106,7 @@ def _privacy_results(
             cfg.max_dcr_share,
             dcr_ok,
             {
-                "dcr_share": _num(priv.dcr_share),
+                "dcr_share": quality.rounded(priv.dcr_share),
                 "meaning": "share of synthetic rows nearer a training row than a held-out row; 0.5 = no memorization",
             },
         ),
@@ -121,8 +117,8 @@ def _privacy_results(
         history.append(
             {
                 "check_name": name,
-                "score": _num(score),
-                "threshold": _num(threshold),
+                "score": quality.rounded(score),
+                "threshold": quality.rounded(threshold),
                 "passed": passed,
                 "rows_scored": priv.synthetic_rows_compared,
                 "detail": note,
@@ -130,8 +126,8 @@ def _privacy_results(
         )
         meta: dict[str, Any] = {
             **extra,
-            "score": _num(score),
-            "threshold": _num(threshold),
+            "score": quality.rounded(score),
+            "threshold": quality.rounded(threshold),
             "synthetic_rows_compared": priv.synthetic_rows_compared,
             "holdout_rows_compared": priv.reference_rows_compared,
         }
@@ -187,7 +183,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         for outcome in outcomes:
             name, _ = CHECKS[outcome.name]
             meta: dict[str, Any] = {
-                "score": _num(outcome.score),
+                "score": quality.rounded(outcome.score),
                 "threshold": outcome.threshold,
                 "real_rows_scored": scores.real_rows_scored,
                 "synthetic_rows_scored": scores.synthetic_rows_scored,
@@ -209,7 +205,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             history.append(
                 {
                     "check_name": name,
-                    "score": _num(outcome.score),
+                    "score": quality.rounded(outcome.score),
                     "threshold": outcome.threshold,
                     "passed": outcome.passed,
                     "rows_scored": scores.synthetic_rows_scored,
