@@ -22,7 +22,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# constraints.txt pins every package, torch==2.13.0 (CPU) included, so no CUDA build is pulled.
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,argn]'
+	# mostlyai-engine without its declared dependencies: see the `argn` extra in pyproject.toml.
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

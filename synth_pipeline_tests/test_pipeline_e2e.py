@@ -182,3 +182,22 @@ def test_where_prints_the_public_file_its_tables_and_a_query(published, monkeypa
     assert cli.main(["where"]) == 0
     out = capsys.readouterr().out
     assert str(project.public_db) in out and "synthetic.customers" in out and "-readonly" in out
+
+
+def test_a_differentially_private_model_reports_its_budget_in_the_ui_and_the_public_file(project):
+    ds = project.settings["datasets"]["customers"]
+    ds["synthesizer"] = {
+        "name": "tabular_argn",
+        "params": {"epsilon": 4.0, "max_training_minutes": 0.1, "clip_to_observed_range": True},
+    }
+    # A few seconds of DP training cannot reach the default fidelity; this test is about the budget.
+    ds["gate"] |= {"column_shapes": 0.0, "column_pair_trends": 0.0}
+    result = project.run()
+    assert result.success, _check_results(result)
+    meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    spent = meta["synthesizer_customers"]["dp_epsilon_spent"].value
+    assert 1.0 < spent <= 4.0
+    assert "spent of a 4 budget" in meta["published_customers"]["differential privacy"].value
+    con = duckdb.connect(str(project.public_db), read_only=True)
+    assert con.execute("SELECT dp_epsilon FROM meta.publications").fetchone()[0] == pytest.approx(spent)
+    assert con.execute("SELECT dp_epsilon FROM meta.synthesizer_comparison").fetchone()[0] == pytest.approx(spent)

@@ -93,3 +93,56 @@ def test_timestamp_text_is_modelled_as_datetime():
     assert meta["tables"]["table"]["columns"]["city"]["sdtype"] == "categorical"
     prepared = synthesis.prepare_training_frame(df, meta)
     assert pd.api.types.is_datetime64_any_dtype(prepared["when"])
+
+
+ARGN_FAST = {"max_training_minutes": 0.05, "max_epochs": 3}
+
+
+def test_tabular_argn_round_trips_and_keeps_no_training_rows(tmp_path, monkeypatch):
+    import io
+    import tarfile
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=400).round(3), "c": rng.choice(["a", "b", "c"], 400)})
+    ds = _ds({"name": "tabular_argn", "params": ARGN_FAST, "seed": 3})
+    result, _ = synthesis.fit(df, ds, ds.synthesizer.to_train()[0])
+    # the engine's workspace, with its copy of the training rows, is gone
+    assert not list((tmp_path / "tmp").glob("synth-pipeline-argn-*"))
+    with tarfile.open(fileobj=io.BytesIO(result.synthesizer._model)) as tar:
+        members = tar.getnames()
+    assert not any("tgt-data" in m or "encoded-data" in m for m in members), members
+    synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
+    chunks = list(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl"), 250, 100, seed=3))
+    assert [len(c) for c in chunks] == [100, 100, 50]
+    out = pd.concat(chunks)
+    assert list(out.columns) == ["x", "c"] and set(out["c"]) <= {"a", "b", "c"}
+    assert pd.api.types.is_float_dtype(out["x"].dtype)
+    assert result.synthesizer.privacy_spent is None  # not differentially private unless epsilon is set
+    assert synthesis.loss_values(result.synthesizer) is not None
+
+
+def test_tabular_argn_with_epsilon_reports_the_budget_spent_and_can_clip_to_the_observed_range():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.integers(35, 180, 600), "c": rng.choice(["a", "b"], 600)})
+    params = {**ARGN_FAST, "epsilon": 3.0, "clip_to_observed_range": True}
+    ds = _ds({"name": "tabular_argn", "params": params})
+    result, _ = synthesis.fit(df, ds, ds.synthesizer.to_train()[0])
+    spent = result.synthesizer.privacy_spent
+    assert spent["epsilon_budget"] == 3.0 and 1.0 <= spent["epsilon"] <= 3.0 and spent["delta"] == 1e-5
+    assert spent["observed_ranges_revealed"] is True
+    out = next(synthesis.sample_chunks(result.synthesizer, 500, 500, seed=0))
+    assert out["x"].between(35, 179).all() and set(out["c"]) <= {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"epsilon": 1.0}, {"epsilon": 2.0, "value_protection_epsilon": 2.5}, {"epsilon": 4, "value_protection": False}],
+)
+def test_an_impossible_privacy_budget_is_refused_at_load_time(params):
+    from synth_pipeline.lib.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="epsilon"):
+        _ds({"name": "tabular_argn", "params": params})

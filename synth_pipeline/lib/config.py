@@ -61,8 +61,22 @@ SYNTHESIZER_PARAMS: dict[str, frozenset[str]] = {
     ),
     "copula_gan": frozenset((*_GAN, "default_distribution", "numerical_distributions")),
     "sequential_tree": frozenset(("min_samples_leaf", "smoothing", "visit_sequence", "max_depth")),
+    "tabular_argn": frozenset(
+        (
+            "epsilon",
+            "delta",
+            "noise_multiplier",
+            "max_grad_norm",
+            "value_protection_epsilon",
+            "max_training_minutes",
+            "max_epochs",
+            "batch_size",
+            "value_protection",
+            "clip_to_observed_range",
+        )
+    ),
 }
-SynthesizerName = Literal["sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"]
+SynthesizerName = Literal["sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan", "tabular_argn"]
 DEFAULT_CANDIDATES = ("sequential_tree", "gaussian_copula")
 
 
@@ -107,6 +121,15 @@ def _check_params(name: str, params: dict[str, Any]) -> None:
     for key in params:
         if key not in allowed:
             raise ValueError(f"params.{key} is not a parameter of {name} (allowed: {', '.join(sorted(allowed))})")
+    if name == "tabular_argn" and params.get("epsilon") is not None:
+        epsilon, ranges = params["epsilon"], params.get("value_protection_epsilon", 1.0)
+        if not isinstance(epsilon, int | float) or epsilon <= ranges:
+            raise ValueError(
+                f"params.epsilon must be a number above value_protection_epsilon ({ranges}), the part of the "
+                "budget spent on value ranges before training"
+            )
+        if params.get("value_protection") is False:
+            raise ValueError("params.epsilon needs value_protection: without it the value ranges are not private")
 
 
 class CandidateConfig(_Strict):
@@ -125,7 +148,7 @@ class CandidateConfig(_Strict):
 
 
 class SynthesizerConfig(_Strict):
-    name: Literal["auto", "sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan"] = "auto"
+    name: Literal["auto"] | SynthesizerName = "auto"
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = 42
     candidates: list[CandidateConfig] = Field(

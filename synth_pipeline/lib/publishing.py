@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
     source_digest VARCHAR
 );
 ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS table_digest VARCHAR;
+ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
+ALTER TABLE {META_SCHEMA}.synthesizer_comparison ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
 """
 
 
@@ -118,8 +120,11 @@ def publish_table(
     source_digest: str,
     table_digest: str = "",
     storage_version: str = DEFAULT_STORAGE_VERSION,
+    dp_epsilon: float | None = None,
 ) -> dict[str, Any]:
-    """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing."""
+    """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing.
+
+    ``dp_epsilon`` is the differential-privacy budget the model spent, for tables from a DP synthesizer."""
     target = table_name(dataset)
 
     def change(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -128,7 +133,7 @@ def publish_table(
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
         num_cols = len(con.execute(f"DESCRIBE {target}").fetchall())
         con.execute(
-            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 dataset,
@@ -140,6 +145,7 @@ def publish_table(
                 contract_version,
                 source_digest,
                 table_digest,
+                dp_epsilon,
             ],
         )
         return {"table": target, "num_rows": int(num_rows), "num_columns": num_cols}
@@ -162,6 +168,7 @@ COMPARISON_FIELDS = (
     "passed",
     "chosen",
     "why_not",
+    "dp_epsilon",
 )
 
 

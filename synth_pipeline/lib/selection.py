@@ -36,6 +36,7 @@ class CandidateResult:
     exact_copy_rate: float = float("nan")
     holdout_copy_rate: float = float("nan")
     dcr_share: float = float("nan")
+    dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     failures: list[str] = field(default_factory=list)
     synthesizer: Any = field(default=None, repr=False)
@@ -59,6 +60,7 @@ class CandidateResult:
             "dcr_share": r(self.dcr_share, 3),
             "passed": self.passed,
             "why_not": "; ".join(self.failures),
+            "dp_epsilon": r(self.dp_epsilon, 2),
         }
 
 
@@ -147,6 +149,10 @@ def _one(
         fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata)
         result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
         result.params = {k: repr(v) for k, v in fitted.params.items()}
+        spent = getattr(fitted.synthesizer, "privacy_spent", None)
+        if spent:
+            result.dp_epsilon = spent["epsilon"]
+            log(f"{candidate.name}: differential privacy: {describe_privacy_spent(spent)}")
         if dataset.synthesizer.name == "auto":
             evaluate_candidate(result, train, holdout, metadata, dataset)
         else:
@@ -160,6 +166,13 @@ def _one(
         f"{'passes' if result.passed else 'fails: ' + '; '.join(result.failures)}"
     )
     return result
+
+
+def describe_privacy_spent(spent: dict[str, Any]) -> str:
+    text = f"epsilon {spent['epsilon']:.2f} spent of a {spent['epsilon_budget']:g} budget, delta {spent['delta']:g}"
+    if spent.get("observed_ranges_revealed"):
+        text += "; numbers and dates clipped to the observed min/max, which the epsilon does not cover"
+    return text
 
 
 def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:

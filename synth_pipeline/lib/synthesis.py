@@ -33,6 +33,7 @@ def _classes() -> dict[str, type]:
     )
 
     from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
+    from synth_pipeline.lib.synthesizers.tabular_argn import TabularARGNSynthesizer
 
     return {
         "sequential_tree": SequentialTreeSynthesizer,
@@ -41,6 +42,7 @@ def _classes() -> dict[str, type]:
         "ctgan": CTGANSynthesizer,
         "tvae": TVAESynthesizer,
         "copula_gan": CopulaGANSynthesizer,
+        "tabular_argn": TabularARGNSynthesizer,
     }
 
 
@@ -49,6 +51,7 @@ PRESET_PARAMS: dict[str, dict[str, Any]] = {
     "fast": {"default_distribution": "norm", "enforce_rounding": False},
 }
 NEURAL = {"ctgan", "tvae", "copula_gan"}
+OWN = {"sequential_tree", "tabular_argn"}  # take our metadata dict, not an SDV Metadata object
 LOW_CARDINALITY = 10
 
 
@@ -57,10 +60,10 @@ def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: i
     out = {**PRESET_PARAMS.get(name, {}), **params}
     if name in NEURAL:
         out.setdefault("enable_gpu", False)
-    if name == "sequential_tree":
-        if out.get("min_samples_leaf", "auto") == "auto":
-            # Leaves grow with the table: small leaves copy rows, large ones blur relationships.
-            out["min_samples_leaf"] = max(10, round(num_rows / 75))
+    if name == "sequential_tree" and out.get("min_samples_leaf", "auto") == "auto":
+        # Leaves grow with the table: small leaves copy rows, large ones blur relationships.
+        out["min_samples_leaf"] = max(10, round(num_rows / 75))
+    if name in OWN:
         out["seed"] = seed
     return out
 
@@ -167,7 +170,7 @@ def fit(
     metadata_dict = metadata_dict or sdv_metadata_dict(df, dataset)
     params = synthesizer_params(candidate.name, candidate.params, len(df), dataset.synthesizer.seed)
     cls = _classes()[candidate.name]
-    metadata = metadata_dict if candidate.name == "sequential_tree" else Metadata.load_from_dict(metadata_dict)
+    metadata = metadata_dict if candidate.name in OWN else Metadata.load_from_dict(metadata_dict)
     training = prepare_training_frame(df, metadata_dict)
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)

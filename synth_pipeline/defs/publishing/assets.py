@@ -7,6 +7,7 @@ from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import PublishRefused
 from synth_pipeline.lib.publishing import latest_publication, publish_table
+from synth_pipeline.lib.selection import describe_privacy_spent
 from synth_pipeline.lib.storage import file_digest, read_json
 
 
@@ -42,18 +43,20 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 metadata={"table": f"synthetic.{dataset.name}", "republished": False, "why": why},
             )
         validation = read_json(paths.validation_report)
-        winner = read_json(paths.candidates)["winner"]
+        report = read_json(paths.candidates)
+        spent = report.get("privacy_spent") or {}
         with safe_errors("publishing", dataset.name):
             result = publish_table(
                 synth.public_path,
                 dataset.name,
                 paths.staged,
                 context.run_id,
-                winner,
+                report["winner"],
                 int(validation.get("contract_version", 0)),
                 validation.get("raw_digest", "")[:16],
                 staged_digest,
                 synth.public_storage_version,
+                spent.get("epsilon"),
             )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
@@ -64,6 +67,8 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "table": result["table"],
                 "database": dg.MetadataValue.path(str(synth.public_path)),
                 "num_columns": result["num_columns"],
+                "synthesizer": report["winner"],
+                **({"differential privacy": describe_privacy_spent(spent)} if spent else {}),
                 "query": dg.MetadataValue.md(f"```sql\nSELECT * FROM {result['table']} LIMIT 10;\n```"),
             },
         )

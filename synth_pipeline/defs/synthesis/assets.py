@@ -17,7 +17,7 @@ from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record
-from synth_pipeline.lib.selection import train_candidates
+from synth_pipeline.lib.selection import describe_privacy_spent, train_candidates
 from synth_pipeline.lib.storage import atomic_path, file_digest, read_frame, read_json, unchanged_since, write_json
 
 
@@ -29,7 +29,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         "synthesizer",
         upstream="deidentified",
         group="synthesis",
-        kinds={"sdv", "scikitlearn"},
+        kinds={"sdv", "scikitlearn", "pytorch"},
         description=(
             f"The fitted synthesizer for '{dataset.name}' ({chosen}"
             + (": " + ", ".join(c.name for c in dataset.synthesizer.candidates) if chosen == "auto" else "")
@@ -62,9 +62,15 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             winner, results, reason, metadata = train_candidates(train, holdout, dataset, context.log.info)
             synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
+            spent = getattr(winner.synthesizer, "privacy_spent", None)
             write_json(
                 paths.candidates,
-                {"winner": winner.name, "reason": reason, "candidates": [r.row() for r in results]},
+                {
+                    "winner": winner.name,
+                    "reason": reason,
+                    "candidates": [r.row() for r in results],
+                    "privacy_spent": spent,
+                },
             )
             loss = synthesis.loss_values(winner.synthesizer)
             write_json(paths.model_fingerprint, {"fingerprint": version, "run_id": context.run.run_id, "at": _now()})
@@ -80,6 +86,9 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             "training_columns": train.shape[1],
             "candidates": dg.MetadataValue.md(pd.DataFrame([r.row() for r in results]).to_markdown(index=False)),
         }
+        if spent:
+            meta["differential privacy"] = describe_privacy_spent(spent)
+            meta["dp_epsilon_spent"] = spent["epsilon"]
         if loss is not None:
             meta["loss curve"] = dg.MetadataValue.md(plots.losses(loss, f"{winner.name} training loss"))
         return dg.MaterializeResult(data_version=dg.DataVersion(version), metadata=meta)
