@@ -201,3 +201,4 @@ def test_a_differentially_private_model_reports_its_budget_in_the_ui_and_the_pub
     con = duckdb.connect(str(project.public_db), read_only=True)
     assert con.execute("SELECT dp_epsilon FROM meta.publications").fetchone()[0] == pytest.approx(spent)
     assert con.execute("SELECT dp_epsilon FROM meta.synthesizer_comparison").fetchone()[0] == pytest.approx(spent)
+    assert not (project.private_dir / "customers" / "tmp").exists()  # the engine's workspace is gone

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,26 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def private_tempdir(root: Path) -> Iterator[Path]:
+    """Point ``tempfile`` at an owner-only folder inside the private area for the block.
+
+    Libraries that spill training rows or models into temporary files (mostlyai-engine copies its training
+    data into a workspace) then write inside the private area, and whatever a crash left behind is removed
+    the next time.
+    """
+    tmp = root / "tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    ensure_private_dir(tmp)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(tmp)
+    try:
+        yield tmp
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(dest: Path, payload: Any) -> None:

@@ -18,7 +18,15 @@ from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.selection import describe_privacy_spent, train_candidates
-from synth_pipeline.lib.storage import atomic_path, file_digest, read_frame, read_json, unchanged_since, write_json
+from synth_pipeline.lib.storage import (
+    atomic_path,
+    file_digest,
+    private_tempdir,
+    read_frame,
+    read_json,
+    unchanged_since,
+    write_json,
+)
 
 
 def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -53,7 +61,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 data_version=dg.DataVersion(version),
                 metadata={"synthesizer": report["winner"], "retrained": False, "why": why},
             )
-        with safe_errors("synthesizer training", dataset.name):
+        with safe_errors("synthesizer training", dataset.name), private_tempdir(paths.root):
             train = read_frame(paths.deidentified)
             holdout = read_frame(paths.holdout)
             context.log.info(
@@ -161,7 +169,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 metadata={"dagster/row_count": pq.read_metadata(paths.staged).num_rows, "resampled": False, "why": why},
             )
         started = time.perf_counter()
-        with safe_errors("sampling", dataset.name):
+        with safe_errors("sampling", dataset.name), private_tempdir(paths.root):
             plan = PiiPlan.from_dict(read_json(paths.pii_plan))
             reference = PiiReference.load(paths.pii_reference)
             model = synthesis.load_model(paths.model)

@@ -14,8 +14,8 @@ epsilon guarantee (SmartNoise makes the same trade when bounds are inferred).
 It is off by default, and ``privacy_spent`` says when it was used.
 
 The engine copies its training rows into a workspace folder. Here that folder
-is a private temporary directory (mode 0700) that is deleted as soon as
-training ends; only the model (weights, configs and the engine's statistics,
+is a temporary directory (mode 0700; the pipeline points ``tempfile`` inside its
+private area while training and sampling) that is deleted as soon as training ends; only the model (weights, configs and the engine's statistics,
 which hold category values and ranges: as sensitive as SDV metadata) is kept,
 inside this object, and unpacked to another private temporary directory while
 sampling.
