@@ -13,7 +13,7 @@ help:
 	@echo "make test   set up, then lint and run the whole test suite (what CI runs)"
 	@echo "make dev    open the Dagster UI (dagster dev -w workspace.yaml) on http://127.0.0.1:3000"
 	@echo "make where  print the published DuckDB file, its tables and a sample query"
-	@echo "make bench  run the benchmarks in benchmarks/ (about an hour on 2 cores; writes benchmarks/results/)"
+	@echo "make bench  run the benchmarks in benchmarks/ (about two hours on 2 cores; writes benchmarks/results/)"
 
 setup: $(VENV)/.installed
 
@@ -56,6 +56,8 @@ test: lint
 bench: setup
 	$(BIN)/python -m benchmarks.pii_detection
 	$(BIN)/python -m benchmarks.synthesizers --neural --out benchmarks/results/synthesizers_neural.md
+	$(BIN)/python -m benchmarks.synthesizers --argn --dp 2 5 10 --tables CPS1988 credit_data wa_churn \
+		--out benchmarks/results/synthesizers_argn.md
 	$(BIN)/python -m benchmarks.scale
 
 clean:

@@ -169,8 +169,10 @@ class TabularARGNSynthesizer:
                 columns={"epoch": "Epoch", "trn_loss": "training loss", "val_loss": "validation loss"}
             )
         if self.epsilon is not None:
-            # The largest epsilon the accountant reported: every step taken counts, kept checkpoint or not.
-            eps = pd.to_numeric(progress.get("dp_eps", pd.Series(dtype=float)), errors="coerce").max()
+            # The engine keeps only checkpoints within the budget; the largest epsilon reported within it bounds
+            # the kept checkpoint's (a last step past the budget ends training and is not kept).
+            reported = pd.to_numeric(progress.get("dp_eps", pd.Series(dtype=float)), errors="coerce")
+            eps = reported[reported <= self.epsilon].max()
             self.privacy_spent = {
                 "epsilon": float(eps) if not math.isnan(eps) else float("nan"),
                 "delta": float(self.delta),
