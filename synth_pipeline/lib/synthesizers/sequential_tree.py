@@ -18,10 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import cloudpickle
 import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 
 TABLE = "table"
 SPIKE_SHARE = 0.05  # values this frequent (a pile of zeros) are kept exact, as synthpop does
@@ -48,7 +49,7 @@ class _ColumnModel:
     upper: float | None = None
 
 
-class SequentialTreeSynthesizer:
+class SequentialTreeSynthesizer(PickledSynthesizer):
     """Fit/sample like an SDV single-table synthesizer: ``fit({name: df})``, ``sample(n) -> {name: df}``."""
 
     def __init__(
@@ -215,16 +216,6 @@ class SequentialTreeSynthesizer:
             noisy = np.round(noisy)
         keep = np.isnan(numeric) | np.isin(numeric, model.spikes)
         return np.where(keep, numeric, noisy)
-
-    # -- persistence ----------------------------------------------------------------------------
-    def save(self, filepath: str) -> None:
-        with open(filepath, "wb") as fh:
-            cloudpickle.dump(self, fh)
-
-    @classmethod
-    def load(cls, filepath: str) -> SequentialTreeSynthesizer:
-        with open(filepath, "rb") as fh:
-            return cloudpickle.load(fh)
 
     def get_loss_values(self) -> None:
         return None

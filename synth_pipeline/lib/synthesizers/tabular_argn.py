@@ -29,13 +29,13 @@ import math
 import shutil
 import tarfile
 import tempfile
-import time
 import weakref
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import pandas as pd
+
+from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 
 TABLE = "table"
 # What generate() needs; the rest of the workspace (training rows, encoded rows, optimizer state) is dropped.
@@ -62,7 +62,7 @@ def _engine() -> Any:
     return engine
 
 
-class TabularARGNSynthesizer:
+class TabularARGNSynthesizer(PickledSynthesizer):
     """Fit/sample like an SDV single-table synthesizer: ``fit({name: df})``, ``sample(n) -> {name: df}``."""
 
     def __init__(
@@ -80,13 +80,6 @@ class TabularARGNSynthesizer:
         clip_to_observed_range: bool = False,
         seed: int = 0,
     ):
-        if epsilon is not None and not value_protection:
-            raise ValueError("epsilon needs value_protection: without it the value ranges are not private")
-        if epsilon is not None and epsilon <= value_protection_epsilon:
-            raise ValueError(
-                f"epsilon {epsilon} must exceed value_protection_epsilon {value_protection_epsilon}, "
-                "which the engine spends on value ranges before training"
-            )
         self.metadata = metadata
         self.epsilon = epsilon
         self.delta = delta
@@ -130,7 +123,7 @@ class TabularARGNSynthesizer:
         engine = _engine()
         frame = data[TABLE] if isinstance(data, dict) else data
         self._columns = [str(c) for c in frame.columns]
-        self._dtypes = frame.dtypes.to_dict()
+        self._dtypes = {str(c): t for c, t in frame.dtypes.items()}
         frame = frame.rename(columns=str).reset_index(drop=True)
         if self.clip_to_observed_range:
             self._ranges = {
@@ -206,7 +199,6 @@ class TabularARGNSynthesizer:
         from mostlyai.engine._common import load_generated_data
 
         ws = self._unpacked()
-        started = time.perf_counter()
         try:
             engine.generate(
                 sample_size=num_rows,
@@ -217,7 +209,6 @@ class TabularARGNSynthesizer:
             out = load_generated_data(ws)
         finally:
             shutil.rmtree(ws / "SyntheticData", ignore_errors=True)
-        self.sample_seconds = time.perf_counter() - started
         out = self._restore_dtypes(out)
         for col, (low, high) in self._ranges.items():
             out[col] = out[col].clip(low, high)
@@ -250,18 +241,6 @@ class TabularARGNSynthesizer:
         state["_workspace"] = None
         state.pop("_finalizer", None)
         return state
-
-    def save(self, filepath: str) -> None:
-        with open(filepath, "wb") as fh:
-            cloudpickle.dump(self, fh)
-
-    @classmethod
-    def load(cls, filepath: str) -> TabularARGNSynthesizer:
-        with open(filepath, "rb") as fh:
-            model = cloudpickle.load(fh)
-        if not isinstance(model, cls):
-            raise TypeError(f"{filepath} does not hold a {cls.__name__}")
-        return model
 
     def get_loss_values(self) -> pd.DataFrame | None:
         return self._losses
