@@ -110,3 +110,14 @@ def test_auto_trains_every_candidate_and_records_why():
     assert [r.name for r in results] == ["sequential_tree", "fast"]
     assert all(r.status == "ok" and not math.isnan(r.column_shapes) for r in results)
     assert winner.name in reason
+    assert all(r.row()["passed"] is not None for r in results)
+
+
+def test_a_named_synthesizer_is_not_compared_and_does_not_claim_to_pass():
+    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": {"name": "fast"}}
+    ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
+    train, holdout = split_holdout(_frame(1500), 0.2, 10_000, 0)
+    winner, results, reason, _ = train_candidates(train, holdout, ds)
+    assert winner.name == "fast" and "configured synthesizer" in reason and "quality gate" in reason
+    row = winner.row()
+    assert row["passed"] is None and "not compared" in row["why_not"]

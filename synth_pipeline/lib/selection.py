@@ -21,6 +21,7 @@ from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 
 FIDELITY_STEP = 0.005
+NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
 
 
 @dataclass
@@ -38,6 +39,7 @@ class CandidateResult:
     dcr_share: float = float("nan")
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
+    evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
     failures: list[str] = field(default_factory=list)
     synthesizer: Any = field(default=None, repr=False)
 
@@ -58,8 +60,8 @@ class CandidateResult:
             "exact_copy_rate": r(self.exact_copy_rate, 4),
             "holdout_copy_rate": r(self.holdout_copy_rate, 4),
             "dcr_share": r(self.dcr_share, 3),
-            "passed": self.passed,
-            "why_not": "; ".join(self.failures),
+            "passed": self.passed if self.evaluated else None,
+            "why_not": "; ".join(self.failures) if self.evaluated or self.failures else NOT_COMPARED,
             "dp_epsilon": r(self.dp_epsilon, 2),
         }
 
@@ -104,6 +106,7 @@ def evaluate_candidate(
     ]
     result.failures += privacy_failures(p, dataset)
     result.passed = not result.failures
+    result.evaluated = True
 
 
 def train_candidates(
@@ -123,7 +126,13 @@ def train_candidates(
         results.append(
             _one(candidate, fit_rows, train, holdout, dataset, metadata, started, cfg.time_budget_seconds, log)
         )
-    winner, reason = choose(results)
+    if cfg.name == "auto":
+        winner, reason = choose(results)
+    else:
+        winner = results[0]
+        if winner.status != "ok":
+            raise RuntimeError(f"{winner.name} could not be fitted: {'; '.join(winner.failures)}")
+        reason = f"{winner.name} is the configured synthesizer: {NOT_COMPARED}"
     return winner, results, f"{reason}. Trained on {how}.", metadata
 
 
@@ -155,16 +164,17 @@ def _one(
             log(f"{candidate.name}: differential privacy: {describe_privacy_spent(spent)}")
         if dataset.synthesizer.name == "auto":
             evaluate_candidate(result, train, holdout, metadata, dataset)
-        else:
-            result.passed = True  # nothing to choose between: the gate judges it after sampling
     except Exception as err:
         result.status = "failed"
         result.failures = [f"{type(err).__name__} (message withheld: may quote data)"]
-    log(
-        f"{candidate.name}: fit {result.fit_seconds:.1f}s, shapes {result.column_shapes:.3f}, "
-        f"pair trends {result.column_pair_trends:.3f}, DCR share {result.dcr_share:.3f}, "
-        f"{'passes' if result.passed else 'fails: ' + '; '.join(result.failures)}"
-    )
+    if result.evaluated:
+        verdict = "passes" if result.passed else "fails: " + "; ".join(result.failures)
+        log(
+            f"{candidate.name}: fit {result.fit_seconds:.1f}s, shapes {result.column_shapes:.3f}, "
+            f"pair trends {result.column_pair_trends:.3f}, DCR share {result.dcr_share:.3f}, {verdict}"
+        )
+    else:
+        log(f"{candidate.name}: fit {result.fit_seconds:.1f}s, {'; '.join(result.failures) or NOT_COMPARED}")
     return result
 
 
