@@ -118,6 +118,7 @@ def test_a_named_synthesizer_is_not_compared_and_does_not_claim_to_pass():
     ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
     train, holdout = split_holdout(_frame(1500), 0.2, 10_000, 0)
     winner, results, reason, _ = train_candidates(train, holdout, ds)
+    assert [r.name for r in results] == ["fast"]
     assert winner.name == "fast" and "configured synthesizer" in reason and "quality gate" in reason
     row = winner.row()
     assert row["passed"] is None and "not compared" in row["why_not"]
