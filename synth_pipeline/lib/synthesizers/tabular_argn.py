@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import shutil
 import tarfile
 import tempfile
@@ -95,7 +94,6 @@ class TabularARGNSynthesizer(PickledSynthesizer):
         self._ranges: dict[str, tuple[Any, Any]] = {}
         self.privacy_spent: dict[str, float] | None = None
         self._model: bytes = b""
-        self._columns: list[str] = []
         self._dtypes: dict[str, Any] = {}
         self._losses: pd.DataFrame | None = None
         self._workspace: Path | None = None
@@ -122,7 +120,6 @@ class TabularARGNSynthesizer(PickledSynthesizer):
     def fit(self, data: dict[str, pd.DataFrame] | pd.DataFrame) -> None:
         engine = _engine()
         frame = data[TABLE] if isinstance(data, dict) else data
-        self._columns = [str(c) for c in frame.columns]
         self._dtypes = {str(c): t for c, t in frame.dtypes.items()}
         frame = frame.rename(columns=str).reset_index(drop=True)
         if self.clip_to_observed_range:
@@ -167,7 +164,7 @@ class TabularARGNSynthesizer(PickledSynthesizer):
             reported = pd.to_numeric(progress.get("dp_eps", pd.Series(dtype=float)), errors="coerce")
             eps = reported[reported <= self.epsilon].max()
             self.privacy_spent = {
-                "epsilon": float(eps) if not math.isnan(eps) else float("nan"),
+                "epsilon": float(eps),  # NaN when no step stayed within the budget
                 "delta": float(self.delta),
                 "epsilon_budget": float(self.epsilon),
                 "observed_ranges_revealed": bool(self._ranges),
@@ -215,7 +212,7 @@ class TabularARGNSynthesizer(PickledSynthesizer):
         return {TABLE: out}
 
     def _restore_dtypes(self, out: pd.DataFrame) -> pd.DataFrame:
-        out = out.reindex(columns=self._columns)
+        out = out.reindex(columns=list(self._dtypes))
         for col, dtype in self._dtypes.items():
             s = out[col]
             try:
