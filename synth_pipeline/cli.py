@@ -30,7 +30,7 @@ def _contract_init(args: argparse.Namespace) -> int:
 
         df = read_frame(result.path)
     plan = plan_columns(df, dataset)
-    contract = write_contract(path, dataset.name, df, plan)
+    contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)
     n = len(contract["expectation_suite"]["expectations"])
     print(
         f"wrote {path}: contract v1 with {n} expectations "

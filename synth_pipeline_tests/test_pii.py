@@ -126,7 +126,13 @@ def _people(fake: Faker) -> pd.DataFrame:
 
 
 def _ds(columns=None):
-    body = {"source": {"type": "csv", "path": "x"}, "primary_key": "id", "columns": columns or {}}
+    # k=3: with 300 rows and ~50 states, the default k=10 would rightly treat every state as too rare to model.
+    body = {
+        "source": {"type": "csv", "path": "x"},
+        "primary_key": "id",
+        "columns": columns or {},
+        "privacy": {"min_value_count": 3},
+    }
     return parse_config({"datasets": {"people": body}}, Path("/tmp")).dataset("people")
 
 
@@ -150,13 +156,25 @@ def test_default_policies_drop_direct_identifiers_and_generalize_birth_dates(fak
 
 def test_configuration_overrides_detection(fake):
     df = _people(fake)
-    plan = plan_columns(df, _ds({"income": {"pii": "drop"}, "name": {"is_pii": False}, "email": {"pii": "tokenize"}}))
+    linkable = {"pii": "tokenize", "linkable_tokens": True}
+    plan = plan_columns(df, _ds({"income": {"pii": "drop"}, "name": {"is_pii": False}, "email": linkable}))
     actions = {d.column: d.action for d in plan.decisions}
     assert actions["income"] == "drop" and actions["name"] == "keep" and actions["email"] == "tokenize"
     with pytest.raises(PiiPolicyError, match="SYNTH_PIPELINE_TOKEN_KEY"):
         apply_plan(df, plan, token_key=None)
     out = apply_plan(df, plan, token_key="k")
     assert out["email"].str.startswith("tok_").all()
+
+
+def test_tokenized_columns_get_fresh_tokens_unless_linkable_tokens_are_asked_for(fake):
+    """Real rows' HMAC tokens are real pseudonyms: by default the model never sees them and output gets new ones."""
+    df = _people(fake)
+    plan = plan_columns(df, _ds({"email": {"pii": "tokenize"}}))
+    training = apply_plan(df, plan, token_key=None)
+    assert "email" not in training.columns
+    out = add_fakes_and_keys(training.head(50), plan, 0, "en_US", lambda c, v: False, {})
+    real_tokens = set(tokenize(df["email"], b"any key"))
+    assert out["email"].str.match(r"^tok_[0-9a-f]{20}$").all() and not set(out["email"]) & real_tokens
 
 
 def test_tokens_are_keyed_deterministic_and_normalized():

@@ -17,7 +17,7 @@ from synth_pipeline.lib.errors import ConfigError
 
 DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
-PiiPolicy = Literal["drop", "fake", "tokenize", "generalize", "encrypt", "keep"]
+PiiPolicy = Literal["drop", "fake", "generate", "tokenize", "generalize", "encrypt", "keep"]
 Sdtype = Literal["numerical", "categorical", "datetime", "boolean"]
 _COMMON = ("enforce_min_max_values", "enforce_rounding")
 _COPULA = (*_COMMON, "default_distribution", "numerical_distributions", "locales")
@@ -114,6 +114,11 @@ class ColumnOverride(_Strict):
     sdtype: Sdtype | None = None
     generalize_to: Literal["year", "age_band", "prefix"] | None = None
     prefix_length: int = Field(default=3, ge=1, le=10)
+    linkable_tokens: bool = Field(
+        default=False,
+        description="pii: tokenize only. True publishes the real rows' HMAC tokens (joins across tables survive, "
+        "and anyone holding a real token can find its rows); the default publishes fresh tokens.",
+    )
 
 
 def _check_params(name: str, params: dict[str, Any]) -> None:
@@ -195,8 +200,30 @@ class SampleConfig(_Strict):
 
 
 class PrivacyConfig(_Strict):
-    holdout_fraction: float = Field(default=0.2, ge=0, lt=1, description="Share of rows never trained on.")
-    holdout_max_rows: int = Field(default=10_000, ge=0)
+    holdout_fraction: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="Share of rows never trained on: the baseline every privacy check needs (0 is refused).",
+    )
+    holdout_max_rows: int = Field(default=10_000, gt=0)
+    min_holdout_rows: int = Field(
+        default=100, ge=10, description="Fewer held-out rows are too little evidence: the privacy checks fail."
+    )
+    min_value_count: int = Field(
+        default=10,
+        ge=2,
+        description="k: a value held by fewer training rows is never emitted (categories) or reproduced (numbers).",
+    )
+    rare_value_tolerance: float = Field(
+        default=0.01, ge=0, le=1, description="Excess rate of rare-value hits over the holdout's that is tolerated."
+    )
+    significance: float = Field(
+        default=0.001,
+        gt=0,
+        lt=0.5,
+        description="One-sided test level of the privacy checks (per column for rare values).",
+    )
     sample_rows: int = Field(default=5_000, gt=0, description="Synthetic rows compared, fixed seed.")
     max_dcr_share: float = Field(default=0.55, gt=0, le=1)
     exact_copy_tolerance: float = Field(default=0.005, ge=0, le=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -81,18 +82,32 @@ def type_family(series: pd.Series) -> str:
     return "string"
 
 
-def _range(series: pd.Series) -> tuple[float, float] | None:
-    """A sanity range, wider than today's data so tomorrow's normal values still pass."""
-    s = pd.to_numeric(series, errors="coerce").dropna()
+def _nice_ceil(x: float) -> float:
+    """The next 1, 2 or 5 times a power of ten: a bound that does not spell out a real value."""
+    if x <= 0:
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= x)
+
+
+def _range(series: pd.Series, k: int) -> tuple[float, float] | None:
+    """A sanity range, wider than today's data so tomorrow's normal values still pass.
+
+    Contracts are committed files: the bounds come from the k-th smallest and largest values, widened and
+    rounded to 1/2/5 x 10^n, so no person's extreme value can be read back from them.
+    """
+    s = pd.to_numeric(series, errors="coerce").dropna().sort_values()
     if s.empty:
         return None
-    lo, hi = float(s.min()), float(s.max())
-    span = max(hi - lo, abs(hi), 1.0)
-    low = 0.0 if lo >= 0 else lo - span
-    return low, hi + span
+    idx = min(k, len(s)) - 1
+    lo, hi = float(s.iloc[idx]), float(s.iloc[len(s) - 1 - idx])
+    span = max(hi - lo, abs(hi), abs(lo), 1.0)
+    low = 0.0 if float(s.iloc[0]) >= 0 else -_nice_ceil(abs(lo) + 2 * span)
+    return low, _nice_ceil(hi + 2 * span)
 
 
-def build_expectations(df: pd.DataFrame, plan: PiiPlan) -> list[Any]:
+def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any]:
+    """Expectations from today's data; value lists only where every value is held by at least ``k`` rows."""
     gx = _gx()
     pii = set(plan.pii_columns)
     exps: list[Any] = [
@@ -108,23 +123,27 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan) -> list[Any]:
         if col in pii:
             continue
         if family == "numeric" and not pd.api.types.is_bool_dtype(s.dtype):
-            rng = _range(s)
+            rng = _range(s, k)
             if rng:
                 exps.append(
                     gx.expectations.ExpectColumnValuesToBeBetween(column=col, min_value=rng[0], max_value=rng[1])
                 )
         elif family == "string":
-            values = s.dropna().unique()
-            if 0 < len(values) <= MAX_ALLOWED_VALUES and len(values) < 0.5 * max(1, s.notna().sum()):
+            counts = s.dropna().value_counts()
+            values = counts.index
+            rare = bool((counts < k).any())
+            if not rare and 0 < len(values) <= MAX_ALLOWED_VALUES and len(values) < 0.5 * max(1, s.notna().sum()):
                 exps.append(gx.expectations.ExpectColumnValuesToBeInSet(column=col, value_set=sorted(map(str, values))))
     if plan.primary_key:
         exps.append(gx.expectations.ExpectColumnValuesToBeUnique(column=plan.primary_key))
     return exps
 
 
-def write_contract(path: Path, dataset: str, df: pd.DataFrame, plan: PiiPlan, version: int = 1) -> dict[str, Any]:
+def write_contract(
+    path: Path, dataset: str, df: pd.DataFrame, plan: PiiPlan, version: int = 1, k: int = 10
+) -> dict[str, Any]:
     gx = _gx()
-    suite = gx.ExpectationSuite(name=f"{dataset}_contract", expectations=build_expectations(df, plan))
+    suite = gx.ExpectationSuite(name=f"{dataset}_contract", expectations=build_expectations(df, plan, k))
     contract = {
         "dataset": dataset,
         "contract_version": version,

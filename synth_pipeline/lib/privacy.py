@@ -12,19 +12,30 @@ anyway (duplicates, common profiles) is the baseline, not zero:
   distance: range-scaled numbers, 0/1 for categories, missing is its own
   value) in an equal-sized training sample closer than its closest record in
   the holdout? 0.5 means the model is no closer to what it saw than to what it
-  did not see; values well above 0.5 mean memorization.
+  did not see; values well above 0.5 mean memorization;
+- **rare values**: per column, how often synthetic cells hit a value that fewer than
+  ``privacy.min_value_count`` training rows hold, against how often held-out rows do
+  (:mod:`synth_pipeline.lib.disclosure`). Whole-row measures cannot see a real name or a
+  timestamp copied into a new row; this one can, whatever detection said about the column.
+
+Each check is a one-sided test at ``privacy.significance`` rather than a point comparison, so
+one unlucky small holdout does not flip it; too few held-out rows is no evidence, and fails.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
-from synth_pipeline.lib.synthesis import TABLE
+from synth_pipeline.lib.config import PrivacyConfig
+from synth_pipeline.lib.disclosure import ColumnRareHits, excess_p_value, rare_value_check
+from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 MAX_ONE_HOT = 50
 
@@ -36,9 +47,74 @@ class PrivacyScores:
     dcr_share: float
     synthetic_rows_compared: int
     reference_rows_compared: int
+    exact_copies: int = 0
+    holdout_copies: int = 0
+    rare_values: list[ColumnRareHits] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "rare_values"}
+
+
+@dataclass(frozen=True)
+class PrivacyOutcome:
+    """One privacy check's verdict; the gate, candidate selection and the history table all read this."""
+
+    name: str  # exact_copies | dcr | rare_values
+    score: float
+    threshold: float
+    passed: bool
+    p_value: float
+    note: str = ""
+
+
+def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[PrivacyOutcome]:
+    """Each check fails when the data show, at ``cfg.significance``, more than its limit; no evidence fails."""
+    alpha = cfg.significance
+    if p.reference_rows_compared < cfg.min_holdout_rows:
+        note = (
+            f"no evidence: {p.reference_rows_compared} held-out rows compared, at least {cfg.min_holdout_rows} needed "
+            "(raise privacy.holdout_fraction or add rows)"
+        )
+        return [
+            PrivacyOutcome("exact_copies", p.exact_copy_rate, float("nan"), False, 0.0, note),
+            PrivacyOutcome("dcr", p.dcr_share, cfg.max_dcr_share, False, 0.0, note),
+            PrivacyOutcome("rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, False, 0.0, note),
+        ]
+    copies_p = excess_p_value(
+        p.exact_copies, p.synthetic_rows_compared, p.holdout_copies, p.reference_rows_compared, cfg.exact_copy_tolerance
+    )
+    # The DCR share's noise comes mostly from the two reference samples, so the smaller side sets its SE.
+    n_eff = min(p.synthetic_rows_compared, p.reference_rows_compared)
+    se = math.sqrt(cfg.max_dcr_share * (1 - cfg.max_dcr_share) / n_eff)
+    dcr_p = float(stats.norm.sf((p.dcr_share - cfg.max_dcr_share) / se)) if not math.isnan(p.dcr_share) else 0.0
+    failing = [r for r in p.rare_values if not r.passed]
+    rare_p = min((r.p_value for r in p.rare_values), default=1.0)
+    rare_note = (
+        f"{len(p.rare_values)} columns tested, {len(failing)} emit rare training values more often than held-out rows"
+        + (": " + ", ".join(r.column for r in failing) if failing else "")
+    )
+    return [
+        PrivacyOutcome(
+            "exact_copies",
+            p.exact_copy_rate,
+            p.holdout_copy_rate + cfg.exact_copy_tolerance,
+            copies_p >= alpha,
+            copies_p,
+            f"one-sided test at {alpha:g}",
+        ),
+        PrivacyOutcome(
+            "dcr", p.dcr_share, cfg.max_dcr_share, dcr_p >= alpha, dcr_p, f"one-sided test at {alpha:g}, n={n_eff}"
+        ),
+        PrivacyOutcome(
+            "rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, not failing, rare_p, rare_note
+        ),
+    ]
+
+
+def _worst_excess(rows: list[ColumnRareHits]) -> float:
+    """The largest excess of a column's synthetic hit rate over its holdout hit rate (NaN when nothing was scored)."""
+    excess = [r.synthetic_rate - r.holdout_rate for r in rows if r.synthetic_cells and r.holdout_cells]
+    return max(excess) if excess else float("nan")
 
 
 def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np.ndarray:
@@ -71,10 +147,14 @@ def _row_keys(df: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(pd.DataFrame(canonical), index=False)
 
 
-def copy_rate(rows: pd.DataFrame, reference: pd.DataFrame) -> float:
+def copy_count(rows: pd.DataFrame, reference: pd.DataFrame) -> int:
     if rows.empty:
-        return 0.0
-    return float(_row_keys(rows).isin(set(_row_keys(reference))).mean())
+        return 0
+    return int(_row_keys(rows).isin(set(_row_keys(reference))).sum())
+
+
+def copy_rate(rows: pd.DataFrame, reference: pd.DataFrame) -> float:
+    return copy_count(rows, reference) / len(rows) if len(rows) else 0.0
 
 
 class _Encoder:
@@ -130,26 +210,39 @@ def evaluate_privacy(
     holdout: pd.DataFrame,
     synthetic: pd.DataFrame,
     metadata: dict[str, Any],
-    sample_rows: int,
-    seed: int,
+    cfg: PrivacyConfig,
 ) -> PrivacyScores:
     cols = list(metadata["tables"][TABLE]["columns"])
     sdtypes = {c: metadata["tables"][TABLE]["columns"][c]["sdtype"] for c in cols}
+    sample_rows, seed = cfg.sample_rows, cfg.seed
+    syn = synthetic[cols].sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2)
     if holdout.empty:
-        return PrivacyScores(copy_rate(synthetic[cols], train[cols]), float("nan"), float("nan"), len(synthetic), 0)
+        return PrivacyScores(copy_rate(syn, train[cols]), float("nan"), float("nan"), len(syn), 0)
     h = min(len(holdout), sample_rows)
     hold = holdout[cols].sample(n=h, random_state=seed) if len(holdout) > h else holdout[cols]
     train_eq = train[cols].sample(n=min(h, len(train)), random_state=seed + 1)
-    syn = synthetic[cols].sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2)
     encoder = _Encoder(train[cols], sdtypes)
     syn_x = encoder.transform(syn)
     d_train = _nearest(encoder.transform(train_eq), syn_x)
     d_hold = _nearest(encoder.transform(hold), syn_x)
     closer = (d_train < d_hold - 1e-12).mean() + 0.5 * (np.abs(d_train - d_hold) <= 1e-12).mean()
+    exact = copy_count(syn, train[cols])
+    held = copy_count(hold, train[cols])
+    rare = rare_value_check(
+        prepare_training_frame(train[cols], metadata),
+        prepare_training_frame(holdout[cols], metadata),
+        prepare_training_frame(syn, metadata),
+        cfg.min_value_count,
+        cfg.rare_value_tolerance,
+        cfg.significance,
+    )
     return PrivacyScores(
-        exact_copy_rate=copy_rate(syn, train[cols]),
-        holdout_copy_rate=copy_rate(hold, train[cols]),
+        exact_copy_rate=exact / len(syn) if len(syn) else 0.0,
+        holdout_copy_rate=held / len(hold),
         dcr_share=float(closer),
         synthetic_rows_compared=len(syn),
         reference_rows_compared=len(hold),
+        exact_copies=exact,
+        holdout_copies=held,
+        rare_values=rare,
     )

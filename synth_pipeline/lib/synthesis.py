@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
+from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError
+from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
+from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
 
 TABLE = "table"
 
@@ -172,6 +175,9 @@ def fit(
     cls = _classes()[candidate.name]
     metadata = metadata_dict if candidate.name in OWN else Metadata.load_from_dict(metadata_dict)
     training = prepare_training_frame(df, metadata_dict)
+    sdtypes = {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
+    control = DisclosureControl.learn(training, sdtypes, dataset.privacy.min_value_count, dataset.synthesizer.seed)
+    training = control.protect(training)  # rare values never reach a model
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)
     started = time.perf_counter()
@@ -179,7 +185,8 @@ def fit(
         warnings.simplefilter("ignore")
         synthesizer.fit({TABLE: training})
     seconds = time.perf_counter() - started
-    return FitResult(synthesizer, seconds, params, len(df), df.shape[1]), metadata_dict
+    protected = ProtectedSynthesizer(synthesizer, control)
+    return FitResult(protected, seconds, params, len(df), df.shape[1]), metadata_dict
 
 
 def save_model(synthesizer: Any, path: Path) -> None:
@@ -216,7 +223,9 @@ def loss_values(synthesizer: Any) -> pd.DataFrame | None:
 def sample_chunks(synthesizer: Any, num_rows: int, chunk_rows: int, seed: int) -> Iterator[pd.DataFrame]:
     """Bounded-memory sampling, one chunk at a time; reset once so a rerun gives the same table."""
     _seed_everything(seed)
-    if hasattr(synthesizer, "reset_sampling"):
+    if isinstance(synthesizer, PickledSynthesizer):
+        synthesizer.reset_sampling(seed)
+    elif hasattr(synthesizer, "reset_sampling"):
         synthesizer.reset_sampling()
     done = 0
     while done < num_rows:

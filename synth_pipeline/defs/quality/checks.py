@@ -1,6 +1,6 @@
 """Stage 6: the quality gate. Blocking checks on the staged synthetic table; a failure publishes nothing."""
 
-import math
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,6 +12,7 @@ from synth_pipeline.lib import plots, privacy, quality
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record
+from synth_pipeline.lib.selection import gate_holdout
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
 
@@ -41,6 +42,11 @@ PRIVACY_CHECKS = {
     "dcr": (
         "is_no_closer_to_training_than_to_holdout",
         "Distance to closest record: synthetic rows are not nearer the training rows than the held-out rows.",
+    ),
+    "rare_values": (
+        "reproduces_rare_values_no_more_than_holdout",
+        "In every column, whatever detection said, synthetic cells hit values that fewer than k training rows "
+        "hold no more often than held-out real rows do (one-sided test per column).",
     ),
 }
 LEAK_CHECK = "contains_no_raw_pii_values"
@@ -72,74 +78,91 @@ def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def run_records_text(context: dg.AssetCheckExecutionContext, paths) -> str:
-    """Everything this run has written so far that people read: event log (messages, metadata) and reports."""
-    records = [str(entry) for entry in context.instance.all_logs(context.run.run_id)]
+def run_records_text(context: dg.AssetCheckExecutionContext, paths, dataset: str) -> str:
+    """Everything people read that runs of this dataset wrote: event logs, captured stdout/stderr, reports.
+
+    The upstream stages may have run in earlier runs (assets materialized one at a time), so their runs
+    are read too.
+    """
+    instance = context.instance
+    run_ids = {context.run.run_id}
+    for stage in STAGES_UPSTREAM:
+        event = instance.get_latest_materialization_event(asset_key(stage, dataset))
+        if event is not None:
+            run_ids.add(event.run_id)
+    records = [str(entry) for run_id in sorted(run_ids) for entry in instance.all_logs(run_id)]
+    base = getattr(instance.compute_log_manager, "_base_dir", None)
+    for run_id in sorted(run_ids):
+        folder = Path(str(base)) / run_id
+        if base and folder.is_dir():
+            records += [f.read_text(errors="replace") for f in folder.rglob("*") if f.is_file()]
     for report in (paths.validation_report, paths.pii_plan):
         if report.exists():
             records.append(report.read_text())
     return "\n".join(records)
 
 
+STAGES_UPSTREAM = ("raw", "validated", "deidentified", "synthesizer", "synthetic")
+
+
 def _privacy_results(
     target: dg.AssetKey, priv: privacy.PrivacyScores, dataset: DatasetConfig, history: list[dict[str, Any]]
 ):
     cfg = dataset.privacy
-    copy_limit = priv.holdout_copy_rate + cfg.exact_copy_tolerance
-    copies_ok = math.isnan(priv.holdout_copy_rate) or priv.exact_copy_rate <= copy_limit
-    dcr_ok = math.isnan(priv.dcr_share) or priv.dcr_share <= cfg.max_dcr_share
-    rows: list[tuple[str, float, float, bool, dict[str, Any]]] = [
-        (
-            "exact_copies",
-            priv.exact_copy_rate,
-            copy_limit,
-            copies_ok,
-            {
-                "exact_copy_rate": quality.rounded(priv.exact_copy_rate),
-                "holdout_copy_rate": quality.rounded(priv.holdout_copy_rate),
-                "tolerance": cfg.exact_copy_tolerance,
-            },
-        ),
-        (
-            "dcr",
-            priv.dcr_share,
-            cfg.max_dcr_share,
-            dcr_ok,
-            {
-                "dcr_share": quality.rounded(priv.dcr_share),
-                "meaning": "share of synthetic rows nearer a training row than a held-out row; 0.5 = no memorization",
-            },
-        ),
-    ]
-    for key, score, threshold, passed, extra in rows:
-        name, _ = PRIVACY_CHECKS[key]
-        note = "" if not math.isnan(priv.holdout_copy_rate) else "no holdout (privacy.holdout_fraction is 0)"
+    extra: dict[str, dict[str, Any]] = {
+        "exact_copies": {
+            "exact_copy_rate": quality.rounded(priv.exact_copy_rate),
+            "holdout_copy_rate": quality.rounded(priv.holdout_copy_rate),
+            "tolerance": cfg.exact_copy_tolerance,
+        },
+        "dcr": {
+            "dcr_share": quality.rounded(priv.dcr_share),
+            "meaning": "share of synthetic rows nearer a training row than a held-out row; 0.5 = no memorization",
+        },
+        "rare_values": {
+            "k (privacy.min_value_count)": cfg.min_value_count,
+            "tolerance": cfg.rare_value_tolerance,
+            "columns_tested": len(priv.rare_values),
+            "columns_failing": sum(not r.passed for r in priv.rare_values),
+            "per column (counts only, worst first)": dg.MetadataValue.md(_rare_table(priv)),
+        },
+    }
+    for outcome in privacy.judge_privacy(priv, cfg):
+        name, _ = PRIVACY_CHECKS[outcome.name]
         history.append(
             {
                 "check_name": name,
-                "score": quality.rounded(score),
-                "threshold": quality.rounded(threshold),
-                "passed": passed,
+                "score": quality.rounded(outcome.score),
+                "threshold": quality.rounded(outcome.threshold),
+                "passed": outcome.passed,
                 "rows_scored": priv.synthetic_rows_compared,
-                "detail": note,
+                "detail": outcome.note,
             }
         )
-        meta: dict[str, Any] = {
-            **extra,
-            "score": quality.rounded(score),
-            "threshold": quality.rounded(threshold),
-            "synthetic_rows_compared": priv.synthetic_rows_compared,
-            "holdout_rows_compared": priv.reference_rows_compared,
-        }
-        if note:
-            meta["note"] = note
         yield dg.AssetCheckResult(
             check_name=name,
             asset_key=target,
-            passed=passed,
+            passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata=meta,
+            metadata={
+                **extra[outcome.name],
+                "score": quality.rounded(outcome.score),
+                "threshold": quality.rounded(outcome.threshold),
+                "p_value": quality.rounded(outcome.p_value, 6),
+                "significance": cfg.significance,
+                "synthetic_rows_compared": priv.synthetic_rows_compared,
+                "holdout_rows_compared": priv.reference_rows_compared,
+                "note": outcome.note,
+            },
         )
+
+
+def _rare_table(priv: privacy.PrivacyScores) -> str:
+    rows = sorted(
+        (r.row() for r in priv.rare_values),
+        key=lambda r: (r["passed"], -((r["synthetic_rate"] or 0) - (r["holdout_rate"] or 0))),
+    )
+    return pd.DataFrame(rows).to_markdown(index=False) if rows else "_no column scored_"
 
 
 def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
@@ -160,9 +183,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             context.log.info(f"Scoring up to {dataset.gate.sample_rows} rows of each table (seed {dataset.gate.seed})")
             scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
             outcomes = quality.judge(scores, dataset.gate)
-            priv = privacy.evaluate_privacy(
-                real, holdout, synthetic, metadata, dataset.privacy.sample_rows, dataset.privacy.seed
-            )
+            # The other half of the holdout than candidate selection used: the gate's evidence is its own.
+            priv = privacy.evaluate_privacy(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy)
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
@@ -171,7 +193,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             }
             reference = PiiReference.load(paths.pii_reference)
             leaks = reference.leaks(synthetic)
-            records_hits = reference.scan_text(run_records_text(context, paths))
+            records_hits = reference.scan_text(run_records_text(context, paths, dataset.name))
 
         details = {
             "data_validity": scores.validity_detail,
@@ -261,7 +283,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "raw_values_found": records_hits,
-                "scanned": "event log of this run, validation report, PII plan",
+                "scanned": "event logs and captured stdout/stderr of the runs that built this dataset, validation report, PII plan",
             },
         )
         passed = all(h["passed"] for h in history)

@@ -22,6 +22,8 @@ MIN_LENGTH = 4
 MAX_WORDS = 12  # longest raw value (in words) looked for in free text; street addresses fit
 MIN_LOG_DIGITS = 9  # shorter numbers in logs are counts and timings, not identifiers
 EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
+# A real surname can be "True" or "Null"; reports are full of those literals, so they cannot count as a leak.
+LITERALS = frozenset({"true", "false", "null", "none", "nan", "inf", "infinity"})
 
 
 @dataclass
@@ -35,7 +37,7 @@ class PiiReference:
         ref = cls(salt=os.urandom(16))
         for col in plan.reference_columns:
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
-            values = values[values.str.len() >= MIN_LENGTH]
+            values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
             is_num = values.str.match(_NUMERIC)
             ref.text.update(_digest(v, ref.salt) for v in values[~is_num])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
@@ -86,8 +88,12 @@ class PiiReference:
         return found
 
     def scan_text(self, text: str, max_words: int = MAX_WORDS) -> int:
-        """How many distinct raw identifying values free text (logs, metadata, reports) spells out."""
-        words = text.split()
+        """How many distinct raw identifying values free text (logs, metadata, reports) spells out.
+
+        Text is unescaped first (``\\u00e9`` in JSON, ``O\\'Brien`` and ``\\n`` in reprs), and ``key=value``
+        is split, so a value at the start of a message or before a newline is still seen.
+        """
+        words = re.split(r"[\s=]+", unescape(text))
         stripped = [w.strip(EDGE_PUNCTUATION) for w in words]
         found: set[str] = set()
         for i in range(len(words)):
@@ -109,6 +115,16 @@ class PiiReference:
     @property
     def size(self) -> int:
         return len(self.text) + sum(len(v) for v in self.numeric.values())
+
+
+UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def unescape(text: str) -> str:
+    text = UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    for escaped, plain in (("\\'", "'"), ('\\"', '"'), ("\\n", " "), ("\\t", " "), ("\\r", " ")):
+        text = text.replace(escaped, plain)
+    return text
 
 
 def _canonical_number(norm: str) -> str:

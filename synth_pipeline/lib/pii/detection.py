@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.pii.names import all_names, fold
+
 Category = Literal["direct", "identifier", "quasi"]
 
 # What a finding's ``pii_type`` can be for direct identifiers (the benchmark scores each of these).
@@ -149,7 +151,11 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
     ("occupation", "quasi", _rx(r"occupation|job(_?title)?|profession|emp_?title"), 0.5),
     ("location", "quasi", _rx(r"city|town|county|municipality|ciudad|stadt"), 0.5),
 ]
-WEAK_NAME = _rx(r"name|nom|nombre")
+WEAK_NAME = _rx(
+    r"names?|nom|nombre|first|last|given|forename|fname|lname|player|person|president|baker|author|victim|"
+    r"defendant|inmate|offender|employee|patient|driver|owner|contact|customer|client"
+)
+ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -169,51 +175,34 @@ STREET_SUFFIX = (
 )
 ADDRESS_RE = re.compile(rf"^\s*\d{{1,6}}[A-Za-z]?\s+([\w'.-]+\s+){{0,4}}({STREET_SUFFIX})\b", re.IGNORECASE)
 ADDRESS_RE_EU = re.compile(rf"^\s*[\w'.-]+({STREET_SUFFIX})\s+\d{{1,5}}[a-zA-Z]?\b", re.IGNORECASE)
-TITLE_TOKENS = {"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "ii", "iii", "iv", "md", "phd", "dds", "dvm"}
-NAME_LOCALES = (
-    "en_US",
-    "en_GB",
-    "en_IN",
-    "de_DE",
-    "fr_FR",
-    "es_ES",
-    "es_MX",
-    "it_IT",
-    "pt_BR",
-    "pt_PT",
-    "nl_NL",
-    "sv_SE",
-    "no_NO",
-    "da_DK",
-    "fi_FI",
-    "pl_PL",
-    "cs_CZ",
-    "tr_TR",
-    "en_IE",
-    "de_AT",
+TITLE_TOKENS = {
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "prof",
+    "jr",
+    "sr",
+    "ii",
+    "iii",
+    "iv",
+    "md",
+    "phd",
+    "dds",
+    "dvm",
+    "master",
+    "rev",
+    "sir",
+    "dame",
+}
+# Columns whose name says they hold something else than people; their values may still collide with names
+# ("Houston", "Jackson", "White"), so content alone does not make them person names.
+OTHER_KIND_NAME = _rx(
+    r"city|town|county|state|country|region|street|company|business|entity|employer|org(anization)?|inst(itution)?|"
+    r"school|college|hospital|clinic|facility|team|brand|product|model|make|mfr|airport|station|hurricane|storm|"
+    r"pet|animal|species|breed|race|ethnicity|sex|gender|color|colour|occupation|job|title|desc(ription)?"
 )
-
-
-@functools.lru_cache(maxsize=1)
-def person_name_tokens() -> frozenset[str]:
-    """First and last names from Faker's locales (an installed, maintained list; no download)."""
-    tokens: set[str] = set()
-    for locale in NAME_LOCALES:
-        try:
-            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        except ImportError:  # pragma: no cover - depends on the Faker release
-            continue
-        for attr in dir(provider):
-            if "first_names" not in attr and "last_names" not in attr:
-                continue
-            names = getattr(provider, attr, ())
-            if not isinstance(names, (list, tuple, dict)):
-                continue
-            for n in names:
-                for part in re.split(r"[\s-]+", str(n)):
-                    if len(part) > 1:
-                        tokens.add(part.lower())
-    return frozenset(tokens)
 
 
 def _sample_strings(series: pd.Series, seed: int = 0) -> list[str]:
@@ -229,8 +218,11 @@ def _share(values: list[str], predicate) -> float:
     return sum(1 for v in values if predicate(v)) / len(values)
 
 
+DATE_SHAPE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+
+
 def _is_phone(v: str) -> bool:
-    if not PHONE_SHAPE.match(v):
+    if not PHONE_SHAPE.match(v) or DATE_SHAPE.match(v):
         return False
     digits = re.sub(r"\D", "", v.split("x")[0].split("X")[0])
     if not 7 <= len(digits) <= 15:
@@ -348,15 +340,52 @@ def _is_address(v: str) -> bool:
     return bool(len(tokens) >= 3 and tokens[0][:1].isdigit() and any(t in street_suffixes() for t in tokens[1:6]))
 
 
-def _name_like(v: str, names: frozenset[str]) -> bool:
+PARENTHESES = re.compile(r"\([^)]*\)")
+NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
+
+
+def name_tokens(v: str) -> list[str] | None:
+    """The name-bearing tokens of a value, or None where it cannot be a person's name.
+
+    Real tables write names as ``miguel hernandez``, ``HERNANDEZ, MIGUEL``, ``Allard, K``, ``I Suzuki`` or
+    ``SESSIONS (R AL)``: case is ignored, a trailing parenthesis is dropped, initials and titles carry no
+    evidence either way.
+    """
     if any(ch.isdigit() for ch in v) or "@" in v:
-        return False
-    tokens = [t for t in re.split(r"[\s,.]+", v) if t]
-    tokens = [t for t in tokens if t.lower() not in TITLE_TOKENS]
-    if not 1 <= len(tokens) <= 4 or not tokens[0][:1].isupper():
-        return False
-    hits = sum(1 for t in tokens if t.lower().strip("'") in names)
-    return hits >= max(1, len(tokens) - 1)
+        return None
+    parts = [t.strip("'’.") for t in re.split(r"[\s,;/]+", PARENTHESES.sub(" ", v)) if t.strip("'’.")]
+    if not 1 <= len(parts) <= 5:
+        return None
+    tokens = [t for t in parts if len(t) > 1 and fold(t) not in TITLE_TOKENS]
+    if not tokens or not all(NAME_TOKEN.match(t) for t in tokens):
+        return None
+    return tokens
+
+
+def name_evidence(v: str, names: frozenset[str]) -> tuple[bool, bool]:
+    """(strict, lenient): every token is a known name (one unknown allowed among three or more), or half are."""
+    tokens = name_tokens(v)
+    if tokens is None:
+        return False, False
+    known = sum(1 for t in tokens if all(fold(p) in names for p in re.split(r"['’-]", t) if len(p) > 1))
+    unknown = len(tokens) - known
+    strict = unknown == 0 or (len(tokens) >= 3 and unknown == 1)
+    return strict, known >= 1 and 2 * known >= len(tokens)
+
+
+def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float, int]:
+    """Shares of strictly and leniently name-like values, and how many distinct values are strictly name-like."""
+    if not values:
+        return 0.0, 0.0, 0
+    strict = lenient = 0
+    distinct: set[str] = set()
+    for v in values:
+        s, loose = name_evidence(v, names)
+        strict += s
+        lenient += loose
+        if s:
+            distinct.add(fold(v))
+    return strict / len(values), lenient / len(values), len(distinct)
 
 
 def _contains_pii(v: str) -> bool:
@@ -434,6 +463,8 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         values = _sample_strings(series)
         probe = values[:PROBE_SIZE]
         for pii_type, category, threshold, predicate in CONTENT_RULES:
+            if pii_type == "phone" and WEAK_ID.search(norm) and not name_hit:
+                continue  # "id" of "2015-000073": an order number shaped like a phone number
             needed = threshold * (0.6 if name_hit and name_hit[0] == pii_type else 1.0)
             if _share(probe, predicate) < needed * 0.75:
                 continue  # cheap first look, so wide tables stay fast
@@ -447,19 +478,9 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                     round(conf, 2),
                     f"{share:.0%} of sampled values look like {pii_type.replace('_', ' ')}s",
                 )
-        names = person_name_tokens()
-        name_share = _share(probe, lambda v: _name_like(v, names))
-        if name_share >= 0.35:
-            name_share = _share(values, lambda v: _name_like(v, names))
-        named = bool(name_hit and name_hit[0] == "person_name") or bool(WEAK_NAME.search(norm))
-        if (named and name_share >= 0.5) or (name_share >= 0.7 and distinct_ratio >= 0.2):
-            return PiiFinding(
-                name,
-                "person_name",
-                "direct",
-                round(min(0.99, 0.5 + name_share / 2), 2),
-                f"{name_share:.0%} of sampled values are person names from Faker's name lists",
-            )
+        finding = _person_name_finding(name, norm, name_hit, values, distinct_ratio)
+        if finding is not None:
+            return finding
         lengths = [len(v) for v in values]
         if values and np.mean(lengths) >= 25 and np.mean([len(v.split()) for v in values]) >= 4:
             share = _share(values, _contains_pii)
@@ -479,21 +500,29 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         finding = _name_only_finding(name, name_hit, non_null, is_text, distinct_ratio)
         if finding is not None:
             return finding
-    if name_hit and name_hit[0] == "identifier" and distinct_ratio >= 0.5:
+    named_id = bool(name_hit and name_hit[0] == "identifier") or bool(
+        not name_hit and is_text and n and WEAK_ID.search(norm) and _mostly_codes(non_null)
+    )
+    if named_id and distinct_ratio >= 0.5:
         return PiiFinding(
             name,
             "identifier",
             "identifier",
-            name_hit[2],
+            name_hit[2] if name_hit else 0.7,
             f"column name suggests an identifier; {distinct_ratio:.0%} of values are distinct",
         )
     if n >= 20 and distinct_ratio >= 0.95:
         avg_tokens = float(np.mean([len(str(v).split()) for v in non_null.head(SAMPLE_SIZE)]))
-        if is_text and avg_tokens <= 2 and not _mostly_dates_or_numbers(non_null):
+        if is_text and avg_tokens <= 2 and _mostly_codes(non_null) and not _mostly_dates_or_numbers(non_null):
             return PiiFinding(
-                name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short strings"
+                name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
-        if pd.api.types.is_integer_dtype(series.dtype) and (WEAK_ID.search(norm) or _sequential(non_null)):
+        ordinal = ORDINAL_NAME.search(norm)
+        if (
+            pd.api.types.is_integer_dtype(series.dtype)
+            and not ordinal
+            and (WEAK_ID.search(norm) or _sequential(non_null))
+        ):
             return PiiFinding(
                 name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
             )
@@ -506,6 +535,34 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             "column name suggests a quasi-identifier (" + name_hit[0].replace("_", " ") + ")",
         )
     return None
+
+
+def _person_name_finding(
+    name: str, norm: str, name_hit: tuple[str, Category, float] | None, values: list[str], distinct_ratio: float
+) -> PiiFinding | None:
+    """Names of people by content, in any case and order, judged against names observed in real populations."""
+    strong = bool(name_hit and name_hit[0] == "person_name")
+    if not strong and (OTHER_KIND_NAME.search(norm) or (name_hit and name_hit[0] != "person_name")):
+        return None
+    names = all_names()
+    strict, lenient, distinct = _name_shares(values[:PROBE_SIZE], names)
+    if max(strict, lenient) < 0.3:
+        return None
+    strict, lenient, distinct = _name_shares(values, names)
+    if strong or WEAK_NAME.search(norm):
+        found = strict >= 0.5 or lenient >= 0.7
+    else:  # no hint in the column name: only a column of many distinct names
+        found = strict >= 0.7 and distinct_ratio >= 0.2 and distinct >= 10
+    if not found:
+        return None
+    return PiiFinding(
+        name,
+        "person_name",
+        "direct",
+        round(min(0.99, 0.5 + max(strict, lenient) / 2), 2),
+        f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
+        + (f", {lenient:.0%} partly" if lenient > strict else ""),
+    )
 
 
 def _name_only_finding(
@@ -532,6 +589,12 @@ def _name_only_finding(
     if is_text:
         return PiiFinding(name, pii_type, "direct", round(conf - 0.2, 2), f"column name suggests {label}")
     return None
+
+
+def _mostly_codes(values: pd.Series) -> bool:
+    """Identifiers carry digits (``13011352CF10A``, ``AC-0042``, UUIDs); unique words are names of things."""
+    sample = values.head(SAMPLE_SIZE).astype(str)
+    return bool(sample.str.contains(r"\d|^[A-Z]{2,6}$", regex=True).mean() >= 0.5)
 
 
 def _mostly_dates_or_numbers(values: pd.Series) -> bool:

@@ -14,7 +14,8 @@ import pandas as pd
 from faker import Faker
 
 from synth_pipeline.lib.pii.detection import normalize_name
-from synth_pipeline.lib.pii.policies import PiiPlan
+from synth_pipeline.lib.pii.generate import generate
+from synth_pipeline.lib.pii.policies import PiiPlan, fresh_tokens
 
 MAX_REDRAWS = 20
 
@@ -71,6 +72,25 @@ def fake_column(
     return series
 
 
+def generated_column(
+    spec: dict, num_rows: int, seed: int, is_forbidden: Callable[[object], bool], null_share: float
+) -> pd.Series:
+    """New values of a near-unique column's shape; a draw equal to a raw value is drawn again."""
+    rng = np.random.default_rng(seed)
+    values: list[object] = []
+    for _ in range(num_rows):
+        v = generate(spec, rng)
+        tries = 0
+        while is_forbidden(v) and tries < MAX_REDRAWS:
+            v = generate(spec, rng)
+            tries += 1
+        values.append(v)
+    series = pd.Series(values, dtype=object)
+    if null_share > 0:
+        series[rng.random(num_rows) < null_share] = None
+    return series
+
+
 def fresh_keys(num_rows: int, offset: int, integer_start: int | None) -> pd.Series:
     """New unique primary keys that cannot equal a real one.
 
@@ -104,6 +124,22 @@ def add_fakes_and_keys(
             is_forbidden=functools.partial(is_forbidden, col),
             null_share=null_shares.get(col, 0.0),
         ).to_numpy()
+    for i, col in enumerate(plan.columns_with("generate")):
+        d = plan.decision(col)
+        out[col] = generated_column(
+            d.params["generator"],
+            n,
+            seed + 7000 + 1000 * i,
+            functools.partial(is_forbidden, col),
+            d.params.get("null_share", 0.0),
+        ).to_numpy()
+    for i, col in enumerate(c for c in plan.columns_with("tokenize") if fresh_tokens(plan.decision(c))):
+        rng = np.random.default_rng(seed + 9000 + 1000 * i)
+        tokens = pd.Series(["tok_" + rng.bytes(10).hex() for _ in range(n)], dtype=object)
+        null_share = plan.decision(col).params.get("null_share", 0.0)
+        if null_share > 0:
+            tokens[rng.random(n) < null_share] = None
+        out[col] = tokens.to_numpy()
     if plan.primary_key:
         start = plan.decision(plan.primary_key).params.get("integer_start")
         out[plan.primary_key] = fresh_keys(n, key_offset, start).to_numpy()

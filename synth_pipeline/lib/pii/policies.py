@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.disclosure import rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import encrypt_series, parse_key
-from synth_pipeline.lib.pii.detection import PiiFinding, detect
+from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect
+from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
 DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}
@@ -27,7 +29,7 @@ TOKEN_KEY_ENV = "SYNTH_PIPELINE_TOKEN_KEY"
 @dataclass
 class ColumnDecision:
     column: str
-    action: str  # drop | fake | tokenize | generalize | encrypt | keep | key
+    action: str  # drop | fake | generate | tokenize | generalize | encrypt | keep | key
     is_pii: bool
     pii_type: str | None = None
     category: str | None = None
@@ -63,7 +65,7 @@ class PiiPlan:
         return [
             d.column
             for d in self.decisions
-            if d.action == "key" or (d.is_pii and d.category in ("direct", "identifier"))
+            if d.action in ("key", "generate") or (d.is_pii and d.category in ("direct", "identifier"))
         ]
 
     @property
@@ -130,7 +132,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
             continue
         if finding is None and (override is None or override.pii is None):
-            decisions.append(ColumnDecision(col, "keep", False))
+            decisions.append(_undetected(col, df[col], dataset.privacy.min_value_count))
             continue
         pii_type = (override.pii_type if override else None) or (finding.pii_type if finding else "custom")
         category = finding.category if finding else "direct"
@@ -144,18 +146,43 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         params: dict[str, Any] = {}
         if action == "generalize":
             params = _generalize_params(dataset.name, col, pii_type, override)
+        if action == "tokenize":
+            params = {"linkable": bool(override and override.linkable_tokens)}
         decisions.append(
             ColumnDecision(
                 col, action, True, pii_type, category, finding.confidence if finding else 1.0, reason, params
             )
         )
     for d in decisions:
-        if d.action == "fake":
+        if d.action == "generate" and "generator" not in d.params:
+            d.params["generator"] = learn_generator(df[d.column], dataset.privacy.min_value_count)
+        if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
             d.params["integer_start"] = 10 ** len(str(int(df[d.column].abs().max())))
     return PiiPlan(
         dataset=dataset.name, columns=list(map(str, df.columns)), decisions=decisions, primary_key=dataset.primary_key
+    )
+
+
+def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
+    """Detection found nothing. Text whose values are mostly one person's each is still not modelled."""
+    is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+    if not is_text or series.notna().sum() == 0 or _mostly_dates_or_numbers(series.dropna()):
+        return ColumnDecision(col, "keep", False)
+    share = rare_share(series, k)
+    counts = series.value_counts()
+    categories = counts.size < 0.5 * counts.sum() and bool((counts >= k).any())
+    if share < NEAR_UNIQUE_SHARE or categories:  # categories: rare ones are replaced at training (disclosure.py)
+        return ColumnDecision(col, "keep", False)
+    return ColumnDecision(
+        col,
+        "generate",
+        True,
+        "near_unique_text",
+        "quasi",
+        round(share, 2),
+        f"{share:.0%} of rows hold a value fewer than {k} rows share: not modelled; fresh values of the same shape",
     )
 
 
@@ -175,6 +202,11 @@ def normalize_value(value: Any) -> str:
     """Case-, width- and whitespace-insensitive form used for tokens and leak checks."""
     text = unicodedata.normalize("NFKC", str(value))
     return " ".join(text.split()).casefold()
+
+
+def fresh_tokens(d: ColumnDecision) -> bool:
+    """A tokenized column whose output gets new tokens: it is not trained on (real tokens are real pseudonyms)."""
+    return d.action == "tokenize" and not d.params.get("linkable", False)
 
 
 def tokenize(series: pd.Series, key: bytes) -> pd.Series:
@@ -207,7 +239,7 @@ def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.Dat
     """The training table: PII dropped, tokenized or generalized; fakes and keys are added back at sampling."""
     out = {}
     for d in plan.decisions:
-        if d.action in ("drop", "fake", "key", "encrypt"):
+        if d.action in ("drop", "fake", "generate", "key", "encrypt") or fresh_tokens(d):
             continue
         col = df[d.column]
         if d.action == "tokenize":

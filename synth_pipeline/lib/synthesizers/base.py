@@ -8,6 +8,10 @@ import cloudpickle
 
 
 class PickledSynthesizer:
+    def reset_sampling(self, seed: int | None = None) -> None:
+        """Restart the sampling stream: from the fitted seed, or from ``seed``."""
+        raise NotImplementedError
+
     def save(self, filepath: str) -> None:
         with open(filepath, "wb") as fh:
             cloudpickle.dump(self, fh)

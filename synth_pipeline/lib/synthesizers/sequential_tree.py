@@ -169,8 +169,8 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
         return sorted(frame.columns, key=lambda c: (frame[c].nunique(dropna=False), list(frame.columns).index(c)))
 
     # -- sample ---------------------------------------------------------------------------------
-    def reset_sampling(self) -> None:
-        self._rng = np.random.default_rng(self.seed)
+    def reset_sampling(self, seed: int | None = None) -> None:
+        self._rng = np.random.default_rng(self.seed if seed is None else seed)
 
     def sample(self, num_rows: int, **_: Any) -> dict[str, pd.DataFrame]:
         if not self._models:

@@ -186,8 +186,8 @@ class TabularARGNSynthesizer(PickledSynthesizer):
             finalizer()
         self._workspace = None
 
-    def reset_sampling(self) -> None:
-        _engine().set_random_state(self.seed)
+    def reset_sampling(self, seed: int | None = None) -> None:
+        _engine().set_random_state(self.seed if seed is None else seed)
 
     def sample(self, num_rows: int, **_: Any) -> dict[str, pd.DataFrame]:
         if not self._model:

@@ -1,0 +1,401 @@
+"""Value-level disclosure control: no value held by fewer than ``k`` training rows leaves as itself.
+
+Detection will miss columns (names stored in lower case, codes of unknown format, timestamps that
+point to one person's booking), so this layer does not depend on it. It works on every column of
+the training table and on every synthesizer's output:
+
+- **categories and text**: a value held by fewer than ``k`` training rows is replaced, before any
+  model sees it, by a draw from the values that ``k`` or more rows hold, in their proportions. A
+  model therefore never learns it, and output is filtered again so that none can slip through.
+  Every emitted value is still a real category, so Data Validity stays at 100%.
+- **numbers and dates**: the training values are clamped to the ``k``-th smallest and ``k``-th
+  largest value, so one person's extreme is not reproduced. In fine-grained columns (where rare
+  values cover at least ``FINE_GRAINED_SHARE`` of the rows: amounts, timestamps to the second) an
+  output value equal to a rare training value is moved by a draw from a kernel as wide as the
+  distance to its ``k``-th nearest training value (synthpop's smoothing, at the column's precision,
+  inside the real range): it is indistinguishable among ``k`` real values. In coarse columns (ages,
+  counts, round amounts) common values are left as they are and a rare one becomes the nearest
+  value that ``k`` rows hold.
+
+The spec holds real values (the frequent categories, the rare numbers to avoid), so it lives inside
+the private model file. :func:`rare_value_check` measures the result against a held-out real sample.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+FINE_GRAINED_SHARE = 0.1
+MAX_REDRAWS = 8
+
+
+def value_keys(s: pd.Series) -> pd.Series:
+    """Comparable keys: text case- and space-folded, numbers as floats, datetimes as nanoseconds."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return pd.Series(_as_float(s), index=s.index)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype(object)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype(float)
+    return s.map(lambda v: v if pd.isna(v) else " ".join(str(v).split()).casefold())
+
+
+def rare_share(s: pd.Series, k: int) -> float:
+    """Share of the non-null rows whose value fewer than ``k`` rows hold."""
+    keys = value_keys(s).dropna()
+    if keys.empty:
+        return 0.0
+    counts = keys.map(keys.value_counts())
+    return float((counts < k).mean())
+
+
+@dataclass
+class ColumnControl:
+    column: str
+    kind: str  # categorical | numeric
+    allowed: list[Any] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    lower: float | None = None
+    upper: float | None = None
+    fine_grained: bool = False
+    sorted_values: np.ndarray | None = None
+    rare_values: np.ndarray | None = None
+    frequent_values: np.ndarray | None = None
+    step: float = 0.0
+    is_datetime: bool = False
+    is_integer: bool = False
+    k: int = 10
+    replaced_rows: int = 0
+    clamped_rows: int = 0
+
+
+@dataclass
+class DisclosureControl:
+    """What may leave the model, learnt from the training rows; applied before fitting and after sampling."""
+
+    k: int
+    seed: int
+    columns: dict[str, ColumnControl] = field(default_factory=dict)
+    moved_cells: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, train: pd.DataFrame, sdtypes: dict[str, str], k: int, seed: int) -> DisclosureControl:
+        control = cls(k=k, seed=seed)
+        for col in train.columns:
+            s = train[col]
+            sdtype = sdtypes.get(str(col), "categorical")
+            if sdtype == "boolean" or s.notna().sum() == 0:
+                continue
+            if sdtype in ("numerical", "datetime") and (
+                pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype)
+            ):
+                control.columns[str(col)] = _numeric_control(str(col), s, k)
+            else:
+                control.columns[str(col)] = _categorical_control(str(col), s, k)
+        return control
+
+    def protect(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The training frame a model may see: rare categories replaced, numbers clamped."""
+        rng = np.random.default_rng(self.seed)
+        out = frame.copy()
+        for col, c in self.columns.items():
+            if col not in out.columns:
+                continue
+            if c.kind == "categorical":
+                out[col], c.replaced_rows = _replace_disallowed(out[col], c, rng)
+            else:
+                out[col], c.clamped_rows = _clamp(out[col], c)
+        return out
+
+    def enforce(self, frame: pd.DataFrame, rng: np.random.Generator | None = None) -> pd.DataFrame:
+        """Any synthesizer's output made safe: disallowed categories redrawn, rare numbers moved."""
+        rng = rng or np.random.default_rng(self.seed + 1)
+        out = frame.copy()
+        for col, c in self.columns.items():
+            if col not in out.columns:
+                continue
+            if c.kind == "categorical":
+                out[col], moved = _replace_disallowed(out[col], c, rng)
+            else:
+                out[col], moved = _clamp(out[col], c)
+                if c.fine_grained:
+                    out[col], jittered = _move_rare(out[col], c, rng)
+                    moved += jittered
+                else:
+                    out[col], snapped = _snap_rare(out[col], c)
+                    moved += snapped
+            self.moved_cells[col] = self.moved_cells.get(col, 0) + moved
+        return out
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """Counts only, never values: what the control changed, per column."""
+        rows = []
+        for col, c in self.columns.items():
+            rows.append(
+                {
+                    "column": col,
+                    "control": (
+                        "rare categories replaced"
+                        if c.kind == "categorical"
+                        else (
+                            "clamped, rare values smoothed"
+                            if c.fine_grained
+                            else "clamped, rare values to the nearest common one"
+                        )
+                    ),
+                    "protected_values": len(c.allowed) if c.kind == "categorical" else None,
+                    "training_rows_changed": c.replaced_rows if c.kind == "categorical" else c.clamped_rows,
+                    "output_cells_moved": self.moved_cells.get(col, 0),
+                }
+            )
+        return rows
+
+
+def _categorical_control(col: str, s: pd.Series, k: int) -> ColumnControl:
+    counts = s.dropna().value_counts()
+    frequent = counts[counts >= k]
+    total = float(frequent.sum())
+    return ColumnControl(
+        column=col,
+        kind="categorical",
+        allowed=list(frequent.index),
+        weights=[float(v) / total for v in frequent.to_numpy()] if total else [],
+    )
+
+
+def _as_float(s: pd.Series) -> np.ndarray:
+    """Numbers as floats; datetimes as nanoseconds whatever their unit (ms, us, ns)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        naive = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        out = naive.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
+        out[s.isna().to_numpy()] = np.nan
+        return out
+    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+def _step(values: np.ndarray, is_datetime: bool) -> float:
+    """The column's precision: 1 day, 1 minute or 1 second for dates; 10**-d for decimals."""
+    sample = values[:5000]
+    if is_datetime:
+        for step in (86_400e9, 60e9, 1e9):
+            if np.all(np.mod(sample, step) == 0):
+                return step
+        return 1e9
+    for decimals in range(0, 7):
+        scaled = sample * 10**decimals
+        if np.allclose(scaled, np.round(scaled), atol=1e-6):
+            return 10.0**-decimals
+    return 0.0
+
+
+def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
+    is_datetime = pd.api.types.is_datetime64_any_dtype(s.dtype)
+    values = np.sort(_as_float(s)[~s.isna().to_numpy()])
+    c = ColumnControl(
+        column=col,
+        kind="numeric",
+        is_datetime=is_datetime,
+        is_integer=bool(pd.api.types.is_integer_dtype(s.dtype)),
+        k=k,
+    )
+    if len(values) == 0:
+        return c
+    idx = min(k, len(values)) - 1
+    c.lower, c.upper = float(values[idx]), float(values[len(values) - 1 - idx])
+    if c.lower > c.upper:  # fewer than 2k values: the middle one is all that is safe
+        c.lower = c.upper = float(np.median(values))
+    clamped = np.clip(values, c.lower, c.upper)
+    uniq, counts = np.unique(clamped, return_counts=True)
+    rare = uniq[counts < k]
+    share = float(np.isin(clamped, rare).mean())
+    c.fine_grained = share >= FINE_GRAINED_SHARE
+    c.rare_values = rare
+    c.frequent_values = uniq[counts >= k]
+    if c.fine_grained:
+        c.sorted_values = clamped
+        c.step = _step(values, is_datetime)
+    return c
+
+
+def _clamp(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
+    if c.lower is None or c.upper is None:
+        return s, 0
+    values = _as_float(s)
+    mask = ~np.isnan(values) & ((values < c.lower) | (values > c.upper))
+    if not mask.any():
+        return s, 0
+    clipped = np.clip(values, c.lower, c.upper)
+    return _restore(s, np.where(mask, clipped, values), c), int(mask.sum())
+
+
+def _restore(original: pd.Series, values: np.ndarray, c: ColumnControl) -> pd.Series:
+    """Back to the column's own dtype (datetime, integer, float)."""
+    missing = original.isna().to_numpy()
+    if c.is_datetime:
+        out = pd.Series(pd.to_datetime(np.where(missing, np.nan, values).astype("float64"), unit="ns"))
+        out.index = original.index
+        return out.astype(original.dtype) if pd.api.types.is_datetime64_any_dtype(original.dtype) else out
+    series = pd.Series(np.where(missing, np.nan, values), index=original.index)
+    if pd.api.types.is_integer_dtype(original.dtype):
+        rounded = series.round()
+        return rounded.astype(original.dtype) if not missing.any() else rounded.astype("Int64")
+    return series.astype(original.dtype) if pd.api.types.is_float_dtype(original.dtype) else series
+
+
+def _replace_disallowed(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
+    mask = s.notna() & ~s.isin(c.allowed)
+    n = int(mask.sum())
+    if n == 0:
+        return s, 0
+    out = s.astype(object).copy()
+    if c.allowed:
+        out[mask] = np.asarray(c.allowed, dtype=object)[rng.choice(len(c.allowed), n, p=c.weights)]
+    else:  # no value is held by k rows: nothing of this column can leave
+        out[mask] = None
+    if s.dtype != object:
+        try:
+            return out.astype(s.dtype), n
+        except (TypeError, ValueError):
+            return out, n
+    return out, n
+
+
+def _kernel_width(c: ColumnControl, at: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each value to its k-th nearest training value: a window that holds k real values."""
+    values = c.sorted_values
+    assert values is not None
+    pos = np.searchsorted(values, at)
+    width = np.empty(len(at))
+    for i, (p, v) in enumerate(zip(pos, at, strict=True)):
+        window = values[max(0, p - k) : p + k]
+        width[i] = np.partition(np.abs(window - v), min(k, len(window) - 1))[min(k, len(window) - 1)]
+    return np.maximum(width, c.step or 0.0)
+
+
+def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
+    """Coarse columns (ages, counts, round amounts): a rare value becomes the nearest value k rows hold."""
+    if c.rare_values is None or not len(c.rare_values) or c.frequent_values is None or not len(c.frequent_values):
+        return s, 0
+    values = _as_float(s)
+    hit = ~np.isnan(values) & np.isin(values, c.rare_values)
+    if not hit.any():
+        return s, 0
+    values[hit] = _nearest(c.frequent_values, values[hit])
+    return _restore(s, values, c), int(hit.sum())
+
+
+def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
+    values = _as_float(s)
+    assert c.rare_values is not None and c.lower is not None and c.upper is not None
+    hit = ~np.isnan(values) & np.isin(values, c.rare_values)
+    total = int(hit.sum())
+    if total == 0:
+        return s, 0
+    k = max(1, min(c.k, len(c.sorted_values) - 1)) if c.sorted_values is not None else 1
+    original = values.copy()
+    for _ in range(MAX_REDRAWS):
+        idx = np.flatnonzero(hit)
+        if len(idx) == 0:
+            break
+        width = _kernel_width(c, original[idx], k)
+        moved = original[idx] + rng.uniform(-1.0, 1.0, len(idx)) * width
+        if c.step:
+            moved = np.round(moved / c.step) * c.step
+        values[idx] = np.clip(moved, c.lower, c.upper)
+        # Where most values are rare (dates to the day), landing on another rare day is what fresh real rows do
+        # too; what must not happen is giving back the value itself.
+        hit[idx] = values[idx] == original[idx]
+    if hit.any() and c.frequent_values is not None and len(c.frequent_values):
+        # Still on a rare value after every redraw (dense day-level dates): the nearest value k rows hold.
+        values[hit] = _nearest(c.frequent_values, values[hit])
+    return _restore(s, values, c), total
+
+
+def _nearest(sorted_values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    pos = np.clip(np.searchsorted(sorted_values, at), 1, len(sorted_values) - 1) if len(sorted_values) > 1 else None
+    if pos is None:
+        return np.full(len(at), sorted_values[0])
+    left, right = sorted_values[pos - 1], sorted_values[pos]
+    return np.where(np.abs(at - left) <= np.abs(right - at), left, right)
+
+
+@dataclass(frozen=True)
+class ColumnRareHits:
+    column: str
+    rare_values_in_training: int
+    synthetic_cells: int
+    synthetic_hits: int
+    holdout_cells: int
+    holdout_hits: int
+    p_value: float
+    passed: bool
+
+    @property
+    def synthetic_rate(self) -> float:
+        return self.synthetic_hits / self.synthetic_cells if self.synthetic_cells else float("nan")
+
+    @property
+    def holdout_rate(self) -> float:
+        return self.holdout_hits / self.holdout_cells if self.holdout_cells else float("nan")
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "rare_training_values": self.rare_values_in_training,
+            "synthetic_hits": self.synthetic_hits,
+            "synthetic_cells": self.synthetic_cells,
+            "holdout_hits": self.holdout_hits,
+            "holdout_cells": self.holdout_cells,
+            "synthetic_rate": round(self.synthetic_rate, 4) if self.synthetic_cells else None,
+            "holdout_rate": round(self.holdout_rate, 4) if self.holdout_cells else None,
+            "p_value": round(self.p_value, 6),
+            "passed": self.passed,
+        }
+
+
+def excess_p_value(hits_s: int, n_s: int, hits_h: int, n_h: int, tolerance: float) -> float:
+    """One-sided p-value of H0: synthetic rate <= holdout rate + tolerance (two-proportion z-test, pooled SE).
+
+    A small p means the synthetic table hits rare training values more often than a fresh real sample
+    does, by more than the tolerance, beyond what sampling noise explains.
+    """
+    if n_s == 0 or n_h == 0:
+        return 0.0
+    p_s, p_h = hits_s / n_s, hits_h / n_h
+    # Continuity-corrected rates keep the SE positive when a rate is 0 (no evidence of spread is not certainty).
+    q_s, q_h = (hits_s + 0.5) / (n_s + 1), (hits_h + 0.5) / (n_h + 1)
+    se = math.sqrt(q_s * (1 - q_s) / n_s + q_h * (1 - q_h) / n_h)
+    z = (p_s - p_h - tolerance) / se
+    return float(stats.norm.sf(z))
+
+
+def rare_value_check(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    k: int,
+    tolerance: float,
+    alpha: float,
+) -> list[ColumnRareHits]:
+    """Per column: do synthetic cells hit values rare in the training rows more often than held-out rows do?"""
+    out = []
+    for col in [c for c in synthetic.columns if c in train.columns]:
+        train_keys = value_keys(train[col]).dropna()
+        counts = train_keys.value_counts()
+        rare = set(counts.index[counts < k])
+        syn = value_keys(synthetic[col]).dropna()
+        hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
+        hits_s = int(syn.isin(rare).sum()) if rare else 0
+        hits_h = int(hold.isin(rare).sum()) if rare else 0
+        p = excess_p_value(hits_s, len(syn), hits_h, len(hold), tolerance)
+        if not rare or len(syn) == 0:
+            p = 1.0  # nothing rare to hit, or nothing emitted: no memorization possible here
+        passed = p >= alpha and (len(hold) > 0 or not rare)
+        out.append(ColumnRareHits(str(col), len(rare), len(syn), hits_s, len(hold), hits_h, p, passed))
+    return out

@@ -1,0 +1,78 @@
+"""Fresh values for near-unique text that detection did not recognize (codes, names it missed, free text).
+
+Such a column cannot be modelled as categories: almost every value is one person's. It is not trained
+on; the output gets new values of the same shape instead:
+
+- **pattern**: the layouts that at least ``k`` values share, character class by character class
+  (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters;
+- **words**: text assembled from words that at least ``k`` rows use, minus every known person name,
+  with the real distribution of word counts;
+- **letters**: random letters with the real lengths, when neither of the above has enough support.
+
+The spec holds only shapes, common words and counts, never a value fewer than ``k`` rows share.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synth_pipeline.lib.pii.names import all_names, fold
+
+NEAR_UNIQUE_SHARE = 0.5  # at least this share of rows hold a value fewer than k rows share
+MIN_VOCABULARY = 20
+CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
+
+
+def shape(value: str) -> str:
+    return "".join("9" if ch.isdigit() else "A" if ch.isupper() else "a" if ch.islower() else ch for ch in value)
+
+
+def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
+    text = values.dropna().astype(str)
+    if text.empty:
+        return {"kind": "letters", "lengths": [8], "weights": [1.0]}
+    shapes = text.map(shape).value_counts()
+    frequent = shapes[shapes >= k]
+    if frequent.sum() >= 0.5 * len(text):
+        return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
+    tokens = text.str.split()
+    names = all_names()
+    rows_per_word: Counter[str] = Counter()
+    for words in tokens:
+        rows_per_word.update({w for w in words})
+    vocab = [w for w, n in rows_per_word.items() if n >= k and fold(w.strip(".,;:'\"()")) not in names]
+    lengths = tokens.map(len).clip(1, 40).value_counts()
+    if len(vocab) >= MIN_VOCABULARY and tokens.map(len).mean() >= 1.5:
+        counts = np.array([rows_per_word[w] for w in vocab], dtype=float)
+        return {
+            "kind": "words",
+            "vocabulary": vocab,
+            "vocabulary_weights": _norm(counts),
+            "lengths": [int(x) for x in lengths.index],
+            "weights": _norm(lengths.to_numpy()),
+        }
+    chars = text.str.len().clip(1, 60).value_counts()
+    return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+
+
+def _norm(counts: np.ndarray) -> list[float]:
+    total = float(np.sum(counts))
+    return [float(c) / total for c in counts]
+
+
+def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
+    kind = spec["kind"]
+    if kind == "pattern":
+        layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
+        return "".join(CLASSES[ch][rng.integers(len(CLASSES[ch]))] if ch in CLASSES else ch for ch in layout)
+    n = int(spec["lengths"][rng.choice(len(spec["lengths"]), p=spec["weights"])])
+    if kind == "words":
+        vocab = spec["vocabulary"]
+        picks = rng.choice(len(vocab), n, p=spec["vocabulary_weights"])
+        return " ".join(vocab[i] for i in picks)
+    return "".join(string.ascii_lowercase[i] for i in rng.integers(0, 26, n)).capitalize()

@@ -1,0 +1,120 @@
+"""Issue 9's scenario on a real public table: ProPublica's COMPAS defendants, with their real names in lower case,
+case numbers and jail timestamps to the second, declared with no per-column settings.
+
+Tier 3 (the whole graph) plus the checks' own behaviour on the same real rows.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from benchmarks.pii_detection import compas
+from synth_pipeline.defs import build_defs
+from synth_pipeline.defs.resources import SynthPipelineResource
+from synth_pipeline.lib import privacy, synthesis
+from synth_pipeline.lib.config import load_config, parse_config
+from synth_pipeline.lib.pii.policies import normalize_value
+
+RAW = compas()
+NAME_COLUMNS = ["name", "first", "last"]
+
+
+def _real_names() -> set[str]:
+    return {normalize_value(v) for c in NAME_COLUMNS for v in RAW[c].dropna() if len(str(v)) >= 3}
+
+
+@pytest.fixture(scope="module")
+def compas_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compas")
+    (root / "data").mkdir()
+    RAW.to_csv(root / "data" / "compas.csv", index=False)
+    datasets = root / "datasets.yaml"
+    datasets.write_text(yaml.safe_dump({"datasets": {"compas": {"source": {"type": "csv", "path": "data/compas.csv"}}}}))
+    # As a new user would: the contract comes from `synth-pipeline contract init`, nothing is set per column.
+    subprocess.run(
+        [sys.executable, "-m", "synth_pipeline.cli", "--datasets", str(datasets), "contract", "init", "compas"],
+        check=True,
+        capture_output=True,
+    )
+    resource = SynthPipelineResource(
+        private_dir=str(root / "private"), public_database=str(root / "public" / "synthetic_data.duckdb")
+    )
+    defs = build_defs(load_config(datasets), resource)
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        resources=defs.resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    return root, result
+
+
+@pytest.mark.e2e
+def test_compas_publishes_only_after_the_rare_value_check_passes(compas_run):
+    _, result = compas_run
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert "reproduces_rare_values_no_more_than_holdout" in checks
+    assert all(e.passed for e in checks.values()), {n: e.passed for n, e in checks.items()}
+    assert result.success
+
+
+@pytest.mark.e2e
+def test_no_real_name_and_no_real_timestamp_reach_the_published_table(compas_run):
+    root, _ = compas_run
+    con = duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True)
+    published = con.execute("SELECT * FROM synthetic.compas").df()
+    con.close()
+    names = _real_names()
+    for col in published.columns:
+        if published[col].dtype == object:
+            cells = {normalize_value(v) for v in published[col].dropna()}
+            assert not (cells & names) or col in ("sex", "race", "score_text", "v_score_text"), col
+    assert not set(NAME_COLUMNS) & set(published.columns)
+    real_in = set(pd.to_datetime(RAW["c_jail_in"]).dropna())
+    copied = pd.to_datetime(published["c_jail_in"]).dropna().isin(real_in)
+    assert copied.sum() <= 5, f"{copied.sum()} real booking timestamps published verbatim"
+
+
+def _frames():
+    cfg = parse_config(
+        {"datasets": {"compas": {"source": {"type": "csv", "path": "x.csv"}}}}, base_dir=__import__("pathlib").Path()
+    ).dataset("compas")
+    data = RAW.drop(columns=["id", "c_case_number", "r_case_number", "vr_case_number", "dob"])
+    train, holdout = privacy.split_holdout(data, 0.2, 10_000, 0)
+    return cfg, train, holdout, synthesis.sdv_metadata_dict(train, cfg)
+
+
+def test_the_rare_value_check_fails_a_table_that_memorizes_names_and_timestamps():
+    """Each column resampled from the training rows: no row is copied, yet every name and timestamp is real."""
+    cfg, train, holdout, metadata = _frames()
+    rng = np.random.default_rng(0)
+    memorized = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, len(train), len(train))] for c in train.columns})
+    scores = privacy.evaluate_privacy(train, holdout, memorized, metadata, cfg.privacy)
+    outcomes = {o.name: o for o in privacy.judge_privacy(scores, cfg.privacy)}
+    assert not outcomes["rare_values"].passed
+    failing = {r.column for r in scores.rare_values if not r.passed}
+    assert {"name", "first", "last", "c_jail_in"} <= failing
+
+
+def test_a_check_without_holdout_rows_fails_instead_of_passing():
+    cfg, train, _, metadata = _frames()
+    scores = privacy.evaluate_privacy(train, train.iloc[:0], train, metadata, cfg.privacy)
+    assert not any(o.passed for o in privacy.judge_privacy(scores, cfg.privacy))
+
+
+def test_a_config_without_holdout_is_refused():
+    from synth_pipeline.lib.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="holdout_fraction"):
+        parse_config(
+            {"datasets": {"d": {"source": {"type": "csv", "path": "x.csv"}, "privacy": {"holdout_fraction": 0}}}},
+            base_dir=__import__("pathlib").Path(),
+        )
