@@ -45,14 +45,14 @@ def test_the_default_dataset_is_published_after_every_check_passes(published):
     project, result, _ = published
     assert result.success
     checks = _check_results(result)
-    assert len(checks) == 8 and all(checks.values()), checks
+    assert len(checks) == 9 and all(checks.values()), checks
     con = duckdb.connect(str(project.public_db), read_only=True)
     df = con.execute("SELECT * FROM synthetic.customers").df()
     assert len(df) == len(RAW)
     assert set(df.columns) == set(RAW.columns) - {"phone", "national_id", "street_address"}
     assert df["customer_id"].is_unique and df["customer_id"].str.startswith("SYN-").all()
     history = con.execute("SELECT check_name, passed FROM meta.quality_history").fetchall()
-    assert len(history) == 8 and all(p for _, p in history)
+    assert len(history) == 9 and all(p for _, p in history)
 
 
 def test_no_raw_pii_value_reaches_the_public_file_or_the_event_log(published):
@@ -142,11 +142,14 @@ def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
     assert after == before + 1
 
 
-def test_publishing_a_direct_identifier_on_purpose_is_stopped_by_the_gate(project):
+def test_keeping_a_direct_identifier_on_purpose_publishes_no_real_value(project):
+    """``pii: keep`` on names: every name is one person's, so the value-level control withholds them all
+    (nothing reaches the staged table) and the gate stops the run on the emptied column."""
     project.settings["datasets"]["customers"]["columns"]["full_name"] = {"pii": "keep"}
     result = project.run()
     assert not result.success
-    assert _check_results(result)["contains_no_raw_pii_values"] is False
+    checks = _check_results(result)
+    assert checks["contains_no_raw_pii_values"] is True and checks["has_full_data_validity"] is False
     assert not project.public_db.exists() or "customers" not in str(
         duckdb.connect(str(project.public_db), read_only=True).execute("SHOW ALL TABLES").fetchall()
     )

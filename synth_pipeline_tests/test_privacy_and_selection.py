@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_pipeline.lib.config import parse_config
-from synth_pipeline.lib.privacy import copy_rate, evaluate_privacy, split_holdout
+from synth_pipeline.lib.config import PrivacyConfig, parse_config
+from synth_pipeline.lib.privacy import copy_rate, evaluate_privacy, judge_privacy, split_holdout
 from synth_pipeline.lib.selection import CandidateResult, choose, train_candidates
 from synth_pipeline.lib.synthesis import TABLE
 from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
@@ -47,11 +47,14 @@ def test_holdout_split_is_seeded_and_capped():
 def test_a_copying_model_fails_the_privacy_measures_and_fresh_data_does_not():
     df = _frame(3000)
     train, holdout = split_holdout(df, 0.3, 10_000, seed=0)
-    copied = evaluate_privacy(train, holdout, train.sample(1000, random_state=0), META, 1000, 0)
+    cfg = PrivacyConfig(sample_rows=1000)
+    copied = evaluate_privacy(train, holdout, train.sample(1000, random_state=0), META, cfg)
     assert copied.exact_copy_rate == 1.0 and copied.dcr_share > 0.65
-    fresh = evaluate_privacy(train, holdout, _frame(1000, seed=9), META, 1000, 0)
+    assert not any(o.passed for o in judge_privacy(copied, cfg) if o.name != "rare_values")
+    fresh = evaluate_privacy(train, holdout, _frame(1000, seed=9), META, cfg)
     assert fresh.exact_copy_rate <= fresh.holdout_copy_rate + 0.01
     assert 0.4 < fresh.dcr_share < 0.6
+    assert all(o.passed for o in judge_privacy(fresh, cfg))
 
 
 def test_copy_rate_treats_missing_values_as_equal():

@@ -37,7 +37,9 @@ def compas_run(tmp_path_factory):
     (root / "data").mkdir()
     RAW.to_csv(root / "data" / "compas.csv", index=False)
     datasets = root / "datasets.yaml"
-    datasets.write_text(yaml.safe_dump({"datasets": {"compas": {"source": {"type": "csv", "path": "data/compas.csv"}}}}))
+    datasets.write_text(
+        yaml.safe_dump({"datasets": {"compas": {"source": {"type": "csv", "path": "data/compas.csv"}}}})
+    )
     # As a new user would: the contract comes from `synth-pipeline contract init`, nothing is set per column.
     subprocess.run(
         [sys.executable, "-m", "synth_pipeline.cli", "--datasets", str(datasets), "contract", "init", "compas"],

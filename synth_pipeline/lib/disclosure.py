@@ -64,6 +64,7 @@ class ColumnControl:
     lower: float | None = None
     upper: float | None = None
     fine_grained: bool = False
+    rare_share: float = 0.0
     sorted_values: np.ndarray | None = None
     rare_values: np.ndarray | None = None
     frequent_values: np.ndarray | None = None
@@ -206,19 +207,22 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     )
     if len(values) == 0:
         return c
-    idx = min(k, len(values)) - 1
-    c.lower, c.upper = float(values[idx]), float(values[len(values) - 1 - idx])
-    if c.lower > c.upper:  # fewer than 2k values: the middle one is all that is safe
-        c.lower = c.upper = float(np.median(values))
-    clamped = np.clip(values, c.lower, c.upper)
-    uniq, counts = np.unique(clamped, return_counts=True)
-    rare = uniq[counts < k]
-    share = float(np.isin(clamped, rare).mean())
+    uniq, counts = np.unique(values, return_counts=True)
+    rare, frequent = uniq[counts < k], uniq[counts >= k]
+    share = float(np.isin(values, rare).mean())
     c.fine_grained = share >= FINE_GRAINED_SHARE
-    c.rare_values = rare
-    c.frequent_values = uniq[counts >= k]
+    c.rare_share = share
+    c.rare_values, c.frequent_values = rare, frequent
+    if not c.fine_grained and len(frequent):
+        # Coarse columns: the range ends at the smallest and largest values k rows hold.
+        c.lower, c.upper = float(frequent[0]), float(frequent[-1])
+    else:
+        idx = min(k, len(values)) - 1
+        c.lower, c.upper = float(values[idx]), float(values[len(values) - 1 - idx])
+        if c.lower > c.upper:  # fewer than 2k values: the middle one is all that is safe
+            c.lower = c.upper = float(np.median(values))
     if c.fine_grained:
-        c.sorted_values = clamped
+        c.sorted_values = np.clip(values, c.lower, c.upper)
         c.step = _step(values, is_datetime)
     return c
 
@@ -308,9 +312,10 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         if c.step:
             moved = np.round(moved / c.step) * c.step
         values[idx] = np.clip(moved, c.lower, c.upper)
-        # Where most values are rare (dates to the day), landing on another rare day is what fresh real rows do
-        # too; what must not happen is giving back the value itself.
-        hit[idx] = values[idx] == original[idx]
+        # Landing on another rare value is what fresh real rows do too, as often as rare values are in the data
+        # (most days of a date column): accept such a landing with that probability, and never the value itself.
+        lands_rare = np.isin(values[idx], c.rare_values) & (rng.random(len(idx)) >= c.rare_share)
+        hit[idx] = (values[idx] == original[idx]) | lands_rare
     if hit.any() and c.frequent_values is not None and len(c.frequent_values):
         # Still on a rare value after every redraw (dense day-level dates): the nearest value k rows hold.
         values[hit] = _nearest(c.frequent_values, values[hit])

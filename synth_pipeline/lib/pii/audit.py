@@ -31,6 +31,9 @@ class PiiReference:
     salt: bytes
     text: set[str] = field(default_factory=set)
     numeric: dict[str, set[str]] = field(default_factory=dict)
+    # Single plain words ("pass", "counts" are real surnames): looked for in cells, not in free text, where an
+    # isolated word is not evidence of a person and the program's own words would collide with them.
+    words: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan) -> PiiReference:
@@ -39,7 +42,9 @@ class PiiReference:
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
             values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
             is_num = values.str.match(_NUMERIC)
-            ref.text.update(_digest(v, ref.salt) for v in values[~is_num])
+            is_word = values.str.fullmatch(r"[^\W\d_]+")
+            ref.text.update(_digest(v, ref.salt) for v in values[~is_num & ~is_word])
+            ref.words.update(_digest(v, ref.salt) for v in values[is_word])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
         return ref
 
@@ -49,6 +54,7 @@ class PiiReference:
             {
                 "salt": self.salt.hex(),
                 "text": sorted(self.text),
+                "words": sorted(self.words),
                 "numeric": {k: sorted(v) for k, v in self.numeric.items()},
             },
         )
@@ -59,6 +65,7 @@ class PiiReference:
         return cls(
             salt=bytes.fromhex(data["salt"]),
             text=set(data["text"]),
+            words=set(data.get("words", [])),
             numeric={k: set(v) for k, v in data["numeric"].items()},
         )
 
@@ -70,7 +77,8 @@ class PiiReference:
             return False
         if _NUMERIC.match(norm):
             return _digest(_canonical_number(norm), self.salt) in self.numeric.get(column, set())
-        return _digest(norm, self.salt) in self.text
+        digest = _digest(norm, self.salt)
+        return digest in self.text or digest in self.words
 
     def leaks(self, df: pd.DataFrame) -> dict[str, int]:
         """Per output column, how many distinct values equal a raw identifying value."""
@@ -114,7 +122,7 @@ class PiiReference:
 
     @property
     def size(self) -> int:
-        return len(self.text) + sum(len(v) for v in self.numeric.values())
+        return len(self.text) + len(self.words) + sum(len(v) for v in self.numeric.values())
 
 
 UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
