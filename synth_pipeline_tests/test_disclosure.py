@@ -1,0 +1,56 @@
+"""Tier 2: the value-level disclosure control on small frames."""
+
+import numpy as np
+import pandas as pd
+
+from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, rare_value_check
+from synth_pipeline.lib.pii.generate import generate, learn_generator
+
+
+def _frame(n: int = 2000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "city": rng.choice(["a", "b", "c"], n).astype(object),
+            "age": rng.integers(20, 60, n),
+            "booked": pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 10**8, n), unit="s"),
+        }
+    )
+
+
+def test_rare_categories_never_reach_a_model_nor_leave_one():
+    df = _frame()
+    df.loc[:4, "city"] = ["Zed Smith", "Ann Lee", "Q", "R", "S"]  # each held by one row
+    control = DisclosureControl.learn(df, {"city": "categorical", "age": "numerical", "booked": "datetime"}, 10, 0)
+    protected = control.protect(df)
+    assert set(protected["city"]) == {"a", "b", "c"}
+    leaked = df.copy()  # a model that outputs the training rows verbatim
+    assert set(control.enforce(leaked)["city"]) <= {"a", "b", "c"}
+
+
+def test_fine_grained_timestamps_are_moved_off_every_real_rare_value_and_stay_in_range():
+    df = _frame()
+    control = DisclosureControl.learn(df, {"city": "categorical", "age": "numerical", "booked": "datetime"}, 10, 0)
+    out = control.enforce(df.copy())
+    assert not out["booked"].isin(set(df["booked"])).any()
+    assert out["booked"].between(df["booked"].min(), df["booked"].max()).all()
+    assert (out["booked"].dt.microsecond == 0).all()  # the column's own precision: seconds
+    assert (out["age"] == df["age"].clip(*out["age"].agg(["min", "max"]))).mean() > 0.95  # coarse: kept
+
+
+def test_the_rare_value_check_compares_with_the_holdout_and_needs_evidence():
+    train = pd.DataFrame({"name": [f"n{i}" for i in range(1000)]})
+    holdout = pd.DataFrame({"name": [f"m{i}" for i in range(300)]})
+    copied = rare_value_check(train, holdout, train.sample(500, random_state=0), 10, 0.01, 0.001)
+    assert not copied[0].passed and copied[0].synthetic_hits == 500
+    fresh = rare_value_check(train, holdout, holdout, 10, 0.01, 0.001)
+    assert fresh[0].passed
+    assert excess_p_value(5, 100, 0, 0, 0.01) == 0.0  # no holdout: no evidence, fails
+
+
+def test_near_unique_codes_get_fresh_values_of_the_same_layout():
+    codes = pd.Series([f"1300{i:04d}CF10A" for i in range(500)])
+    spec = learn_generator(codes, 10)
+    assert spec["kind"] == "pattern" and spec["shapes"] == ["99999999AA99A"]
+    value = generate(spec, np.random.default_rng(0))
+    assert len(value) == 13 and value[:8].isdigit() and value not in set(codes)
