@@ -26,8 +26,13 @@ def to_markdown(fig: plt.Figure, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
 
-def distributions(real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str], sdtypes: dict[str, str]) -> str:
-    """Real against synthetic for the given (worst) columns."""
+def distributions(
+    real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str], sdtypes: dict[str, str], min_count: int = 10
+) -> str:
+    """Real against synthetic for the given (worst) columns.
+
+    A category fewer than ``min_count`` real rows hold is never drawn as a label (the rare-value rule).
+    """
     columns = columns[:6]
     if not columns:
         return "_no columns_"
@@ -39,7 +44,8 @@ def distributions(real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str
             ax.hist(r.astype(float), bins=bins, alpha=0.5, density=True, label="real")
             ax.hist(pd.to_numeric(s, errors="coerce").dropna(), bins=bins, alpha=0.5, density=True, label="synthetic")
         else:
-            top = r.astype(str).value_counts(normalize=True).head(MAX_CATEGORIES)
+            counts = r.astype(str).value_counts()
+            top = (counts[counts >= min_count] / max(1, len(r))).head(MAX_CATEGORIES)
             syn = s.astype(str).value_counts(normalize=True).reindex(top.index).fillna(0)
             x = np.arange(len(top))
             ax.bar(x - 0.2, top.to_numpy(), width=0.4, label="real")

@@ -188,7 +188,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
-                "column_shapes": plots.distributions(real, synthetic, worst, sdtypes),
+                "column_shapes": plots.distributions(real, synthetic, worst, sdtypes, dataset.privacy.min_value_count),
                 "column_pair_trends": plots.correlations(real, synthetic, sdtypes),
             }
             reference = PiiReference.load(paths.pii_reference)
