@@ -8,8 +8,9 @@ the training table and on every synthesizer's output:
   model sees it, by a draw from the values that ``k`` or more rows hold, in their proportions. A
   model therefore never learns it, and output is filtered again so that none can slip through.
   Every emitted value is still a real category, so Data Validity stays at 100%.
-- **numbers and dates**: the training values are clamped to the ``k``-th smallest and ``k``-th
-  largest value, so one person's extreme is not reproduced. In fine-grained columns (where rare
+- **numbers and dates**: the training values are clamped to the smallest and largest values that
+  ``k`` rows hold (or, where hardly any value repeats, to the ``k``-th smallest and largest), so one
+  person's extreme is not reproduced. In fine-grained columns (where rare
   values cover at least ``FINE_GRAINED_SHARE`` of the rows: amounts, timestamps to the second) an
   output value equal to a rare training value is moved by a draw from a kernel as wide as the
   distance to its ``k``-th nearest training value (synthpop's smoothing, at the column's precision,
@@ -38,7 +39,7 @@ MAX_REDRAWS = 8
 def value_keys(s: pd.Series) -> pd.Series:
     """Comparable keys: text case- and space-folded, numbers as floats, datetimes as nanoseconds."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pd.Series(_as_float(s), index=s.index)
+        return pd.Series(as_float(s), index=s.index)
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype(object)
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -70,7 +71,6 @@ class ColumnControl:
     frequent_values: np.ndarray | None = None
     step: float = 0.0
     is_datetime: bool = False
-    is_integer: bool = False
     k: int = 10
     replaced_rows: int = 0
     clamped_rows: int = 0
@@ -170,7 +170,7 @@ def _categorical_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     )
 
 
-def _as_float(s: pd.Series) -> np.ndarray:
+def as_float(s: pd.Series) -> np.ndarray:
     """Numbers as floats; datetimes as nanoseconds whatever their unit (ms, us, ns)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         naive = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
@@ -197,12 +197,11 @@ def _step(values: np.ndarray, is_datetime: bool) -> float:
 
 def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     is_datetime = pd.api.types.is_datetime64_any_dtype(s.dtype)
-    values = np.sort(_as_float(s)[~s.isna().to_numpy()])
+    values = np.sort(as_float(s)[~s.isna().to_numpy()])
     c = ColumnControl(
         column=col,
         kind="numeric",
         is_datetime=is_datetime,
-        is_integer=bool(pd.api.types.is_integer_dtype(s.dtype)),
         k=k,
     )
     if len(values) == 0:
@@ -230,7 +229,7 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
 def _clamp(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
     if c.lower is None or c.upper is None:
         return s, 0
-    values = _as_float(s)
+    values = as_float(s)
     mask = ~np.isnan(values) & ((values < c.lower) | (values > c.upper))
     if not mask.any():
         return s, 0
@@ -286,7 +285,7 @@ def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
     """Coarse columns (ages, counts, round amounts): a rare value becomes the nearest value k rows hold."""
     if c.rare_values is None or not len(c.rare_values) or c.frequent_values is None or not len(c.frequent_values):
         return s, 0
-    values = _as_float(s)
+    values = as_float(s)
     hit = ~np.isnan(values) & np.isin(values, c.rare_values)
     if not hit.any():
         return s, 0
@@ -295,7 +294,7 @@ def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
 
 
 def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
-    values = _as_float(s)
+    values = as_float(s)
     assert c.rare_values is not None and c.lower is not None and c.upper is not None
     hit = ~np.isnan(values) & np.isin(values, c.rare_values)
     total = int(hit.sum())
@@ -365,7 +364,7 @@ class ColumnRareHits:
 
 
 def excess_p_value(hits_s: int, n_s: int, hits_h: int, n_h: int, tolerance: float) -> float:
-    """One-sided p-value of H0: synthetic rate <= holdout rate + tolerance (two-proportion z-test, pooled SE).
+    """One-sided p-value of H0: synthetic rate <= holdout rate + tolerance (two-proportion z-test, unpooled SE).
 
     A small p means the synthetic table hits rare training values more often than a fresh real sample
     does, by more than the tolerance, beyond what sampling noise explains.
@@ -396,8 +395,7 @@ def rare_value_check(
         rare = set(counts.index[counts < k])
         syn = value_keys(synthetic[col]).dropna()
         hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
-        hits_s = int(syn.isin(rare).sum()) if rare else 0
-        hits_h = int(hold.isin(rare).sum()) if rare else 0
+        hits_s, hits_h = int(syn.isin(rare).sum()), int(hold.isin(rare).sum())
         p = excess_p_value(hits_s, len(syn), hits_h, len(hold), tolerance)
         if not rare or len(syn) == 0:
             p = 1.0  # nothing rare to hit, or nothing emitted: no memorization possible here

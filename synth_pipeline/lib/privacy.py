@@ -34,7 +34,7 @@ from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
 from synth_pipeline.lib.config import PrivacyConfig
-from synth_pipeline.lib.disclosure import ColumnRareHits, excess_p_value, rare_value_check
+from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
 from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 MAX_ONE_HOT = 50
@@ -167,26 +167,18 @@ class _Encoder:
         for c in self.columns:
             s = reference[c]
             if sdtypes.get(c) == "numerical" or sdtypes.get(c) == "datetime":
-                v = self._as_float(s)
+                v = as_float(s)
                 lo, hi = np.nanmin(v) if np.isfinite(v).any() else 0.0, np.nanmax(v) if np.isfinite(v).any() else 1.0
                 self.numeric[c] = (float(lo), float(hi - lo) or 1.0)
             else:
                 self.levels[c] = list(s.astype(object).where(s.notna(), "<NA>").value_counts().index[:MAX_ONE_HOT])
-
-    @staticmethod
-    def _as_float(s: pd.Series) -> np.ndarray:
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out = s.astype("int64").astype(float).to_numpy()
-            out[s.isna().to_numpy()] = np.nan
-            return out
-        return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         parts = []
         for c in self.columns:
             if c in self.numeric:
                 lo, span = self.numeric[c]
-                v = (self._as_float(df[c]) - lo) / span
+                v = (as_float(df[c]) - lo) / span
                 missing = np.isnan(v)
                 parts.append(np.where(missing, 0.0, v)[:, None])
                 parts.append(missing.astype(float)[:, None])  # missing vs present costs 1

@@ -68,9 +68,13 @@ class CandidateResult:
 
 
 def privacy_failures(p: privacy.PrivacyScores, dataset: DatasetConfig) -> list[str]:
+    return failure_texts(privacy.judge_privacy(p, dataset.privacy))
+
+
+def failure_texts(outcomes: list[privacy.PrivacyOutcome]) -> list[str]:
     return [
         f"{o.name.replace('_', ' ')} {o.score:.4f} above {o.threshold:.4f} (p={o.p_value:.2g}; {o.note})"
-        for o in privacy.judge_privacy(p, dataset.privacy)
+        for o in outcomes
         if not o.passed
     ]
 
@@ -118,10 +122,9 @@ def evaluate_candidate(
     result.failures = [
         f"{o.name} {o.score:.3f} < {o.threshold}" for o in quality.judge(scores, dataset.gate) if not o.passed
     ]
-    result.failures += privacy_failures(p, dataset)
-    result.rare_value_excess = next(
-        o.score for o in privacy.judge_privacy(p, dataset.privacy) if o.name == "rare_values"
-    )
+    outcomes = privacy.judge_privacy(p, dataset.privacy)
+    result.failures += failure_texts(outcomes)
+    result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
     result.passed = not result.failures
     result.evaluated = True
 

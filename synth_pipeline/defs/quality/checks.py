@@ -50,6 +50,7 @@ PRIVACY_CHECKS = {
     ),
 }
 LEAK_CHECK = "contains_no_raw_pii_values"
+STAGES_UPSTREAM = ("raw", "validated", "deidentified", "synthesizer", "synthetic")
 RECORDS_CHECK = "run_records_contain_no_raw_pii_values"
 
 
@@ -100,9 +101,6 @@ def run_records_text(context: dg.AssetCheckExecutionContext, paths, dataset: str
         if report.exists():
             records.append(report.read_text())
     return "\n".join(records)
-
-
-STAGES_UPSTREAM = ("raw", "validated", "deidentified", "synthesizer", "synthetic")
 
 
 def _privacy_results(

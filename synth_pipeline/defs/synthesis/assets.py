@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synth_pipeline.defs.common import fingerprint, safe_errors, stage_asset, stage_version
+from synth_pipeline.defs.common import fingerprint, markdown_rows, safe_errors, stage_asset, stage_version
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, synthesis
 from synth_pipeline.lib.config import DatasetConfig
@@ -27,6 +27,7 @@ from synth_pipeline.lib.storage import (
     unchanged_since,
     write_json,
 )
+from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
 
 
 def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -216,6 +217,10 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "columns": len(plan.output_columns),
                 "preview (synthetic rows)": dg.MetadataValue.md(
                     preview.to_markdown(index=False) if preview is not None else ""
+                ),
+                # What the value-level disclosure control changed, per column, in counts (never values).
+                "disclosure control (k = privacy.min_value_count)": markdown_rows(
+                    model.control.summary_rows() if isinstance(model, ProtectedSynthesizer) else []
                 ),
             },
         )
