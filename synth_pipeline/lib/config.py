@@ -219,6 +219,17 @@ class PrivacyConfig(_Strict):
     rare_value_tolerance: float = Field(
         default=0.01, ge=0, le=1, description="Excess rate of rare-value hits over the holdout's that is tolerated."
     )
+    attack_rows: int = Field(default=2000, ge=100, description="Rows of each table the anonymeter attacks use.")
+    attack_count: int = Field(default=500, ge=50, description="Attacks per anonymeter evaluator (fixed seed).")
+    max_singling_out_risk: float = Field(
+        default=0.10, gt=0, le=1, description="Singling out fails when the low end of its 95 % CI is above this."
+    )
+    max_linkability_risk: float = Field(
+        default=0.10, gt=0, le=1, description="Linkability fails when the low end of its 95 % CI is above this."
+    )
+    sensitive_columns: list[str] = Field(
+        default_factory=list, description="Columns whose inference risk is reported (not blocking)."
+    )
     significance: float = Field(
         default=0.001,
         gt=0,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from synth_pipeline.defs.common import asset_key, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib import plots, privacy, quality
+from synth_pipeline.lib import attacks, plots, privacy, quality
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record
@@ -49,6 +49,19 @@ PRIVACY_CHECKS = {
         "hold no more often than held-out real rows do (one-sided test per column).",
     ),
 }
+ATTACK_CHECKS = {
+    "singling_out": (
+        "cannot_single_out_training_rows",
+        "anonymeter singling-out attack (univariate, against held-out rows): the low end of its 95 % interval "
+        "stays at or below privacy.max_singling_out_risk.",
+    ),
+    "linkability": (
+        "cannot_link_training_rows",
+        "anonymeter linkability attack (two halves of the columns, against held-out rows): the low end of its "
+        "95 % interval stays at or below privacy.max_linkability_risk.",
+    ),
+}
+INFERENCE_CHECK = "inference_risk_on_sensitive_columns"
 LEAK_CHECK = "contains_no_raw_pii_values"
 STAGES_UPSTREAM = ("raw", "validated", "deidentified", "synthesizer", "synthetic")
 RECORDS_CHECK = "run_records_contain_no_raw_pii_values"
@@ -58,8 +71,18 @@ def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
     target = asset_key("synthetic", dataset.name)
     specs = [dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc) for name, desc in CHECKS.values()]
     specs += [
-        dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc) for name, desc in PRIVACY_CHECKS.values()
+        dg.AssetCheckSpec(name, asset=target, blocking=True, description=desc)
+        for name, desc in (*PRIVACY_CHECKS.values(), *ATTACK_CHECKS.values())
     ]
+    if dataset.privacy.sensitive_columns:
+        specs.append(
+            dg.AssetCheckSpec(
+                INFERENCE_CHECK,
+                asset=target,
+                blocking=False,
+                description="anonymeter inference attack on the columns marked sensitive (reported, not blocking).",
+            )
+        )
     specs.append(
         dg.AssetCheckSpec(
             LEAK_CHECK,
@@ -155,6 +178,46 @@ def _privacy_results(
         )
 
 
+def _attack_results(
+    target: dg.AssetKey, risks: list[attacks.AttackRisk], dataset: DatasetConfig, history: list[dict[str, Any]]
+):
+    table = dg.MetadataValue.md(pd.DataFrame([r.row() for r in risks]).to_markdown(index=False))
+    for outcome in attacks.judge_attacks(risks, dataset.privacy):
+        name, _ = ATTACK_CHECKS[outcome.name]
+        history.append(
+            {
+                "check_name": name,
+                "score": quality.rounded(outcome.score),
+                "threshold": outcome.threshold,
+                "passed": outcome.passed,
+                "rows_scored": dataset.privacy.attack_rows,
+                "detail": outcome.note,
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name=name,
+            asset_key=target,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "score": quality.rounded(outcome.score),
+                "threshold": outcome.threshold,
+                "note": outcome.note,
+                "all attacks": table,
+            },
+        )
+    inferred = [r for r in risks if r.name.startswith("inference:")]
+    if dataset.privacy.sensitive_columns:
+        worst = max((r.risk for r in inferred if r.attacks), default=float("nan"))
+        yield dg.AssetCheckResult(
+            check_name=INFERENCE_CHECK,
+            asset_key=target,
+            passed=True,  # reported for the data owner to judge; no threshold is set for it
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"worst_risk": quality.rounded(worst), "per column": table},
+        )
+
+
 def _rare_table(priv: privacy.PrivacyScores) -> str:
     rows = sorted(
         (r.row() for r in priv.rare_values),
@@ -183,6 +246,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             outcomes = quality.judge(scores, dataset.gate)
             # The other half of the holdout than candidate selection used: the gate's evidence is its own.
             priv = privacy.evaluate_privacy(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy)
+            context.log.info(f"Running anonymeter attacks on {dataset.privacy.attack_rows} rows of each table")
+            risks = attacks.run_attacks(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy)
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
@@ -240,6 +305,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 metadata=meta,
             )
         yield from _privacy_results(target, priv, dataset, history)
+        yield from _attack_results(target, risks, dataset, history)
         leak_rows = [{"column": c, "distinct_values_matching_raw": n} for c, n in sorted(leaks.items())]
         history.append(
             {

@@ -34,6 +34,8 @@ class PiiReference:
     # Single plain words ("pass", "counts" are real surnames): looked for in cells, not in free text, where an
     # isolated word is not evidence of a person and the program's own words would collide with them.
     words: set[str] = field(default_factory=set)
+    # Phone numbers by their digits alone: "(555) 000-0000", "555.000.0000" and "5550000000" are one number.
+    phone_digits: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan) -> PiiReference:
@@ -46,6 +48,8 @@ class PiiReference:
             ref.text.update(_digest(v, ref.salt) for v in values[~is_num & ~is_word])
             ref.words.update(_digest(v, ref.salt) for v in values[is_word])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
+            if plan.decision(col).pii_type == "phone":
+                ref.phone_digits.update(_digest(d, ref.salt) for d in map(_phone_digits, values) if d)
         return ref
 
     def save(self, path: Path) -> None:
@@ -55,6 +59,7 @@ class PiiReference:
                 "salt": self.salt.hex(),
                 "text": sorted(self.text),
                 "words": sorted(self.words),
+                "phone_digits": sorted(self.phone_digits),
                 "numeric": {k: sorted(v) for k, v in self.numeric.items()},
             },
         )
@@ -66,6 +71,7 @@ class PiiReference:
             salt=bytes.fromhex(data["salt"]),
             text=set(data["text"]),
             words=set(data.get("words", [])),
+            phone_digits=set(data.get("phone_digits", [])),
             numeric={k: set(v) for k, v in data["numeric"].items()},
         )
 
@@ -75,10 +81,16 @@ class PiiReference:
         norm = normalize_value(value)
         if len(norm) < MIN_LENGTH:
             return False
+        if self._is_raw_phone(norm):
+            return True
         if _NUMERIC.match(norm):
             return _digest(_canonical_number(norm), self.salt) in self.numeric.get(column, set())
         digest = _digest(norm, self.salt)
         return digest in self.text or digest in self.words
+
+    def _is_raw_phone(self, norm: str) -> bool:
+        digits = _phone_digits(norm)
+        return bool(digits) and _digest(digits, self.salt) in self.phone_digits
 
     def leaks(self, df: pd.DataFrame) -> dict[str, int]:
         """Per output column, how many distinct values equal a raw identifying value."""
@@ -91,6 +103,9 @@ class PiiReference:
             if uniques.empty:
                 continue
             hits = int(sum(self.matches(str(col), v) for v in uniques))
+            if is_text and _is_free_text(uniques):
+                # Sentences: a raw email, name or phone inside the text counts, not only a whole cell.
+                hits += sum(1 for v in uniques.head(FREE_TEXT_CELLS) if self.scan_text(str(v)))
             if hits:
                 found[str(col)] = hits
         return found
@@ -110,7 +125,9 @@ class PiiReference:
                     norm = normalize_value(candidate)
                     if len(norm) < MIN_LENGTH:
                         continue
-                    if _NUMERIC.match(norm):
+                    if self._is_raw_phone(norm):
+                        found.add(_digest(_phone_digits(norm), self.salt))
+                    elif _NUMERIC.match(norm):
                         digest = _digest(_canonical_number(norm), self.salt)
                         if len(norm) >= MIN_LOG_DIGITS and any(digest in nums for nums in self.numeric.values()):
                             found.add(digest)
@@ -122,7 +139,24 @@ class PiiReference:
 
     @property
     def size(self) -> int:
-        return len(self.text) + len(self.words) + sum(len(v) for v in self.numeric.values())
+        return len(self.text) + len(self.words) + len(self.phone_digits) + sum(len(v) for v in self.numeric.values())
+
+
+PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
+FREE_TEXT_CELLS = 5000  # distinct free-text cells searched inside, per column
+
+
+def _phone_digits(norm: str) -> str:
+    """The digits of a phone-shaped value (7 to 15 of them), else ''."""
+    if not PHONE_CHARS.match(norm):
+        return ""
+    digits = re.sub(r"\D", "", norm)
+    return digits if 7 <= len(digits) <= 15 else ""
+
+
+def _is_free_text(values: pd.Series) -> bool:
+    sample = values.head(200).astype(str)
+    return bool(sample.str.split().map(len).mean() >= 3)
 
 
 UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")

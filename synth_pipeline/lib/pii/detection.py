@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.pii.names import all_names, fold
+from synth_pipeline.lib.pii.names import all_names, first_names, fold, last_names
 
 Category = Literal["direct", "identifier", "quasi"]
 
@@ -388,6 +388,16 @@ def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float
     return strict / len(values), lenient / len(values), len(distinct)
 
 
+FULL_NAME_SEARCH = re.compile(r"\b([A-Z][a-z'’]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'’-]+)\b")
+FREE_TEXT_NAME_SHARE = 0.2  # text mentions people now and then; a column of case notes names one in most rows
+
+
+def _contains_full_name(v: str) -> bool:
+    """A capitalized first name followed by a capitalized surname ("called Maria Lopez", "J. Smith" is not)."""
+    first, last = first_names(), last_names()
+    return any(fold(a) in first and fold(b) in last for a, b in FULL_NAME_SEARCH.findall(v))
+
+
 def _contains_pii(v: str) -> bool:
     if EMAIL_SEARCH.search(v) or SSN_SEARCH.search(v):
         return True
@@ -491,6 +501,15 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                     "direct",
                     round(min(0.99, 0.6 + share), 2),
                     f"{share:.0%} of sampled free-text values contain emails, phones, national ids or card numbers",
+                )
+            named = _share(values, _contains_full_name)
+            if named >= FREE_TEXT_NAME_SHARE:
+                return PiiFinding(
+                    name,
+                    "free_text_pii",
+                    "direct",
+                    round(min(0.99, 0.5 + named / 2), 2),
+                    f"{named:.0%} of sampled free-text values name a person (a known first name, then a known surname)",
                 )
     if name_hit and name_hit[0] == "date_of_birth":
         return PiiFinding(name, "date_of_birth", "quasi", name_hit[2], "column name suggests a date of birth")

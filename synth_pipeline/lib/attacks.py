@@ -1,0 +1,140 @@
+"""Attacks on the synthetic table with anonymeter, the library whose method the CNIL reviewed.
+
+Three attacks, each scored against held-out real rows (anonymeter's control set) so that what an
+attacker would guess right anyway is subtracted, and each with a 95 % confidence interval:
+
+- **singling out** (univariate): values unique in the synthetic table used as predicates that isolate
+  one real training row;
+- **linkability**: the columns split in two halves; a real row's first half and second half, each
+  matched to their nearest synthetic rows, point to the same synthetic row;
+- **inference**, on the columns a data owner marks sensitive (``privacy.sensitive_columns``): the
+  other columns predict the secret one from the nearest synthetic row.
+
+Runs on a seeded sample of ``privacy.attack_rows`` rows with a bounded number of attacks, so its cost
+does not grow with the table. anonymeter 1.1.0 is installed with ``--no-deps``: its metadata pins
+numpy < 1.27 and pyarrow < 22, which it does not need (it runs on numpy 2.4 and pyarrow 26 here).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synth_pipeline.lib.config import PrivacyConfig
+from synth_pipeline.lib.disclosure import as_float
+from synth_pipeline.lib.privacy import PrivacyOutcome
+from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
+
+
+@dataclass(frozen=True)
+class AttackRisk:
+    name: str  # singling_out | linkability | inference:<column>
+    risk: float
+    ci_low: float
+    ci_high: float
+    attacks: int
+    note: str = ""
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "attack": self.name,
+            "risk": round(self.risk, 4),
+            "ci_95": f"{self.ci_low:.3f} - {self.ci_high:.3f}",
+            "attacks": self.attacks,
+            "note": self.note,
+        }
+
+
+def attack_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    """anonymeter's input: numbers as floats (dates as seconds), everything else as text, missing as its own value."""
+    cols = list(metadata["tables"][TABLE]["columns"])
+    frame = prepare_training_frame(df[cols], metadata)
+    out = {}
+    for c in cols:
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[c] = as_float(s) / 1e9
+        elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            out[c] = s.astype(float).to_numpy()
+        else:
+            out[c] = s.astype(object).where(s.notna(), "<NA>").astype(str).to_numpy()
+    return pd.DataFrame(out)
+
+
+def run_attacks(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    metadata: dict[str, Any],
+    cfg: PrivacyConfig,
+) -> list[AttackRisk]:
+    from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
+
+    rows = cfg.attack_rows
+    ori = attack_frame(_sample(train, rows, cfg.seed), metadata)
+    syn = attack_frame(_sample(synthetic, rows, cfg.seed + 1), metadata)
+    control = attack_frame(_sample(holdout, rows, cfg.seed + 2), metadata)
+    n = min(cfg.attack_count, len(control), len(ori))
+    out: list[AttackRisk] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anonymeter warns when it finds fewer queries than asked: reported below
+        singling = SinglingOutEvaluator(ori, syn, n_attacks=n, control=control, seed=cfg.seed)
+        singling.evaluate(mode="univariate")
+        succeeded = len(singling.queries())
+        out.append(_risk("singling_out", singling.risk(), n, f"{succeeded} of {n} queries single out a training row"))
+        cols = list(ori.columns)
+        if len(cols) >= 2:
+            np.random.seed(cfg.seed)  # anonymeter draws its targets from numpy's global generator
+            linking = LinkabilityEvaluator(ori, syn, aux_cols=(cols[0::2], cols[1::2]), n_attacks=n, control=control)
+            linking.evaluate(n_jobs=1)
+            out.append(_risk("linkability", linking.risk(), n, "columns split alternately into two halves"))
+        else:
+            out.append(AttackRisk("linkability", float("nan"), float("nan"), float("nan"), 0, "fewer than 2 columns"))
+        for secret in cfg.sensitive_columns:
+            if secret not in cols:
+                out.append(
+                    AttackRisk(f"inference:{secret}", float("nan"), float("nan"), float("nan"), 0, "not trained")
+                )
+                continue
+            np.random.seed(cfg.seed)
+            inference = InferenceEvaluator(
+                ori,
+                syn,
+                aux_cols=[c for c in cols if c != secret],
+                secret=secret,
+                regression=bool(pd.api.types.is_float_dtype(ori[secret].dtype)),
+                n_attacks=n,
+                control=control,
+            )
+            inference.evaluate(n_jobs=1)
+            out.append(_risk(f"inference:{secret}", inference.risk(), n, "other columns predict it"))
+    return out
+
+
+def _sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    return df.sample(n=rows, random_state=seed) if len(df) > rows else df
+
+
+def _risk(name: str, risk: Any, attacks: int, note: str) -> AttackRisk:
+    low, high = risk.ci
+    return AttackRisk(name, float(risk.value), float(low), float(high), attacks, note)
+
+
+def judge_attacks(risks: list[AttackRisk], cfg: PrivacyConfig) -> list[PrivacyOutcome]:
+    """Singling out and linkability fail when even the low end of the 95 % interval is above the limit;
+    an attack that could not run is no evidence, and fails."""
+    limits = {"singling_out": cfg.max_singling_out_risk, "linkability": cfg.max_linkability_risk}
+    out = []
+    for r in risks:
+        if r.name not in limits:
+            continue
+        evaluated = r.attacks > 0 and not np.isnan(r.ci_low)
+        note = f"risk {r.risk:.3f}, 95 % CI {r.ci_low:.3f} - {r.ci_high:.3f}, {r.attacks} attacks; {r.note}"
+        out.append(
+            PrivacyOutcome(r.name, r.risk, limits[r.name], evaluated and r.ci_low <= limits[r.name], float("nan"), note)
+        )
+    return out
