@@ -274,11 +274,11 @@ def _kernel_width(c: ColumnControl, at: np.ndarray, k: int) -> np.ndarray:
     values = c.sorted_values
     assert values is not None
     pos = np.searchsorted(values, at)
-    width = np.empty(len(at))
-    for i, (p, v) in enumerate(zip(pos, at, strict=True)):
-        window = values[max(0, p - k) : p + k]
-        width[i] = np.partition(np.abs(window - v), min(k, len(window) - 1))[min(k, len(window) - 1)]
-    return np.maximum(width, c.step or 0.0)
+    # The k nearest lie among the k values on either side: one vectorized window per value.
+    window = np.clip(pos[:, None] + np.arange(-k, k)[None, :], 0, len(values) - 1)
+    distances = np.abs(values[window] - at[:, None])
+    kth = min(k, distances.shape[1] - 1)
+    return np.maximum(np.partition(distances, kth, axis=1)[:, kth], c.step or 0.0)
 
 
 def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
