@@ -142,14 +142,15 @@ def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
     assert after == before + 1
 
 
-def test_keeping_a_direct_identifier_on_purpose_publishes_no_real_value(project):
-    """``pii: keep`` on names: every name is one person's, so the value-level control withholds them all
-    (nothing reaches the staged table) and the gate stops the run on the emptied column."""
+def test_keeping_a_direct_identifier_on_purpose_is_refused_with_a_clear_reason(project):
+    """``pii: keep`` on names: every name is one person's, so none could leave; PII removal says so."""
     project.settings["datasets"]["customers"]["columns"]["full_name"] = {"pii": "keep"}
     result = project.run()
     assert not result.success
-    checks = _check_results(result)
-    assert checks["contains_no_raw_pii_values"] is True and checks["has_full_data_validity"] is False
+    failure = next(e for e in result.all_events if e.is_step_failure and "deidentified" in (e.step_key or ""))
+    error = failure.step_failure_data.error
+    message = " ".join(e.message for e in (error, error.cause) if e is not None)
+    assert "columns.full_name.pii is 'keep'" in message and "'generate'" in message
     assert not project.public_db.exists() or "customers" not in str(
         duckdb.connect(str(project.public_db), read_only=True).execute("SHOW ALL TABLES").fetchall()
     )

@@ -154,6 +154,8 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
         )
     for d in decisions:
+        if d.action == "keep" and d.is_pii:
+            _refuse_unpublishable(dataset, d.column, df[d.column])
         if d.action == "generate" and "generator" not in d.params:
             d.params["generator"] = learn_generator(df[d.column], dataset.privacy.min_value_count)
         if d.action in ("fake", "generate", "tokenize"):
@@ -163,6 +165,22 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
     return PiiPlan(
         dataset=dataset.name, columns=list(map(str, df.columns)), decisions=decisions, primary_key=dataset.primary_key
     )
+
+
+def _refuse_unpublishable(dataset: DatasetConfig, col: str, series: pd.Series) -> None:
+    """An identifying column kept on purpose whose values are each too rare to leave: say so now.
+
+    The disclosure control would withhold every value and the gate would fail on an empty column; the
+    data owner should hear why, and what to do, before a model is trained.
+    """
+    k = dataset.privacy.min_value_count
+    counts = series.dropna().value_counts()
+    if len(counts) and not (counts >= k).any():
+        raise PiiPolicyError(
+            f"dataset {dataset.name!r}: columns.{col}.pii is 'keep', but no value of the column is held by "
+            f"{k} rows (privacy.min_value_count), so none could be published. Use 'generate' (fresh values of "
+            "the same shape), 'fake' or 'drop'."
+        )
 
 
 def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
