@@ -54,3 +54,10 @@ def test_near_unique_codes_get_fresh_values_of_the_same_layout():
     assert spec["kind"] == "pattern" and spec["shapes"] == ["99999999AA99A"]
     value = generate(spec, np.random.default_rng(0))
     assert len(value) == 13 and value[:8].isdigit() and value not in set(codes)
+
+
+def test_coarse_numbers_a_model_invents_between_real_ones_become_common_values():
+    train = pd.DataFrame({"flight": np.repeat([100, 200, 300], 50)})
+    control = DisclosureControl.learn(train, {"flight": "numerical"}, 10, 0)
+    out = control.enforce(pd.DataFrame({"flight": [100, 149, 151, 260, 300]}))
+    assert list(out["flight"]) == [100, 100, 200, 300, 300]

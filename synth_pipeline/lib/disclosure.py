@@ -15,7 +15,7 @@ the training table and on every synthesizer's output:
   output value equal to a rare training value is moved by a draw from a kernel as wide as the
   distance to its ``k``-th nearest training value (synthpop's smoothing, at the column's precision,
   inside the real range): it is indistinguishable among ``k`` real values. In coarse columns (ages,
-  counts, round amounts) common values are left as they are and a rare one becomes the nearest
+  counts, round amounts) common values are left as they are and any other value becomes the nearest
   value that ``k`` rows hold.
 
 The spec holds real values (the frequent categories, the rare numbers to avoid), so it lives inside
@@ -282,11 +282,12 @@ def _kernel_width(c: ColumnControl, at: np.ndarray, k: int) -> np.ndarray:
 
 
 def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
-    """Coarse columns (ages, counts, round amounts): a rare value becomes the nearest value k rows hold."""
-    if c.rare_values is None or not len(c.rare_values) or c.frequent_values is None or not len(c.frequent_values):
+    """Coarse columns (ages, counts, flight numbers): any value fewer than k rows hold, including one the
+    model made up between real ones, becomes the nearest value k rows hold."""
+    if c.frequent_values is None or not len(c.frequent_values):
         return s, 0
     values = as_float(s)
-    hit = ~np.isnan(values) & np.isin(values, c.rare_values)
+    hit = ~np.isnan(values) & ~np.isin(values, c.frequent_values)
     if not hit.any():
         return s, 0
     values[hit] = _nearest(c.frequent_values, values[hit])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
+from synth_pipeline.lib.disclosure import DisclosureControl
 
 FIDELITY_STEP = 0.005
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
@@ -139,12 +140,13 @@ def train_candidates(
     metadata = synthesis.sdv_metadata_dict(train, dataset)
     cfg = dataset.synthesizer
     fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
+    control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
     log(f"Training on {how}")
     started = time.perf_counter()
     results: list[CandidateResult] = []
     for candidate in cfg.to_train():
         results.append(
-            _one(candidate, fit_rows, train, holdout, dataset, metadata, started, cfg.time_budget_seconds, log)
+            _one(candidate, fit_rows, train, holdout, dataset, metadata, control, started, cfg.time_budget_seconds, log)
         )
     if cfg.name == "auto":
         winner, reason = choose(results)
@@ -163,6 +165,7 @@ def _one(
     holdout: pd.DataFrame,
     dataset: DatasetConfig,
     metadata: dict[str, Any],
+    control: DisclosureControl,
     started: float,
     budget: float,
     log: Callable[[str], None],
@@ -175,7 +178,7 @@ def _one(
         return result
     log(f"{candidate.name}: fitting on {len(fit_rows)} rows")
     try:
-        fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata)
+        fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata, control)
         result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
         result.params = {k: repr(v) for k, v in fitted.params.items()}
         spent = getattr(fitted.synthesizer, "privacy_spent", None)

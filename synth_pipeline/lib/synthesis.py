@@ -165,19 +165,30 @@ def _seed_everything(seed: int) -> None:
         pass
 
 
+def learn_control(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any]) -> DisclosureControl:
+    """What may leave the models, from all training rows: a value rare in the table is rare in any sample of it."""
+    sdtypes = {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
+    training = prepare_training_frame(df, metadata_dict)
+    return DisclosureControl.learn(training, sdtypes, dataset.privacy.min_value_count, dataset.synthesizer.seed)
+
+
 def fit(
-    df: pd.DataFrame, dataset: DatasetConfig, candidate: CandidateConfig, metadata_dict: dict[str, Any] | None = None
+    df: pd.DataFrame,
+    dataset: DatasetConfig,
+    candidate: CandidateConfig,
+    metadata_dict: dict[str, Any] | None = None,
+    control: DisclosureControl | None = None,
 ) -> tuple[FitResult, dict[str, Any]]:
+    """Fit one candidate behind the disclosure control (learnt from ``df`` unless the caller learnt it from
+    every training row when ``df`` is a sample of them)."""
     from sdv.metadata import Metadata
 
     metadata_dict = metadata_dict or sdv_metadata_dict(df, dataset)
     params = synthesizer_params(candidate.name, candidate.params, len(df), dataset.synthesizer.seed)
     cls = _classes()[candidate.name]
     metadata = metadata_dict if candidate.name in OWN else Metadata.load_from_dict(metadata_dict)
-    training = prepare_training_frame(df, metadata_dict)
-    sdtypes = {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
-    control = DisclosureControl.learn(training, sdtypes, dataset.privacy.min_value_count, dataset.synthesizer.seed)
-    training = control.protect(training)  # rare values never reach a model
+    control = control or learn_control(df, dataset, metadata_dict)
+    training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)
     started = time.perf_counter()
