@@ -150,32 +150,49 @@ def _privacy_results(
     }
     for outcome in privacy.judge_privacy(priv, cfg):
         name, _ = PRIVACY_CHECKS[outcome.name]
-        history.append(
+        yield _privacy_verdict(
+            target,
+            name,
+            outcome,
+            priv.synthetic_rows_compared,
+            history,
             {
-                "check_name": name,
-                "score": quality.rounded(outcome.score),
-                "threshold": quality.rounded(outcome.threshold),
-                "passed": outcome.passed,
-                "rows_scored": priv.synthetic_rows_compared,
-                "detail": outcome.note,
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name=name,
-            asset_key=target,
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
                 **extra[outcome.name],
-                "score": quality.rounded(outcome.score),
-                "threshold": quality.rounded(outcome.threshold),
                 "p_value": quality.rounded(outcome.p_value, 6),
                 "significance": cfg.significance,
                 "synthetic_rows_compared": priv.synthetic_rows_compared,
                 "holdout_rows_compared": priv.reference_rows_compared,
-                "note": outcome.note,
             },
         )
+
+
+def _privacy_verdict(
+    target: dg.AssetKey,
+    name: str,
+    outcome: privacy.PrivacyOutcome,
+    rows_scored: int,
+    history: list[dict[str, Any]],
+    metadata: dict[str, Any],
+) -> dg.AssetCheckResult:
+    """One privacy or attack outcome: a row of meta.quality_history and the blocking check result."""
+    score, threshold = quality.rounded(outcome.score), quality.rounded(outcome.threshold)
+    history.append(
+        {
+            "check_name": name,
+            "score": score,
+            "threshold": threshold,
+            "passed": outcome.passed,
+            "rows_scored": rows_scored,
+            "detail": outcome.note,
+        }
+    )
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=target,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={**metadata, "score": score, "threshold": threshold, "note": outcome.note},
+    )
 
 
 def _attack_results(
@@ -184,28 +201,7 @@ def _attack_results(
     table = dg.MetadataValue.md(pd.DataFrame([r.row() for r in risks]).to_markdown(index=False))
     for outcome in attacks.judge_attacks(risks, dataset.privacy):
         name, _ = ATTACK_CHECKS[outcome.name]
-        history.append(
-            {
-                "check_name": name,
-                "score": quality.rounded(outcome.score),
-                "threshold": outcome.threshold,
-                "passed": outcome.passed,
-                "rows_scored": dataset.privacy.attack_rows,
-                "detail": outcome.note,
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name=name,
-            asset_key=target,
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "score": quality.rounded(outcome.score),
-                "threshold": outcome.threshold,
-                "note": outcome.note,
-                "all attacks": table,
-            },
-        )
+        yield _privacy_verdict(target, name, outcome, dataset.privacy.attack_rows, history, {"all attacks": table})
     inferred = [r for r in risks if r.name.startswith("inference:")]
     if dataset.privacy.sensitive_columns:
         worst = max((r.risk for r in inferred if r.attacks), default=float("nan"))
