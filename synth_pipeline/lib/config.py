@@ -254,6 +254,46 @@ class GateConfig(_Strict):
     seed: int = 0
 
 
+class RulesConfig(_Strict):
+    """Row rules (docs/rules.md): discovered in the training rows, enforced on every output, checked by the gate."""
+
+    discover: bool = Field(default=True, description="Find the rules that hold in the training rows.")
+    enforce: bool = Field(
+        default=True, description="Make every synthesizer's output obey them (false: the gate still checks them)."
+    )
+    min_adherence: float = Field(default=0.999, gt=0.5, le=1, description="Share of rows a discovered rule holds in.")
+    min_support: int = Field(default=100, ge=10, description="Rows a rule must apply to before it is kept.")
+    min_group_rows: int = Field(
+        default=20, ge=2, description="Dependencies: mean rows per determinant value (a near-unique key says nothing)."
+    )
+    max_rounds: int = Field(
+        default=5, ge=0, description="Rounds of rejection and resampling before the last rows are filled."
+    )
+    tolerance: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="The gate fails a rule broken in more synthetic rows than real ones plus this share.",
+    )
+    add: list[str] = Field(default_factory=list, description="Rules to enforce whatever discovery finds.")
+    pin: list[str] = Field(
+        default_factory=list, description="Discovered rules to keep even on a night their adherence dips."
+    )
+    disable: list[str] = Field(default_factory=list, description="Rules (as the rules table writes them) to drop.")
+
+    @model_validator(mode="after")
+    def _rules_parse(self) -> RulesConfig:
+        from synth_pipeline.lib.rules import parse_rule
+
+        for key in ("add", "pin", "disable"):
+            for i, text in enumerate(getattr(self, key)):
+                try:
+                    parse_rule(text)
+                except ValueError as err:
+                    raise ValueError(f"{key}[{i}]: {err}") from None
+        return self
+
+
 class DatasetConfig(_Strict):
     name: str
     description: str = ""
@@ -265,6 +305,7 @@ class DatasetConfig(_Strict):
     sample: SampleConfig = Field(default_factory=SampleConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
     fake_locale: str = "en_US"
 
     def contract_path(self, base_dir: Path) -> Path:
@@ -300,7 +341,8 @@ def _format_error(where: str, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged-union")))
-        lines.append(f"{where}{'.' + loc if loc else ''}: {e['msg']}")
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}{'.' + loc if loc else ''}: {msg}")
     return "; ".join(lines)
 
 

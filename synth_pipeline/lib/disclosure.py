@@ -134,6 +134,29 @@ class DisclosureControl:
             self.moved_cells[col] = self.moved_cells.get(col, 0) + moved
         return out
 
+    def unsafe_rows(self, frame: pd.DataFrame, columns: list[str], rng: np.random.Generator) -> np.ndarray:
+        """Rows whose value in ``columns`` (computed after :meth:`enforce`, as derived columns are) the control
+        would have changed: a category fewer than k rows hold, a number outside the clamp, a rare value (in a
+        fine-grained column, rejected as often as :func:`_move_rare` would move it)."""
+        bad = np.zeros(len(frame), bool)
+        for col in columns:
+            c = self.columns.get(col)
+            if c is None or col not in frame.columns:
+                continue
+            s = frame[col]
+            if c.kind == "categorical":
+                bad |= (s.notna() & ~s.isin(c.allowed)).to_numpy()
+                continue
+            values = as_float(s)
+            present = ~np.isnan(values)
+            if c.lower is not None and c.upper is not None:
+                bad |= present & ((values < c.lower) | (values > c.upper))
+            if c.fine_grained and c.rare_values is not None:
+                bad |= present & np.isin(values, c.rare_values) & (rng.random(len(values)) >= c.rare_share)
+            elif c.frequent_values is not None and len(c.frequent_values):
+                bad |= present & ~np.isin(values, c.frequent_values)
+        return bad
+
     def summary_rows(self) -> list[dict[str, Any]]:
         """Counts only, never values: what the control changed, per column."""
         rows = []

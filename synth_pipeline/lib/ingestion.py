@@ -62,6 +62,25 @@ def _safe_reason(err: Exception) -> str:
     return f"{type(err).__name__}{where}"
 
 
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _naive_utc(con: duckdb.DuckDBPyConnection, select: str) -> str:
+    """Timestamps with a zone ("2013-01-01T10:00:00Z") become plain UTC timestamps: one kind of datetime
+    for the contract, the models and the published table."""
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        described = con.execute(f"DESCRIBE {select}").fetchall()
+    except duckdb.Error:
+        return select  # the COPY below reports the error without quoting rows
+    zoned = [str(row[0]) for row in described if str(row[1]).upper() == "TIMESTAMP WITH TIME ZONE"]
+    if not zoned:
+        return select
+    casts = ", ".join(f"CAST({_quote_ident(c)} AS TIMESTAMP) AS {_quote_ident(c)}" for c in zoned)
+    return f"SELECT * REPLACE ({casts}) FROM ({select})"
+
+
 def ingest(dataset: DatasetConfig, base_dir: Path, dest: Path, memory_limit: str | None = None) -> IngestResult:
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success."""
     select, database = source_relation_sql(dataset, base_dir)
@@ -70,6 +89,7 @@ def ingest(dataset: DatasetConfig, base_dir: Path, dest: Path, memory_limit: str
         if memory_limit:
             con.execute(f"SET memory_limit = {_sql_literal(memory_limit)}")
         con.execute("SET preserve_insertion_order = true")
+        select = _naive_utc(con, select)
         with atomic_path(dest) as tmp:
             try:
                 con.execute(

@@ -20,6 +20,7 @@ import pandas as pd
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
+from synth_pipeline.lib.rules import Rule, RuleBook, judge_rules
 
 FIDELITY_STEP = 0.005
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
@@ -39,6 +40,7 @@ class CandidateResult:
     holdout_copy_rate: float = float("nan")
     dcr_share: float = float("nan")
     rare_value_excess: float = float("nan")  # worst column's excess of rare-value hits over the holdout's
+    rule_adherence: float = float("nan")  # the worst row rule's adherence in the synthetic sample
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
@@ -62,10 +64,15 @@ class CandidateResult:
             "exact_copy_rate": r(self.exact_copy_rate, 4),
             "holdout_copy_rate": r(self.holdout_copy_rate, 4),
             "dcr_share": r(self.dcr_share, 3),
+            "worst_rule_adherence": r(self.rule_adherence, 4),
             "passed": self.passed if self.evaluated else None,
             "why_not": "; ".join(self.failures) if self.evaluated or self.failures else NOT_COMPARED,
             "dp_epsilon": r(self.dp_epsilon, 2),
         }
+
+
+def prepared(frame: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    return synthesis.prepare_training_frame(frame, metadata)
 
 
 def privacy_failures(p: privacy.PrivacyScores, dataset: DatasetConfig) -> list[str]:
@@ -102,6 +109,7 @@ def evaluate_candidate(
     holdout: pd.DataFrame,
     metadata: dict[str, Any],
     dataset: DatasetConfig,
+    rules: RuleBook | None = None,
 ) -> None:
     rows = min(len(train) + len(holdout), max(dataset.gate.sample_rows, dataset.privacy.sample_rows))
     started = time.perf_counter()
@@ -126,8 +134,29 @@ def evaluate_candidate(
     outcomes = privacy.judge_privacy(p, dataset.privacy)
     result.failures += failure_texts(outcomes)
     result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
+    if rules is not None:
+        verdicts = judge_rules(prepared(train, metadata), prepared(synthetic, metadata), rules, dataset.rules.tolerance)
+        broken = [v for v in verdicts if not v.passed]
+        result.rule_adherence = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=1.0)
+        if broken:
+            result.failures.append(
+                f"{len(broken)} of {len(verdicts)} row rules broken (worst: {broken[0].rule.text}, "
+                f"adherence {broken[0].synthetic.adherence:.3f})"
+            )
     result.passed = not result.failures
     result.evaluated = True
+
+
+@dataclass
+class TrainingOutcome:
+    winner: CandidateResult
+    results: list[CandidateResult]
+    reason: str
+    metadata: dict[str, Any]  # SDV metadata
+    rules: list[Rule]
+
+    def __iter__(self):  # winner, results, reason, metadata = train_candidates(...)
+        return iter((self.winner, self.results, self.reason, self.metadata))
 
 
 def train_candidates(
@@ -135,18 +164,37 @@ def train_candidates(
     holdout: pd.DataFrame,
     dataset: DatasetConfig,
     log: Callable[[str], None] = lambda _: None,
-) -> tuple[CandidateResult, list[CandidateResult], str, dict[str, Any]]:
-    """Fit and score each candidate; return the winner, all results, why it won, and the SDV metadata."""
+) -> TrainingOutcome:
+    """Fit and score each candidate; the winner, all results, why it won, the SDV metadata and the row rules."""
     metadata = synthesis.sdv_metadata_dict(train, dataset)
     cfg = dataset.synthesizer
     fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
     control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
+    rules = synthesis.learn_rules(train, dataset, metadata)
+    book = synthesis.rule_book(rules, train, metadata, dataset.privacy.min_value_count)  # enforces
+    checker = synthesis.rule_book(rules, train, metadata)  # scores, as the gate does
+    log(
+        f"{len(rules)} row rules ({_count_kinds(rules)}); "
+        + ("enforced on every candidate's output" if dataset.rules.enforce else "NOT enforced (rules.enforce: false)")
+    )
     log(f"Training on {how}")
     started = time.perf_counter()
     results: list[CandidateResult] = []
     for candidate in cfg.to_train():
         results.append(
-            _one(candidate, fit_rows, train, holdout, dataset, metadata, control, started, cfg.time_budget_seconds, log)
+            _one(
+                candidate,
+                fit_rows,
+                train,
+                holdout,
+                dataset,
+                metadata,
+                (control, book),
+                checker,
+                started,
+                cfg.time_budget_seconds,
+                log,
+            )
         )
     if cfg.name == "auto":
         winner, reason = choose(results)
@@ -155,7 +203,14 @@ def train_candidates(
         if winner.status != "ok":
             raise RuntimeError(f"{winner.name} could not be fitted: {'; '.join(winner.failures)}")
         reason = f"{winner.name} is the configured synthesizer: {NOT_COMPARED}"
-    return winner, results, f"{reason}. Trained on {how}.", metadata
+    return TrainingOutcome(winner, results, f"{reason}. Trained on {how}.", metadata, rules)
+
+
+def _count_kinds(rules: list[Rule]) -> str:
+    counts: dict[str, int] = {}
+    for r in rules:
+        counts[r.kind] = counts.get(r.kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none found"
 
 
 def _one(
@@ -165,7 +220,8 @@ def _one(
     holdout: pd.DataFrame,
     dataset: DatasetConfig,
     metadata: dict[str, Any],
-    control: DisclosureControl,
+    protection: tuple[DisclosureControl, RuleBook],
+    checker: RuleBook,
     started: float,
     budget: float,
     log: Callable[[str], None],
@@ -178,7 +234,7 @@ def _one(
         return result
     log(f"{candidate.name}: fitting on {len(fit_rows)} rows")
     try:
-        fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata, control)
+        fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata, *protection)
         result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
         result.params = {k: repr(v) for k, v in fitted.params.items()}
         spent = getattr(fitted.synthesizer, "privacy_spent", None)
@@ -186,7 +242,7 @@ def _one(
             result.dp_epsilon = spent["epsilon"]
             log(f"{candidate.name}: differential privacy: {describe_privacy_spent(spent)}")
         if dataset.synthesizer.name == "auto":
-            evaluate_candidate(result, train, holdout, metadata, dataset)
+            evaluate_candidate(result, train, holdout, metadata, dataset, checker)
     except Exception as err:
         result.status = "failed"
         result.failures = [f"{type(err).__name__} (message withheld: may quote data)"]

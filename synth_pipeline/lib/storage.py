@@ -120,6 +120,11 @@ class DatasetPaths:
         return self.root / "sdv_metadata.json"
 
     @property
+    def rules(self) -> Path:
+        """The row rules of the last training run (column names only) and their real adherence."""
+        return self.root / "rules.json"
+
+    @property
     def model(self) -> Path:
         return self.root / "synthesizer.pkl"
 

@@ -21,6 +21,7 @@ import pandas as pd
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError
+from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
 
@@ -167,9 +168,35 @@ def _seed_everything(seed: int) -> None:
 
 def learn_control(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any]) -> DisclosureControl:
     """What may leave the models, from all training rows: a value rare in the table is rare in any sample of it."""
-    sdtypes = {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
     training = prepare_training_frame(df, metadata_dict)
-    return DisclosureControl.learn(training, sdtypes, dataset.privacy.min_value_count, dataset.synthesizer.seed)
+    return DisclosureControl.learn(
+        training, sdtypes_of(metadata_dict), dataset.privacy.min_value_count, dataset.synthesizer.seed
+    )
+
+
+def sdtypes_of(metadata_dict: dict[str, Any]) -> dict[str, str]:
+    return {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
+
+
+def learn_rules(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any]) -> list[Rule]:
+    """The row rules of the training rows (discovered unless switched off) with the user's additions and removals."""
+    cfg = dataset.rules
+    found: list[Rule] = []
+    if cfg.discover:
+        settings = DiscoverySettings(
+            min_adherence=cfg.min_adherence,
+            min_support=cfg.min_support,
+            min_group_rows=cfg.min_group_rows,
+            seed=dataset.synthesizer.seed,
+            k=dataset.privacy.min_value_count,
+        )
+        found = discover(prepare_training_frame(df, metadata_dict), sdtypes_of(metadata_dict), settings)
+    return resolve_rules(found, cfg.add, cfg.pin, cfg.disable, df.columns)
+
+
+def rule_book(rules: list[Rule], df: pd.DataFrame, metadata_dict: dict[str, Any], min_group_rows: int = 1) -> RuleBook:
+    """What checking (``min_group_rows`` 1) or enforcing (k) the rules needs, learnt from real rows."""
+    return RuleBook.learn(rules, prepare_training_frame(df, metadata_dict), min_group_rows)
 
 
 def fit(
@@ -178,9 +205,10 @@ def fit(
     candidate: CandidateConfig,
     metadata_dict: dict[str, Any] | None = None,
     control: DisclosureControl | None = None,
+    rules: RuleBook | None = None,
 ) -> tuple[FitResult, dict[str, Any]]:
-    """Fit one candidate behind the disclosure control (learnt from ``df`` unless the caller learnt it from
-    every training row when ``df`` is a sample of them)."""
+    """Fit one candidate behind the disclosure control and the row rules (both learnt from every training row
+    by the caller when ``df`` is a sample of them; without ``rules`` no rule is enforced)."""
     from sdv.metadata import Metadata
 
     metadata_dict = metadata_dict or sdv_metadata_dict(df, dataset)
@@ -196,7 +224,8 @@ def fit(
         warnings.simplefilter("ignore")
         synthesizer.fit({TABLE: training})
     seconds = time.perf_counter() - started
-    protected = ProtectedSynthesizer(synthesizer, control)
+    enforced = rules if dataset.rules.enforce else None
+    protected = ProtectedSynthesizer(synthesizer, control, enforced, dataset.rules.max_rounds)
     return FitResult(protected, seconds, params, len(df), df.shape[1]), metadata_dict
 
 

@@ -8,10 +8,11 @@ import pandas as pd
 
 from synth_pipeline.defs.common import asset_key, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib import attacks, plots, privacy, quality
+from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record
+from synth_pipeline.lib.rules import RuleVerdict, judge_rules, rules_from_json
 from synth_pipeline.lib.selection import gate_holdout
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
@@ -61,6 +62,7 @@ ATTACK_CHECKS = {
         "95 % interval stays at or below privacy.max_linkability_risk.",
     ),
 }
+RULES_CHECK = "rows_follow_the_datas_rules"
 INFERENCE_CHECK = "inference_risk_on_sensitive_columns"
 LEAK_CHECK = "contains_no_raw_pii_values"
 STAGES_UPSTREAM = ("raw", "validated", "deidentified", "synthesizer", "synthetic")
@@ -83,6 +85,15 @@ def check_specs(dataset: DatasetConfig) -> list[dg.AssetCheckSpec]:
                 description="anonymeter inference attack on the columns marked sensitive (reported, not blocking).",
             )
         )
+    specs.append(
+        dg.AssetCheckSpec(
+            RULES_CHECK,
+            asset=target,
+            blocking=True,
+            description="Every row rule found in (or declared for) the real rows holds in the synthetic rows: no rule "
+            "is broken in more synthetic rows than real ones plus rules.tolerance (docs/rules.md).",
+        )
+    )
     specs.append(
         dg.AssetCheckSpec(
             LEAK_CHECK,
@@ -214,6 +225,71 @@ def _attack_results(
         )
 
 
+def _rule_verdicts(paths, real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict, dataset: DatasetConfig):
+    if not paths.rules.exists():
+        return []
+    found = rules_from_json(read_json(paths.rules)["rules"])
+    checker = synthesis.rule_book(found, real, metadata)
+    return judge_rules(
+        synthesis.prepare_training_frame(real, metadata),
+        synthesis.prepare_training_frame(synthetic, metadata),
+        checker,
+        dataset.rules.tolerance,
+    )
+
+
+def _rules_result(
+    target: dg.AssetKey,
+    verdicts: list[RuleVerdict],
+    dataset: DatasetConfig,
+    rows: int,
+    history: list[dict[str, Any]],
+) -> dg.AssetCheckResult:
+    """Passes when every rule holds; no rule at all is no evidence, so it fails with what to do."""
+    broken = [v for v in verdicts if not v.passed]
+    passed = bool(verdicts) and not broken
+    if not verdicts:
+        note = (
+            "no row rule was found in the real rows or declared: nothing was checked. Declare the table's rules in "
+            "rules.add, or set rules.discover: false to say it has none."
+        )
+        passed = not dataset.rules.discover and not dataset.rules.add and not dataset.rules.pin
+    elif broken:
+        note = f"{len(broken)} of {len(verdicts)} rules broken; worst first in the table"
+    else:
+        note = f"all {len(verdicts)} rules hold"
+    worst = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=float("nan"))
+    table = sorted((v.row() for v in verdicts), key=lambda r: (r["passed"], r["synthetic_adherence"] or 0))
+    history.append(
+        {
+            "check_name": RULES_CHECK,
+            "score": quality.rounded(worst),
+            "threshold": None,
+            "passed": passed,
+            "rows_scored": rows,
+            "detail": note,
+        }
+    )
+    return dg.AssetCheckResult(
+        check_name=RULES_CHECK,
+        asset_key=target,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rules_checked": len(verdicts),
+            "rules_broken": len(broken),
+            "worst_synthetic_adherence": quality.rounded(worst),
+            "tolerance (rules.tolerance)": dataset.rules.tolerance,
+            "enforced (rules.enforce)": dataset.rules.enforce,
+            "synthetic_rows_checked": rows,
+            "note": note,
+            "per rule, real vs synthetic (worst first)": dg.MetadataValue.md(
+                pd.DataFrame(table).to_markdown(index=False) if table else "_no rule_"
+            ),
+        },
+    )
+
+
 def _rare_table(priv: privacy.PrivacyScores) -> str:
     rows = sorted(
         (r.row() for r in priv.rare_values),
@@ -250,6 +326,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 "column_shapes": plots.distributions(real, synthetic, worst, sdtypes, dataset.privacy.min_value_count),
                 "column_pair_trends": plots.correlations(real, synthetic, sdtypes),
             }
+            context.log.info("Checking the row rules on every synthetic row")
+            rule_verdicts = _rule_verdicts(paths, real, synthetic, metadata, dataset)
             reference = PiiReference.load(paths.pii_reference)
             leaks = reference.leaks(synthetic)
             records_hits = reference.scan_text(run_records_text(context, paths, dataset.name))
@@ -302,6 +380,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             )
         yield from _privacy_results(target, priv, dataset, history)
         yield from _attack_results(target, risks, dataset, history)
+        yield _rules_result(target, rule_verdicts, dataset, len(synthetic), history)
         leak_rows = [{"column": c, "distinct_values_matching_raw": n} for c, n in sorted(leaks.items())]
         history.append(
             {

@@ -17,6 +17,7 @@ from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record
+from synth_pipeline.lib.rules import rules_to_json
 from synth_pipeline.lib.selection import describe_privacy_spent, train_candidates
 from synth_pipeline.lib.storage import (
     atomic_path,
@@ -50,7 +51,9 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         version = fingerprint(
             file_digest(paths.deidentified), file_digest(paths.holdout), stage_version(dataset, "synthesizer")
         )
-        previous = unchanged_since(paths.model_fingerprint, version, paths.model, paths.candidates, paths.sdv_metadata)
+        previous = unchanged_since(
+            paths.model_fingerprint, version, paths.model, paths.candidates, paths.sdv_metadata, paths.rules
+        )
         if previous:
             why = (
                 f"Skipped retraining: the training rows and synthesizer settings are unchanged since run "
@@ -68,9 +71,13 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             context.log.info(
                 f"Training {chosen} on {len(train)} rows x {train.shape[1]} columns ({len(holdout)} held out)"
             )
-            winner, results, reason, metadata = train_candidates(train, holdout, dataset, context.log.info)
+            outcome = train_candidates(train, holdout, dataset, context.log.info)
+            winner, results, reason, metadata = outcome
             synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
+            checker = synthesis.rule_book(outcome.rules, train, metadata)
+            rule_rows = checker.rows(checker.score(synthesis.prepare_training_frame(train, metadata)))
+            write_json(paths.rules, {"rules": rules_to_json(outcome.rules), "table": rule_rows})
             spent = getattr(winner.synthesizer, "privacy_spent", None)
             write_json(
                 paths.candidates,
@@ -94,6 +101,10 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             "training_rows": len(train),
             "training_columns": train.shape[1],
             "candidates": dg.MetadataValue.md(pd.DataFrame([r.row() for r in results]).to_markdown(index=False)),
+            "row_rules": len(outcome.rules),
+            "row_rules_enforced": dataset.rules.enforce,
+            # Column names and adherence only: a rule never names a value.
+            "rules found in the real rows": markdown_rows(rule_rows),
         }
         if spent:
             meta["differential privacy"] = describe_privacy_spent(spent)
@@ -222,10 +233,28 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "disclosure control (k = privacy.min_value_count)": markdown_rows(
                     model.control.summary_rows() if isinstance(model, ProtectedSynthesizer) else []
                 ),
+                **_rule_enforcement(model),
             },
         )
 
     return synthetic
+
+
+def _rule_enforcement(model: object) -> dict[str, Any]:
+    """How the row rules were met while sampling: rows generated, rejected per rule, filled."""
+    stats = getattr(model, "rule_stats", None) if isinstance(model, ProtectedSynthesizer) else None
+    if not stats or model.rules is None:  # type: ignore[attr-defined]
+        return {"row rules enforced": False}
+    rejected = [
+        {"rule": t, "rows_rejected": n} for t, n in sorted(stats["rejected_by_rule"].items(), key=lambda x: -x[1])
+    ]
+    return {
+        "row rules enforced": True,
+        "rows generated for the rules": stats["generated"],
+        "resample rounds": stats["resample_rounds"],
+        "rows filled with accepted copies": stats["filled_rows"],
+        "rows rejected per rule": markdown_rows(rejected),
+    }
 
 
 def _now() -> str:

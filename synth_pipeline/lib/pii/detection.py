@@ -437,6 +437,8 @@ CONTENT_RULES: list[tuple[str, Category, float, object]] = [
 def _dob_like(series: pd.Series, today: pd.Timestamp) -> bool:
     dates = pd.to_datetime(series.dropna(), errors="coerce")
     dates = dates.dropna()
+    if getattr(dates.dt, "tz", None) is not None:  # "2013-01-01T10:00:00Z" parses tz-aware
+        dates = dates.dt.tz_convert(None)
     if len(dates) < 20:
         return False
     years = dates.dt.year

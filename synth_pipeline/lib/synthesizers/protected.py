@@ -1,29 +1,55 @@
-"""Any synthesizer behind the disclosure control: it learns protected rows and emits only protected values."""
+"""Any synthesizer behind the disclosure control and the row rules.
+
+It learns protected rows and emits only protected values that obey the rules of the real rows.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.disclosure import DisclosureControl
+from synth_pipeline.lib.errors import SynthPipelineError
+from synth_pipeline.lib.rules import RuleBook
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
+
+MIN_ACCEPTANCE = 0.05  # below this a round asks for at most 20x the rows still needed
+
+
+class RulesUnmetError(SynthPipelineError):
+    """No row of a whole round obeyed the rules: the synthesizer cannot produce this table's rows."""
 
 
 class ProtectedSynthesizer(PickledSynthesizer):
-    """Wraps a fitted SDV-style synthesizer; ``sample`` filters its output through the control.
+    """Wraps a fitted SDV-style synthesizer; ``sample`` filters its output through the control, then the rules.
 
-    Everything else (loss values, the DP budget spent) is the inner synthesizer's.
+    Rules are enforced in three steps (docs/rules.md): dependent columns are derived from their
+    determinants, domains rounded and null patterns copied (:meth:`RuleBook.repair`); rows that
+    still break a rule are rejected and the synthesizer is asked again, up to ``max_rounds``
+    times; the few rows still missing after that are copies of accepted rows of this batch,
+    counted in :attr:`rule_stats`. Everything else (loss values, the DP budget spent) is the inner
+    synthesizer's.
     """
 
-    def __init__(self, inner: Any, control: DisclosureControl):
+    def __init__(
+        self,
+        inner: Any,
+        control: DisclosureControl,
+        rules: RuleBook | None = None,
+        max_rounds: int = 5,
+    ):
         self.inner = inner
         self.control = control
+        self.rules = rules
+        self.max_rounds = max_rounds
         self._rng = np.random.default_rng(control.seed + 1)
+        self.rule_stats: dict[str, Any] = _empty_stats()
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("inner", "control", "_rng"):  # not set yet (unpickling): no recursion into inner
+        if name in ("inner", "control", "_rng", "rules", "max_rounds", "rule_stats"):  # unpickling: no recursion
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -39,8 +65,55 @@ class ProtectedSynthesizer(PickledSynthesizer):
         base = self.control.seed if seed is None else seed
         self._rng = np.random.default_rng(base + 1)
         self.control.moved_cells.clear()
+        self.rule_stats = _empty_stats()
 
-    def sample(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
+    def _draw(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
         out = self.inner.sample(num_rows, **kwargs)
         frame = next(iter(out.values())) if isinstance(out, dict) else out
         return self.control.enforce(frame, self._rng)
+
+    def sample(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
+        book = getattr(self, "rules", None)
+        if book is None or not book.rules:
+            return self._draw(num_rows, **kwargs)
+        stats = self.rule_stats
+        accepted: list[pd.DataFrame] = []
+        need, acceptance = num_rows, 1.0
+        for round_ in range(self.max_rounds + 1):
+            ask = need if round_ == 0 else math.ceil(need / max(acceptance, MIN_ACCEPTANCE) * 1.1)
+            batch = book.repair(self._draw(ask, **kwargs), self._rng)
+            valid, rejected = book.valid_rows(batch)
+            # A derived value is computed after the disclosure control: one it would have changed rejects the row.
+            unsafe = self.control.unsafe_rows(batch, book.derived_columns, self._rng) & valid
+            if unsafe.any():
+                key = "derived value the disclosure control does not allow"
+                rejected[key] = rejected.get(key, 0) + int(unsafe.sum())
+                valid &= ~unsafe
+            stats["generated"] += len(batch)
+            for text, n in rejected.items():
+                stats["rejected_by_rule"][text] = stats["rejected_by_rule"].get(text, 0) + n
+            acceptance = float(valid.mean()) if len(valid) else 0.0
+            good = batch[valid].head(need)
+            accepted.append(good)
+            need -= len(good)
+            if need == 0:
+                break
+            stats["resample_rounds"] += 1
+        frame = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame()
+        if need > 0:
+            if frame.empty:
+                worst = sorted(stats["rejected_by_rule"].items(), key=lambda kv: -kv[1])[:3]
+                raise RulesUnmetError(
+                    f"no synthetic row obeyed every rule in {self.max_rounds + 1} rounds; most rejections: "
+                    + "; ".join(f"{t} ({n} rows)" for t, n in worst)
+                    + ". Disable the rule (rules.disable) or try another synthesizer."
+                )
+            fill = frame.iloc[self._rng.integers(0, len(frame), need)]
+            frame = pd.concat([frame, fill], ignore_index=True)
+            stats["filled_rows"] += need
+        stats["emitted"] += len(frame)
+        return frame.reset_index(drop=True)
+
+
+def _empty_stats() -> dict[str, Any]:
+    return {"generated": 0, "emitted": 0, "resample_rounds": 0, "filled_rows": 0, "rejected_by_rule": {}}
