@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -21,7 +22,7 @@ from benchmarks.tables import compas, flights
 from synth_pipeline.defs import build_defs
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import rules, synthesis
-from synth_pipeline.lib.config import DatasetConfig, load_config, parse_config
+from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, load_config, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
 
@@ -100,18 +101,34 @@ def test_repair_derives_the_clock_and_the_route_distance_from_scrambled_rows():
     assert valid.any()
 
 
+def test_broken_orders_are_closed_by_moving_the_later_date_by_a_real_gap():
+    found, _, prepared = _discover(compas())
+    book = RuleBook.learn(found, prepared, min_group_rows=10)
+    assert ("in_custody <= out_custody" in book.gaps) and any(c == "out_custody" for _, c in book.order_repairs())
+    scrambled = prepared.copy()
+    scrambled["out_custody"] = scrambled["out_custody"].sample(frac=1, random_state=2).to_numpy()
+    broken = scrambled["in_custody"] > scrambled["out_custody"]
+    repaired = book.repair(scrambled, np.random.default_rng(0))
+    assert len(repaired) == len(scrambled) and broken.sum() > 1000
+    both = repaired.dropna(subset=["in_custody", "out_custody"])
+    assert (both["in_custody"] <= both["out_custody"]).all()
+    days = lambda f: (f["out_custody"] - f["in_custody"]).dt.days  # noqa: E731
+    # The moved rows get gaps like the real ones (a median of days), not the scrambled months.
+    assert abs(days(repaired[broken]).median() - days(prepared).median()) <= 5
+
+
 def test_rejection_stops_with_the_rules_to_blame_when_no_row_can_obey():
     from synth_pipeline.lib.disclosure import DisclosureControl
     from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer, RulesUnmetError
 
-    class Backwards:
+    class NewCombinations:  # every row a (route, distance) combination no real row has
         def sample(self, n):
-            return pd.DataFrame({"a": np.arange(n) + 10.0, "b": np.arange(n) * 1.0})
+            return pd.DataFrame({"route": ["XYZ"] * n, "distance": [1.0] * n})
 
-    real = pd.DataFrame({"a": np.arange(200) * 1.0, "b": np.arange(200) + 10.0})
-    book = RuleBook.learn([parse_rule("a <= b")], real)
-    model = ProtectedSynthesizer(Backwards(), DisclosureControl(k=1, seed=0), book, max_rounds=2)
-    with pytest.raises(RulesUnmetError, match=r"a <= b \(\d+ rows\).*rules\.disable"):
+    real = pd.DataFrame({"route": ["JFK-LAX", "EWR-SFO"] * 100, "distance": [2475.0, 2565.0] * 100})
+    book = RuleBook.learn([parse_rule("route -> distance")], real)
+    model = ProtectedSynthesizer(NewCombinations(), DisclosureControl(k=1, seed=0), book, max_rounds=2)
+    with pytest.raises(RulesUnmetError, match=r"route -> distance \(\d+ rows\).*rules\.disable"):
         model.sample(50)
 
 
@@ -212,3 +229,68 @@ def test_without_enforcement_the_rule_check_fails_and_nothing_is_published(unenf
     assert not con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'synthetic' AND table_name = 'flights'"
     ).fetchone()[0]
+
+
+# ------------------------------------------------------------------------------ conditional sampling
+
+
+@pytest.fixture(scope="module")
+def flights_model():
+    df = flights(6_000, seed=5)
+    ds = parse_config({"datasets": {"f": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("f")
+    meta = synthesis.sdv_metadata_dict(df, ds)
+    found = synthesis.learn_rules(df, ds, meta)
+    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
+    fitted, _ = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)
+    return df, ds, meta, fitted.synthesizer, synthesis.rule_book(found, df, meta)
+
+
+def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
+    df, ds, meta, model, checker = flights_model
+    sample = ds.sample.model_copy(
+        update={"conditions": [ConditionConfig(columns={"origin": "JFK", "carrier": "B6"}, rows=400)]}
+    )
+    groups = sample.condition_rows(1_000)
+    assert groups == [(400, {"origin": "JFK", "carrier": "B6"}), (600, {})]
+    synthesis.check_conditions(model, groups)
+    out = pd.concat(list(synthesis.sample_chunks(model, 1_000, 300, 1, groups)), ignore_index=True)
+    assert len(out) == 1_000
+    head = out.iloc[:400]
+    assert (head["origin"] == "JFK").all() and (head["carrier"] == "B6").all()
+    assert (out.iloc[400:]["origin"] != "JFK").any()
+    prepared = synthesis.prepare_training_frame(out, meta)
+    real = synthesis.prepare_training_frame(df, meta)
+    assert all(v.passed for v in rules.judge_rules(real, prepared, checker, 0.0))
+
+
+def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
+    _, ds, _, model, _ = flights_model
+    sample = ds.sample.model_copy(
+        update={
+            "conditions": [
+                ConditionConfig(columns={"origin": "LGA"}, share=0.5),
+                ConditionConfig(columns={"origin": "EWR"}, share=0.5),
+            ]
+        }
+    )
+    groups = sample.condition_rows(800)
+    out = pd.concat(list(synthesis.sample_chunks(model, 800, 800, 2, groups)), ignore_index=True)
+    assert out["origin"].value_counts().to_dict() == {"LGA": 400, "EWR": 400}
+
+
+def test_a_condition_the_output_can_never_meet_is_refused_without_repeating_the_value(flights_model):
+    df, _, _, model, _ = flights_model
+    rare_tail = df["tailnum"].value_counts()
+    rare = str(rare_tail[rare_tail == 1].index[0])
+    with pytest.raises(ConfigError, match=r"conditions\[0\]: the value given for 'tailnum' is never emitted") as err:
+        synthesis.check_conditions(model, [(10, {"tailnum": rare})])
+    assert rare not in str(err.value)
+    with pytest.raises(ConfigError, match="'nope' is not synthesized"):
+        synthesis.check_conditions(model, [(10, {"nope": 1})])
+
+
+def test_condition_shares_above_one_are_refused_at_load_time(tmp_path):
+    body = {"source": {"type": "csv", "path": "d.csv"}}
+    body["sample"] = {"conditions": [{"columns": {"a": 1}, "share": 0.7}, {"columns": {"a": 2}, "share": 0.6}]}
+    with pytest.raises(ConfigError, match="shares add up to more than 1"):
+        parse_config({"datasets": {"d": body}}, tmp_path)

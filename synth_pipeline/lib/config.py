@@ -182,16 +182,48 @@ class SynthesizerConfig(_Strict):
         return [CandidateConfig(name=self.name, params=self.params)]
 
 
+class ConditionConfig(_Strict):
+    """Rows with fixed column values: ``rows`` of them, or a ``share`` of the sample (rebalancing)."""
+
+    columns: dict[str, str | int | float | bool] = Field(min_length=1)
+    rows: int | None = Field(default=None, gt=0)
+    share: float | None = Field(default=None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConditionConfig:
+        if (self.rows is None) == (self.share is None):
+            raise ValueError("give each condition either 'rows' or 'share'")
+        return self
+
+
 class SampleConfig(_Strict):
     rows: int | None = Field(default=None, gt=0)
     scale: float | None = Field(default=None, gt=0)
     chunk_rows: int = Field(default=100_000, gt=0)
+    conditions: list[ConditionConfig] = Field(
+        default_factory=list,
+        description="Groups of rows with fixed column values; the rest of the sample is unconditioned.",
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> SampleConfig:
         if self.rows is not None and self.scale is not None:
             raise ValueError("give either 'rows' or 'scale', not both")
+        if sum(c.share or 0.0 for c in self.conditions) > 1 + 1e-9:
+            raise ValueError("conditions: the shares add up to more than 1")
         return self
+
+    def condition_rows(self, num_rows: int) -> list[tuple[int, dict[str, Any]]]:
+        """(rows, fixed values) per condition, then (rest, {}) for the unconditioned rows."""
+        groups = [
+            (c.rows if c.rows is not None else round(num_rows * (c.share or 0.0)), c.columns) for c in self.conditions
+        ]
+        taken = sum(n for n, _ in groups)
+        if taken > num_rows:
+            raise ConfigError(
+                f"sample.conditions ask for {taken} rows but the sample has {num_rows} (sample.rows / sample.scale)"
+            )
+        return [(n, dict(v)) for n, v in groups if n > 0] + ([(num_rows - taken, {})] if num_rows > taken else [])
 
     def num_rows(self, input_rows: int) -> int:
         if self.rows is not None:

@@ -84,10 +84,11 @@ class DisclosureControl:
     seed: int
     columns: dict[str, ColumnControl] = field(default_factory=dict)
     moved_cells: dict[str, int] = field(default_factory=dict)
+    sdtypes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def learn(cls, train: pd.DataFrame, sdtypes: dict[str, str], k: int, seed: int) -> DisclosureControl:
-        control = cls(k=k, seed=seed)
+        control = cls(k=k, seed=seed, sdtypes={str(c): sdtypes.get(str(c), "categorical") for c in train.columns})
         for col in train.columns:
             s = train[col]
             sdtype = sdtypes.get(str(col), "categorical")
@@ -114,12 +115,15 @@ class DisclosureControl:
                 out[col], c.clamped_rows = _clamp(out[col], c)
         return out
 
-    def enforce(self, frame: pd.DataFrame, rng: np.random.Generator | None = None) -> pd.DataFrame:
-        """Any synthesizer's output made safe: disallowed categories redrawn, rare numbers moved."""
+    def enforce(
+        self, frame: pd.DataFrame, rng: np.random.Generator | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Any synthesizer's output made safe: disallowed categories redrawn, rare numbers moved (in ``columns``
+        only when given: values the row rules moved after the first pass)."""
         rng = rng or np.random.default_rng(self.seed + 1)
         out = frame.copy()
         for col, c in self.columns.items():
-            if col not in out.columns:
+            if col not in out.columns or (columns is not None and col not in columns):
                 continue
             if c.kind == "categorical":
                 out[col], moved = _replace_disallowed(out[col], c, rng)
@@ -133,6 +137,26 @@ class DisclosureControl:
                     moved += snapped
             self.moved_cells[col] = self.moved_cells.get(col, 0) + moved
         return out
+
+    def known(self, column: str) -> bool:
+        return column in self.columns or column in getattr(self, "sdtypes", {})
+
+    def allows(self, column: str, value: Any) -> bool:
+        """Whether ``value`` can appear in ``column`` of the output."""
+        c = self.columns.get(column)
+        if c is None:
+            return True  # booleans and all-null columns are not controlled
+        if c.kind == "categorical":
+            return str(value) in {str(v) for v in c.allowed}
+        try:
+            x = float(pd.Timestamp(value).value) if c.is_datetime else float(value)
+        except (TypeError, ValueError):
+            return False
+        if c.lower is not None and c.upper is not None and not c.lower <= x <= c.upper:
+            return False
+        if c.fine_grained:
+            return c.rare_values is None or not bool(np.isin(x, c.rare_values))
+        return c.frequent_values is None or not len(c.frequent_values) or bool(np.isin(x, c.frequent_values))
 
     def unsafe_rows(self, frame: pd.DataFrame, columns: list[str], rng: np.random.Generator) -> np.ndarray:
         """Rows whose value in ``columns`` (computed after :meth:`enforce`, as derived columns are) the control

@@ -8,7 +8,7 @@ about columns (never about values, which could single a person out) that holds i
 =============  =====================================  ===========================================
 kind           text                                   enforced by
 =============  =====================================  ===========================================
-order          ``a <= b``                             rejecting the row
+order          ``a <= b``                             moving ``b`` by a real gap (percentiles)
 dependency     ``a, b -> c``                          deriving ``c`` from the real mapping
 identity       ``c = a + b``, ``c = a * b``,          deriving one column from the others
                ``c = clock(a) - clock(b)``, ``b = a``
@@ -16,6 +16,9 @@ domain         ``a >= 0``, ``a is whole``,            rounding and clipping
                ``a in steps of 5``
 nulls          ``a, b are null together``             copying the first column's null pattern
 =============  =====================================  ===========================================
+
+What no step repairs (a route no ``k`` real rows fly) is rejected and resampled by
+:class:`~synth_pipeline.lib.synthesizers.protected.ProtectedSynthesizer`; docs/rules.md says why.
 
 :class:`RuleBook` holds what enforcement needs (the determinant -> dependent mappings of values
 ``k`` rows hold), so it lives inside the private model file like the disclosure control.
@@ -26,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +45,7 @@ MAX_IDENTITY_COLUMNS = 40  # x = y + z is tried on every triple of this many num
 MAX_PAIR_DETERMINANT_COLUMNS = 25
 SCREEN_ROWS = 2_000
 INFORMATIVE_ORDER_BREAKS = 0.05
+GAP_MIN_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ class RuleBook:
     decimals: dict[str, int] = field(default_factory=dict)
     derivations: list[_Derivation] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    gaps: dict[str, np.ndarray] = field(default_factory=dict)  # order rule -> percentiles 1..99 of b - a
+    k: int = 1
 
     @classmethod
     def learn(cls, rules: Iterable[Rule], real: pd.DataFrame, min_group_rows: int = 1) -> RuleBook:
@@ -235,6 +241,12 @@ class RuleBook:
                 if len(r.columns) == 2 and _is_number(real[r.columns[0]]):
                     keys = np.array(sorted(k for k in book.mappings[r.text] if not pd.isna(k)), dtype=float)
                     book.numeric_keys[r.text] = keys
+            elif r.kind == "order":
+                va, vb = _numbers(real, r.columns[0]), _numbers(real, r.columns[1])
+                gap = (vb - va)[~np.isnan(va) & ~np.isnan(vb)]
+                gap = gap[gap >= 0]
+                if len(gap) >= GAP_MIN_ROWS:  # percentiles of many rows: no one person's gap
+                    book.gaps[r.text] = np.quantile(gap, np.linspace(0.01, 0.99, 99))
             elif r.kind == "identity":
                 book.tolerance[r.text] = _identity_tolerance(real, r)
                 if r.op == "clock":
@@ -243,8 +255,41 @@ class RuleBook:
                     for col in r.columns[1:]:
                         v = _numbers(real, col)
                         book.clock_midnight[col] = 2400 if (np.nanmin(v) >= 1 and np.nanmax(v) == 2400) else 0
+        book.k = min_group_rows
         book.derivations = _plan(rules, real, min_group_rows)
         return book
+
+    def adapted(self, model_rows: pd.DataFrame, real: pd.DataFrame) -> RuleBook:
+        """A copy whose identities derive, of their columns, the one that the model's other columns
+        reproduce best (smallest Kolmogorov-Smirnov distance to the real column), measured on the
+        model's own rows, among the columns with the fewest rare values.
+
+        Which column to derive depends on the model: a tree that draws ``dep_time`` close to
+        ``sched_dep_time`` gets a faithful ``dep_delay`` by subtraction, a copula does not.
+        """
+        from scipy.stats import ks_2samp
+
+        preference: dict[str, list[str]] = {}
+        for r in self.rules:
+            if r.kind != "identity" or r.op in ("=", "*"):
+                continue
+            scored = []
+            for target in r.columns:
+                probe = _Derivation(r, target, tuple(x for x in r.columns if x != target))
+                derived = _numbers(pd.DataFrame({target: self._derive(probe, model_rows)}), target)
+                truth = _numbers(real, target)
+                derived, truth = derived[~np.isnan(derived)], truth[~np.isnan(truth)]
+                distance = float(ks_2samp(derived, truth).statistic) if len(derived) and len(truth) else 1.0
+                # Privacy first: a computed value that is rare in the real column can single a row out
+                # (a departure at 23:47 that one flight had), so the column whose values k rows hold
+                # most often wins by tenths of rare share; fidelity decides among equals.
+                rare = round(rare_share(real[target], self.k), 1) if self.k > 1 else 0.0
+                scored.append((rare, round(distance, 3), target))
+            preference[r.text] = [t for *_, t in sorted(scored)]
+        copy = RuleBook(**{f: getattr(self, f) for f in self.__dataclass_fields__})
+        copy.stats = {}
+        copy.derivations = _plan(self.rules, real, self.k, preference)
+        return copy
 
     @property
     def derived_columns(self) -> list[str]:
@@ -263,10 +308,9 @@ class RuleBook:
         if rule.kind == "dependency":
             det = frame[list(c[:-1])]
             applicable = det.notna().all(axis=1).to_numpy()
-            expected = self._lookup(rule, frame)
+            expected, known = self._lookup(rule, frame)
             actual = frame[c[-1]]
             same = (expected.to_numpy() == actual.to_numpy()) | (expected.isna().to_numpy() & actual.isna().to_numpy())
-            known = _known(rule, self, frame)
             return applicable, applicable & known & same
         values = [_numbers(frame, x) for x in c]
         applicable = ~np.any([np.isnan(v) for v in values], axis=0)
@@ -306,21 +350,28 @@ class RuleBook:
             if bad.any():
                 rejected[r.text] = int(bad.sum())
                 valid &= ~bad
-        for d in self.derivations:
-            if d.target in self.ranges:
-                lo, hi = self.ranges[d.target]
-                v = _numbers(frame, d.target)
+        for col in self.moved_columns:
+            if col in self.ranges:
+                lo, hi = self.ranges[col]
+                v = _numbers(frame, col)
                 bad = ~np.isnan(v) & ((v < lo) | (v > hi))
                 if bad.any():
-                    key = f"{d.rule.text} (outside the real range of {d.target})"
+                    key = f"{col} derived or moved outside its real range"
                     rejected[key] = int(bad.sum())
                     valid &= ~bad
         return valid, rejected
 
     # -- enforcing ------------------------------------------------------------------------------------
 
-    def repair(self, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-        """Null patterns copied, domains rounded, dependent columns derived; what is left is rejected later."""
+    def repair(
+        self,
+        frame: pd.DataFrame,
+        rng: np.random.Generator,
+        protect: Callable[[pd.DataFrame, list[str]], pd.DataFrame] | None = None,
+    ) -> pd.DataFrame:
+        """Null patterns copied, domains rounded, orders closed, dependent columns derived; what is left is
+        rejected later. ``protect`` re-applies the disclosure control to the columns an order moved, before
+        anything is derived from them."""
         out = frame.copy()
         for r in self.rules:
             if r.kind == "nulls":
@@ -328,10 +379,55 @@ class RuleBook:
         for r in self.rules:
             if r.kind == "domain":
                 out[r.columns[0]] = _round_domain(out[r.columns[0]], r)
+        repairs = self.order_repairs()
+        for r, col in repairs:
+            out[col] = _close_gap(out, r, col, rng, self.gaps.get(r.text))
+        for r in self.rules:  # a moved value back on its column's step
+            if r.kind == "domain" and r.columns[0] in self.order_moved_columns:
+                out[r.columns[0]] = _round_domain(out[r.columns[0]], r)
+        if protect is not None and repairs:
+            out = protect(out, self.order_moved_columns)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
             self.stats[d.target] = self.stats.get(d.target, 0) + len(out)
         return out
+
+    def order_repairs(self) -> list[tuple[Rule, str]]:
+        """(rule, column to move) for the order rules, earliest column first.
+
+        Rejecting rows that break an order would favour rows where the order does not apply (a
+        defendant with no second offence has no dates to get wrong) and shift every column
+        with them. Instead the later column moves forward by a gap drawn from the rows of the
+        same batch that keep the order; in topological order one pass meets every order rule
+        (the earlier column when the later one is derived).
+        """
+        orders = [r for r in self.rules if r.kind == "order"]
+        derived = set(self.derived_columns)
+        rank = _topological_rank([r.columns for r in orders])
+        out = []
+        for r in sorted(orders, key=lambda r: (rank.get(r.columns[0], 0), rank.get(r.columns[1], 0))):
+            a, b = r.columns
+            if b not in derived:
+                out.append((r, b))
+            elif a not in derived:
+                out.append((r, a))
+        return out
+
+    @property
+    def computed_columns(self) -> list[str]:
+        """Derived by arithmetic: values no real row need hold. Copies and dependency lookups emit values the
+        control already passed, or that ``k`` real rows hold."""
+        return [d.target for d in self.derivations if d.rule.kind == "identity" and d.rule.op != "="]
+
+    @property
+    def order_moved_columns(self) -> list[str]:
+        return list(dict.fromkeys(c for _, c in self.order_repairs()))
+
+    @property
+    def moved_columns(self) -> list[str]:
+        """Columns whose values enforcement computes (derived, or moved by an order): checked for range and
+        for the disclosure control after repair."""
+        return list(dict.fromkeys([*self.derived_columns, *(c for _, c in self.order_repairs())]))
 
     def _derive(self, d: _Derivation, frame: pd.DataFrame) -> pd.Series:
         r, target = d.rule, d.target
@@ -339,10 +435,10 @@ class RuleBook:
         if r.kind == "dependency":
             # Rows whose determinant is null or a combination no k real rows hold keep their value; the
             # rule check then rejects the new combinations.
-            found = _known(r, self, frame)
+            expected, found = self._lookup(r, frame)
             if not found.any():
                 return original
-            values = self._lookup(r, frame).where(found, original.astype(object))
+            values = expected.where(found, original.astype(object))
             return _restore_like(original, values, numeric=_is_number(original))
         v = {c: _numbers(frame, c) for c in r.columns}
         c0, c1 = r.columns[0], r.columns[1]
@@ -368,11 +464,18 @@ class RuleBook:
         decimals = self.decimals.get(target)
         if decimals is not None:
             values = np.round(values, decimals)
+        # Where an input is null the identity does not apply: the row keeps its own value (and null pattern).
+        values = np.where(np.isnan(values), v[target], values)
         return _restore_like(original, pd.Series(values, index=frame.index), numeric=True)
 
-    def _lookup(self, rule: Rule, frame: pd.DataFrame) -> pd.Series:
+    def _lookup(self, rule: Rule, frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+        """The dependent value real rows hold for each row's determinant, and whether there is one."""
         mapping = self.mappings.get(rule.text, {})
-        return pd.Series([mapping.get(k) for k in self._keys(rule, frame)], index=frame.index, dtype=object)
+        missing = object()
+        found = [mapping.get(k, missing) for k in self._keys(rule, frame)]
+        known = np.fromiter((v is not missing for v in found), dtype=bool, count=len(found))
+        values = pd.Series([None if v is missing else v for v in found], index=frame.index, dtype=object)
+        return values, known
 
     def _keys(self, rule: Rule, frame: pd.DataFrame) -> list[Any]:
         """Determinant keys; a numeric determinant's value is read as the nearest real one (an unseen
@@ -394,6 +497,8 @@ class RuleBook:
                 how = f"derive {derived[r.text]}"
             elif r.kind == "domain":
                 how = "round / clip"
+            elif r.kind == "order":
+                how = "move the later column by a real gap"
             elif r.kind == "nulls":
                 how = f"copy the null pattern of {r.columns[0]}"
             else:
@@ -421,11 +526,6 @@ def _key(k: Any) -> Any:
     if isinstance(k, pd.Timestamp):
         return k.value
     return k
-
-
-def _known(rule: Rule, book: RuleBook, frame: pd.DataFrame) -> np.ndarray:
-    mapping = book.mappings.get(rule.text, {})
-    return np.fromiter((k in mapping for k in book._keys(rule, frame)), dtype=bool, count=len(frame))
 
 
 def _mapping(real: pd.DataFrame, determinants: tuple[str, ...], dependent: str, min_rows: int) -> dict[Any, Any]:
@@ -484,6 +584,62 @@ def _round_domain(s: pd.Series, r: Rule) -> pd.Series:
     return _restore_like(s, new)
 
 
+def _topological_rank(edges: list[tuple[str, ...]]) -> dict[str, int]:
+    nodes = {c for e in edges for c in e}
+    incoming = {n: sum(1 for e in edges if e[1] == n) for n in nodes}
+    rank, frontier, i = {}, sorted(n for n in nodes if incoming[n] == 0), 0
+    while frontier:
+        node = frontier.pop(0)
+        rank[node] = i
+        i += 1
+        for e in edges:
+            if e[0] == node:
+                incoming[e[1]] -= 1
+                if incoming[e[1]] == 0:
+                    frontier.append(e[1])
+    for n in nodes - set(rank):  # a cycle (contradictory declared rules): left to rejection
+        rank[n] = i
+    return rank
+
+
+def _swap_broken(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    """Rows where ``a > b`` get the two values swapped: both columns keep the union of their values."""
+    a, b = rule.columns
+    va, vb = _numbers(frame, a), _numbers(frame, b)
+    with np.errstate(invalid="ignore"):
+        broken = ~np.isnan(va) & ~np.isnan(vb) & (va > vb)
+    if not broken.any():
+        return frame
+    na, nb = va.copy(), vb.copy()
+    na[broken], nb[broken] = vb[broken], va[broken]
+    frame[a], frame[b] = _restore_like(frame[a], na), _restore_like(frame[b], nb)
+    return frame
+
+
+def _close_gap(
+    frame: pd.DataFrame, rule: Rule, col: str, rng: np.random.Generator, quantiles: np.ndarray | None = None
+) -> pd.Series:
+    """Rows where ``a > b``: ``col`` (b moves forward, or a back) by a gap ``b - a`` drawn from the real gaps'
+    percentiles 1 to 99 (interpolated), or, with fewer than ``GAP_MIN_ROWS`` real rows, from the rows of this
+    batch that keep the order."""
+    a, b = rule.columns
+    va, vb = _numbers(frame, a), _numbers(frame, b)
+    with np.errstate(invalid="ignore"):
+        both = ~np.isnan(va) & ~np.isnan(vb)
+        broken = both & (va > vb)
+    if not broken.any():
+        return frame[col]
+    n = int(broken.sum())
+    if quantiles is not None and len(quantiles):
+        drawn = np.interp(rng.uniform(0, len(quantiles) - 1, n), np.arange(len(quantiles)), quantiles)
+    else:
+        gaps = (vb - va)[both & ~broken]
+        drawn = gaps[rng.integers(0, len(gaps), n)] if len(gaps) else np.zeros(n)
+    values = (va if col == a else vb).copy()
+    values[broken] = vb[broken] - drawn if col == a else va[broken] + drawn
+    return _restore_like(frame[col], values)
+
+
 def _copy_null_pattern(frame: pd.DataFrame, cols: tuple[str, ...], rng: np.random.Generator) -> pd.DataFrame:
     """The first column's nulls become everyone's; a missing cell in a non-null row is filled from the
     column's own synthetic values (a hot deck within the batch)."""
@@ -524,7 +680,9 @@ def _identity_tolerance(real: pd.DataFrame, rule: Rule) -> float:
     return 0.5 * 10.0 ** -_decimals(v) + 1e-9
 
 
-def _plan(rules: list[Rule], real: pd.DataFrame, k: int = 1) -> list[_Derivation]:
+def _plan(
+    rules: list[Rule], real: pd.DataFrame, k: int = 1, preference: dict[str, list[str]] | None = None
+) -> list[_Derivation]:
     """Which rule derives which column, in an order where every input is final before it is read.
 
     A column is derived by one rule at most, and a derivation that would close a cycle is left to
@@ -574,13 +732,11 @@ def _plan(rules: list[Rule], real: pd.DataFrame, k: int = 1) -> list[_Derivation
             add(r, c[-1], c[:-1])
         elif r.op in ("=", "*"):
             add(r, c[0], c[1:])
-        elif r.op == "clock":
-            options = sorted(c, key=lambda x: cost(x, clock=x != c[0]))
-            for target in options:
-                if add(r, target, tuple(x for x in c if x != target)):
-                    break
         else:
-            for target in sorted(c, key=cost):
+            options = (preference or {}).get(r.text) or sorted(
+                c, key=lambda x: cost(x, clock=r.op == "clock" and x != c[0])
+            )
+            for target in options:
                 if add(r, target, tuple(x for x in c if x != target)):
                     break
     order: list[_Derivation] = []

@@ -57,6 +57,7 @@ PRESET_PARAMS: dict[str, dict[str, Any]] = {
 NEURAL = {"ctgan", "tvae", "copula_gan"}
 OWN = {"sequential_tree", "tabular_argn"}  # take our metadata dict, not an SDV Metadata object
 LOW_CARDINALITY = 10
+ADAPT_ROWS = 5_000
 
 
 def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: int) -> dict[str, Any]:
@@ -224,8 +225,12 @@ def fit(
         warnings.simplefilter("ignore")
         synthesizer.fit({TABLE: training})
     seconds = time.perf_counter() - started
-    enforced = rules if dataset.rules.enforce else None
-    protected = ProtectedSynthesizer(synthesizer, control, enforced, dataset.rules.max_rounds)
+    protected = ProtectedSynthesizer(synthesizer, control, None, dataset.rules.max_rounds)
+    if rules is not None and dataset.rules.enforce:
+        # Which column each identity derives is measured on this model's own rows (seeded, discarded).
+        probe = protected.sample(min(len(training), ADAPT_ROWS))
+        protected.rules = rules.adapted(probe, training)
+        protected.reset_sampling()
     return FitResult(protected, seconds, params, len(df), df.shape[1]), metadata_dict
 
 
@@ -260,19 +265,49 @@ def loss_values(synthesizer: Any) -> pd.DataFrame | None:
     return losses if isinstance(losses, pd.DataFrame) and not losses.empty else None
 
 
-def sample_chunks(synthesizer: Any, num_rows: int, chunk_rows: int, seed: int) -> Iterator[pd.DataFrame]:
-    """Bounded-memory sampling, one chunk at a time; reset once so a rerun gives the same table."""
+def sample_chunks(
+    synthesizer: Any,
+    num_rows: int,
+    chunk_rows: int,
+    seed: int,
+    groups: list[tuple[int, dict[str, Any]]] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Bounded-memory sampling, one chunk at a time; reset once so a rerun gives the same table.
+
+    ``groups`` (from ``SampleConfig.condition_rows``) asks for rows with fixed column values first, then
+    the unconditioned rest; they must add up to ``num_rows``.
+    """
     _seed_everything(seed)
     if isinstance(synthesizer, PickledSynthesizer):
         synthesizer.reset_sampling(seed)
     elif hasattr(synthesizer, "reset_sampling"):
         synthesizer.reset_sampling()
-    done = 0
-    while done < num_rows:
-        n = min(chunk_rows, num_rows - done)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = synthesizer.sample(n)
-        frame = out[TABLE] if isinstance(out, dict) else out
-        yield frame.reset_index(drop=True)
-        done += n
+    for rows, where in groups or [(num_rows, {})]:
+        done = 0
+        while done < rows:
+            n = min(chunk_rows, rows - done)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = synthesizer.sample(n, where=where) if where else synthesizer.sample(n)
+            frame = out[TABLE] if isinstance(out, dict) else out
+            yield frame.reset_index(drop=True)
+            done += n
+
+
+def check_conditions(synthesizer: Any, groups: list[tuple[int, dict[str, Any]]]) -> None:
+    """Refuse a condition the output can never meet, before sampling; the message never repeats the value."""
+    control = getattr(synthesizer, "control", None)
+    for i, (_, where) in enumerate(g for g in groups if g[1]):
+        for col, value in where.items():
+            if control is None:
+                raise ConfigError("sample.conditions need a model trained by this version; rematerialize synthesizer")
+            if not control.known(col):
+                raise ConfigError(
+                    f"sample.conditions[{i}]: column {col!r} is not synthesized (not in the training table, "
+                    "or dropped or replaced by PII removal)"
+                )
+            if not control.allows(col, value):
+                raise ConfigError(
+                    f"sample.conditions[{i}]: the value given for {col!r} is never emitted: fewer than "
+                    f"privacy.min_value_count training rows hold it, or it lies outside the published range"
+                )

@@ -187,6 +187,11 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             model = synthesis.load_model(paths.model)
             input_rows = pq.read_metadata(paths.deidentified).num_rows + pq.read_metadata(paths.holdout).num_rows
             num_rows = dataset.sample.num_rows(input_rows)
+            groups = dataset.sample.condition_rows(num_rows)
+            synthesis.check_conditions(model, groups)
+            for n, where in groups:
+                if where:
+                    context.log.info(f"{n} rows conditioned on {', '.join(sorted(where))}")
             null_shares = {d.column: d.params.get("null_share", 0.0) for d in plan.decisions if d.action == "fake"}
             paths.gate_verdict.unlink(missing_ok=True)
             written = 0
@@ -195,7 +200,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 writer = None
                 try:
                     chunks = synthesis.sample_chunks(
-                        model, num_rows, dataset.sample.chunk_rows, dataset.synthesizer.seed
+                        model, num_rows, dataset.sample.chunk_rows, dataset.synthesizer.seed, groups
                     )
                     for i, chunk in enumerate(chunks):
                         chunk = add_fakes_and_keys(
@@ -226,6 +231,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "resampled": True,
                 "sample_seconds": round(seconds, 2),
                 "columns": len(plan.output_columns),
+                "conditioned rows": sum(n for n, where in groups if where),
                 "preview (synthetic rows)": dg.MetadataValue.md(
                     preview.to_markdown(index=False) if preview is not None else ""
                 ),

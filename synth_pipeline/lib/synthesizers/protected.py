@@ -16,7 +16,10 @@ from synth_pipeline.lib.errors import SynthPipelineError
 from synth_pipeline.lib.rules import RuleBook
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 
-MIN_ACCEPTANCE = 0.05  # below this a round asks for at most 20x the rows still needed
+MIN_ACCEPTANCE = 0.01  # below this a round asks for at most 100x the rows still needed ...
+MAX_ASK_FACTOR = 50  # ... and never more than 50x the rows of the call (memory)
+UNSAFE = "derived value the disclosure control does not allow"
+CONDITION = "not the values of sample.conditions"
 
 
 class RulesUnmetError(SynthPipelineError):
@@ -26,11 +29,10 @@ class RulesUnmetError(SynthPipelineError):
 class ProtectedSynthesizer(PickledSynthesizer):
     """Wraps a fitted SDV-style synthesizer; ``sample`` filters its output through the control, then the rules.
 
-    Rules are enforced in three steps (docs/rules.md): dependent columns are derived from their
-    determinants, domains rounded and null patterns copied (:meth:`RuleBook.repair`); rows that
-    still break a rule are rejected and the synthesizer is asked again, up to ``max_rounds``
-    times; the few rows still missing after that are copies of accepted rows of this batch,
-    counted in :attr:`rule_stats`. Everything else (loss values, the DP budget spent) is the inner
+    Rules are enforced as docs/rules.md explains: null patterns copied, domains rounded, broken
+    orders closed and dependent columns derived (:meth:`RuleBook.repair`); rows that still break a
+    rule are rejected and the synthesizer is asked again, up to ``max_rounds`` times; the few rows
+    still missing after that are copies of accepted rows of this batch, counted in :attr:`rule_stats`. Everything else (loss values, the DP budget spent) is the inner
     synthesizer's.
     """
 
@@ -72,23 +74,36 @@ class ProtectedSynthesizer(PickledSynthesizer):
         frame = next(iter(out.values())) if isinstance(out, dict) else out
         return self.control.enforce(frame, self._rng)
 
-    def sample(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
+    def sample(self, num_rows: int, where: dict[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame:
+        """``num_rows`` rows; with ``where``, rows whose columns hold those values (conditional sampling),
+        found among the synthesizer's own rows, so the rules and the control hold for them too."""
         book = getattr(self, "rules", None)
-        if book is None or not book.rules:
+        if book is not None and not book.rules:
+            book = None
+        if book is None and not where:
             return self._draw(num_rows, **kwargs)
         stats = self.rule_stats
         accepted: list[pd.DataFrame] = []
         need, acceptance = num_rows, 1.0
         for round_ in range(self.max_rounds + 1):
             ask = need if round_ == 0 else math.ceil(need / max(acceptance, MIN_ACCEPTANCE) * 1.1)
-            batch = book.repair(self._draw(ask, **kwargs), self._rng)
-            valid, rejected = book.valid_rows(batch)
-            # A derived value is computed after the disclosure control: one it would have changed rejects the row.
-            unsafe = self.control.unsafe_rows(batch, book.derived_columns, self._rng) & valid
-            if unsafe.any():
-                key = "derived value the disclosure control does not allow"
-                rejected[key] = rejected.get(key, 0) + int(unsafe.sum())
-                valid &= ~unsafe
+            batch = self._draw(min(ask, MAX_ASK_FACTOR * num_rows + 10_000), **kwargs)
+            valid = np.ones(len(batch), bool)
+            rejected: dict[str, int] = {}
+            if book is not None:
+                # Values an order moved pass the control again (a rare date moves by a few days) ...
+                batch = book.repair(batch, self._rng, lambda f, cols: self.control.enforce(f, self._rng, cols))
+                valid, rejected = book.valid_rows(batch)
+                # ... a computed value must stay exact: one the control would have changed rejects the row.
+                unsafe = self.control.unsafe_rows(batch, book.computed_columns, self._rng) & valid
+                if unsafe.any():
+                    rejected[UNSAFE] = int(unsafe.sum())
+                    valid &= ~unsafe
+            if where:
+                off = ~matches(batch, where) & valid
+                if off.any():
+                    rejected[CONDITION] = int(off.sum())
+                    valid &= ~off
             stats["generated"] += len(batch)
             for text, n in rejected.items():
                 stats["rejected_by_rule"][text] = stats["rejected_by_rule"].get(text, 0) + n
@@ -104,15 +119,32 @@ class ProtectedSynthesizer(PickledSynthesizer):
             if frame.empty:
                 worst = sorted(stats["rejected_by_rule"].items(), key=lambda kv: -kv[1])[:3]
                 raise RulesUnmetError(
-                    f"no synthetic row obeyed every rule in {self.max_rounds + 1} rounds; most rejections: "
+                    f"no synthetic row obeyed every rule{' and the condition' if where else ''} in "
+                    f"{self.max_rounds + 1} rounds; most rejections: "
                     + "; ".join(f"{t} ({n} rows)" for t, n in worst)
-                    + ". Disable the rule (rules.disable) or try another synthesizer."
+                    + ". Disable the rule (rules.disable), loosen the condition or try another synthesizer."
                 )
             fill = frame.iloc[self._rng.integers(0, len(frame), need)]
             frame = pd.concat([frame, fill], ignore_index=True)
             stats["filled_rows"] += need
         stats["emitted"] += len(frame)
         return frame.reset_index(drop=True)
+
+
+def matches(frame: pd.DataFrame, where: dict[str, Any]) -> np.ndarray:
+    """Rows whose columns hold the given values (numbers compared as numbers, dates as dates, text as text)."""
+    ok = np.ones(len(frame), bool)
+    for col, value in where.items():
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            ok &= (s == bool(value)).to_numpy()
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            ok &= (s == pd.Timestamp(value)).to_numpy()
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            ok &= np.isclose(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float), float(value))
+        else:
+            ok &= (s.astype(str) == str(value)).to_numpy() & s.notna().to_numpy()
+    return ok
 
 
 def _empty_stats() -> dict[str, Any]:
