@@ -158,10 +158,10 @@ class DisclosureControl:
             return c.rare_values is None or not bool(np.isin(x, c.rare_values))
         return c.frequent_values is None or not len(c.frequent_values) or bool(np.isin(x, c.frequent_values))
 
-    def unsafe_rows(self, frame: pd.DataFrame, columns: list[str], rng: np.random.Generator) -> np.ndarray:
+    def unsafe_rows(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         """Rows whose value in ``columns`` (computed after :meth:`enforce`, as derived columns are) the control
-        would have changed: a category fewer than k rows hold, a number outside the clamp, a rare value (in a
-        fine-grained column, rejected as often as :func:`_move_rare` would move it)."""
+        would have changed: a category fewer than k rows hold, a number outside the clamp, a value fewer than k
+        rows hold (as :func:`_move_rare` never lets a model's output equal to one through)."""
         bad = np.zeros(len(frame), bool)
         for col in columns:
             c = self.columns.get(col)
@@ -176,7 +176,7 @@ class DisclosureControl:
             if c.lower is not None and c.upper is not None:
                 bad |= present & ((values < c.lower) | (values > c.upper))
             if c.fine_grained and c.rare_values is not None:
-                bad |= present & np.isin(values, c.rare_values) & (rng.random(len(values)) >= c.rare_share)
+                bad |= present & np.isin(values, c.rare_values)
             elif c.frequent_values is not None and len(c.frequent_values):
                 bad |= present & ~np.isin(values, c.frequent_values)
         return bad

@@ -213,7 +213,7 @@ class RuleBook:
     """
 
     rules: list[Rule]
-    mappings: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    mappings: dict[str, tuple[pd.Index, np.ndarray]] = field(default_factory=dict)  # keys, dependent values
     numeric_keys: dict[str, np.ndarray] = field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     clock_midnight: dict[str, int] = field(default_factory=dict)
@@ -240,8 +240,8 @@ class RuleBook:
             if r.kind == "dependency":
                 book.mappings[r.text] = _mapping(real, r.columns[:-1], r.columns[-1], min_group_rows)
                 if len(r.columns) == 2 and _is_number(real[r.columns[0]]):
-                    keys = np.array(sorted(k for k in book.mappings[r.text] if not pd.isna(k)), dtype=float)
-                    book.numeric_keys[r.text] = keys
+                    keys = np.sort(as_float(pd.Series(book.mappings[r.text][0])))
+                    book.numeric_keys[r.text] = keys[~np.isnan(keys)]
             elif r.kind == "order":
                 va, vb = _numbers(real, r.columns[0]), _numbers(real, r.columns[1])
                 gap = (vb - va)[~np.isnan(va) & ~np.isnan(vb)]
@@ -470,23 +470,30 @@ class RuleBook:
         return _restore_like(original, pd.Series(values, index=frame.index), numeric=True)
 
     def _lookup(self, rule: Rule, frame: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-        """The dependent value real rows hold for each row's determinant, and whether there is one."""
-        mapping = self.mappings.get(rule.text, {})
-        missing = object()
-        found = [mapping.get(k, missing) for k in self._keys(rule, frame)]
-        known = np.fromiter((v is not missing for v in found), dtype=bool, count=len(found))
-        values = pd.Series([None if v is missing else v for v in found], index=frame.index, dtype=object)
-        return values, known
+        """The dependent value real rows hold for each row's determinant, and whether there is one.
 
-    def _keys(self, rule: Rule, frame: pd.DataFrame) -> list[Any]:
-        """Determinant keys; a numeric determinant's value is read as the nearest real one (an unseen
-        departure time 05:37 has the hour of 05:35)."""
+        Vectorized (an index lookup): the gate checks every row of million-row tables. A numeric
+        determinant's value is read as the nearest real one (an unseen departure time 05:37 has the
+        hour of 05:35).
+        """
+        keys, values = self.mappings.get(rule.text, (pd.Index([]), np.array([], dtype=object)))
         det = list(rule.columns[:-1])
+        probe: pd.Index
         if rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
             snapped = _snap(self.numeric_keys[rule.text], _numbers(frame, det[0]))
-            return [None if np.isnan(x) else _key(float(x)) for x in snapped]
-        keys: Iterable[Any] = frame[det[0]] if len(det) == 1 else zip(*(frame[c] for c in det), strict=True)
-        return [_key(k) for k in keys]
+            if pd.api.types.is_datetime64_any_dtype(keys.dtype):
+                probe = pd.DatetimeIndex(pd.to_datetime(snapped, unit="ns")).astype(keys.dtype)
+            else:
+                probe = pd.Index(snapped)
+        elif len(det) == 1:
+            probe = pd.Index(frame[det[0]])
+        else:
+            probe = pd.MultiIndex.from_frame(frame[det])
+        positions = keys.get_indexer(probe) if len(keys) else np.full(len(frame), -1)
+        known = positions >= 0
+        out = np.full(len(frame), None, dtype=object)
+        out[known] = values[positions[known]]
+        return pd.Series(out, index=frame.index, dtype=object), known
 
     def rows(self, real_scores: list[RuleScore]) -> list[dict[str, Any]]:
         """The rules table of the UI: rule, kind, where it came from, how it is enforced, real adherence."""
@@ -517,32 +524,21 @@ class RuleBook:
         return out
 
 
-def _key(k: Any) -> Any:
-    if isinstance(k, tuple):
-        return tuple(_key(x) for x in k)
-    if isinstance(k, float) and k.is_integer():
-        return int(k)
-    if isinstance(k, np.generic):
-        return _key(k.item())
-    if isinstance(k, pd.Timestamp):
-        return k.value
-    return k
-
-
-def _mapping(real: pd.DataFrame, determinants: tuple[str, ...], dependent: str, min_rows: int) -> dict[Any, Any]:
-    """Each determinant value's most common dependent value, for values ``min_rows`` real rows hold."""
-    det = real[list(determinants)]
-    frame = det.assign(__dep=real[dependent].astype(object)).dropna(subset=list(determinants))
+def _mapping(
+    real: pd.DataFrame, determinants: tuple[str, ...], dependent: str, min_rows: int
+) -> tuple[pd.Index, np.ndarray]:
+    """Each determinant value's most common dependent value, for determinant values ``min_rows`` real rows hold."""
+    det = list(determinants)
+    frame = real[det].assign(__dep=real[dependent]).dropna(subset=det)
     if frame.empty:
-        return {}
-    groups = frame.groupby(list(determinants), sort=False, dropna=False, observed=True)["__dep"]
-    sizes = groups.size()
-    modes = groups.agg(lambda s: s.value_counts(dropna=False).index[0])
-    return {_key(k): (None if pd.isna(v) else _plain(v)) for k, v in modes[sizes >= min_rows].items()}
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
+        return pd.Index([]), np.array([], dtype=object)
+    counts = frame.groupby([*det, "__dep"], dropna=False, observed=True, sort=False).size().reset_index(name="__n")
+    sizes = counts.groupby(det, dropna=False, observed=True, sort=False)["__n"].transform("sum")
+    best = counts[sizes >= min_rows].sort_values("__n", ascending=False, kind="stable").drop_duplicates(det)
+    keys = pd.Index(best[det[0]]) if len(det) == 1 else pd.MultiIndex.from_frame(best[det])
+    values = best["__dep"].astype(object).to_numpy()
+    values[pd.isna(values)] = None
+    return keys, values
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -601,20 +597,6 @@ def _topological_rank(edges: list[tuple[str, ...]]) -> dict[str, int]:
     for n in nodes - set(rank):  # a cycle (contradictory declared rules): left to rejection
         rank[n] = i
     return rank
-
-
-def _swap_broken(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
-    """Rows where ``a > b`` get the two values swapped: both columns keep the union of their values."""
-    a, b = rule.columns
-    va, vb = _numbers(frame, a), _numbers(frame, b)
-    with np.errstate(invalid="ignore"):
-        broken = ~np.isnan(va) & ~np.isnan(vb) & (va > vb)
-    if not broken.any():
-        return frame
-    na, nb = va.copy(), vb.copy()
-    na[broken], nb[broken] = vb[broken], va[broken]
-    frame[a], frame[b] = _restore_like(frame[a], na), _restore_like(frame[b], nb)
-    return frame
 
 
 def _close_gap(

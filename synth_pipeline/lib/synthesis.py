@@ -102,10 +102,21 @@ def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.Dat
         if col not in out.columns:
             continue
         if spec["sdtype"] == "categorical":
-            out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            out[col] = _as_text(out[col])
         elif spec["sdtype"] == "datetime" and not pd.api.types.is_datetime64_any_dtype(out[col].dtype):
             out[col] = _to_datetime(out[col])
     return out
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Categories as Python strings, nulls kept; vectorized (this runs on every row of million-row tables)."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values
+    missing = values.isna()
+    text = values.astype(str).astype(object)
+    if missing.any():
+        text[missing.to_numpy()] = None
+    return text
 
 
 def _to_datetime(values: pd.Series) -> pd.Series:

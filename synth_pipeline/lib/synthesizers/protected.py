@@ -95,7 +95,7 @@ class ProtectedSynthesizer(PickledSynthesizer):
                 batch = book.repair(batch, self._rng, lambda f, cols: self.control.enforce(f, self._rng, cols))
                 valid, rejected = book.valid_rows(batch)
                 # ... a computed value must stay exact: one the control would have changed rejects the row.
-                unsafe = self.control.unsafe_rows(batch, book.computed_columns, self._rng) & valid
+                unsafe = self.control.unsafe_rows(batch, book.computed_columns) & valid
                 if unsafe.any():
                     rejected[UNSAFE] = int(unsafe.sum())
                     valid &= ~unsafe
