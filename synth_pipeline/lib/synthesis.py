@@ -115,7 +115,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     missing = values.isna()
     text = values.astype(str).astype(object)
     if missing.any():
-        text[missing.to_numpy()] = None
+        text[missing.to_numpy()] = values[missing].to_numpy()  # the null as it was (NaN, None)
     return text
 
 
