@@ -145,7 +145,7 @@ def test_disable_removes_a_discovered_rule_and_pin_keeps_one_discovery_missed():
 
 # ------------------------------------------------------------------------------------------- tier 3
 
-FLIGHT_ROWS = 6_000
+FLIGHT_ROWS = 10_000
 
 
 def _flights_project(root, enforce: bool):
