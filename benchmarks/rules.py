@@ -24,11 +24,12 @@ from benchmarks.tables import flights
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, parse_config
 from synth_pipeline.lib.rules import judge_rules
+from synth_pipeline.lib.selection import RuleChecker
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
 
 
-def _adherence(train: pd.DataFrame, synthetic: pd.DataFrame, checker, tolerance: float) -> dict:
-    verdicts = judge_rules(train, synthetic, checker, tolerance)
+def _adherence(checker: RuleChecker, synthetic: pd.DataFrame, tolerance: float) -> dict:
+    verdicts = judge_rules(checker.real, synthetic, checker.book, tolerance)
     scored = [v for v in verdicts if v.synthetic.applicable]
     return {
         "rules_broken": sum(not v.passed for v in verdicts),
@@ -62,7 +63,7 @@ def run(flight_rows: int, only: list[str] | None = None) -> pd.DataFrame:
         rules = synthesis.learn_rules(train, ds, meta)
         discover_s = time.perf_counter() - started
         enforcer = synthesis.rule_book(rules, train, meta, ds.privacy.min_value_count)
-        checker = synthesis.rule_book(rules, train, meta)
+        checker = RuleChecker.of(rules, train, meta)
         control = synthesis.learn_control(train, ds, meta)
         base = {"table": item, "rows x cols": f"{len(df)} x {df.shape[1]}", "rules": len(rules)}
         base["discover_s"] = round(discover_s, 1)
@@ -82,7 +83,7 @@ def run(flight_rows: int, only: list[str] | None = None) -> pd.DataFrame:
                     | {"synthesizer": name, "rules enforced": enforce, "sample_s": round(sample_s, 1)}
                     | {"rows generated / emitted": round(stats["generated"] / stats["emitted"], 2) if enforce else 1.0}
                     | {"rows filled": stats["filled_rows"] if enforce else 0}
-                    | _adherence(train, prepared, checker, ds.rules.tolerance)
+                    | _adherence(checker, prepared, ds.rules.tolerance)
                     | _scores(train, prepared, meta, ds)
                 )
         with warnings.catch_warnings():
@@ -92,7 +93,7 @@ def run(flight_rows: int, only: list[str] | None = None) -> pd.DataFrame:
         out.append(
             base
             | {"synthesizer": "plain SDV GaussianCopula", "rules enforced": False}
-            | _adherence(train, plain, checker, ds.rules.tolerance)
+            | _adherence(checker, plain, ds.rules.tolerance)
             | _scores(train, plain, meta, ds)
         )
         print(f"{item}: {len(rules)} rules", flush=True)

@@ -221,7 +221,6 @@ class RuleBook:
     tolerance: dict[str, float] = field(default_factory=dict)
     decimals: dict[str, int] = field(default_factory=dict)
     derivations: list[_Derivation] = field(default_factory=list)
-    stats: dict[str, int] = field(default_factory=dict)
     gaps: dict[str, np.ndarray] = field(default_factory=dict)  # order rule -> percentiles 1..99 of b - a
     k: int = 1
 
@@ -288,7 +287,6 @@ class RuleBook:
                 scored.append((rare, round(distance, 3), target))
             preference[r.text] = [t for *_, t in sorted(scored)]
         copy = RuleBook(**{f: getattr(self, f) for f in self.__dataclass_fields__})
-        copy.stats = {}
         copy.derivations = _plan(self.rules, real, self.k, preference)
         return copy
 
@@ -390,7 +388,6 @@ class RuleBook:
             out = protect(out, self.order_moved_columns)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
-            self.stats[d.target] = self.stats.get(d.target, 0) + len(out)
         return out
 
     def order_repairs(self) -> list[tuple[Rule, str]]:
@@ -767,14 +764,15 @@ def discover(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySe
         for c in sample.columns
         if sdtypes.get(str(c)) in ("numerical", "datetime") and _is_number(sample[c]) and sample[c].nunique() > 1
     ]
-    identities = _discover_identities(sample, numeric, settings)
+    equal = _equal_pairs(sample, numeric, settings)
+    identities = _discover_identities(sample, numeric, equal, settings)
     copies = {frozenset(r.columns) for r in identities if r.op == "="}
     dependencies = [r for r in _discover_dependencies(sample, sdtypes, settings) if frozenset(r.columns) not in copies]
     rules = (
         _discover_nulls(sample, settings)
         + dependencies
         + identities
-        + _discover_orders(sample, numeric, settings)
+        + _discover_orders(sample, numeric, equal, settings)
         + _discover_domains(sample, numeric, settings)
     )
     if len(sample) < len(frame):  # found on a sample: confirmed on every row
@@ -876,7 +874,9 @@ def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], setting
     return rules
 
 
-def _discover_identities(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySettings) -> list[Rule]:
+def _discover_identities(
+    frame: pd.DataFrame, numeric: list[str], equal: list[tuple[str, str]], settings: DiscoverySettings
+) -> list[Rule]:
     plain = [c for c in numeric if not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
     values = {c: _numbers(frame, c) for c in plain}
     clocks = [c for c in plain if _is_clock(values[c])]
@@ -895,9 +895,8 @@ def _discover_identities(frame: pd.DataFrame, numeric: list[str], settings: Disc
         finite = v[~np.isnan(v)]
         return len(finite) == 0 or float(np.mean(finite == x)) > 0.9
 
-    for a, b in _equal_pairs(frame, numeric, settings):
-        rules.append(Rule("identity", (b, a), "="))
-    copies = {b for a, b in _equal_pairs(frame, numeric, settings)}
+    rules += [Rule("identity", (b, a), "=") for a, b in equal]
+    copies = {b for _, b in equal}
     live = [c for c in cols if c not in copies]
     for y, z in itertools.combinations(live, 2):
         vy, vz = values[y], values[z]
@@ -947,8 +946,10 @@ def _equal_pairs(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySet
     return pairs
 
 
-def _discover_orders(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySettings) -> list[Rule]:
-    copies = {b for _, b in _equal_pairs(frame, numeric, settings)}
+def _discover_orders(
+    frame: pd.DataFrame, numeric: list[str], equal: list[tuple[str, str]], settings: DiscoverySettings
+) -> list[Rule]:
+    copies = {b for _, b in equal}
     numeric = [c for c in numeric if c not in copies]  # a copy obeys its first column's orders
     values = {c: _numbers(frame, c) for c in numeric}
     kind = {c: pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in numeric}
@@ -966,8 +967,8 @@ def _discover_orders(frame: pd.DataFrame, numeric: list[str], settings: Discover
             ok = va <= vb
         if _holds_enough(applicable, ok, settings) and _informative(va, vb, applicable, settings.seed):
             edges.add((a, b))
-    equal = {(a, b) for a, b in edges if (b, a) in edges}
-    edges -= equal  # equal columns are identities, found there
+    both_ways = {(a, b) for a, b in edges if (b, a) in edges}
+    edges -= both_ways  # equal columns are identities, found there
     implied = {(a, c) for a, b in edges for b2, c in edges if b == b2 and (a, c) in edges and a != c}
     return [Rule("order", e) for e in sorted(edges - implied, key=lambda e: (numeric.index(e[0]), numeric.index(e[1])))]
 
@@ -1072,11 +1073,12 @@ def _round(x: float) -> float | None:
     return None if math.isnan(x) else round(x, 5)
 
 
-def judge_rules(real: pd.DataFrame, synthetic: pd.DataFrame, book: RuleBook, tolerance: float) -> list[RuleVerdict]:
-    """Per rule: adherence in the real rows and in the synthetic ones, and whether the synthetic share of
-    violations stays within the real share plus ``tolerance``."""
+def judge_rules(real: list[RuleScore], synthetic: pd.DataFrame, book: RuleBook, tolerance: float) -> list[RuleVerdict]:
+    """Per rule: adherence in the real rows (``book.score`` of them, computed once per training run) and in
+    the synthetic ones, and whether the synthetic share of violations stays within the real share plus
+    ``tolerance``."""
     verdicts = []
-    for r, s in zip(book.score(real), book.score(synthetic), strict=True):
+    for r, s in zip(real, book.score(synthetic), strict=True):
         real_share = r.violations / r.applicable if r.applicable else 0.0
         verdicts.append(RuleVerdict(r.rule, r, s, real_share + tolerance))
     return verdicts

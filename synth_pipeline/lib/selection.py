@@ -20,7 +20,7 @@ import pandas as pd
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
-from synth_pipeline.lib.rules import Rule, RuleBook, judge_rules
+from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rules
 
 FIDELITY_STEP = 0.005
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
@@ -109,7 +109,7 @@ def evaluate_candidate(
     holdout: pd.DataFrame,
     metadata: dict[str, Any],
     dataset: DatasetConfig,
-    rules: RuleBook | None = None,
+    rules: RuleChecker | None = None,
 ) -> None:
     rows = min(len(train) + len(holdout), max(dataset.gate.sample_rows, dataset.privacy.sample_rows))
     started = time.perf_counter()
@@ -135,7 +135,7 @@ def evaluate_candidate(
     result.failures += failure_texts(outcomes)
     result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
     if rules is not None:
-        verdicts = judge_rules(prepared(train, metadata), prepared(synthetic, metadata), rules, dataset.rules.tolerance)
+        verdicts = judge_rules(rules.real, prepared(synthetic, metadata), rules.book, dataset.rules.tolerance)
         broken = [v for v in verdicts if not v.passed]
         result.rule_adherence = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=1.0)
         if broken:
@@ -147,6 +147,19 @@ def evaluate_candidate(
     result.evaluated = True
 
 
+@dataclass(frozen=True)
+class RuleChecker:
+    """The rules as the gate scores them, with the training rows' adherence scored once per training run."""
+
+    book: RuleBook
+    real: list[RuleScore]
+
+    @classmethod
+    def of(cls, rules: list[Rule], train: pd.DataFrame, metadata: dict[str, Any]) -> RuleChecker:
+        book = synthesis.rule_book(rules, train, metadata)
+        return cls(book, book.score(prepared(train, metadata)))
+
+
 @dataclass
 class TrainingOutcome:
     winner: CandidateResult
@@ -154,6 +167,7 @@ class TrainingOutcome:
     reason: str
     metadata: dict[str, Any]  # SDV metadata
     rules: list[Rule]
+    rule_rows: list[dict[str, Any]]  # the rules table of the UI: rule, kind, origin, enforcement, real adherence
 
     def __iter__(self):  # winner, results, reason, metadata = train_candidates(...)
         return iter((self.winner, self.results, self.reason, self.metadata))
@@ -172,7 +186,7 @@ def train_candidates(
     control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
     rules = synthesis.learn_rules(train, dataset, metadata)
     book = synthesis.rule_book(rules, train, metadata, dataset.privacy.min_value_count)  # enforces
-    checker = synthesis.rule_book(rules, train, metadata)  # scores, as the gate does
+    checker = RuleChecker.of(rules, train, metadata)  # scores, as the gate does
     log(
         f"{len(rules)} row rules ({_count_kinds(rules)}); "
         + ("enforced on every candidate's output" if dataset.rules.enforce else "NOT enforced (rules.enforce: false)")
@@ -203,7 +217,8 @@ def train_candidates(
         if winner.status != "ok":
             raise RuntimeError(f"{winner.name} could not be fitted: {'; '.join(winner.failures)}")
         reason = f"{winner.name} is the configured synthesizer: {NOT_COMPARED}"
-    return TrainingOutcome(winner, results, f"{reason}. Trained on {how}.", metadata, rules)
+    rule_rows = checker.book.rows(checker.real)
+    return TrainingOutcome(winner, results, f"{reason}. Trained on {how}.", metadata, rules, rule_rows)
 
 
 def _count_kinds(rules: list[Rule]) -> str:
@@ -221,7 +236,7 @@ def _one(
     dataset: DatasetConfig,
     metadata: dict[str, Any],
     protection: tuple[DisclosureControl, RuleBook],
-    checker: RuleBook,
+    checker: RuleChecker,
     started: float,
     budget: float,
     log: Callable[[str], None],

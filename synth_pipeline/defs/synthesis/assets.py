@@ -75,8 +75,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             winner, results, reason, metadata = outcome
             synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
-            checker = synthesis.rule_book(outcome.rules, train, metadata)
-            rule_rows = checker.rows(checker.score(synthesis.prepare_training_frame(train, metadata)))
+            rule_rows = outcome.rule_rows
             write_json(paths.rules, {"rules": rules_to_json(outcome.rules), "table": rule_rows})
             spent = getattr(winner.synthesizer, "privacy_spent", None)
             write_json(
