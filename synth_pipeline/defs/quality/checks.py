@@ -13,7 +13,7 @@ from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import RuleVerdict, judge_rules, rules_from_json
-from synth_pipeline.lib.selection import gate_holdout
+from synth_pipeline.lib.selection import RuleChecker, gate_holdout
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
 
@@ -187,22 +187,38 @@ def _privacy_verdict(
 ) -> dg.AssetCheckResult:
     """One privacy or attack outcome: a row of meta.quality_history and the blocking check result."""
     score, threshold = quality.rounded(outcome.score), quality.rounded(outcome.threshold)
+    return _verdict(
+        target,
+        name,
+        outcome.passed,
+        (score, threshold, rows_scored, outcome.note),
+        {**metadata, "score": score, "threshold": threshold, "note": outcome.note},
+        history,
+    )
+
+
+def _verdict(
+    target: dg.AssetKey,
+    name: str,
+    passed: bool,
+    row: tuple[float | None, float | None, int | None, str],
+    metadata: dict[str, Any],
+    history: list[dict[str, Any]],
+) -> dg.AssetCheckResult:
+    """A blocking check result, and its row (score, threshold, rows scored, detail) of meta.quality_history."""
+    score, threshold, rows_scored, detail = row
     history.append(
         {
             "check_name": name,
             "score": score,
             "threshold": threshold,
-            "passed": outcome.passed,
+            "passed": passed,
             "rows_scored": rows_scored,
-            "detail": outcome.note,
+            "detail": detail,
         }
     )
     return dg.AssetCheckResult(
-        check_name=name,
-        asset_key=target,
-        passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={**metadata, "score": score, "threshold": threshold, "note": outcome.note},
+        check_name=name, asset_key=target, passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
     )
 
 
@@ -229,12 +245,9 @@ def _rule_verdicts(paths, real: pd.DataFrame, synthetic: pd.DataFrame, metadata:
     if not paths.rules.exists():
         return []
     found = rules_from_json(read_json(paths.rules)["rules"])
-    checker = synthesis.rule_book(found, real, metadata)
+    checker = RuleChecker.of(found, real, metadata)
     return judge_rules(
-        synthesis.prepare_training_frame(real, metadata),
-        synthesis.prepare_training_frame(synthetic, metadata),
-        checker,
-        dataset.rules.tolerance,
+        checker.real, synthesis.prepare_training_frame(synthetic, metadata), checker.book, dataset.rules.tolerance
     )
 
 
@@ -260,22 +273,12 @@ def _rules_result(
         note = f"all {len(verdicts)} rules hold"
     worst = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=float("nan"))
     table = sorted((v.row() for v in verdicts), key=lambda r: (r["passed"], r["synthetic_adherence"] or 0))
-    history.append(
+    return _verdict(
+        target,
+        RULES_CHECK,
+        passed,
+        (quality.rounded(worst), None, rows, note),
         {
-            "check_name": RULES_CHECK,
-            "score": quality.rounded(worst),
-            "threshold": None,
-            "passed": passed,
-            "rows_scored": rows,
-            "detail": note,
-        }
-    )
-    return dg.AssetCheckResult(
-        check_name=RULES_CHECK,
-        asset_key=target,
-        passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
             "rules_checked": len(verdicts),
             "rules_broken": len(broken),
             "worst_synthetic_adherence": quality.rounded(worst),
@@ -287,6 +290,7 @@ def _rules_result(
                 pd.DataFrame(table).to_markdown(index=False) if table else "_no rule_"
             ),
         },
+        history,
     )
 
 
@@ -338,7 +342,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             "column_shapes": scores.column_shapes_detail,
             "column_pair_trends": scores.column_pair_trends_detail,
         }
-        history = []
+        history: list[dict[str, Any]] = []
         for outcome in outcomes:
             name, _ = CHECKS[outcome.name]
             meta: dict[str, Any] = {
@@ -361,69 +365,36 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             context.log.info(
                 f"{name}: score {meta['score']} vs threshold {outcome.threshold}: {'pass' if outcome.passed else 'FAIL'}"
             )
-            history.append(
-                {
-                    "check_name": name,
-                    "score": quality.rounded(outcome.score),
-                    "threshold": outcome.threshold,
-                    "passed": outcome.passed,
-                    "rows_scored": scores.synthetic_rows_scored,
-                    "detail": outcome.note,
-                }
-            )
-            yield dg.AssetCheckResult(
-                check_name=name,
-                asset_key=target,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata=meta,
-            )
+            row = (quality.rounded(outcome.score), outcome.threshold, scores.synthetic_rows_scored, outcome.note)
+            yield _verdict(target, name, outcome.passed, row, meta, history)
         yield from _privacy_results(target, priv, dataset, history)
         yield from _attack_results(target, risks, dataset, history)
         yield _rules_result(target, rule_verdicts, dataset, len(synthetic), history)
         leak_rows = [{"column": c, "distinct_values_matching_raw": n} for c, n in sorted(leaks.items())]
-        history.append(
+        yield _verdict(
+            target,
+            LEAK_CHECK,
+            not leaks,
+            (float(sum(leaks.values())), 0.0, len(synthetic), ", ".join(sorted(leaks))),
             {
-                "check_name": LEAK_CHECK,
-                "score": float(sum(leaks.values())),
-                "threshold": 0.0,
-                "passed": not leaks,
-                "rows_scored": len(synthetic),
-                "detail": ", ".join(sorted(leaks)),
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name=LEAK_CHECK,
-            asset_key=target,
-            passed=not leaks,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
                 "matching_values": sum(leaks.values()),
                 "columns_with_matches": dg.MetadataValue.md(
                     pd.DataFrame(leak_rows).to_markdown(index=False) if leak_rows else "_none_"
                 ),
                 "rows_scanned": len(synthetic),
             },
+            history,
         )
-        history.append(
+        yield _verdict(
+            target,
+            RECORDS_CHECK,
+            records_hits == 0,
+            (float(records_hits), 0.0, None, ""),
             {
-                "check_name": RECORDS_CHECK,
-                "score": float(records_hits),
-                "threshold": 0.0,
-                "passed": records_hits == 0,
-                "rows_scored": None,
-                "detail": "",
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name=RECORDS_CHECK,
-            asset_key=target,
-            passed=records_hits == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
                 "raw_values_found": records_hits,
                 "scanned": "event logs and captured stdout/stderr of the runs that built this dataset, validation report, PII plan",
             },
+            history,
         )
         passed = all(h["passed"] for h in history)
         write_json(
