@@ -6,22 +6,16 @@ Tier 3 (the whole graph) plus the checks' own behaviour on the same real rows.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from benchmarks.pii_detection import compas
-from synth_pipeline.defs import build_defs
-from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import privacy, synthesis
-from synth_pipeline.lib.config import load_config, parse_config
+from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.pii.policies import normalize_value
+from synth_pipeline_tests.real_tables import run_real_table
 
 RAW = compas()
 NAME_COLUMNS = ["name", "first", "last"]
@@ -33,30 +27,8 @@ def _real_names() -> set[str]:
 
 @pytest.fixture(scope="module")
 def compas_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("compas")
-    (root / "data").mkdir()
-    RAW.to_csv(root / "data" / "compas.csv", index=False)
-    datasets = root / "datasets.yaml"
-    datasets.write_text(
-        yaml.safe_dump({"datasets": {"compas": {"source": {"type": "csv", "path": "data/compas.csv"}}}})
-    )
     # As a new user would: the contract comes from `synth-pipeline contract init`, nothing is set per column.
-    subprocess.run(
-        [sys.executable, "-m", "synth_pipeline.cli", "--datasets", str(datasets), "contract", "init", "compas"],
-        check=True,
-        capture_output=True,
-    )
-    resource = SynthPipelineResource(
-        private_dir=str(root / "private"), public_database=str(root / "public" / "synthetic_data.duckdb")
-    )
-    defs = build_defs(load_config(datasets), resource)
-    result = dg.materialize(
-        [*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
-    return root, result
+    return run_real_table(tmp_path_factory.mktemp("compas"), "compas", RAW)
 
 
 @pytest.mark.e2e

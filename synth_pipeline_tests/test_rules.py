@@ -7,8 +7,6 @@ table, and the gate's rule check fails (and nothing is published) when enforceme
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -16,15 +14,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from benchmarks.tables import compas, flights
-from synth_pipeline.defs import build_defs
-from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import rules, synthesis
-from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, load_config, parse_config
+from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
+from synth_pipeline_tests.real_tables import run_real_table
 
 ROUTE = "origin, dest -> distance"
 DEP_CLOCK = "dep_delay = clock(dep_time) - clock(sched_dep_time)"
@@ -149,29 +145,10 @@ FLIGHT_ROWS = 10_000
 
 
 def _flights_project(root, enforce: bool):
-    (root / "data").mkdir()
-    flights(FLIGHT_ROWS, seed=3).to_csv(root / "data" / "flights.csv", index=False)
-    body: dict = {"source": {"type": "csv", "path": "data/flights.csv"}, "synthesizer": {"name": "sequential_tree"}}
+    settings: dict = {"synthesizer": {"name": "sequential_tree"}}
     if not enforce:
-        body["rules"] = {"enforce": False}
-    datasets = root / "datasets.yaml"
-    datasets.write_text(yaml.safe_dump({"datasets": {"flights": body}}))
-    subprocess.run(
-        [sys.executable, "-m", "synth_pipeline.cli", "--datasets", str(datasets), "contract", "init", "flights"],
-        check=True,
-        capture_output=True,
-    )
-    resource = SynthPipelineResource(
-        private_dir=str(root / "private"), public_database=str(root / "public" / "synthetic_data.duckdb")
-    )
-    defs = build_defs(load_config(datasets), resource)
-    result = dg.materialize(
-        [*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
-    return root, result
+        settings["rules"] = {"enforce": False}
+    return run_real_table(root, "flights", flights(FLIGHT_ROWS, seed=3), settings)
 
 
 def _rule_check(result) -> dg.AssetCheckEvaluation:
@@ -260,7 +237,7 @@ def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
     assert (out.iloc[400:]["origin"] != "JFK").any()
     prepared = synthesis.prepare_training_frame(out, meta)
     real = synthesis.prepare_training_frame(df, meta)
-    assert all(v.passed for v in rules.judge_rules(real, prepared, checker, 0.0))
+    assert all(v.passed for v in rules.judge_rules(checker.score(real), prepared, checker, 0.0))
 
 
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
