@@ -13,11 +13,18 @@ attacker would guess right anyway is subtracted, and each with a 95 % confidence
 Runs on a seeded sample of ``privacy.attack_rows`` rows with a bounded number of attacks, so its cost
 does not grow with the table. anonymeter 1.1.0 is installed with ``--no-deps``: its metadata pins
 numpy < 1.27 and pyarrow < 22, which it does not need (it runs on numpy 2.4 and pyarrow 26 here).
+
+anonymeter 1.1.0 lists the rare values of each column with polars' ``group_by`` without
+``maintain_order``, whose order changes from process to process; the seeded shuffle that follows then
+picks different queries, and the same tables scored a singling-out risk of 0.09 in one run and 0.14 in
+the next. ``_ordered_univariate_queries`` is the same function with the order fixed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +90,8 @@ def run_attacks(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # anonymeter warns when it finds fewer queries than asked: reported below
         singling = SinglingOutEvaluator(ori, syn, n_attacks=n, control=control, seed=cfg.seed)
-        singling.evaluate(mode="univariate")
+        with _ordered_singling_out():
+            singling.evaluate(mode="univariate")
         succeeded = len(singling.queries())
         out.append(_risk("singling_out", singling.risk(), n, f"{succeeded} of {n} queries single out a training row"))
         cols = list(ori.columns)
@@ -113,6 +121,39 @@ def run_attacks(
             inference.evaluate(n_jobs=1)
             out.append(_risk(f"inference:{secret}", inference.risk(), n, "other columns predict it"))
     return out
+
+
+@contextlib.contextmanager
+def _ordered_singling_out() -> Iterator[None]:
+    from anonymeter.evaluators import singling_out_evaluator as module
+
+    original = module.univariate_singling_out_queries
+    module.univariate_singling_out_queries = _ordered_univariate_queries
+    try:
+        yield
+    finally:
+        module.univariate_singling_out_queries = original
+
+
+def _ordered_univariate_queries(df: Any, n_queries: int, rng: np.random.Generator) -> list[Any]:
+    """anonymeter 1.1.0's ``univariate_singling_out_queries`` with rare values in a fixed (sorted) order."""
+    import polars as pl
+    from anonymeter.evaluators.singling_out_evaluator import UniqueSinglingOutQueries
+
+    queries: list[Any] = []
+    schema = df.schema
+    for col in df.columns:
+        if df.select(pl.col(col).is_null().sum()).item() == 1:
+            queries.append(pl.col(col).is_null())
+        if schema[col].is_numeric() and df[col].drop_nulls().len() > 0:
+            queries.extend([pl.col(col) <= df[col].min(), pl.col(col) >= df[col].max()])
+        counts = df.group_by(col, maintain_order=True).len()
+        rare = counts.filter(pl.col("len") == 1).select(col).to_series().sort(nulls_last=True).to_list()
+        queries.extend(pl.col(col) == value for value in rare)
+    rng.shuffle(queries)
+    unique = UniqueSinglingOutQueries(max_size=n_queries)
+    unique.check_and_extend(queries, df)
+    return unique.queries
 
 
 def _sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
