@@ -84,22 +84,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DEFAULT_NULL_VALUES = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "None", "NaN", "nan")
+
+
 class CsvSource(_Strict):
     type: Literal["csv"]
-    path: str
+    path: str = Field(description="One file, or a glob such as 'exports/*.csv' (a bare directory is refused).")
     delimiter: str | None = Field(default=None, description="Default ',' (tab for .tsv).")
     header: bool = True
+    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    null_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_NULL_VALUES),
+        description="Cell texts read as null (so 'N/A' in a number column is a missing number, not text).",
+    )
 
 
 class ParquetSource(_Strict):
     type: Literal["parquet"]
     path: str = Field(description="A file, a directory or a glob of Parquet files.")
+    union_by_name: bool = Field(
+        default=False,
+        description="Files with different columns are refused; true unions them by column name (missing = null).",
+    )
 
 
 class DuckDBQuerySource(_Strict):
     type: Literal["duckdb_query"]
     database: str
-    query: str
+    query: str = Field(description="One read-only SELECT (or WITH ... SELECT); run with file access switched off.")
+
+    @model_validator(mode="after")
+    def _one_select(self) -> DuckDBQuerySource:
+        from synth_pipeline.lib.ingestion import check_query
+
+        check_query(self.query)
+        return self
 
 
 Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource, Field(discriminator="type")]
@@ -418,5 +437,8 @@ def load_config(path: Path | str) -> PipelineConfig:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err.__class__.__name__})") from None
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or err.__class__.__name__
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     return parse_config(raw or {}, path.resolve().parent)

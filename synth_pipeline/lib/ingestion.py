@@ -3,20 +3,53 @@
 DuckDB streams CSV and Parquet straight to Parquet, so ingestion memory does not
 grow with the file, and it keeps column types (dates stay dates). Errors are
 re-raised without DuckDB's message, which can quote the offending raw line.
+
+A ``duckdb_query`` source is configuration a data owner writes, so it is held to
+one read-only SELECT, run on a read-only connection with file access switched off:
+it can read its own database and nothing else, and write nothing anywhere.
 """
 
 from __future__ import annotations
 
+import glob
+import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth_pipeline.lib.config import CsvSource, DatasetConfig, DuckDBQuerySource, ParquetSource, resolve
 from synth_pipeline.lib.errors import IngestionError
 from synth_pipeline.lib.storage import atomic_path
+
+# Magnitudes whose square overflows a double: variances and distances over them are inf, so models fail.
+MAX_MAGNITUDE = 1e150
+# Shapes of dates; a text column whose values are nearly all dates, in more than one shape, is refused.
+_DATE_SHAPES = {
+    "YYYY-MM-DD": re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$"),
+    "YYYY/MM/DD": re.compile(r"^\d{4}/\d{1,2}/\d{1,2}([ T].*)?$"),
+    "DD/MM/YYYY or MM/DD/YYYY": re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}([ T].*)?$"),
+    "DD.MM.YYYY": re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}([ T].*)?$"),
+    "DD-MM-YYYY": re.compile(r"^\d{1,2}-\d{1,2}-\d{4}([ T].*)?$"),
+    "month name": re.compile(r"^(\d{1,2}[ -])?[A-Za-z]{3,9}\.?[ -]\d{1,2},?[ -]\d{2,4}$|^\d{1,2} [A-Za-z]{3,9} \d{4}$"),
+}
+
+
+def check_query(query: str) -> None:
+    """A ``duckdb_query`` source is exactly one SELECT; ATTACH, COPY, SET, PRAGMA and a second statement are refused."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as err:
+        # The message quotes the query, which is configuration, not data.
+        raise ValueError(f"the query does not parse: {str(err).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise ValueError(f"the query must be one SELECT statement, found {len(statements)} statements")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise ValueError(f"the query must be a SELECT, not {statements[0].type.name}")
 
 
 @dataclass(frozen=True)
@@ -24,89 +57,266 @@ class IngestResult:
     path: Path
     num_rows: int
     schema: dict[str, str]
+    # Per column: non-finite or overflowing numbers read as null (counts, never values).
+    nulled: dict[str, int] = field(default_factory=dict)
 
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _is_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _parquet_files(path: Path, pattern: str) -> list[str]:
+    if path.is_dir():
+        return sorted(glob.glob(str(path / "**" / "*.parquet"), recursive=True))
+    return sorted(glob.glob(pattern))
+
+
 def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, str | None]:
-    """The SELECT that reads the source, and a database to attach (or None)."""
+    """The SELECT that reads the source, and a database to open read-only (or None)."""
     src = dataset.source
+    name = dataset.name
     if isinstance(src, CsvSource):
         path = resolve(base_dir, src.path)
-        if not path.exists():
-            raise IngestionError(f"dataset {dataset.name!r}: CSV source not found: {path}")
-        opts = [f"header = {str(src.header).lower()}", "sample_size = -1"]
+        if path.is_dir():
+            raise IngestionError(
+                f"dataset {name!r}: CSV source {path} is a directory. Give one file, or say which files "
+                f"with a glob such as '{src.path.rstrip('/')}/*.csv' (their columns must match)."
+            )
+        if not (glob.glob(str(path)) if _is_glob(src.path) else path.exists()):
+            raise IngestionError(f"dataset {name!r}: CSV source not found: {path}")
         delimiter = src.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
-        opts.append(f"delim = {_sql_literal(delimiter)}")
+        if src.header:
+            first = sorted(glob.glob(str(path)))[0] if _is_glob(src.path) else str(path)
+            _check_names(name, _csv_header(first, delimiter, src.encoding))
+        nulls = ", ".join(_sql_literal(v) for v in src.null_values)
+        opts = [
+            f"header = {str(src.header).lower()}",
+            "sample_size = -1",
+            f"delim = {_sql_literal(delimiter)}",
+            f"nullstr = [{nulls}]" if src.null_values else "nullstr = []",
+            f"encoding = {_sql_literal(src.encoding)}",
+        ]
         return f"SELECT * FROM read_csv({_sql_literal(str(path))}, {', '.join(opts)})", None
     if isinstance(src, ParquetSource):
         path = resolve(base_dir, src.path)
         pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-        if not path.is_dir() and not any(ch in src.path for ch in "*?[") and not path.exists():
-            raise IngestionError(f"dataset {dataset.name!r}: Parquet source not found: {path}")
-        return f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = true)", None
+        files = _parquet_files(path, pattern)
+        if not files:
+            raise IngestionError(f"dataset {name!r}: Parquet source not found: {path}")
+        if not src.union_by_name:
+            _same_schema(name, files)
+        union = str(src.union_by_name).lower()
+        return f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})", None
     if isinstance(src, DuckDBQuerySource):
         db = resolve(base_dir, src.database)
         if not db.exists():
-            raise IngestionError(f"dataset {dataset.name!r}: DuckDB source database not found: {db}")
+            raise IngestionError(f"dataset {name!r}: DuckDB source database not found: {db}")
+        try:
+            check_query(src.query)
+        except ValueError as err:
+            raise IngestionError(f"dataset {name!r}: source.query: {err}") from None
         return src.query, str(db)
-    raise IngestionError(f"dataset {dataset.name!r}: unsupported source type")  # pragma: no cover
+    raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
+
+
+def _csv_header(path: str, delimiter: str, encoding: str) -> list[str]:
+    """The header row as written: DuckDB renames repeated names (a, a_1), which would hide them."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding=encoding.replace("utf-8", "utf-8-sig"), errors="replace") as fh:
+            row = next(csv.reader(fh, delimiter=delimiter), [])
+    except (OSError, csv.Error):
+        return []  # DuckDB reports the file itself
+    return [c.strip() for c in row] if len(row) > 1 else []
+
+
+def _same_schema(dataset: str, files: list[str]) -> None:
+    """Files of one Parquet source must agree on their columns and types; a silent union hides drift."""
+    try:
+        first = pq.read_schema(files[0])
+    except (OSError, pa.ArrowException):
+        raise IngestionError(f"dataset {dataset!r}: {files[0]} is not a readable Parquet file") from None
+    for other in files[1:]:
+        try:
+            schema = pq.read_schema(other)
+        except (OSError, pa.ArrowException):
+            raise IngestionError(f"dataset {dataset!r}: {other} is not a readable Parquet file") from None
+        if not schema.remove_metadata().equals(first.remove_metadata()):
+            missing = sorted(set(first.names) - set(schema.names))
+            extra = sorted(set(schema.names) - set(first.names))
+            what = (
+                f"missing {missing}, extra {extra}" if missing or extra else "the same columns with other types/order"
+            )
+            raise IngestionError(
+                f"dataset {dataset!r}: Parquet files disagree on their schema: {other} differs from {files[0]} "
+                f"({what}). Fix the files, or set source.union_by_name: true to union them by column name."
+            )
 
 
 def _safe_reason(err: Exception) -> str:
     """Keep the error class and any line number; drop the text, which may quote raw values."""
     match = re.search(r"[Ll]ine:?\s*(\d+)", str(err))
     where = f" near line {match.group(1)}" if match else ""
-    return f"{type(err).__name__}{where}"
+    hint = ""
+    text = str(err)
+    if "unicode" in text.lower() or "utf-8" in text.lower():
+        hint = "; the file is not UTF-8: set source.encoding (latin-1 or utf-16)"
+    elif "Expected Number of Columns" in text or "too many columns" in text.lower():
+        hint = "; rows have different numbers of fields (check source.delimiter and quoting)"
+    elif "unterminated quote" in text.lower() or "quote" in text.lower():
+        hint = "; a quoted field is not closed"
+    return f"{type(err).__name__}{where}{hint}"
 
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _naive_utc(con: duckdb.DuckDBPyConnection, select: str) -> str:
+def _naive_utc(con: duckdb.DuckDBPyConnection, select: str) -> tuple[str, list[tuple[str, str]]]:
     """Timestamps with a zone ("2013-01-01T10:00:00Z") become plain UTC timestamps: one kind of datetime
-    for the contract, the models and the published table."""
-    con.execute("SET TimeZone = 'UTC'")
-    try:
-        described = con.execute(f"DESCRIBE {select}").fetchall()
-    except duckdb.Error:
-        return select  # the COPY below reports the error without quoting rows
-    zoned = [str(row[0]) for row in described if str(row[1]).upper() == "TIMESTAMP WITH TIME ZONE"]
+    for the contract, the models and the published table. Also returns the described columns."""
+    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+    zoned = [c for c, t in described if t == "TIMESTAMP WITH TIME ZONE"]
     if not zoned:
-        return select
+        return select, described
     casts = ", ".join(f"CAST({_quote_ident(c)} AS TIMESTAMP) AS {_quote_ident(c)}" for c in zoned)
-    return f"SELECT * REPLACE ({casts}) FROM ({select})"
+    return f"SELECT * REPLACE ({casts}) FROM ({select})", described
+
+
+def _connect(database: str | None, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if database is not None:
+        # A configured query reads its own database and nothing else (no files, no ATTACH, no extension
+        # downloads), and, once the time zone is set, its settings can no longer be changed.
+        config |= {"enable_external_access": False, "autoinstall_known_extensions": False}
+    con = duckdb.connect(database or ":memory:", read_only=database is not None, config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    if database is not None:
+        con.execute("SET lock_configuration = true")
+    return con
+
+
+def _refused(dataset: str, err: Exception, query: bool) -> IngestionError:
+    if query and isinstance(err, duckdb.ParserException | duckdb.BinderException | duckdb.CatalogException):
+        # Parse and bind errors quote the configured query and catalog names, not rows.
+        return IngestionError(f"dataset {dataset!r}: source.query is not valid: {str(err).splitlines()[0]}")
+    if isinstance(err, duckdb.PermissionException):
+        return IngestionError(
+            f"dataset {dataset!r}: source.query tried to reach a file or setting outside its database; "
+            "a query source may only read the tables of source.database"
+        )
+    return IngestionError(
+        f"dataset {dataset!r}: the source could not be read ({_safe_reason(err)}). "
+        "The message from DuckDB is withheld because it can quote raw rows; "
+        "open the file locally to inspect it. Nothing was overwritten."
+    )
 
 
 def ingest(dataset: DatasetConfig, base_dir: Path, dest: Path, memory_limit: str | None = None) -> IngestResult:
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success."""
     select, database = source_relation_sql(dataset, base_dir)
-    con = duckdb.connect(database or ":memory:", read_only=database is not None)
+    con = _connect(database, memory_limit)
     try:
-        if memory_limit:
-            con.execute(f"SET memory_limit = {_sql_literal(memory_limit)}")
-        con.execute("SET preserve_insertion_order = true")
-        select = _naive_utc(con, select)
         with atomic_path(dest) as tmp:
             try:
-                con.execute(
-                    f"COPY ({select}) TO {_sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-                )
+                select, described = _naive_utc(con, select)
+                if database is None:
+                    con.execute(
+                        f"COPY ({select}) TO {_sql_literal(str(tmp))} "
+                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+                    )
+                else:
+                    # File access is off on this connection, so the rows stream out through Arrow.
+                    reader = con.execute(select).to_arrow_reader(100_000)
+                    assert reader is not None
+                    with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
+                        for batch in reader:
+                            writer.write_batch(batch)
             except duckdb.Error as err:
-                raise IngestionError(
-                    f"dataset {dataset.name!r}: the source could not be read ({_safe_reason(err)}). "
-                    "The message from DuckDB is withheld because it can quote raw rows; "
-                    "open the file locally to inspect it. Nothing was overwritten."
-                ) from None
+                raise _refused(dataset.name, err, database is not None) from None
             meta = pq.read_metadata(tmp)
             if meta.num_rows == 0:
                 raise IngestionError(f"dataset {dataset.name!r}: the source has no rows. Nothing was overwritten.")
             schema = {f.name: str(f.type) for f in pq.read_schema(tmp)}
-            if len(schema) != len({c.lower() for c in schema}):
-                raise IngestionError(f"dataset {dataset.name!r}: column names differ only by case")
+            _check_names(dataset.name, [c for c, _ in described] or list(schema))
+            nulled = _null_non_finite(tmp, schema)
+            _check_date_text(dataset.name, tmp, schema)
     finally:
         con.close()
-    return IngestResult(path=dest, num_rows=meta.num_rows, schema=schema)
+    return IngestResult(path=dest, num_rows=meta.num_rows, schema=schema, nulled=nulled)
+
+
+def _check_names(dataset: str, names: list[str]) -> None:
+    lowered = Counter(n.lower() for n in names if n.strip())
+    clashes = sorted(n for n, k in lowered.items() if k > 1)
+    if clashes:
+        raise IngestionError(
+            f"dataset {dataset!r}: column names repeat or differ only by case: {clashes}. Rename them in the source."
+        )
+
+
+def _null_non_finite(path: Path, schema: dict[str, str]) -> dict[str, int]:
+    """NaN, +-inf and numbers too large to square become null, counted per column; models cannot learn them."""
+    floats = [c for c, t in schema.items() if t in ("double", "float", "halffloat")]
+    if not floats:
+        return {}
+    con = duckdb.connect(":memory:")
+    try:
+        source = f"read_parquet({_sql_literal(str(path))})"
+        bad = {
+            c: f"(isnan({_quote_ident(c)}) OR NOT isfinite({_quote_ident(c)}) OR abs({_quote_ident(c)}) >= {MAX_MAGNITUDE})"
+            for c in floats
+        }
+        counts = (
+            con.execute(
+                "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for cond in bad.values()) + f" FROM {source}"
+            ).fetchone()
+            or ()
+        )
+        nulled = {c: int(n) for c, n in zip(floats, counts, strict=True) if n}
+        if nulled:
+            fixed = ", ".join(
+                f"CASE WHEN {bad[c]} THEN NULL ELSE {_quote_ident(c)} END AS {_quote_ident(c)}" for c in nulled
+            )
+            again = path.with_name(path.name + ".finite")
+            con.execute(
+                f"COPY (SELECT * REPLACE ({fixed}) FROM {source}) TO {_sql_literal(str(again))} "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+            )
+            again.replace(path)
+        return nulled
+    finally:
+        con.close()
+
+
+def _check_date_text(dataset: str, path: Path, schema: dict[str, str]) -> None:
+    """A text column of dates in several formats is refused, naming the formats (never a value)."""
+    texts = [c for c, t in schema.items() if t in ("string", "large_string")]
+    if not texts:
+        return
+    table = pq.read_table(path, columns=texts)
+    for column in texts:
+        values = table.column(column).drop_null()
+        if len(values) == 0:
+            continue
+        sample = values.slice(0, 2000).to_pylist()
+        shapes: Counter[str] = Counter()
+        for v in sample:
+            text = str(v).strip()
+            shape = next((name for name, rx in _DATE_SHAPES.items() if rx.match(text)), None)
+            shapes[shape or ""] += 1
+        dated = sum(n for s, n in shapes.items() if s)
+        found = [s for s, n in shapes.most_common() if s and n >= max(2, math.ceil(0.01 * len(sample)))]
+        if dated >= 0.95 * len(sample) and len(found) > 1:
+            raise IngestionError(
+                f"dataset {dataset!r}: column {column!r} holds dates written in {len(found)} formats "
+                f"({', '.join(found)}), so it cannot be read as one date column. Write them one way in the source "
+                "(ISO YYYY-MM-DD is safest). Nothing was overwritten."
+            )

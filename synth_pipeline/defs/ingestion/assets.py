@@ -27,6 +27,11 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
             result = ingest(dataset, base_dir, paths.raw, memory_limit=synth.ingest_memory_limit)
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
+        if result.nulled:
+            context.log.warning(
+                "Numbers a model cannot learn (NaN, infinite, or beyond 1e150) were read as null: "
+                + ", ".join(f"{c}: {n} rows" for c, n in result.nulled.items())
+            )
         return dg.MaterializeResult(
             data_version=dg.DataVersion(digest[:24]),
             metadata={
@@ -35,6 +40,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "num_columns": len(result.schema),
                 "source_type": dataset.source.type,
                 "file_digest": digest[:16],
+                "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
             },
         )
 
