@@ -66,11 +66,11 @@ def test_fit_sample_save_and_load_round_trip(tmp_path, name):
     df = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b", "c"], 300)})
     ds = _ds({"name": name, "seed": 3})
     result, _ = synthesis.fit(df, ds, ds.synthesizer.to_train()[0])
-    synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
-    model = synthesis.load_model(tmp_path / "m.pkl")
+    digest = synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
+    model = synthesis.load_model(tmp_path / "m.pkl", digest)
     chunks = list(synthesis.sample_chunks(model, 250, 100, seed=3))
     assert [len(c) for c in chunks] == [100, 100, 50]
-    again = pd.concat(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl"), 250, 100, seed=3))
+    again = pd.concat(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl", digest), 250, 100, seed=3))
     pd.testing.assert_frame_equal(pd.concat(chunks), again)
     assert not pd.concat(chunks).duplicated().all()
 
@@ -114,8 +114,8 @@ def test_tabular_argn_round_trips_and_keeps_no_training_rows(tmp_path, monkeypat
     with tarfile.open(fileobj=io.BytesIO(result.synthesizer._model)) as tar:
         members = tar.getnames()
     assert not any("tgt-data" in m or "encoded-data" in m for m in members), members
-    synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
-    chunks = list(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl"), 250, 100, seed=3))
+    digest = synthesis.save_model(result.synthesizer, tmp_path / "m.pkl")
+    chunks = list(synthesis.sample_chunks(synthesis.load_model(tmp_path / "m.pkl", digest), 250, 100, seed=3))
     assert [len(c) for c in chunks] == [100, 100, 50]
     out = pd.concat(chunks)
     assert list(out.columns) == ["x", "c"] and set(out["c"]) <= {"a", "b", "c"}

@@ -25,3 +25,11 @@ class PiiPolicyError(SynthPipelineError):
 
 class PublishRefused(SynthPipelineError):
     """Publishing was refused because the staged table has no passing gate verdict."""
+
+
+class ModelIntegrityError(SynthPipelineError):
+    """A saved model's bytes are not the ones the pipeline recorded; it is never unpickled."""
+
+
+class TooFewRows(SynthPipelineError):
+    """The table is too small to split into training and held-out rows, so no privacy check could pass."""

@@ -2,14 +2,20 @@
 
 The private area holds everything derived from real data (raw copies, the
 de-identified training table, SDV metadata, fitted models, staged output). It is
-created owner-only; downstream teams get only the public DuckDB file.
+created owner-only, and so is every file in it; downstream teams get only the
+public DuckDB file. Every file is written beside its destination under a name
+that carries the writer's pid, fsynced, renamed into place and its folder fsynced:
+a kill leaves either the old file or the new one, and the next writer removes
+what a dead process left.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -26,20 +32,71 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def staging_name(dest: Path, suffix: str) -> Path:
+    """``.<name>.<pid>.<random><suffix>`` beside ``dest``: unique, and tells who wrote it."""
+    return dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
+
+
+def remove_stale(dest: Path, suffix: str) -> list[Path]:
+    """Remove staging files of ``dest`` whose writing process is gone (a kill -9 mid-write)."""
+    removed: list[Path] = []
+    prefix = f".{dest.name}."
+    if not dest.parent.is_dir():
+        return removed
+    for entry in dest.parent.iterdir():
+        name = entry.name
+        if not name.startswith(prefix) or suffix not in name:
+            continue
+        pid_text = name[len(prefix) :].split(".", 1)[0]
+        if pid_text.isdigit() and (int(pid_text) == os.getpid() or pid_alive(int(pid_text))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(tmp: Path, dest: Path, mode: int = 0o600) -> None:
+    """``os.replace`` that survives a power cut: the file, then the rename in its folder, reach the disk."""
+    os.chmod(tmp, mode)
+    fsync_path(tmp)
+    os.replace(tmp, dest)
+    fsync_path(dest.parent)
+
+
 @contextlib.contextmanager
-def atomic_path(dest: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``dest``; rename it over ``dest`` only if the block succeeds."""
+def atomic_path(dest: Path, mode: int = 0o600) -> Iterator[Path]:
+    """Yield a staging path beside ``dest``; it replaces ``dest`` (owner-only, durably) only if the block succeeds."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()
+    remove_stale(dest, ".tmp")
+    tmp = staging_name(dest, ".tmp")
     try:
         yield tmp
-        os.replace(tmp, dest)
+        replace_durably(tmp, dest, mode)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in dest.parent.glob(tmp.name + "*"):
+            leftover.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -65,7 +122,12 @@ def private_tempdir(root: Path) -> Iterator[Path]:
 def write_json(dest: Path, payload: Any) -> None:
     with atomic_path(dest) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
-        os.chmod(tmp, 0o600)
+
+
+def write_parquet(frame: Any, dest: Path) -> None:
+    """A pandas frame to a private Parquet file, atomically."""
+    with atomic_path(dest) as tmp:
+        frame.to_parquet(tmp, index=False)
 
 
 def read_json(path: Path) -> Any:
@@ -154,8 +216,6 @@ def dataset_paths(private_dir: Path, dataset: str) -> DatasetPaths:
 
 
 def file_digest(path: Path) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -20,7 +20,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
-from synth_pipeline.lib.errors import ConfigError
+from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
 from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
@@ -245,23 +245,35 @@ def fit(
     return FitResult(protected, seconds, params, len(df), df.shape[1]), metadata_dict
 
 
-def save_model(synthesizer: Any, path: Path) -> None:
-    from synth_pipeline.lib.storage import atomic_path
+def save_model(synthesizer: Any, path: Path) -> str:
+    """Write the model owner-only and return the SHA-256 of its bytes: the only bytes ``load_model`` accepts."""
+    from synth_pipeline.lib.storage import atomic_path, file_digest
 
     with atomic_path(path) as tmp:
         synthesizer.save(str(tmp))
-        tmp.chmod(0o600)
+        digest = file_digest(tmp)
+    return digest
 
 
-def load_model(path: Path) -> Any:
+def load_model(path: Path, digest: str | None) -> Any:
+    """Unpickle a model only if its bytes are the ones this pipeline wrote (unpickling runs code)."""
+    import hashlib
+
     import cloudpickle
     from sdv.single_table.base import BaseSynthesizer
-    from sdv.utils import load_synthesizer
 
-    with open(path, "rb") as fh:
-        model = cloudpickle.load(fh)
-    # SDV's loader adds its version checks; our own synthesizers are plain pickles.
-    return load_synthesizer(str(path)) if isinstance(model, BaseSynthesizer) else model
+    data = path.read_bytes()
+    if not digest or hashlib.sha256(data).hexdigest() != digest:
+        raise ModelIntegrityError(
+            f"dataset {path.parent.name!r}: {path.name} is not the model this pipeline saved (its SHA-256 does not match the one recorded at "
+            "training); it was not loaded. Rematerialize the synthesizer asset to train a new one."
+        )
+    model = cloudpickle.loads(data)
+    if isinstance(model, BaseSynthesizer):
+        from sdv._utils import check_synthesizer_version
+
+        check_synthesizer_version(model)
+    return model
 
 
 def loss_values(synthesizer: Any) -> pd.DataFrame | None:

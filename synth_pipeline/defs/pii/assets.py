@@ -13,11 +13,11 @@ from synth_pipeline.defs.common import (
 )
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
-from synth_pipeline.lib.errors import ContractViolation
+from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
 from synth_pipeline.lib.privacy import holdout_mask
-from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
+from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json, write_parquet
 
 
 def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -46,14 +46,20 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             held_out = holdout_mask(
                 len(training), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
             )
-            training[held_out].to_parquet(paths.holdout, index=False)
-            training[~held_out].to_parquet(paths.deidentified, index=False)
+            if int(held_out.sum()) < dataset.privacy.min_holdout_rows:
+                raise TooFewRows(
+                    f"dataset {dataset.name!r}: {len(training)} rows are too few to protect. The privacy checks "
+                    f"compare against rows never trained on, and privacy.holdout_fraction "
+                    f"({dataset.privacy.holdout_fraction}) keeps {int(held_out.sum())}, fewer than "
+                    f"privacy.min_holdout_rows ({dataset.privacy.min_holdout_rows}). Nothing was trained or published; "
+                    "a synthetic copy of a table this small would be a copy of its people."
+                )
+            write_parquet(training[held_out], paths.holdout)
+            write_parquet(training[~held_out], paths.deidentified)
             n_train, n_holdout = int((~held_out).sum()), int(held_out.sum())
             if encrypted is not None:
                 # In source order: the n-th "train" row belongs to the n-th row of deidentified.parquet.
-                encrypted.assign(split=np.where(held_out, "holdout", "train")).to_parquet(
-                    paths.reidentification, index=False
-                )
+                write_parquet(encrypted.assign(split=np.where(held_out, "holdout", "train")), paths.reidentification)
             else:
                 paths.reidentification.unlink(missing_ok=True)
             write_json(paths.pii_plan, plan.to_dict())

@@ -54,6 +54,9 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         previous = unchanged_since(
             paths.model_fingerprint, version, paths.model, paths.candidates, paths.sdv_metadata, paths.rules
         )
+        if previous and previous.get("model_digest") != file_digest(paths.model):
+            context.log.warning("The saved model's bytes differ from the ones recorded at training; retraining.")
+            previous = None
         if previous:
             why = (
                 f"Skipped retraining: the training rows and synthesizer settings are unchanged since run "
@@ -73,7 +76,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             )
             outcome = train_candidates(train, holdout, dataset, context.log.info)
             winner, results, reason, metadata = outcome
-            synthesis.save_model(winner.synthesizer, paths.model)
+            model_digest = synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
             rule_rows = outcome.rule_rows
             write_json(paths.rules, {"rules": rules_to_json(outcome.rules), "table": rule_rows})
@@ -88,7 +91,10 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 },
             )
             loss = synthesis.loss_values(winner.synthesizer)
-            write_json(paths.model_fingerprint, {"fingerprint": version, "run_id": context.run.run_id, "at": _now()})
+            write_json(
+                paths.model_fingerprint,
+                {"fingerprint": version, "model_digest": model_digest, "run_id": context.run.run_id, "at": _now()},
+            )
         context.log.info(f"Chose {winner.name}: {reason}")
         meta: dict[str, Any] = {
             "synthesizer": winner.name,
@@ -140,6 +146,7 @@ def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 context.run.run_id,
                 rows,
                 synth.public_storage_version,
+                synth.publish_lock_timeout_seconds,
             )
         else:
             context.log.info(f"No new training in this run; the comparison of run {trained_by[:8]} stands")
@@ -183,7 +190,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         with safe_errors("sampling", dataset.name), private_tempdir(paths.root):
             plan = PiiPlan.from_dict(read_json(paths.pii_plan))
             reference = PiiReference.load(paths.pii_reference)
-            model = synthesis.load_model(paths.model)
+            model = synthesis.load_model(paths.model, read_json(paths.model_fingerprint).get("model_digest"))
             input_rows = pq.read_metadata(paths.deidentified).num_rows + pq.read_metadata(paths.holdout).num_rows
             num_rows = dataset.sample.num_rows(input_rows)
             groups = dataset.sample.condition_rows(num_rows)
@@ -207,7 +214,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                             plan,
                             dataset.synthesizer.seed + i,
                             dataset.fake_locale,
-                            reference.matches,
+                            reference.contains,
                             null_shares,
                             key_offset=written,
                         )
