@@ -104,7 +104,7 @@ def stage_asset(
     dataset: DatasetConfig,
     stage: str,
     *,
-    upstream: str | None,
+    upstream: str | tuple[str, ...] | None,
     group: str,
     kinds: set[str],
     description: str,
@@ -113,7 +113,8 @@ def stage_asset(
     """``@dg.asset`` for one stage of one dataset: key ``<stage>_<dataset>``, grouped by stage, versioned."""
     return dg.asset(
         key=asset_key(stage, dataset.name),
-        deps=[asset_key(upstream, dataset.name)] if upstream else None,
+        deps=[asset_key(u, dataset.name) for u in ((upstream,) if isinstance(upstream, str) else upstream or ())]
+        or None,
         group_name=group,
         kinds=kinds,
         tags=dataset_tags(dataset.name),

@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from synth_pipeline.lib.errors import ConfigError
-from synth_pipeline.lib.publishing import DEFAULT_STORAGE_VERSION
+from synth_pipeline.lib.publishing import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STORAGE_VERSION
 from synth_pipeline.lib.storage import DatasetPaths, dataset_paths
 
 
@@ -24,6 +24,11 @@ class SynthPipelineResource(dg.ConfigurableResource):
     public_storage_version: str = Field(
         default=DEFAULT_STORAGE_VERSION,
         description="Oldest DuckDB release that must be able to read the public file.",
+    )
+    publish_lock_timeout_seconds: float = Field(
+        default=DEFAULT_LOCK_TIMEOUT_S,
+        gt=0,
+        description="How long a publish waits for the lock beside the public file before failing the run.",
     )
     ingest_memory_limit: str | None = Field(
         default=None, description="DuckDB memory_limit while ingesting, e.g. '4GB'."

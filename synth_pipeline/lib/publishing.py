@@ -3,7 +3,8 @@
 DuckDB allows one writer per file, and a reader that holds the file open blocks
 a writer. So we never write the live file: under an exclusive lock (one
 publisher at a time, across processes) we copy it, change the copy in one
-transaction, checkpoint, and ``os.replace`` the copy over the live path.
+transaction, checkpoint, fsync, and ``os.replace`` the copy over the live path,
+then fsync the folder so the rename survives a crash.
 A reader already connected keeps the old file (POSIX keeps the inode alive);
 a new connection opens the new one. Either sees a complete table. If anything
 fails before the rename, the live file is untouched.
@@ -13,22 +14,28 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import re
 import shutil
-import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from synth_pipeline.lib.errors import PublishRefused
+from synth_pipeline.lib.storage import remove_stale, replace_durably, staging_name
+
 SCHEMA = "synthetic"
 # Files are written in a storage format that DuckDB 1.4+ (and the duckdb CLI on PyPI) can read,
 # so downstream teams need not upgrade in step with the pipeline.
 DEFAULT_STORAGE_VERSION = "v1.4.0"
 META_SCHEMA = "meta"
+# How long a publisher waits for the lock before failing the run (the last good table stays).
+DEFAULT_LOCK_TIMEOUT_S = 600.0
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 HISTORY_DDL = f"""
@@ -59,31 +66,51 @@ def _lock_path(database: Path) -> Path:
 
 
 @contextlib.contextmanager
-def publish_lock(database: Path) -> Iterator[None]:
+def publish_lock(database: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Exclusive lock beside the public file, owner-only so no reader can take it, with a bounded wait."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    with open(_lock_path(database), "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    path = _lock_path(database)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)  # a lock file made 0644 by an older version is tightened
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise PublishRefused(
+                        f"the publish lock {path} is held by another process and was not released within "
+                        f"{timeout_s:.0f} s; nothing was written and the last published tables are unchanged. "
+                        f"`fuser {path}` shows who holds it."
+                    ) from None
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def swap_in(
     database: Path,
     change: Callable[[duckdb.DuckDBPyConnection], Any],
     storage_version: str = DEFAULT_STORAGE_VERSION,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> Any:
-    """Apply ``change`` to a copy of ``database`` and atomically replace it."""
-    with publish_lock(database):
-        fd, name = tempfile.mkstemp(prefix=f".{database.name}.", suffix=".next", dir=database.parent)
-        os.close(fd)
-        tmp = Path(name)
+    """Apply ``change`` to a copy of ``database`` and atomically, durably replace it."""
+    with publish_lock(database, lock_timeout_s):
+        remove_stale(database, ".next")  # copies a killed publisher left behind
+        tmp = staging_name(database, ".next")
+        wal = Path(str(tmp) + ".wal")
         try:
             if database.exists():
                 shutil.copyfile(database, tmp)
-            else:
-                tmp.unlink()
             con = duckdb.connect(str(tmp), config={"storage_compatibility_version": storage_version})
             try:
                 con.execute(HISTORY_DDL)
@@ -93,15 +120,20 @@ def swap_in(
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, database)
+            replace_durably(tmp, database, 0o644)
             return result
+        except (OSError, duckdb.IOException) as err:
+            full = getattr(err, "errno", None) in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or any(
+                s in str(err) for s in ("No space left", "File too large", "Disk quota")
+            )
+            raise PublishRefused(
+                f"publishing into {database} failed while writing its new copy "
+                f"({'the disk is full' if full else type(err).__name__}); the live file is untouched and still "
+                "holds the last published tables."
+            ) from None
         finally:
-            if tmp.exists():
-                tmp.unlink()
-            wal = Path(str(tmp) + ".wal")
-            if wal.exists():
-                wal.unlink()
+            tmp.unlink(missing_ok=True)
+            wal.unlink(missing_ok=True)
 
 
 def table_name(dataset: str) -> str:
@@ -121,6 +153,7 @@ def publish_table(
     table_digest: str = "",
     storage_version: str = DEFAULT_STORAGE_VERSION,
     dp_epsilon: float | None = None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing.
 
@@ -150,7 +183,7 @@ def publish_table(
         )
         return {"table": target, "num_rows": int(num_rows), "num_columns": num_cols}
 
-    return swap_in(database, change, storage_version)
+    return swap_in(database, change, storage_version, lock_timeout_s)
 
 
 QUALITY_FIELDS = ("check_name", "score", "threshold", "passed", "rows_scored", "detail")
@@ -182,6 +215,7 @@ def record(
     run_id: str,
     rows: list[dict[str, Any]],
     storage_version: str = DEFAULT_STORAGE_VERSION,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> None:
     """Append ``(run_id, dataset, now, *fields)`` rows to ``meta.quality_history`` (gate scores, passed or
     not) or ``meta.synthesizer_comparison`` (candidate scores), through the same safe swap as publishing."""
@@ -196,7 +230,7 @@ def record(
                 [run_id, dataset, now, *(r.get(f) for f in fields)],
             )
 
-    swap_in(database, change, storage_version)
+    swap_in(database, change, storage_version, lock_timeout_s)
 
 
 def latest_publication(database: Path, dataset: str) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     @stage_asset(
         dataset,
         "published",
-        upstream="synthetic",
+        # Everything of the run that can fail comes before: a failed comparison step also publishes nothing.
+        upstream=("synthetic", "synthesizer_comparison"),
         group="publishing",
         kinds={"duckdb"},
         description=f"synthetic.{dataset.name} in the public DuckDB file: replaced atomically, only after the gate passed.",
@@ -57,6 +58,7 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 staged_digest,
                 synth.public_storage_version,
                 spent.get("epsilon"),
+                synth.publish_lock_timeout_seconds,
             )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(

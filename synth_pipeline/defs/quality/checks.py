@@ -408,6 +408,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             context.run.run_id,
             history,
             synth.public_storage_version,
+            synth.publish_lock_timeout_seconds,
         )
 
     return quality_gate
