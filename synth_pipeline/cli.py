@@ -80,22 +80,54 @@ def _keygen(args: argparse.Namespace) -> int:
 
     print(new_key())
     print(
-        f"# store it in a secret manager and export it as {ENCRYPTION_KEY_ENV}; it is not saved anywhere",
+        f"# store it in a secret manager and export it as {ENCRYPTION_KEY_ENV} (or SYNTH_PIPELINE_TOKEN_KEY); "
+        "it is not saved anywhere",
         file=sys.stderr,
     )
     return 0
 
 
 def _decrypt(args: argparse.Namespace) -> int:
-    """For key holders only: reverse ``encrypt`` tokens read from arguments or standard input."""
+    """For key holders only: reverse ``encrypt`` tokens. Each token is bound to its dataset, column and row key
+    (the ``_row_key`` column of the private reidentification file), so all three must be given."""
     import os
 
     from synth_pipeline.lib.pii.crypto import ENCRYPTION_KEY_ENV, decrypt_value, parse_key
 
     key = parse_key(os.environ.get(ENCRYPTION_KEY_ENV))
-    tokens = args.tokens or [line.strip() for line in sys.stdin if line.strip()]
-    for token in tokens:
-        print(decrypt_value(token, key, args.column))
+    if args.token:
+        pairs = [(args.row, args.token)]
+    else:  # "<row key><TAB><token>" per line
+        pairs = [tuple(line.rstrip("\n").split("\t", 1)) for line in sys.stdin if line.strip()]
+    for row_key, token in pairs:
+        print(decrypt_value(token, key, args.dataset, args.column, row_key))
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    """Delete the private copies of datasets no longer in the datasets file (a dry run without --yes)."""
+    import os
+    import shutil
+
+    from synth_pipeline.settings import DEFAULTS, ENV_PRIVATE_DIR
+
+    config = load_config(args.datasets or Settings.from_env().datasets_file)
+    private = Path(os.environ.get(ENV_PRIVATE_DIR) or DEFAULTS[ENV_PRIVATE_DIR])
+    gone = (
+        sorted(p for p in private.iterdir() if p.is_dir() and p.name not in config.datasets and p.name != "tmp")
+        if private.exists()
+        else []
+    )
+    if not gone:
+        print(f"nothing to prune in {private}: every folder belongs to a configured dataset")
+        return 0
+    for folder in gone:
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        if args.yes:
+            shutil.rmtree(folder)
+        print(f"{'deleted' if args.yes else 'would delete'} {folder} ({size / 1e6:.1f} MB): not in the datasets file")
+    if not args.yes:
+        print("run again with --yes to delete them (their published tables stay; drop those by hand)")
     return 0
 
 
@@ -113,12 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     init.set_defaults(func=_contract_init)
     where = sub.add_parser("where", help="print where the published DuckDB file is and what it holds")
     where.set_defaults(func=_where)
-    keygen = sub.add_parser("keygen", help="print a new key for SYNTH_PIPELINE_ENCRYPTION_KEY")
+    keygen = sub.add_parser(
+        "keygen", help="print a new 256-bit key for SYNTH_PIPELINE_ENCRYPTION_KEY or SYNTH_PIPELINE_TOKEN_KEY"
+    )
     keygen.set_defaults(func=_keygen)
     decrypt = sub.add_parser("decrypt", help="key holders: decrypt tokens of an encrypted column")
+    decrypt.add_argument("--dataset", required=True, help="the dataset the tokens came from (bound into each token)")
     decrypt.add_argument("--column", required=True, help="the column the tokens came from (bound into each token)")
-    decrypt.add_argument("tokens", nargs="*", help="tokens (default: one per line on standard input)")
+    decrypt.add_argument("--row", help="the token's row key (_row_key in the reidentification file)")
+    decrypt.add_argument("token", nargs="?", help="one token (default: '<row key><TAB><token>' lines on stdin)")
     decrypt.set_defaults(func=_decrypt)
+    prune = sub.add_parser("prune", help="delete private copies of datasets removed from the datasets file")
+    prune.add_argument("--yes", action="store_true", help="delete (default: only list what would go)")
+    prune.set_defaults(func=_prune)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

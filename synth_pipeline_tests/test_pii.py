@@ -10,6 +10,7 @@ from faker import Faker
 from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.audit import PiiReference
+from synth_pipeline.lib.pii.crypto import new_key
 from synth_pipeline.lib.pii.detection import detect_column, name_hint, normalize_name
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
@@ -162,7 +163,11 @@ def test_configuration_overrides_detection(fake):
     assert actions["income"] == "drop" and actions["name"] == "keep" and actions["email"] == "tokenize"
     with pytest.raises(PiiPolicyError, match="SYNTH_PIPELINE_TOKEN_KEY"):
         apply_plan(df, plan, token_key=None)
-    out = apply_plan(df, plan, token_key="k")
+    with pytest.raises(PiiPolicyError, match="too weak"):
+        apply_plan(df, plan, token_key="k")
+    with pytest.raises(PiiPolicyError, match="too weak"):
+        apply_plan(df, plan, token_key="a" * 64)
+    out = apply_plan(df, plan, token_key=new_key())
     assert out["email"].str.startswith("tok_").all()
 
 
@@ -211,9 +216,9 @@ def test_leak_check_finds_raw_values_after_normalization_only_where_they_matter(
     assert ref.leaks(leaked) == {"x": 1}
 
 
-def test_encrypt_is_reversible_only_with_the_key_and_column(fake, monkeypatch, capsys):
+def test_encrypt_is_reversible_only_with_the_key_dataset_column_and_row(fake, monkeypatch, capsys):
     from synth_pipeline import cli
-    from synth_pipeline.lib.pii.crypto import decrypt_value, new_key, parse_key
+    from synth_pipeline.lib.pii.crypto import decrypt_value, parse_key
     from synth_pipeline.lib.pii.policies import encrypt_columns
 
     df = _people(fake)
@@ -223,15 +228,19 @@ def test_encrypt_is_reversible_only_with_the_key_and_column(fake, monkeypatch, c
         encrypt_columns(df, plan, None)
     key = new_key()
     sealed = encrypt_columns(df, plan, key)
-    token = sealed["email"][0]
+    token, row = sealed["email"][0], sealed["_row_key"][0]
     assert df["email"][0] not in token
-    assert decrypt_value(token, parse_key(key), "email") == df["email"][0]
+    k = parse_key(key)
+    assert decrypt_value(token, k, "people", "email", row) == df["email"][0]
     with pytest.raises(PiiPolicyError, match="does not decrypt"):
-        decrypt_value(token, parse_key(new_key()), "email")
-    with pytest.raises(PiiPolicyError, match="does not decrypt"):
-        decrypt_value(token, parse_key(key), "name")
+        decrypt_value(token, parse_key(new_key()), "people", "email", row)
+    # Swapped between columns, rows or datasets, a token no longer decrypts (AES-GCM associated data).
+    swaps = [("people", "name", row), ("people", "email", sealed["_row_key"][1]), ("other", "email", row)]
+    for dataset, column, row_key in swaps:
+        with pytest.raises(PiiPolicyError, match="does not decrypt"):
+            decrypt_value(token, k, dataset, column, row_key)
     monkeypatch.setenv("SYNTH_PIPELINE_ENCRYPTION_KEY", key)
-    assert cli.main(["decrypt", "--column", "email", token]) == 0
+    assert cli.main(["decrypt", "--dataset", "people", "--column", "email", "--row", str(row), token]) == 0
     assert capsys.readouterr().out.strip() == df["email"][0]
 
 

@@ -88,6 +88,15 @@ class PiiReference:
         digest = _digest(norm, self.salt)
         return digest in self.text or digest in self.words
 
+    def contains(self, column: str, value: object) -> bool:
+        """The value equals a raw identifying value, or spells one out inside it ("Mr. Connor Davis").
+
+        Generated values are redrawn on this, the same test the gate's run-record check applies to text.
+        """
+        if self.matches(column, value):
+            return True
+        return isinstance(value, str) and " " in value.strip() and self.scan_text(value) > 0
+
     def _is_raw_phone(self, norm: str) -> bool:
         digits = _phone_digits(norm)
         return bool(digits) and _digest(digits, self.salt) in self.phone_digits

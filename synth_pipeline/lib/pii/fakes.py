@@ -1,7 +1,8 @@
 """Realistic replacement values, made at sampling time and never derived from real ones.
 
 Faker (seeded) supplies values in the dataset's locale. A fake that happens to
-equal a real value is drawn again, so the leak check stays meaningful.
+equal a real value, or to contain one ("Mr. Connor Davis" where "Connor Davis" is
+real), is drawn again, so the leak checks stay meaningful.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def fake_column(
     for _ in range(num_rows):
         v = gen()
         tries = 0
-        while is_forbidden is not None and is_forbidden(v) and tries < MAX_REDRAWS:
+        while is_forbidden is not None and is_forbidden(v):
+            if tries == MAX_REDRAWS:
+                v = None  # never publish a real value: a null after 20 unlucky draws
+                break
             v = gen()
             tries += 1
         values.append(v)
@@ -79,9 +83,12 @@ def generated_column(
     rng = np.random.default_rng(seed)
     values: list[object] = []
     for _ in range(num_rows):
-        v = generate(spec, rng)
+        v: object = generate(spec, rng)
         tries = 0
-        while is_forbidden(v) and tries < MAX_REDRAWS:
+        while is_forbidden(v):
+            if tries == MAX_REDRAWS:
+                v = None
+                break
             v = generate(spec, rng)
             tries += 1
         values.append(v)

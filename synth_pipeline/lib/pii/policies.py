@@ -17,13 +17,12 @@ import pandas as pd
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.disclosure import rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
-from synth_pipeline.lib.pii.crypto import encrypt_series, parse_key
+from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
 from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
 DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}
-TOKEN_KEY_ENV = "SYNTH_PIPELINE_TOKEN_KEY"
 
 
 @dataclass
@@ -265,7 +264,7 @@ def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.Dat
                 raise PiiPolicyError(
                     f"dataset {plan.dataset!r}: column {d.column!r} is tokenized but {TOKEN_KEY_ENV} is not set"
                 )
-            col = tokenize(col, token_key.encode())
+            col = tokenize(col, token_key_bytes(token_key))
         elif d.action == "generalize":
             col = generalize(col, d.params)
         out[d.column] = col
@@ -281,7 +280,12 @@ def encrypt_columns(df: pd.DataFrame, plan: PiiPlan, encryption_key: str | None)
     if not columns:
         return None
     key = parse_key(encryption_key)
-    return pd.DataFrame({c: encrypt_series(df[c], key, c) for c in columns}).reset_index(drop=True)
+    # The row key bound into each token: the primary key where there is one, else the row's position.
+    row_keys = (
+        df[plan.primary_key].astype(str) if plan.primary_key else pd.Series(range(len(df)), index=df.index).astype(str)
+    )
+    sealed = {c: encrypt_series(df[c], key, plan.dataset, c, row_keys) for c in columns}
+    return pd.DataFrame({"_row_key": row_keys, **sealed}).reset_index(drop=True)
 
 
 def _digest(normalized: str, salt: bytes) -> str:
