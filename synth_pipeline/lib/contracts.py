@@ -118,8 +118,12 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
         s = df[col]
         family = type_family(s)
         exps.append(gx.expectations.ExpectColumnValuesToBeInTypeList(column=col, type_list=TYPE_FAMILIES[family]))
-        if s.notna().all():
+        filled = float(s.notna().mean()) if len(s) else 0.0
+        if filled == 1.0:
             exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=col))
+        elif filled > 0:
+            # A column that empties (99.8 % filled one night, 0 % the next) is a broken export, not new data.
+            exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=col, mostly=null_share_floor(filled)))
         if col in pii:
             continue
         if family == "numeric" and not pd.api.types.is_bool_dtype(s.dtype):
@@ -136,7 +140,37 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
                 exps.append(gx.expectations.ExpectColumnValuesToBeInSet(column=col, value_set=sorted(map(str, values))))
     if plan.primary_key:
         exps.append(gx.expectations.ExpectColumnValuesToBeUnique(column=plan.primary_key))
+        if filled_share(df, plan.primary_key) < 1.0:
+            exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=plan.primary_key))
     return exps
+
+
+NULL_SHARE_TOLERANCE = 0.10
+
+
+def null_share_floor(filled: float) -> float:
+    """The least filled share a contract accepts: today's minus 10 points, and never below half of today's."""
+    return math.floor(max(filled - NULL_SHARE_TOLERANCE, filled / 2) * 1000) / 1000
+
+
+def filled_share(df: pd.DataFrame, column: str) -> float:
+    return float(df[column].notna().mean()) if len(df) else 0.0
+
+
+def key_problems(df: pd.DataFrame, key: str | None) -> list[str]:
+    """A declared primary key must be present, filled and unique, whatever the contract says."""
+    if not key:
+        return []
+    if key not in df.columns:
+        return [f"primary key {key!r} is not a column"]
+    problems = []
+    nulls = int(df[key].isna().sum())
+    if nulls:
+        problems.append(f"primary key {key!r} is null in {nulls} rows")
+    duplicated = int(df[key].dropna().duplicated().sum())
+    if duplicated:
+        problems.append(f"primary key {key!r} repeats in {duplicated} rows")
+    return problems
 
 
 def write_contract(
@@ -264,7 +298,22 @@ def validate(df: pd.DataFrame, contract: Contract) -> ValidationOutcome:
                 parts.append(f"unexpected {sorted(observed - expected)}")
             note = "columns changed: " + "; ".join(parts)
         elif cfg.type == "expect_column_values_to_be_in_type_list" and not r.success:
-            note = f"type is now {res.get('observed_value')!s}, contract allows {cfg.kwargs.get('type_list')[:3]}..."
+            column = cfg.kwargs.get("column")
+            now = (
+                f"{df[column].dtype} ({type_family(df[column])})"
+                if column in df.columns
+                else str(res.get("observed_value"))
+            )
+            allowed = next((f for f, types in TYPE_FAMILIES.items() if types == cfg.kwargs.get("type_list")), None)
+            note = f"type is now {now}; the contract expects {allowed or cfg.kwargs.get('type_list')}"
+        elif cfg.type == "expect_column_values_to_not_be_null" and not r.success:
+            mostly = cfg.kwargs.get("mostly")
+            filled = 100 - float(res.get("unexpected_percent") or 0)
+            note = (
+                f"{filled:.1f}% of rows are filled, the contract expects at least {100 * mostly:.1f}%"
+                if mostly
+                else f"{res.get('unexpected_count')} rows are null, the contract expects none"
+            )
         elif cfg.type == "expect_table_row_count_to_be_between" and not r.success:
             note = f"row count {res.get('observed_value')} outside the contract"
         outcomes.append(

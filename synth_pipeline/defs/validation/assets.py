@@ -8,6 +8,7 @@ from synth_pipeline.defs.common import markdown_rows, safe_errors, stage_asset
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import contracts
 from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.storage import file_digest, read_frame, write_json
 
 
@@ -34,6 +35,12 @@ def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDe
             f"Contract v{contract.version}: {len(outcome.outcomes) - failed} of {len(outcome.outcomes)} expectations passed"
         )
         contracts.raise_on_failure(outcome, dataset.name)
+        problems = contracts.key_problems(df, dataset.primary_key)
+        if problems:
+            raise ContractViolation(
+                f"dataset {dataset.name!r}: {'; '.join(problems)}. A primary key identifies each row once; fix the "
+                "source or declare another key. Nothing downstream ran and the published table is unchanged."
+            )
         return dg.MaterializeResult(
             data_version=dg.DataVersion(report["raw_digest"][:24]),
             metadata={
