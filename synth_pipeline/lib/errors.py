@@ -32,4 +32,4 @@ class ModelIntegrityError(SynthPipelineError):
 
 
 class TooFewRows(SynthPipelineError):
-    """The table is too small to split into training and held-out rows, so no privacy check could pass."""
+    """The table is too small (rows, or columns left after PII removal) for the gate to have evidence."""

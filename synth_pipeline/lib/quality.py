@@ -119,6 +119,34 @@ def _score(value: Any) -> float:
     return v
 
 
+MAX_FALLBACK_PAIRS = 300
+
+
+def _score_every_pair(
+    real: pd.DataFrame, synthetic: pd.DataFrame, pairs: pd.DataFrame, sdtypes: dict[str, str], seed: int
+) -> pd.DataFrame:
+    """SDMetrics' pair metrics with no relation threshold: correlation for two numbers or dates, contingency
+    (numbers in 10 bins) otherwise; at most ``MAX_FALLBACK_PAIRS`` pairs, chosen with ``seed``."""
+    from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
+
+    chosen = pairs.sample(n=min(len(pairs), MAX_FALLBACK_PAIRS), random_state=seed) if len(pairs) else pairs
+    scores = pd.Series(np.nan, index=pairs.index)
+    for i, row in chosen.iterrows():
+        a, b = row["Column 1"], row["Column 2"]
+        continuous = [c for c in (a, b) if sdtypes.get(c) in ("numerical", "datetime")]
+        try:
+            if len(continuous) == 2:
+                value = CorrelationSimilarity.compute(real[[a, b]], synthetic[[a, b]])
+            else:
+                value = ContingencySimilarity.compute(
+                    real[[a, b]], synthetic[[a, b]], continuous_column_names=continuous or None
+                )
+        except Exception:  # a constant column has no correlation: the pair stays unscored
+            value = float("nan")
+        scores[i] = _score(value)
+    return pairs.assign(Score=scores)
+
+
 def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], gate: GateConfig) -> GateScores:
     """Score ``synthetic`` against the de-identified ``real`` table it was trained on."""
     with warnings.catch_warnings():
@@ -154,11 +182,18 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         scored = pairs[pairs["Meets Threshold?"].fillna(False).astype(bool) & pairs["Score"].notna()]
     else:  # older SDMetrics: every pair counts
         scored = pairs[pairs["Score"].notna()]
+    pair_trends = _score(props.get("Column Pair Trends"))
+    if scored.empty and len(pairs):
+        # No pair is strongly related in the real data (independent columns): SDMetrics 0.32 then scores nothing.
+        # Every pair is evidence that the synthesizer did not invent relations, so they are scored here.
+        pairs = _score_every_pair(real_s, syn_s, pairs, sdtypes, gate.seed)
+        scored = pairs[pairs["Score"].notna()]
+        pair_trends = float(scored["Score"].mean()) if len(scored) else float("nan")
     return GateScores(
         data_validity=_score(diag.get("Data Validity")),
         data_structure=_score(diag.get("Data Structure")),
         column_shapes=_score(props.get("Column Shapes")),
-        column_pair_trends=_score(props.get("Column Pair Trends")),
+        column_pair_trends=pair_trends,
         pairs_scored=len(scored),
         pairs_total=len(pairs),
         real_rows_scored=len(real_s),
@@ -174,15 +209,16 @@ def judge(scores: GateScores, gate: GateConfig) -> list[GateOutcome]:
     def at_least(name: str, score: float, threshold: float, note: str = "") -> GateOutcome:
         return GateOutcome(name, score, threshold, bool(score >= threshold - 1e-12), note)
 
-    pair_note = f"{scores.pairs_scored} of {scores.pairs_total} pairs strongly related in the real data were scored"
+    pair_note = f"{scores.pairs_scored} of {scores.pairs_total} pairs scored"
     cpt = scores.column_pair_trends
-    if np.isnan(cpt) and scores.pairs_scored == 0:
+    if np.isnan(cpt) or scores.pairs_scored == 0:
+        # No pair scored is no evidence (a table of one column): the check fails rather than passes.
         cpt_outcome = GateOutcome(
             "column_pair_trends",
             float("nan"),
             gate.column_pair_trends,
-            True,
-            "no pair is strongly related in the real data; nothing to compare",
+            gate.column_pair_trends <= 0,
+            "no pair of columns could be scored: no evidence (set gate.column_pair_trends: 0 to publish anyway)",
         )
     else:
         cpt_outcome = at_least("column_pair_trends", cpt, gate.column_pair_trends, pair_note)

@@ -38,21 +38,27 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             )
         with safe_errors("PII removal", dataset.name):
             raw = read_frame(paths.raw)
+            held_out = holdout_mask(
+                len(raw), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
+            )
+            if int(held_out.sum()) // 2 < dataset.privacy.min_holdout_rows:
+                raise TooFewRows(
+                    f"dataset {dataset.name!r}: {len(raw)} rows are too few to protect. The privacy checks compare "
+                    f"against rows never trained on: privacy.holdout_fraction ({dataset.privacy.holdout_fraction}) "
+                    f"keeps {int(held_out.sum())}, half to choose a model and half for the gate, and each half needs "
+                    f"privacy.min_holdout_rows ({dataset.privacy.min_holdout_rows}). Nothing was trained or published; "
+                    "a synthetic copy of a table this small would be a copy of its people."
+                )
             plan = plan_columns(raw, dataset)
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan)
             del raw  # the largest frame of the stage; nothing below needs it
-            held_out = holdout_mask(
-                len(training), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
-            )
-            if int(held_out.sum()) < dataset.privacy.min_holdout_rows:
+            if training.shape[1] < 2 and dataset.gate.column_pair_trends > 0:
                 raise TooFewRows(
-                    f"dataset {dataset.name!r}: {len(training)} rows are too few to protect. The privacy checks "
-                    f"compare against rows never trained on, and privacy.holdout_fraction "
-                    f"({dataset.privacy.holdout_fraction}) keeps {int(held_out.sum())}, fewer than "
-                    f"privacy.min_holdout_rows ({dataset.privacy.min_holdout_rows}). Nothing was trained or published; "
-                    "a synthetic copy of a table this small would be a copy of its people."
+                    f"dataset {dataset.name!r}: {training.shape[1]} column is left to learn from after PII removal, "
+                    "so the gate's Column Pair Trends has no pair to score and could never pass. Add columns, or set "
+                    "gate.column_pair_trends: 0 to publish a single-column table."
                 )
             write_parquet(training[held_out], paths.holdout)
             write_parquet(training[~held_out], paths.deidentified)
