@@ -18,3 +18,27 @@ def test_contract_init_writes_a_contract_and_refuses_to_overwrite(project: Proje
 def test_unknown_dataset_is_a_clean_error(project: Project, capsys):
     assert cli.main(["--datasets", str(project.write()), "contract", "init", "nope"]) == 2
     assert "unknown dataset 'nope'" in capsys.readouterr().err
+
+
+def test_prune_lists_then_deletes_private_copies_of_removed_datasets(project: Project, capsys, monkeypatch):
+    private = project.root / "private"
+    (private / "customers").mkdir(parents=True)
+    (private / "gone").mkdir()
+    (private / "gone" / "raw.parquet").write_bytes(b"x" * 1000)
+    monkeypatch.setenv("SYNTH_PIPELINE_PRIVATE_DIR", str(private))
+    assert cli.main(["--datasets", str(project.write()), "prune"]) == 0
+    assert "would delete" in capsys.readouterr().out and (private / "gone").exists()
+    assert cli.main(["--datasets", str(project.datasets_file), "prune", "--yes"]) == 0
+    assert not (private / "gone").exists() and (private / "customers").exists()
+
+
+def test_contract_init_onboards_timezone_aware_timestamps(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text(
+        "id,seen\n" + "".join(f"{i},2024-05-{1 + i % 28:02d}T10:00:00+02:00\n" for i in range(200))
+    )
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n  t:\n    source: {type: csv, path: t.csv}\n    columns: {seen: {is_pii: false}}\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "t"]) == 0
+    contract = json.loads((tmp_path / "contracts" / "t.json").read_text())
+    types = [e["kwargs"] for e in contract["expectation_suite"]["expectations"] if e["kwargs"].get("column") == "seen"]
+    assert any("datetime64[ns]" in (k.get("type_list") or []) for k in types)

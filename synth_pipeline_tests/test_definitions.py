@@ -57,3 +57,19 @@ def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_publishing_waits_for_every_step_that_can_fail_before_it():
+    """A killed or failed comparison step must stop publishing too (issue 11: it did not)."""
+    graph = defs().resolve_asset_graph()
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("published_customers")).parent_keys}
+    assert parents == {"synthetic_customers", "synthesizer_comparison_customers"}
+
+
+def test_the_instance_fails_runs_whose_process_died():
+    import yaml
+
+    instance = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert instance["run_launcher"] == {"module": "synth_pipeline.run_launcher", "class": "HealthCheckedRunLauncher"}
+    monitoring = instance["run_monitoring"]
+    assert monitoring["enabled"] and monitoring["max_runtime_seconds"] > 0 and monitoring["start_timeout_seconds"] > 0

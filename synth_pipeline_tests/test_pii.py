@@ -282,3 +282,16 @@ def test_detection_flags_free_text_that_names_a_person_in_most_rows(fake):
     notes = pd.Series([f"Spoke with {fake.name()} about the {fake.word()} claim; call back." for _ in range(200)])
     finding = detect_column("notes", notes)
     assert finding is not None and finding.pii_type == "free_text_pii"
+
+
+def test_a_generated_value_that_contains_a_raw_one_is_drawn_again():
+    """'Mr. Connor Davis' where 'Connor Davis' is a real name failed the run-record check 1 run in 21."""
+    from synth_pipeline.lib.pii.fakes import fake_column
+
+    raw = pd.DataFrame({"id": range(3), "name": ["Connor Davis", "Ann Lee", "Bo Chen"]})
+    plan = plan_columns(raw, _ds({"name": {"pii": "fake", "pii_type": "person_name"}}))
+    reference = PiiReference.build(raw, plan)
+    assert reference.contains("name", "Mr. Connor Davis") and reference.contains("name", "connor   DAVIS")
+    assert not reference.contains("name", "Mr. Connor Davies")
+    names = fake_column("person_name", "name", 200, seed=1, is_forbidden=lambda v: True)
+    assert names.isna().all()  # never a real value: null after the redraws run out

@@ -146,3 +146,34 @@ def test_an_impossible_privacy_budget_is_refused_at_load_time(params):
 
     with pytest.raises(ConfigError, match="epsilon"):
         _ds({"name": "tabular_argn", "params": params})
+
+
+class _Planted:
+    """A pickle that runs code when loaded: what a planted synthesizer.pkl would be."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_model_whose_bytes_were_not_recorded_is_never_unpickled(tmp_path):
+    import pickle
+
+    from synth_pipeline.lib.errors import ModelIntegrityError
+
+    df = pd.DataFrame({"x": np.arange(200.0), "c": ["a", "b"] * 100})
+    ds = _ds({"name": "fast", "seed": 3})
+    result, _ = synthesis.fit(df, ds, ds.synthesizer.to_train()[0])
+    path = tmp_path / "people" / "synthesizer.pkl"
+    path.parent.mkdir()
+    digest = synthesis.save_model(result.synthesizer, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    marker = tmp_path / "code-ran"
+    path.write_bytes(pickle.dumps(_Planted(marker)))
+    with pytest.raises(ModelIntegrityError, match=r"dataset 'people'.*not the model this pipeline saved"):
+        synthesis.load_model(path, digest)
+    with pytest.raises(ModelIntegrityError):
+        synthesis.load_model(path, None)
+    assert not marker.exists()
