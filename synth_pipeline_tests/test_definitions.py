@@ -31,11 +31,14 @@ def test_assets_are_grouped_by_stage():
 
 def test_quality_checks_are_blocking_and_named_like_sentences():
     graph = defs().resolve_asset_graph()
-    checks = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
+    specs = [graph.get_check_spec(k) for k in graph.asset_check_keys]
+    gate = {s.name: s for s in specs if s.asset_key == dg.AssetKey("synthetic_customers")}
     expected = {name for name, _ in (*CHECKS.values(), *PRIVACY_CHECKS.values())} | {LEAK_CHECK, RECORDS_CHECK}
-    assert expected <= set(checks)
-    assert all(spec.blocking for spec in checks.values())
-    assert all(spec.asset_key == dg.AssetKey("synthetic_customers") for spec in checks.values())
+    assert expected <= set(gate)
+    assert all(spec.blocking for spec in gate.values())
+    # On what downstream teams read: a schema change is a warning, never a reason to withhold the table.
+    published = [s for s in specs if s.asset_key == dg.AssetKey("published_customers")]
+    assert len(published) == 1 and not published[0].blocking
 
 
 def test_nightly_schedule_runs_the_job_at_two_by_default():

@@ -49,3 +49,15 @@ def test_a_reader_holding_a_connection_neither_blocks_nor_sees_the_new_table_mid
         _publish(db, _stage(tmp_path, 9, "s2.parquet"), run="r2")  # must not raise a lock error
         assert again() == "5"  # the old, complete table
     assert duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM synthetic.people").fetchone()[0] == 9
+
+
+def test_meta_freshness_marks_a_table_not_refreshed_within_its_window_as_stale(tmp_path):
+    import time
+
+    db = tmp_path / "pub.duckdb"
+    publish_table(db, "fresh", _stage(tmp_path, 5), "r1", "x", 1, "abc", stale_after_hours=26)
+    publish_table(db, "stale", _stage(tmp_path, 5, "s2.parquet"), "r1", "x", 1, "abc", stale_after_hours=0.0001)
+    time.sleep(1)
+    con = read_only(db)
+    rows = dict(con.execute("SELECT dataset, is_stale FROM meta.freshness").fetchall())
+    assert rows == {"fresh": False, "stale": True}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from synth_pipeline.defs.ingestion.assets import build_raw_asset
+from synth_pipeline.defs.ingestion.assets import build_raw_asset, build_source_asset
 from synth_pipeline.defs.pii.assets import build_deidentified_asset
-from synth_pipeline.defs.publishing.assets import build_published_asset
+from synth_pipeline.defs.publishing.assets import build_published_asset, build_schema_change_checks
 from synth_pipeline.defs.quality.checks import build_quality_checks
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.defs.schedules import build_job_and_schedule
@@ -20,9 +20,10 @@ from synth_pipeline.lib.config import PipelineConfig
 
 
 def build_defs(config: PipelineConfig, resource: SynthPipelineResource) -> dg.Definitions:
-    assets: list[dg.AssetsDefinition] = []
+    assets: list[dg.AssetsDefinition | dg.SourceAsset] = []
     checks: list[dg.AssetChecksDefinition] = []
     for dataset in config.datasets.values():
+        assets.append(build_source_asset(dataset, config.base_dir))
         assets += [
             build_raw_asset(dataset, config.base_dir),
             build_validated_asset(dataset, config.base_dir),
@@ -33,6 +34,7 @@ def build_defs(config: PipelineConfig, resource: SynthPipelineResource) -> dg.De
             build_published_asset(dataset),
         ]
         checks.append(build_quality_checks(dataset))
+    checks += build_schema_change_checks(list(config.datasets.values()))
     job, schedule = build_job_and_schedule(config)
     return dg.Definitions(
         assets=assets,

@@ -47,8 +47,43 @@ def safe_errors(stage: str, dataset: str) -> Iterator[None]:
         ) from None
 
 
-def table_schema(schema: dict[str, str]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, type_) for name, type_ in schema.items()])
+def table_schema(schema: dict[str, str], descriptions: dict[str, str] | None = None) -> dg.TableSchema:
+    notes = descriptions or {}
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type_, description=notes.get(name)) for name, type_ in schema.items()]
+    )
+
+
+def parquet_schema(path: Path) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    return {f.name: str(f.type) for f in pq.read_schema(path)}
+
+
+def what_each_column_became(plan: Any) -> dict[str, str]:
+    """Per output column, in words, what the PII plan did to it: the catalog's column descriptions."""
+    words = {
+        "keep": "modelled from the real column",
+        "generalize": "modelled from the real column, generalized to {to}",
+        "tokenize": "fresh random tokens (not derived from real values)",
+        "fake": "fresh Faker values ({pii_type}); never derived from real values",
+        "generate": "fresh values of the real column's shape; never derived from real values",
+        "key": "regenerated primary key",
+    }
+    out = {}
+    for d in plan.decisions:
+        text = words.get(d.action)
+        if text is None:
+            continue
+        if d.action == "tokenize" and d.params.get("linkable"):
+            text = "keyed HMAC tokens of the real values (linkable)"
+        out[d.column] = text.format(to=d.params.get("to", ""), pii_type=d.pii_type or "custom")
+    return out
+
+
+def column_lineage(upstream: dg.AssetKey, columns: list[str]) -> dg.TableColumnLineage:
+    """Each listed column comes from the column of the same name upstream; others come from nowhere real."""
+    return dg.TableColumnLineage(deps_by_column={c: [dg.TableColumnDep(upstream, c)] for c in columns})
 
 
 def markdown_rows(rows: list[dict]) -> dg.MetadataValue:
@@ -81,7 +116,7 @@ def stage_version(dataset: DatasetConfig, stage: str, base_dir: Path | None = No
             "locale": dataset.fake_locale,
         },
         "synthesizer_comparison": {},
-        "published": {},
+        "published": {"freshness_hours": dataset.freshness_hours},
     }
     settings = by_stage[stage]
     payload = json.dumps({"package": PACKAGE_VERSION, "stage": stage, **settings}, sort_keys=True, default=str)
@@ -109,9 +144,11 @@ def stage_asset(
     kinds: set[str],
     description: str,
     base_dir: Path | None = None,
+    **extra: Any,
 ):
     """``@dg.asset`` for one stage of one dataset: key ``<stage>_<dataset>``, grouped by stage, versioned."""
     return dg.asset(
+        **extra,
         key=asset_key(stage, dataset.name),
         deps=[asset_key(u, dataset.name) for u in ((upstream,) if isinstance(upstream, str) else upstream or ())]
         or None,

@@ -358,6 +358,11 @@ class DatasetConfig(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     fake_locale: str = "en_US"
+    freshness_hours: float = Field(
+        default=26,
+        gt=0,
+        description="The published table shows as stale (UI, meta.freshness) when older than this.",
+    )
 
     def contract_path(self, base_dir: Path) -> Path:
         return resolve(base_dir, self.contract or f"contracts/{self.name}.json")

@@ -58,6 +58,16 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
 ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS table_digest VARCHAR;
 ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
 ALTER TABLE {META_SCHEMA}.synthesizer_comparison ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
+ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS stale_after_hours DOUBLE;
+CREATE OR REPLACE VIEW {META_SCHEMA}.freshness AS
+SELECT dataset,
+       max(published_at) AS last_published_at,
+       arg_max(stale_after_hours, published_at) AS stale_after_hours,
+       round(date_diff('second', max(published_at), (now() AT TIME ZONE 'UTC')::TIMESTAMP) / 3600, 1) AS age_hours,
+       coalesce(date_diff('second', max(published_at), (now() AT TIME ZONE 'UTC')::TIMESTAMP) / 3600
+                > arg_max(stale_after_hours, published_at), false) AS is_stale
+FROM {META_SCHEMA}.publications
+GROUP BY dataset;
 """
 
 
@@ -154,6 +164,7 @@ def publish_table(
     storage_version: str = DEFAULT_STORAGE_VERSION,
     dp_epsilon: float | None = None,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    stale_after_hours: float | None = None,
 ) -> dict[str, Any]:
     """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing.
 
@@ -166,7 +177,7 @@ def publish_table(
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
         num_cols = len(con.execute(f"DESCRIBE {target}").fetchall())
         con.execute(
-            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 dataset,
@@ -179,6 +190,7 @@ def publish_table(
                 source_digest,
                 table_digest,
                 dp_epsilon,
+                stale_after_hours,
             ],
         )
         return {"table": target, "num_rows": int(num_rows), "num_columns": num_cols}
@@ -252,6 +264,18 @@ def latest_publication(database: Path, dataset: str) -> dict[str, Any] | None:
     finally:
         con.close()
     return None if row is None else {"run_id": row[0], "published_at": row[1], "table_digest": row[2]}
+
+
+def published_schema(database: Path, dataset: str) -> tuple[dict[str, str], int]:
+    """Column types and row count of ``synthetic.<dataset>`` as downstream teams read them."""
+    con = read_only(database)
+    try:
+        target = table_name(dataset)
+        schema = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {target}").fetchall()}
+        (rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
+    finally:
+        con.close()
+    return schema, int(rows)
 
 
 def read_only(database: Path) -> duckdb.DuckDBPyConnection:

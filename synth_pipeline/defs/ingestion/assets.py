@@ -1,12 +1,16 @@
-"""Stage 1: copy the configured source into the private area."""
+"""Stage 1: the configured source (observed where it lives) and its private copy."""
 
+import datetime as dt
+import glob
+import hashlib
+import warnings
 from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import safe_errors, stage_asset, table_schema
+from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_asset, table_schema
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import CsvSource, DatasetConfig, DuckDBQuerySource, ParquetSource, resolve
 from synth_pipeline.lib.ingestion import ingest
 from synth_pipeline.lib.storage import file_digest
 
@@ -15,7 +19,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
     @stage_asset(
         dataset,
         "raw",
-        upstream=None,
+        upstream="source",
         group="ingestion",
         kinds={"duckdb", "parquet"},
         description=f"Private Parquet copy of the {dataset.source.type} source of '{dataset.name}'. Never published.",
@@ -45,3 +49,50 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         )
 
     return raw
+
+
+def source_files(dataset: DatasetConfig, base_dir: Path) -> list[Path]:
+    src = dataset.source
+    if isinstance(src, DuckDBQuerySource):
+        return [resolve(base_dir, src.database)]
+    assert isinstance(src, CsvSource | ParquetSource)
+    path = resolve(base_dir, src.path)
+    if path.is_dir():
+        return sorted(Path(p) for p in glob.glob(str(path / "**" / "*.parquet"), recursive=True))
+    return sorted(Path(p) for p in glob.glob(str(path))) if any(c in src.path for c in "*?[") else [path]
+
+
+def build_source_asset(dataset: DatasetConfig, base_dir: Path) -> dg.SourceAsset:
+    """The data where it lives, outside the pipeline: observed (files, bytes, last change), never read here.
+
+    Its data version changes when a file's size or modification time does, so the UI marks ``raw_*``
+    unsynced when new data arrived, and the lineage starts where the data does.
+    """
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*currently in beta")  # stable in use since Dagster 1.5
+        decorate = dg.observable_source_asset(
+            key=asset_key("source", dataset.name),
+            group_name="ingestion",
+            tags=dataset_tags(dataset.name),
+            description=f"The {dataset.source.type} source of '{dataset.name}', outside the private area. Observed only.",
+        )
+
+    @decorate
+    def source() -> dg.ObserveResult:
+        files = [f for f in source_files(dataset, base_dir) if f.exists()]
+        stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+        extra = dataset.source.query if isinstance(dataset.source, DuckDBQuerySource) else ""
+        version = hashlib.sha256(repr((stats, extra)).encode()).hexdigest()[:24]
+        changed = max((m for _, _, m in stats), default=0) / 1e9
+        return dg.ObserveResult(
+            data_version=dg.DataVersion(version if files else "missing"),
+            metadata={
+                "files": len(files),
+                "bytes": sum(size for _, size, _ in stats),
+                "last_modified": dg.MetadataValue.timestamp(changed) if files else "missing",
+                "observed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+
+    return source

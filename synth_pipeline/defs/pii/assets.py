@@ -6,10 +6,15 @@ import dagster as dg
 import numpy as np
 
 from synth_pipeline.defs.common import (
+    asset_key,
+    column_lineage,
     fingerprint,
     markdown_rows,
+    parquet_schema,
     safe_errors,
     stage_asset,
+    table_schema,
+    what_each_column_became,
 )
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
@@ -80,6 +85,11 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             data_version=dg.DataVersion(fingerprint(file_digest(paths.deidentified), file_digest(paths.holdout))),
             metadata={
                 "dagster/row_count": n_train,
+                "dagster/column_schema": table_schema(
+                    parquet_schema(paths.deidentified), what_each_column_became(plan)
+                ),
+                # Training columns come from the raw column of the same name; dropped ones do not exist here.
+                "dagster/column_lineage": column_lineage(asset_key("raw", dataset.name), list(training.columns)),
                 "holdout_rows": n_holdout,
                 "training_columns": training.shape[1],
                 "pii_columns": len(plan.pii_columns),

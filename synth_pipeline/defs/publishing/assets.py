@@ -1,12 +1,16 @@
 """Stage 7: swap the gated synthetic table into the public DuckDB file."""
 
+import warnings
+from datetime import timedelta
+from typing import Any
+
 import dagster as dg
 
-from synth_pipeline.defs.common import safe_errors, stage_asset
+from synth_pipeline.defs.common import asset_key, column_lineage, safe_errors, stage_asset, table_schema
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.errors import PublishRefused
-from synth_pipeline.lib.publishing import latest_publication, publish_table
+from synth_pipeline.lib.publishing import latest_publication, publish_table, published_schema
 from synth_pipeline.lib.selection import describe_privacy_spent
 from synth_pipeline.lib.storage import file_digest, read_json
 
@@ -20,6 +24,8 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         group="publishing",
         kinds={"duckdb"},
         description=f"synthetic.{dataset.name} in the public DuckDB file: replaced atomically, only after the gate passed.",
+        # A failed gate keeps yesterday's table: after freshness_hours it shows as stale.
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=dataset.freshness_hours)),
     )
     def published(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
@@ -41,7 +47,12 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             context.log.info(why)
             return dg.MaterializeResult(
                 data_version=dg.DataVersion(staged_digest[:24]),
-                metadata={"table": f"synthetic.{dataset.name}", "republished": False, "why": why},
+                metadata={
+                    **_catalog(synth, dataset.name),
+                    "table": f"synthetic.{dataset.name}",
+                    "republished": False,
+                    "why": why,
+                },
             )
         validation = read_json(paths.validation_report)
         report = read_json(paths.candidates)
@@ -59,12 +70,13 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 synth.public_storage_version,
                 spent.get("epsilon"),
                 synth.publish_lock_timeout_seconds,
+                dataset.freshness_hours,
             )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
             data_version=dg.DataVersion(staged_digest[:24]),
             metadata={
-                "dagster/row_count": result["num_rows"],
+                **_catalog(synth, dataset.name),
                 "republished": True,
                 "table": result["table"],
                 "database": dg.MetadataValue.path(str(synth.public_path)),
@@ -76,3 +88,24 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         )
 
     return published
+
+
+def build_schema_change_checks(datasets: list[DatasetConfig]) -> list[dg.AssetChecksDefinition]:
+    """Non-blocking: a column of a published table appeared, disappeared or changed type since the last run."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*currently in beta")
+        return list(
+            dg.build_column_schema_change_checks(
+                assets=[asset_key("published", d.name) for d in datasets], severity=dg.AssetCheckSeverity.WARN
+            )
+        )
+
+
+def _catalog(synth: SynthPipelineResource, dataset: str) -> dict[str, Any]:
+    """What downstream teams see, read back from the public file: columns, types, rows, and lineage."""
+    schema, rows = published_schema(synth.public_path, dataset)
+    return {
+        "dagster/row_count": rows,
+        "dagster/column_schema": table_schema(schema),
+        "dagster/column_lineage": column_lineage(asset_key("synthetic", dataset), list(schema)),
+    }

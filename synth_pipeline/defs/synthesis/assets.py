@@ -9,7 +9,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synth_pipeline.defs.common import fingerprint, markdown_rows, safe_errors, stage_asset, stage_version
+from synth_pipeline.defs.common import (
+    asset_key,
+    column_lineage,
+    fingerprint,
+    markdown_rows,
+    parquet_schema,
+    safe_errors,
+    stage_asset,
+    stage_version,
+    table_schema,
+    what_each_column_became,
+)
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, synthesis
 from synth_pipeline.lib.config import DatasetConfig
@@ -182,9 +193,15 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         if previous:
             why = f"Skipped sampling: model and sample settings unchanged since run {previous['run_id'][:8]} ({previous['at']})."
             context.log.info(why)
+            plan = PiiPlan.from_dict(read_json(paths.pii_plan))
             return dg.MaterializeResult(
                 data_version=dg.DataVersion(version),
-                metadata={"dagster/row_count": pq.read_metadata(paths.staged).num_rows, "resampled": False, "why": why},
+                metadata={
+                    "dagster/row_count": pq.read_metadata(paths.staged).num_rows,
+                    **_catalog(dataset, paths.staged, plan, paths.deidentified),
+                    "resampled": False,
+                    "why": why,
+                },
             )
         started = time.perf_counter()
         with safe_errors("sampling", dataset.name), private_tempdir(paths.root):
@@ -234,6 +251,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             data_version=dg.DataVersion(version),
             metadata={
                 "dagster/row_count": written,
+                **_catalog(dataset, paths.staged, plan, paths.deidentified),
                 "resampled": True,
                 "sample_seconds": round(seconds, 2),
                 "columns": len(plan.output_columns),
@@ -250,6 +268,16 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         )
 
     return synthetic
+
+
+def _catalog(dataset: DatasetConfig, staged: Any, plan: PiiPlan, trained_on: Any) -> dict[str, Any]:
+    """Column schema with what each column became, and lineage: modelled columns come from the training
+    table; fakes, fresh tokens and keys come from no real column."""
+    modelled = [c for c in parquet_schema(staged) if c in parquet_schema(trained_on)]
+    return {
+        "dagster/column_schema": table_schema(parquet_schema(staged), what_each_column_became(plan)),
+        "dagster/column_lineage": column_lineage(asset_key("deidentified", dataset.name), modelled),
+    }
 
 
 def _rule_enforcement(model: object) -> dict[str, Any]:
