@@ -131,7 +131,7 @@ def run_pipeline(path: Path, synthesizer: str, rows: int) -> dict:
             if event.event_type_value == "STEP_START":
                 starts[record.step_key] = record.timestamp
             elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                stages[record.step_key.replace("_flights", "")] = record.timestamp - starts[record.step_key]
+                stages[record.step_key.removeprefix("flights__")] = record.timestamp - starts[record.step_key]
         checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     return {"stages": stages, "success": result.success, "checks": checks, "peak_rss_bytes": _peak_rss()}
 

@@ -87,7 +87,7 @@ class Bench:
         config = self.config(source, **settings)
         resource = SynthPipelineResource(private_dir=str(self.private), public_database=str(self.public))
         defs = build_defs(config, resource)
-        keys = [dg.AssetKey(f"{stage}_{DATASET}") for stage in stages]
+        keys = [dg.AssetKey([DATASET, stage]) for stage in stages]
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize(
             [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)],
@@ -254,7 +254,7 @@ def test_a_bad_input_gets_its_outcome_and_a_clear_message_and_loses_nothing(benc
         assert outcome.success, outcome.failure()
     else:
         assert not outcome.success
-        stage = outcome.failed_steps[0].split("_")[0]
+        stage = outcome.failed_steps[0].split("__")[-1]
         assert re.fullmatch(expected, stage), (stage, outcome.failure())
         message = outcome.failure()
         assert f"'{DATASET}'" in message, message
@@ -284,7 +284,7 @@ def test_a_csv_path_that_is_a_directory_is_refused(bench):
 def test_a_table_too_small_to_protect_is_refused_before_training(bench):
     source = bench.csv("tiny.csv", good_table().head(2))
     outcome = bench.run(source, stages=("raw", "validated", "deidentified"))
-    assert not outcome.success and outcome.failed_steps == [f"deidentified_{DATASET}"]
+    assert not outcome.success and outcome.failed_steps == [f"{DATASET}__deidentified"]
     assert "too few to protect" in outcome.failure()
     assert bench.public.read_bytes() == bench.published
 
@@ -404,7 +404,7 @@ def test_narrow_and_wide_tables(tmp_path, shape, table, published):
     else:
         assert not result.success
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-        assert failures[0].step_key == "deidentified_shape"
+        assert failures[0].step_key == "shape__deidentified"
         assert "no pair to score" in _message(failures[0].step_failure_data.error)
         assert not public.exists()
 

@@ -16,28 +16,28 @@ STAGES = ["raw", "validated", "deidentified", "synthesizer", "synthesizer_compar
 def test_definitions_load_with_every_stage_of_the_default_dataset():
     d = defs()
     keys = {k.to_user_string() for k in d.resolve_asset_graph().get_all_asset_keys()}
-    assert {f"{s}_customers" for s in STAGES} <= keys
+    assert {f"customers/{s}" for s in STAGES} <= keys
 
 
 def test_assets_are_grouped_by_stage():
     graph = defs().resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups["raw_customers"] == "ingestion"
-    assert groups["validated_customers"] == "validation"
-    assert groups["deidentified_customers"] == "pii"
-    assert groups["synthetic_customers"] == "synthesis"
-    assert groups["published_customers"] == "publishing"
+    assert groups["customers/raw"] == "ingestion"
+    assert groups["customers/validated"] == "validation"
+    assert groups["customers/deidentified"] == "pii"
+    assert groups["customers/synthetic"] == "synthesis"
+    assert groups["customers/published"] == "publishing"
 
 
 def test_quality_checks_are_blocking_and_named_like_sentences():
     graph = defs().resolve_asset_graph()
     specs = [graph.get_check_spec(k) for k in graph.asset_check_keys]
-    gate = {s.name: s for s in specs if s.asset_key == dg.AssetKey("synthetic_customers")}
+    gate = {s.name: s for s in specs if s.asset_key == dg.AssetKey(["customers", "synthetic"])}
     expected = {name for name, _ in (*CHECKS.values(), *PRIVACY_CHECKS.values())} | {LEAK_CHECK, RECORDS_CHECK}
     assert expected <= set(gate)
     assert all(spec.blocking for spec in gate.values())
     # On what downstream teams read: a schema change is a warning, never a reason to withhold the table.
-    published = [s for s in specs if s.asset_key == dg.AssetKey("published_customers")]
+    published = [s for s in specs if s.asset_key == dg.AssetKey(["customers", "published"])]
     assert len(published) == 1 and not published[0].blocking
 
 
@@ -65,8 +65,8 @@ def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
 def test_publishing_waits_for_every_step_that_can_fail_before_it():
     """A killed or failed comparison step must stop publishing too (issue 11: it did not)."""
     graph = defs().resolve_asset_graph()
-    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("published_customers")).parent_keys}
-    assert parents == {"synthetic_customers", "synthesizer_comparison_customers"}
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["customers", "published"])).parent_keys}
+    assert parents == {"customers/synthetic", "customers/synthesizer_comparison"}
 
 
 def test_the_instance_fails_runs_whose_process_died():

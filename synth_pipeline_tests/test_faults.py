@@ -412,9 +412,9 @@ def test_kill_9_during_training_and_publishing_keeps_the_last_table_and_the_reru
     good = published()
     (tmp_path / "data" / "people.csv").write_text(good_table(1000, seed=1).to_csv(index=False))  # tonight's data
 
-    run(kill_at="synthesizer_people")
+    run(kill_at="people__synthesizer")
     assert published() == good
-    run(kill_at="published_people", hold_lock=True)
+    run(kill_at="people__published", hold_lock=True)
     assert published() == good  # the gate passed, yet a killed publisher changed nothing
     leftovers = list(private.rglob(".*.tmp")) + list(public.parent.glob(".*.next"))
     run()  # the rerun succeeds, and nothing a dead process left stays behind

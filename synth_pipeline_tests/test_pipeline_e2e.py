@@ -83,7 +83,7 @@ def test_a_failed_gate_fails_the_run_and_keeps_the_previous_publication(publishe
     assert not result.success
     assert _check_results(result)["column_shapes_meet_threshold"] is False
     assert not [
-        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("published_customers")
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["customers", "published"])
     ]
     assert _table_digest(project) == before
     con = duckdb.connect(str(project.public_db), read_only=True)
@@ -96,7 +96,7 @@ def test_publishing_refuses_a_staged_table_without_a_passing_gate(published):
     defs = project.defs()
     (project.private_dir / "customers" / "staged" / "gate_verdict.json").unlink(missing_ok=True)
     result = dg.materialize(
-        [a for a in defs.assets if dg.AssetKey("published_customers") in getattr(a, "keys", ())],
+        [a for a in defs.assets if dg.AssetKey(["customers", "published"]) in getattr(a, "keys", ())],
         resources=defs.resources,
         raise_on_error=False,
         instance=dg.DagsterInstance.ephemeral(),
@@ -112,7 +112,7 @@ def test_a_schema_change_fails_validation_and_publishes_nothing(project):
     result = project.run()
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert failure.step_key == "validated_customers"
+    assert failure.step_key == "customers__validated"
     message = str(failure.step_failure_data.error)
     assert "missing ['home', 'income']" in message and "unexpected ['housing']" in message
     assert not project.public_db.exists()
@@ -123,7 +123,7 @@ def test_an_empty_source_fails_ingestion_and_publishes_nothing(project):
     result = project.run()
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert failure.step_key == "raw_customers"
+    assert failure.step_key == "customers__raw"
     assert "no rows" in str(failure.step_failure_data.error)
     assert not project.public_db.exists()
 
@@ -162,10 +162,10 @@ def test_an_unchanged_rerun_skips_training_sampling_and_publishing_and_says_why(
     result = project.run()
     assert result.success
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    assert meta["synthesizer_customers"]["retrained"].value is False
-    assert "unchanged" in meta["synthesizer_customers"]["why"].value
-    assert meta["synthetic_customers"]["resampled"].value is False
-    assert meta["published_customers"]["republished"].value is False
+    assert meta["customers/synthesizer"]["retrained"].value is False
+    assert "unchanged" in meta["customers/synthesizer"]["why"].value
+    assert meta["customers/synthetic"]["resampled"].value is False
+    assert meta["customers/published"]["republished"].value is False
 
 
 def test_one_dataset_failing_does_not_stop_the_others(project):
@@ -173,7 +173,7 @@ def test_one_dataset_failing_does_not_stop_the_others(project):
     result = project.run()
     assert not result.success
     failed = {e.step_key for e in result.all_events if e.is_step_failure}
-    assert failed == {"raw_orders"}
+    assert failed == {"orders__raw"}
     con = duckdb.connect(str(project.public_db), read_only=True)
     assert con.execute("SELECT count(*) FROM synthetic.customers").fetchone()[0] == len(RAW)
 
@@ -199,9 +199,9 @@ def test_a_differentially_private_model_reports_its_budget_in_the_ui_and_the_pub
     result = project.run()
     assert result.success, _check_results(result)
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    spent = meta["synthesizer_customers"]["dp_epsilon_spent"].value
+    spent = meta["customers/synthesizer"]["dp_epsilon_spent"].value
     assert 1.0 < spent <= 4.0
-    assert "spent of a 4 budget" in meta["published_customers"]["differential privacy"].value
+    assert "spent of a 4 budget" in meta["customers/published"]["differential privacy"].value
     con = duckdb.connect(str(project.public_db), read_only=True)
     assert con.execute("SELECT dp_epsilon FROM meta.publications").fetchone()[0] == pytest.approx(spent)
     assert con.execute("SELECT dp_epsilon FROM meta.synthesizer_comparison").fetchone()[0] == pytest.approx(spent)
@@ -212,24 +212,24 @@ def test_the_catalog_shows_each_columns_schema_lineage_and_what_it_became(publis
     _, _, instance = published
 
     def metadata(key: str) -> dict:
-        event = instance.get_latest_materialization_event(dg.AssetKey(key))
+        event = instance.get_latest_materialization_event(dg.AssetKey(["customers", key]))
         assert event is not None and event.asset_materialization is not None
         return event.asset_materialization.metadata
 
-    for key in ("raw_customers", "deidentified_customers", "synthetic_customers", "published_customers"):
+    for key in ("raw", "deidentified", "synthetic", "published"):
         meta = metadata(key)
         assert meta["dagster/row_count"].value > 0
         assert meta["dagster/column_schema"].value.columns, key
-    synthetic = metadata("synthetic_customers")
+    synthetic = metadata("synthetic")
     columns = {c.name: c.description for c in synthetic["dagster/column_schema"].value.columns}
     assert "never derived from real values" in columns["full_name"]
     assert columns["customer_id"] == "regenerated primary key"
     lineage = synthetic["dagster/column_lineage"].value.deps_by_column
     assert "full_name" not in lineage and "customer_id" not in lineage  # made from no real column
-    assert lineage["income"] == [dg.TableColumnDep(dg.AssetKey("deidentified_customers"), "income")]
-    deidentified = metadata("deidentified_customers")["dagster/column_lineage"].value.deps_by_column
-    assert "email" not in deidentified and deidentified["income"][0].asset_key == dg.AssetKey("raw_customers")
-    published_columns = [c.name for c in metadata("published_customers")["dagster/column_schema"].value.columns]
+    assert lineage["income"] == [dg.TableColumnDep(dg.AssetKey(["customers", "deidentified"]), "income")]
+    deidentified = metadata("deidentified")["dagster/column_lineage"].value.deps_by_column
+    assert "email" not in deidentified and deidentified["income"][0].asset_key == dg.AssetKey(["customers", "raw"])
+    published_columns = [c.name for c in metadata("published")["dagster/column_schema"].value.columns]
     assert "income" in published_columns and "phone" not in published_columns
-    observed = instance.get_latest_materialization_event(dg.AssetKey("source_customers"))
+    observed = instance.get_latest_materialization_event(dg.AssetKey(["customers", "source"]))
     assert observed is None  # the source is observed (by the UI or a sensor), never materialized

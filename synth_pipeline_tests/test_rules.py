@@ -174,8 +174,8 @@ def test_published_flights_follow_the_discovered_rules(enforced):
     assert check.passed
     table = check.metadata["per rule, real vs synthetic (worst first)"].value
     assert ROUTE in table and DEP_CLOCK in table
-    mats = {str(m.asset_key.path[-1]): m for m in result.asset_materializations_for_node("synthesizer_flights")}
-    assert DEP_CLOCK in mats["synthesizer_flights"].metadata["rules found in the real rows"].value
+    mats = {str(m.asset_key.path[-1]): m for m in result.asset_materializations_for_node("flights__synthesizer")}
+    assert DEP_CLOCK in mats["synthesizer"].metadata["rules found in the real rows"].value
 
     con = duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True)
     pub = con.execute("SELECT * FROM synthetic.flights").df()

@@ -77,14 +77,14 @@ def test_webserver_serves_the_code_location(tmp_path):
         assert repo["location"]["name"] == "synth_pipeline"
         nodes = {"/".join(n["assetKey"]["path"]): n for n in repo["assetNodes"]}
         assert {
-            "raw_customers",
-            "validated_customers",
-            "deidentified_customers",
-            "synthesizer_customers",
-            "synthetic_customers",
-            "published_customers",
+            "customers/raw",
+            "customers/validated",
+            "customers/deidentified",
+            "customers/synthesizer",
+            "customers/synthetic",
+            "customers/published",
         } <= set(nodes)
-        checks = nodes["synthetic_customers"]["assetChecksOrError"]["checks"]
+        checks = nodes["customers/synthetic"]["assetChecksOrError"]["checks"]
         assert {c["name"] for c in checks} >= {
             "has_full_data_validity",
             "column_shapes_meet_threshold",

@@ -19,7 +19,10 @@ from synth_pipeline.lib.errors import SynthPipelineError
 
 
 def asset_key(stage: str, dataset: str) -> dg.AssetKey:
-    return dg.AssetKey(f"{stage}_{dataset}")
+    """``customers/raw``: dataset first, so one dataset's assets sit together and no two names can collide
+    (flat ``f"{stage}_{dataset}"`` names did: ``synthesizer`` + ``comparison_x`` vs ``synthesizer_comparison`` + ``x``).
+    Ops and steps are named ``customers__raw``."""
+    return dg.AssetKey([dataset, stage])
 
 
 def dataset_tags(dataset: str) -> dict[str, str]:
@@ -146,7 +149,7 @@ def stage_asset(
     base_dir: Path | None = None,
     **extra: Any,
 ):
-    """``@dg.asset`` for one stage of one dataset: key ``<stage>_<dataset>``, grouped by stage, versioned."""
+    """``@dg.asset`` for one stage of one dataset: key ``<dataset>/<stage>``, grouped by stage, versioned."""
     return dg.asset(
         **extra,
         key=asset_key(stage, dataset.name),

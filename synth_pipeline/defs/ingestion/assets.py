@@ -65,7 +65,7 @@ def source_files(dataset: DatasetConfig, base_dir: Path) -> list[Path]:
 def build_source_asset(dataset: DatasetConfig, base_dir: Path) -> dg.SourceAsset:
     """The data where it lives, outside the pipeline: observed (files, bytes, last change), never read here.
 
-    Its data version changes when a file's size or modification time does, so the UI marks ``raw_*``
+    Its data version changes when a file's size or modification time does, so the UI marks ``<dataset>/raw``
     unsynced when new data arrived, and the lineage starts where the data does.
     """
 
