@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.state/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup run dev test lint format bench where clean
+.PHONY: help setup run dev test lint format bench where clean browser
 
 help:
 	@echo "make run    set up, then materialize every dataset (default: data/customers.csv) and show the result"
@@ -56,7 +56,14 @@ format: setup
 	$(BIN)/ruff check --fix synth_pipeline synth_pipeline_tests benchmarks
 	$(BIN)/ruff format synth_pipeline synth_pipeline_tests benchmarks
 
-test: lint
+# The UI screenshot test drives Debian's chromium (playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; } || \
+		{ echo "the UI tests need Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }
+
+test: lint browser
 	$(BIN)/pytest -n 2 --dist loadfile --durations=10
 
 bench: setup

@@ -1,16 +1,16 @@
-"""The code location: what ``dagster dev``, ``workspace.yaml`` and the tests load."""
+"""The code location: what ``dg``, ``dagster dev``, ``workspace.yaml`` and the tests load.
+
+Every stage module under ``defs/`` registers its own definitions (``@dg.definitions``) for the datasets in
+``$SYNTH_PIPELINE_DATASETS``; ``load_from_defs_folder`` collects them.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from synth_pipeline.defs import build_defs
-from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib.config import load_config
-from synth_pipeline.settings import Settings, default_resource_config
+from synth_pipeline.settings import PROJECT_ROOT
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    config = load_config(Settings.from_env().datasets_file)
-    return build_defs(config, SynthPipelineResource(**default_resource_config()))
+    return dg.load_from_defs_folder(project_root=PROJECT_ROOT)

@@ -76,3 +76,29 @@ def test_the_instance_fails_runs_whose_process_died():
     assert instance["run_launcher"] == {"module": "synth_pipeline.run_launcher", "class": "HealthCheckedRunLauncher"}
     monitoring = instance["run_monitoring"]
     assert monitoring["enabled"] and monitoring["max_runtime_seconds"] > 0 and monitoring["start_timeout_seconds"] > 0
+
+
+def test_dg_check_and_list_defs_load_every_stage_from_the_defs_folder(tmp_path):
+    """The project is a `dg` project: definitions.py is `load_from_defs_folder`, each stage registers itself."""
+    import json
+
+    (tmp_path / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    check = subprocess.run(
+        [venv_bin("dg"), "check", "defs"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "All definitions loaded successfully" in check.stdout + check.stderr
+    listed = subprocess.run(
+        [venv_bin("dg"), "list", "defs", "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    found = json.loads(listed.stdout)
+    assert {a["asset_key"] for a in found["assets"]} == {f"customers/{s}" for s in [*STAGES, "source"]}
+    assert {j["name"] for j in found["jobs"]} == {"synthesize_all"}
+    assert {c["asset_key"] for c in found["asset_checks"]} == {"customers/synthetic", "customers/published"}

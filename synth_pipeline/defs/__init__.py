@@ -1,45 +1,27 @@
-"""The Dagster layer: one set of assets and checks per configured dataset."""
+"""The Dagster layer: one folder per stage, each registering its definitions for every configured dataset.
+
+``dg`` and ``dagster dev`` find them with ``load_from_defs_folder`` (see ``definitions.py``); tests and
+benchmarks assemble the same stages for a datasets file of their own with :func:`build_defs`.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from synth_pipeline.defs.ingestion.assets import build_raw_asset, build_source_asset
-from synth_pipeline.defs.pii.assets import build_deidentified_asset
-from synth_pipeline.defs.publishing.assets import build_published_asset, build_schema_change_checks
-from synth_pipeline.defs.quality.checks import build_quality_checks
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.defs.schedules import build_job_and_schedule
-from synth_pipeline.defs.synthesis.assets import (
-    build_comparison_asset,
-    build_synthesizer_asset,
-    build_synthetic_asset,
-)
-from synth_pipeline.defs.validation.assets import build_validated_asset
 from synth_pipeline.lib.config import PipelineConfig
 
 
 def build_defs(config: PipelineConfig, resource: SynthPipelineResource) -> dg.Definitions:
-    assets: list[dg.AssetsDefinition | dg.SourceAsset] = []
-    checks: list[dg.AssetChecksDefinition] = []
-    for dataset in config.datasets.values():
-        assets.append(build_source_asset(dataset, config.base_dir))
-        assets += [
-            build_raw_asset(dataset, config.base_dir),
-            build_validated_asset(dataset, config.base_dir),
-            build_deidentified_asset(dataset),
-            build_synthesizer_asset(dataset),
-            build_comparison_asset(dataset),
-            build_synthetic_asset(dataset),
-            build_published_asset(dataset),
-        ]
-        checks.append(build_quality_checks(dataset))
-    checks += build_schema_change_checks(list(config.datasets.values()))
-    job, schedule = build_job_and_schedule(config)
-    return dg.Definitions(
-        assets=assets,
-        asset_checks=checks,
-        jobs=[job],
-        schedules=[schedule],
-        resources={"synth": resource},
+    from synth_pipeline.defs import schedules
+    from synth_pipeline.defs.ingestion import assets as ingestion
+    from synth_pipeline.defs.pii import assets as pii
+    from synth_pipeline.defs.publishing import assets as publishing
+    from synth_pipeline.defs.quality import checks as quality
+    from synth_pipeline.defs.synthesis import assets as synthesis
+    from synth_pipeline.defs.validation import assets as validation
+
+    stages = (ingestion, validation, pii, synthesis, quality, publishing, schedules)
+    return dg.Definitions.merge(
+        *(stage.stage_defs(config) for stage in stages), dg.Definitions(resources={"synth": resource})
     )

@@ -14,8 +14,16 @@ import dagster as dg
 import pandas as pd
 
 from synth_pipeline import __version__ as PACKAGE_VERSION
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import SynthPipelineError
+
+
+def configured_pipeline() -> PipelineConfig:
+    """The datasets file named by the environment: what ``dg`` and ``dagster dev`` load."""
+    from synth_pipeline.lib.config import load_config
+    from synth_pipeline.settings import Settings
+
+    return load_config(Settings.from_env().datasets_file)
 
 
 def asset_key(stage: str, dataset: str) -> dg.AssetKey:

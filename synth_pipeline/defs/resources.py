@@ -47,3 +47,11 @@ class SynthPipelineResource(dg.ConfigurableResource):
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The one resource, bound to the environment (``SYNTH_PIPELINE_*``; see settings.py)."""
+    from synth_pipeline.settings import default_resource_config
+
+    return dg.Definitions(resources={"synth": SynthPipelineResource(**default_resource_config())})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from synth_pipeline.defs.common import configured_pipeline
 from synth_pipeline.lib.config import PipelineConfig
 
 JOB_NAME = "synthesize_all"
@@ -29,3 +30,13 @@ def build_job_and_schedule(config: PipelineConfig) -> tuple[dg.UnresolvedAssetJo
         description=f"Regenerates every dataset at '{config.schedule.cron}' ({config.schedule.timezone}).",
     )
     return job, schedule
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    job, schedule = build_job_and_schedule(config)
+    return dg.Definitions(jobs=[job], schedules=[schedule])
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

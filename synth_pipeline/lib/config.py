@@ -360,8 +360,9 @@ class DatasetConfig(_Strict):
     fake_locale: str = "en_US"
     freshness_hours: float = Field(
         default=26,
-        gt=0,
-        description="The published table shows as stale (UI, meta.freshness) when older than this.",
+        ge=1 / 60,
+        description="The published table shows as stale (UI, meta.freshness) when older than this (at least "
+        "1 minute, Dagster's smallest freshness window).",
     )
 
     def contract_path(self, base_dir: Path) -> Path:

@@ -8,9 +8,23 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, dataset_tags, safe_errors, stage_asset, table_schema
+from synth_pipeline.defs.common import (
+    asset_key,
+    configured_pipeline,
+    dataset_tags,
+    safe_errors,
+    stage_asset,
+    table_schema,
+)
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib.config import CsvSource, DatasetConfig, DuckDBQuerySource, ParquetSource, resolve
+from synth_pipeline.lib.config import (
+    CsvSource,
+    DatasetConfig,
+    DuckDBQuerySource,
+    ParquetSource,
+    PipelineConfig,
+    resolve,
+)
 from synth_pipeline.lib.ingestion import ingest
 from synth_pipeline.lib.storage import file_digest
 
@@ -96,3 +110,18 @@ def build_source_asset(dataset: DatasetConfig, base_dir: Path) -> dg.SourceAsset
         )
 
     return source
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    """Every dataset's observed source and raw copy."""
+    datasets = config.datasets.values()
+    return dg.Definitions(
+        assets=[build_source_asset(d, config.base_dir) for d in datasets]
+        + [build_raw_asset(d, config.base_dir) for d in datasets]
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What ``dg`` (load_from_defs_folder) finds here: this stage for the configured datasets."""
+    return stage_defs(configured_pipeline())

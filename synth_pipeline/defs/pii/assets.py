@@ -8,6 +8,7 @@ import numpy as np
 from synth_pipeline.defs.common import (
     asset_key,
     column_lineage,
+    configured_pipeline,
     fingerprint,
     markdown_rows,
     parquet_schema,
@@ -17,7 +18,7 @@ from synth_pipeline.defs.common import (
     what_each_column_became,
 )
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
@@ -99,3 +100,12 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         )
 
     return deidentified
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    return dg.Definitions(assets=[build_deidentified_asset(d) for d in config.datasets.values()])
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

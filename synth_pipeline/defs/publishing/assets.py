@@ -6,10 +6,19 @@ from typing import Any
 
 import dagster as dg
 
-from synth_pipeline.defs.common import asset_key, column_lineage, safe_errors, stage_asset, table_schema
+from synth_pipeline.defs.common import (
+    asset_key,
+    column_lineage,
+    configured_pipeline,
+    safe_errors,
+    stage_asset,
+    table_schema,
+    what_each_column_became,
+)
 from synth_pipeline.defs.resources import SynthPipelineResource
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import PublishRefused
+from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import latest_publication, publish_table, published_schema
 from synth_pipeline.lib.selection import describe_privacy_spent
 from synth_pipeline.lib.storage import file_digest, read_json
@@ -104,8 +113,22 @@ def build_schema_change_checks(datasets: list[DatasetConfig]) -> list[dg.AssetCh
 def _catalog(synth: SynthPipelineResource, dataset: str) -> dict[str, Any]:
     """What downstream teams see, read back from the public file: columns, types, rows, and lineage."""
     schema, rows = published_schema(synth.public_path, dataset)
+    plan = synth.paths(dataset).pii_plan
+    became = what_each_column_became(PiiPlan.from_dict(read_json(plan))) if plan.exists() else {}
     return {
         "dagster/row_count": rows,
-        "dagster/column_schema": table_schema(schema),
+        "dagster/column_schema": table_schema(schema, became),
         "dagster/column_lineage": column_lineage(asset_key("synthetic", dataset), list(schema)),
     }
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    datasets = list(config.datasets.values())
+    return dg.Definitions(
+        assets=[build_published_asset(d) for d in datasets], asset_checks=build_schema_change_checks(datasets)
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

@@ -6,10 +6,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from synth_pipeline.defs.common import asset_key, safe_errors
+from synth_pipeline.defs.common import asset_key, configured_pipeline, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import RuleVerdict, judge_rules, rules_from_json
@@ -412,3 +412,12 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         )
 
     return quality_gate
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    return dg.Definitions(asset_checks=[build_quality_checks(d) for d in config.datasets.values()])
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

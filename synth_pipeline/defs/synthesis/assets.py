@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from synth_pipeline.defs.common import (
     asset_key,
     column_lineage,
+    configured_pipeline,
     fingerprint,
     markdown_rows,
     parquet_schema,
@@ -23,7 +24,7 @@ from synth_pipeline.defs.common import (
 )
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import plots, synthesis
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
@@ -299,3 +300,15 @@ def _rule_enforcement(model: object) -> dict[str, Any]:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    assets = []
+    for d in config.datasets.values():
+        assets += [build_synthesizer_asset(d), build_comparison_asset(d), build_synthetic_asset(d)]
+    return dg.Definitions(assets=assets)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

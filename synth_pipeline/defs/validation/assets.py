@@ -4,10 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import markdown_rows, safe_errors, stage_asset
+from synth_pipeline.defs.common import configured_pipeline, markdown_rows, safe_errors, stage_asset
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import contracts
-from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.storage import file_digest, read_frame, write_json
 
@@ -59,3 +59,12 @@ def build_validated_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDe
         )
 
     return validated
+
+
+def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    return dg.Definitions(assets=[build_validated_asset(d, config.base_dir) for d in config.datasets.values()])
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return stage_defs(configured_pipeline())

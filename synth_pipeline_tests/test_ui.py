@@ -1,0 +1,213 @@
+"""The Dagster UI in a real headless Chromium (Debian's, driven by playwright): what a data engineer sees.
+
+A real run publishes a table, a second run fails its gate, and `dagster dev` (webserver and daemons, our
+dagster.yaml) serves the instance. The screenshots show the `<dataset>/<stage>` keys in the asset graph,
+the published table's columns with their lineage, and the published asset marked stale after the failed
+gate. Set SYNTH_PIPELINE_SCREENSHOTS=<folder> to keep them (docs/screenshots/ holds the committed ones).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synth_pipeline.settings import PROJECT_ROOT
+from synth_pipeline_tests.conftest import venv_bin
+from synth_pipeline_tests.test_bad_inputs import good_table
+
+pytestmark = pytest.mark.webserver
+CHROMIUM = "/usr/bin/chromium"
+DATASET = "people"
+
+RUN = """
+import sys
+import dagster as dg
+from synth_pipeline.definitions import defs
+
+d = defs()
+result = dg.materialize(
+    [*d.assets, *d.asset_checks], resources=d.resources, instance=dg.DagsterInstance.get(), raise_on_error=False
+)
+print("success" if result.success else "failure")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+FRESHNESS = """
+{ assetNodeOrError(assetKey: {path: ["people", "published"]}) {
+    ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }
+"""
+
+
+def _freshness(port: int) -> str | None:
+    try:
+        node = _graphql(port, FRESHNESS)["data"]["assetNodeOrError"]
+    except (OSError, KeyError, TypeError):
+        return None
+    info = (node or {}).get("freshnessStatusInfo") or {}
+    return info.get("freshnessStatus")
+
+
+def _skip_popup(page) -> None:
+    """The community pop-up of the Dagster UI: its "Skip" button, when it shows."""
+    with contextlib.suppress(Exception):  # no pop-up this time
+        page.get_by_role("button", name="Skip").click(timeout=4000)
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui")
+    (root / "data").mkdir()
+    (root / "home").mkdir()
+    good_table(1200).to_csv(root / "data" / "people.csv", index=False)
+    body = {
+        "source": {"type": "csv", "path": "data/people.csv"},
+        "primary_key": "id",
+        "synthesizer": {"name": "sequential_tree"},
+        "freshness_hours": 1 / 60,  # a minute (Dagster's least): the failed gate's table goes stale meanwhile
+    }
+    datasets = root / "datasets.yaml"
+    datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {DATASET: body}}))
+    env = os.environ | {
+        "DAGSTER_HOME": str(root / "home"),
+        "SYNTH_PIPELINE_DATASETS": str(datasets),
+        "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
+        "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "public" / "synthetic_data.duckdb"),
+        "FRESHNESS_DAEMON_INTERVAL_SECONDS": "2",
+    }
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "home" / "dagster.yaml")
+    subprocess.run(
+        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", DATASET],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", RUN], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600
+        )
+        lines = done.stdout.strip().splitlines()
+        assert lines, done.stderr[-3000:]
+        return lines[-1]
+
+    assert run() == "success"
+    body["gate"] = {"column_shapes": 0.9999}  # tonight's gate cannot pass: yesterday's table stays
+    datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {DATASET: body}}))
+    assert run() == "failure"
+    port = _free_port()
+    server = subprocess.Popen(
+        [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and _freshness(port) != "DEGRADED":
+            time.sleep(1)
+        assert _freshness(port) == "DEGRADED", "the freshness daemon never marked the published table stale"
+        yield port, root
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: make browser"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def _shot(page, name: str, tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SYNTH_PIPELINE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _open(browser, port: int, path: str):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    page.goto(f"http://127.0.0.1:{port}{path}", wait_until="networkidle", timeout=60_000)
+    _skip_popup(page)
+    return page
+
+
+def test_the_lineage_shows_keys_by_dataset_and_stage_from_the_source_on(ui, browser, tmp_path):
+    port, _ = ui
+    page = _open(browser, port, "/assets/people/published?view=lineage&lineageScope=upstream&lineageDepth=8")
+    page.get_by_text("deidentified", exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # the graph settles
+    _shot(page, "lineage-keys-by-dataset-and-stage", tmp_path)
+    text = page.inner_text("body")
+    assert "people" in text  # the breadcrumb: Assets > people > published
+    for stage in ("source", "raw", "validated", "deidentified", "synthesizer", "synthetic", "published"):
+        assert stage in text.split(), stage
+
+
+def test_the_published_asset_shows_its_columns_and_is_stale_after_a_failed_gate(ui, browser, tmp_path):
+    port, _ = ui
+    page = _open(browser, port, "/assets/people/published")
+    page.get_by_text("Freshness policy").first.wait_for(timeout=60_000)
+    page.get_by_text("income", exact=True).first.wait_for(timeout=60_000)
+    _shot(page, "published-columns-and-stale-after-failed-gate", tmp_path)
+    text = page.inner_text("body")
+    assert "Failed" in text and "since last materialization" in text  # the freshness policy has failed
+    assert "modelled from the real column" in text and "regenerated primary key" in text
+    assert "never derived from real values" in text  # the name column: fresh values, not the real ones
+
+
+def test_the_synthetic_asset_says_what_each_column_became(ui, browser, tmp_path):
+    port, _ = ui
+    page = _open(browser, port, "/assets/people/synthetic")
+    page.get_by_text("regenerated primary key").first.wait_for(timeout=60_000)
+    _shot(page, "synthetic-columns-what-each-became", tmp_path)
