@@ -11,72 +11,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synth_pipeline.lib.errors import ConfigError
+from synth_pipeline.lib.synthesizers.registry import REGISTRY
 
 DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 PiiPolicy = Literal["drop", "fake", "generate", "tokenize", "generalize", "encrypt", "keep"]
 Sdtype = Literal["numerical", "categorical", "datetime", "boolean"]
-_COMMON = ("enforce_min_max_values", "enforce_rounding")
-_COPULA = (*_COMMON, "default_distribution", "numerical_distributions", "locales")
-_GAN = (
-    *_COMMON,
-    "batch_size",
-    "discriminator_decay",
-    "discriminator_dim",
-    "discriminator_lr",
-    "discriminator_steps",
-    "embedding_dim",
-    "enable_gpu",
-    "epochs",
-    "generator_decay",
-    "generator_dim",
-    "generator_lr",
-    "locales",
-    "log_frequency",
-    "pac",
-    "verbose",
-)
-# Constructor parameters of each SDV 2.0 synthesizer, checked at load time without importing SDV/torch.
-# synth_pipeline_tests/test_synthesis.py asserts this table matches SDV's real signatures.
-SYNTHESIZER_PARAMS: dict[str, frozenset[str]] = {
-    "gaussian_copula": frozenset(_COPULA),
-    "fast": frozenset(_COPULA),
-    "ctgan": frozenset(_GAN),
-    "tvae": frozenset(
-        (
-            *_COMMON,
-            "batch_size",
-            "compress_dims",
-            "decompress_dims",
-            "embedding_dim",
-            "enable_gpu",
-            "epochs",
-            "l2scale",
-            "loss_factor",
-            "verbose",
-        )
-    ),
-    "copula_gan": frozenset((*_GAN, "default_distribution", "numerical_distributions")),
-    "sequential_tree": frozenset(("min_samples_leaf", "smoothing", "visit_sequence", "max_depth")),
-    "tabular_argn": frozenset(
-        (
-            "epsilon",
-            "delta",
-            "noise_multiplier",
-            "max_grad_norm",
-            "value_protection_epsilon",
-            "max_training_minutes",
-            "max_epochs",
-            "batch_size",
-            "value_protection",
-            "clip_to_observed_range",
-        )
-    ),
-}
-SynthesizerName = Literal["sequential_tree", "gaussian_copula", "fast", "ctgan", "tvae", "copula_gan", "tabular_argn"]
+# Names and constructor parameters of every synthesizer, checked at load time without importing SDV/torch.
+SYNTHESIZER_PARAMS: dict[str, frozenset[str]] = {name: entry.params for name, entry in REGISTRY.items()}
 DEFAULT_CANDIDATES = ("sequential_tree", "gaussian_copula")
 
 
@@ -140,6 +85,13 @@ class ColumnOverride(_Strict):
     )
 
 
+def _known_synthesizer(name: str, allow_auto: bool = False) -> str:
+    if name in REGISTRY or (allow_auto and name == "auto"):
+        return name
+    known = (["auto"] if allow_auto else []) + sorted(REGISTRY)
+    raise ValueError(f"unknown synthesizer {name!r} (known: {', '.join(known)})")
+
+
 def _check_params(name: str, params: dict[str, Any]) -> None:
     allowed = SYNTHESIZER_PARAMS[name]
     for key in params:
@@ -157,8 +109,13 @@ def _check_params(name: str, params: dict[str, Any]) -> None:
 
 
 class CandidateConfig(_Strict):
-    name: SynthesizerName
+    name: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return _known_synthesizer(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +129,7 @@ class CandidateConfig(_Strict):
 
 
 class SynthesizerConfig(_Strict):
-    name: Literal["auto"] | SynthesizerName = "auto"
+    name: str = Field(default="auto", description="'auto' or a name in lib/synthesizers/registry.py.")
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = 42
     candidates: list[CandidateConfig] = Field(
@@ -184,6 +141,11 @@ class SynthesizerConfig(_Strict):
     stratify_by: list[str] = Field(
         default_factory=list, description="Categorical columns the training sample keeps in proportion."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return _known_synthesizer(value, allow_auto=True)
 
     @model_validator(mode="after")
     def _known_params(self) -> SynthesizerConfig:

@@ -24,51 +24,25 @@ from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
 from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
+from synth_pipeline.lib.synthesizers.registry import REGISTRY
 
 TABLE = "table"
 
 
-def _classes() -> dict[str, type]:
-    from sdv.single_table import (
-        CopulaGANSynthesizer,
-        CTGANSynthesizer,
-        GaussianCopulaSynthesizer,
-        TVAESynthesizer,
-    )
-
-    from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
-    from synth_pipeline.lib.synthesizers.tabular_argn import TabularARGNSynthesizer
-
-    return {
-        "sequential_tree": SequentialTreeSynthesizer,
-        "gaussian_copula": GaussianCopulaSynthesizer,
-        "fast": GaussianCopulaSynthesizer,
-        "ctgan": CTGANSynthesizer,
-        "tvae": TVAESynthesizer,
-        "copula_gan": CopulaGANSynthesizer,
-        "tabular_argn": TabularARGNSynthesizer,
-    }
-
-
-# SDV 1.x's FAST_ML preset, which SDV 2.0 removed: a normal-marginal Gaussian copula without rounding.
-PRESET_PARAMS: dict[str, dict[str, Any]] = {
-    "fast": {"default_distribution": "norm", "enforce_rounding": False},
-}
-NEURAL = {"ctgan", "tvae", "copula_gan"}
-OWN = {"sequential_tree", "tabular_argn"}  # take our metadata dict, not an SDV Metadata object
 LOW_CARDINALITY = 10
 ADAPT_ROWS = 5_000
 
 
 def synthesizer_params(name: str, params: dict[str, Any], num_rows: int, seed: int) -> dict[str, Any]:
     """Preset, then the configured params (already checked against SYNTHESIZER_PARAMS), then run-time defaults."""
-    out = {**PRESET_PARAMS.get(name, {}), **params}
-    if name in NEURAL:
+    entry = REGISTRY[name]
+    out = {**entry.preset, **params}
+    if entry.neural:
         out.setdefault("enable_gpu", False)
     if name == "sequential_tree" and out.get("min_samples_leaf", "auto") == "auto":
         # Leaves grow with the table: small leaves copy rows, large ones blur relationships.
         out["min_samples_leaf"] = max(10, round(num_rows / 75))
-    if name in OWN:
+    if entry.seeded:
         out["seed"] = seed
     return out
 
@@ -225,8 +199,9 @@ def fit(
 
     metadata_dict = metadata_dict or sdv_metadata_dict(df, dataset)
     params = synthesizer_params(candidate.name, candidate.params, len(df), dataset.synthesizer.seed)
-    cls = _classes()[candidate.name]
-    metadata = metadata_dict if candidate.name in OWN else Metadata.load_from_dict(metadata_dict)
+    entry = REGISTRY[candidate.name]
+    cls = entry.load()
+    metadata = metadata_dict if entry.metadata_dict else Metadata.load_from_dict(metadata_dict)
     control = control or learn_control(df, dataset, metadata_dict)
     training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
     _seed_everything(dataset.synthesizer.seed)
