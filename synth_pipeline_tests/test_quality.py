@@ -93,3 +93,27 @@ def test_validity_reference_keeps_every_range_and_category():
     assert len(ref) < 2_000
     assert (ref["x"].min(), ref["x"].max()) == (real["x"].min(), real["x"].max())
     assert set(ref["code"]) == set(real["code"]) and set(ref["c"]) == set(real["c"])
+
+
+def test_every_concern_is_judged_into_one_outcome_type_that_is_also_the_history_row():
+    """The gate, candidate selection and meta.quality_history read the same Outcome."""
+    from synth_pipeline.lib.outcomes import Outcome
+    from synth_pipeline.lib.pii.audit import judge_leaks, judge_run_records
+    from synth_pipeline.lib.rules import judge_rule_set
+
+    no_rules = judge_rule_set([], nothing_declared_on_purpose=False)
+    assert isinstance(no_rules, Outcome) and not no_rules.passed and "nothing was checked" in no_rules.note
+    assert judge_rule_set([], nothing_declared_on_purpose=True).passed
+    leaks = judge_leaks({"email": 2, "name": 1})
+    assert not leaks.passed and leaks.score == 3 and leaks.note == "email, name"
+    assert judge_leaks({}).passed and judge_run_records(0).passed and not judge_run_records(1).passed
+    row = Outcome("dcr", 0.512345678, 0.55, True, "n=100").history_row("is_no_closer", 5000)
+    assert row == {
+        "check_name": "is_no_closer",
+        "score": 0.5123,
+        "threshold": 0.55,
+        "passed": True,
+        "rows_scored": 5000,
+        "detail": "n=100",
+    }
+    assert Outcome("x", float("nan"), 0.8, False).history_row("x", None)["score"] is None

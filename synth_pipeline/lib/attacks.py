@@ -33,7 +33,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import as_float
-from synth_pipeline.lib.privacy import PrivacyOutcome
+from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 
@@ -165,7 +165,7 @@ def _risk(name: str, risk: Any, attacks: int, note: str) -> AttackRisk:
     return AttackRisk(name, float(risk.value), float(low), float(high), attacks, note)
 
 
-def judge_attacks(risks: list[AttackRisk], cfg: PrivacyConfig) -> list[PrivacyOutcome]:
+def judge_attacks(risks: list[AttackRisk], cfg: PrivacyConfig) -> list[Outcome]:
     """Singling out and linkability fail when even the low end of the 95 % interval is above the limit;
     an attack that could not run is no evidence, and fails."""
     limits = {"singling_out": cfg.max_singling_out_risk, "linkability": cfg.max_linkability_risk}
@@ -175,7 +175,5 @@ def judge_attacks(risks: list[AttackRisk], cfg: PrivacyConfig) -> list[PrivacyOu
             continue
         evaluated = r.attacks > 0 and not np.isnan(r.ci_low)
         note = f"risk {r.risk:.3f}, 95 % CI {r.ci_low:.3f} - {r.ci_high:.3f}, {r.attacks} attacks; {r.note}"
-        out.append(
-            PrivacyOutcome(r.name, r.risk, limits[r.name], evaluated and r.ci_low <= limits[r.name], float("nan"), note)
-        )
+        out.append(Outcome(r.name, r.risk, limits[r.name], evaluated and r.ci_low <= limits[r.name], note))
     return out

@@ -294,6 +294,11 @@ class RulesConfig(_Strict):
     )
     disable: list[str] = Field(default_factory=list, description="Rules (as the rules table writes them) to drop.")
 
+    @property
+    def none_on_purpose(self) -> bool:
+        """The data owner said the table has no rules: discovery off and nothing added or pinned."""
+        return not self.discover and not self.add and not self.pin
+
     @model_validator(mode="after")
     def _rules_parse(self) -> RulesConfig:
         from synth_pipeline.lib.rules import parse_rule

@@ -35,6 +35,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
+from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 MAX_ONE_HOT = 50
@@ -55,19 +56,7 @@ class PrivacyScores:
         return {k: v for k, v in asdict(self).items() if k != "rare_values"}
 
 
-@dataclass(frozen=True)
-class PrivacyOutcome:
-    """One privacy check's verdict; the gate, candidate selection and the history table all read this."""
-
-    name: str  # exact_copies | dcr | rare_values
-    score: float
-    threshold: float
-    passed: bool
-    p_value: float
-    note: str = ""
-
-
-def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[PrivacyOutcome]:
+def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[Outcome]:
     """Each check fails when the data show, at ``cfg.significance``, more than its limit; no evidence fails."""
     alpha = cfg.significance
     if p.reference_rows_compared < cfg.min_holdout_rows:
@@ -76,9 +65,9 @@ def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[PrivacyOutcome]:
             "(raise privacy.holdout_fraction or add rows)"
         )
         return [
-            PrivacyOutcome("exact_copies", p.exact_copy_rate, float("nan"), False, 0.0, note),
-            PrivacyOutcome("dcr", p.dcr_share, cfg.max_dcr_share, False, 0.0, note),
-            PrivacyOutcome("rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, False, 0.0, note),
+            Outcome("exact_copies", p.exact_copy_rate, float("nan"), False, note, p_value=0.0),
+            Outcome("dcr", p.dcr_share, cfg.max_dcr_share, False, note, p_value=0.0),
+            Outcome("rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, False, note, p_value=0.0),
         ]
     copies_p = excess_p_value(
         p.exact_copies, p.synthetic_rows_compared, p.holdout_copies, p.reference_rows_compared, cfg.exact_copy_tolerance
@@ -94,20 +83,18 @@ def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[PrivacyOutcome]:
         + (": " + ", ".join(r.column for r in failing) if failing else "")
     )
     return [
-        PrivacyOutcome(
+        Outcome(
             "exact_copies",
             p.exact_copy_rate,
             p.holdout_copy_rate + cfg.exact_copy_tolerance,
             copies_p >= alpha,
-            copies_p,
             f"one-sided test at {alpha:g}",
+            p_value=copies_p,
         ),
-        PrivacyOutcome(
-            "dcr", p.dcr_share, cfg.max_dcr_share, dcr_p >= alpha, dcr_p, f"one-sided test at {alpha:g}, n={n_eff}"
+        Outcome(
+            "dcr", p.dcr_share, cfg.max_dcr_share, dcr_p >= alpha, f"one-sided test at {alpha:g}, n={n_eff}", dcr_p
         ),
-        PrivacyOutcome(
-            "rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, not failing, rare_p, rare_note
-        ),
+        Outcome("rare_values", _worst_excess(p.rare_values), cfg.rare_value_tolerance, not failing, rare_note, rare_p),
     ]
 
 

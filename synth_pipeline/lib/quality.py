@@ -9,7 +9,6 @@ number of pairs scored is reported with the score.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import GateConfig
+from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 
@@ -47,15 +47,6 @@ class GateScores:
             "real_rows_scored": self.real_rows_scored,
             "synthetic_rows_scored": self.synthetic_rows_scored,
         }
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    name: str
-    score: float
-    threshold: float
-    passed: bool
-    note: str = ""
 
 
 def fixed_sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -104,11 +95,6 @@ def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows:
         else:
             keep.update(s.drop_duplicates().index)
     return frame.loc[sorted(keep)]
-
-
-def rounded(value: float | None, digits: int = 4) -> float | None:
-    """A score for metadata and tables: rounded, with NaN (nothing scored) as None."""
-    return None if value is None or math.isnan(value) else round(float(value), digits)
 
 
 def _score(value: Any) -> float:
@@ -205,15 +191,15 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     )
 
 
-def judge(scores: GateScores, gate: GateConfig) -> list[GateOutcome]:
-    def at_least(name: str, score: float, threshold: float, note: str = "") -> GateOutcome:
-        return GateOutcome(name, score, threshold, bool(score >= threshold - 1e-12), note)
+def judge(scores: GateScores, gate: GateConfig) -> list[Outcome]:
+    def at_least(name: str, score: float, threshold: float, note: str = "") -> Outcome:
+        return Outcome(name, score, threshold, bool(score >= threshold - 1e-12), note)
 
     pair_note = f"{scores.pairs_scored} of {scores.pairs_total} pairs scored"
     cpt = scores.column_pair_trends
     if np.isnan(cpt) or scores.pairs_scored == 0:
         # No pair scored is no evidence (a table of one column): the check fails rather than passes.
-        cpt_outcome = GateOutcome(
+        cpt_outcome = Outcome(
             "column_pair_trends",
             float("nan"),
             gate.column_pair_trends,

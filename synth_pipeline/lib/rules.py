@@ -38,6 +38,7 @@ import pandas as pd
 
 from synth_pipeline.lib.disclosure import as_float, rare_share
 from synth_pipeline.lib.errors import ConfigError
+from synth_pipeline.lib.outcomes import Outcome
 
 DAY_MINUTES = 1440
 NS = {"day": 86_400e9, "hour": 3_600e9, "minute": 60e9, "second": 1e9}
@@ -1082,3 +1083,25 @@ def judge_rules(real: list[RuleScore], synthetic: pd.DataFrame, book: RuleBook, 
         real_share = r.violations / r.applicable if r.applicable else 0.0
         verdicts.append(RuleVerdict(r.rule, r, s, real_share + tolerance))
     return verdicts
+
+
+def judge_rule_set(verdicts: list[RuleVerdict], nothing_declared_on_purpose: bool) -> Outcome:
+    """Passes when every rule holds. No rule at all is no evidence, so it fails with what to do, unless the
+    data owner said the table has none (``rules.discover: false`` and no ``add``/``pin``)."""
+    broken = [v for v in verdicts if not v.passed]
+    worst = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=float("nan"))
+    if not verdicts:
+        note = (
+            "no row rule was found in the real rows or declared: nothing was checked. Declare the table's rules in "
+            "rules.add, or set rules.discover: false to say it has none."
+        )
+        return Outcome("rules", worst, float("nan"), nothing_declared_on_purpose, note)
+    if broken:
+        return Outcome(
+            "rules",
+            worst,
+            float("nan"),
+            False,
+            f"{len(broken)} of {len(verdicts)} rules broken; worst first in the table",
+        )
+    return Outcome("rules", worst, float("nan"), True, f"all {len(verdicts)} rules hold")

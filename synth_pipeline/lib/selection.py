@@ -20,7 +20,8 @@ import pandas as pd
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
-from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rules
+from synth_pipeline.lib.outcomes import Outcome, rounded
+from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules
 
 FIDELITY_STEP = 0.005
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
@@ -52,7 +53,7 @@ class CandidateResult:
         return (self.column_shapes + self.column_pair_trends) / 2
 
     def row(self) -> dict[str, Any]:
-        r = quality.rounded
+        r = rounded
         return {
             "candidate": self.name,
             "status": self.status,
@@ -79,7 +80,7 @@ def privacy_failures(p: privacy.PrivacyScores, dataset: DatasetConfig) -> list[s
     return failure_texts(privacy.judge_privacy(p, dataset.privacy))
 
 
-def failure_texts(outcomes: list[privacy.PrivacyOutcome]) -> list[str]:
+def failure_texts(outcomes: list[Outcome]) -> list[str]:
     return [
         f"{o.name.replace('_', ' ')} {o.score:.4f} above {o.threshold:.4f} (p={o.p_value:.2g}; {o.note})"
         for o in outcomes
@@ -136,13 +137,16 @@ def evaluate_candidate(
     result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
     if rules is not None:
         verdicts = judge_rules(rules.real, prepared(synthetic, metadata), rules.book, dataset.rules.tolerance)
+        outcome = judge_rule_set(verdicts, dataset.rules.none_on_purpose)  # the gate's judgement, to the letter
         broken = [v for v in verdicts if not v.passed]
-        result.rule_adherence = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=1.0)
+        result.rule_adherence = 1.0 if math.isnan(outcome.score) else outcome.score
         if broken:
             result.failures.append(
                 f"{len(broken)} of {len(verdicts)} row rules broken (worst: {broken[0].rule.text}, "
                 f"adherence {broken[0].synthetic.adherence:.3f})"
             )
+        elif not outcome.passed:
+            result.failures.append(outcome.note)
     result.passed = not result.failures
     result.evaluated = True
 

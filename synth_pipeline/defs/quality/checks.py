@@ -10,9 +10,10 @@ from synth_pipeline.defs.common import asset_key, configured_pipeline, safe_erro
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
-from synth_pipeline.lib.pii.audit import PiiReference
+from synth_pipeline.lib.outcomes import Outcome, rounded
+from synth_pipeline.lib.pii.audit import PiiReference, judge_leaks, judge_run_records
 from synth_pipeline.lib.publishing import record
-from synth_pipeline.lib.rules import RuleVerdict, judge_rules, rules_from_json
+from synth_pipeline.lib.rules import RuleVerdict, judge_rule_set, judge_rules, rules_from_json
 from synth_pipeline.lib.selection import RuleChecker, gate_holdout
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
@@ -143,12 +144,12 @@ def _privacy_results(
     cfg = dataset.privacy
     extra: dict[str, dict[str, Any]] = {
         "exact_copies": {
-            "exact_copy_rate": quality.rounded(priv.exact_copy_rate),
-            "holdout_copy_rate": quality.rounded(priv.holdout_copy_rate),
+            "exact_copy_rate": rounded(priv.exact_copy_rate),
+            "holdout_copy_rate": rounded(priv.holdout_copy_rate),
             "tolerance": cfg.exact_copy_tolerance,
         },
         "dcr": {
-            "dcr_share": quality.rounded(priv.dcr_share),
+            "dcr_share": rounded(priv.dcr_share),
             "meaning": "share of synthetic rows nearer a training row than a held-out row; 0.5 = no memorization",
         },
         "rare_values": {
@@ -161,64 +162,39 @@ def _privacy_results(
     }
     for outcome in privacy.judge_privacy(priv, cfg):
         name, _ = PRIVACY_CHECKS[outcome.name]
-        yield _privacy_verdict(
+        yield _verdict(
             target,
             name,
             outcome,
             priv.synthetic_rows_compared,
-            history,
             {
                 **extra[outcome.name],
-                "p_value": quality.rounded(outcome.p_value, 6),
+                "p_value": rounded(outcome.p_value, 6),
                 "significance": cfg.significance,
                 "synthetic_rows_compared": priv.synthetic_rows_compared,
                 "holdout_rows_compared": priv.reference_rows_compared,
             },
+            history,
         )
-
-
-def _privacy_verdict(
-    target: dg.AssetKey,
-    name: str,
-    outcome: privacy.PrivacyOutcome,
-    rows_scored: int,
-    history: list[dict[str, Any]],
-    metadata: dict[str, Any],
-) -> dg.AssetCheckResult:
-    """One privacy or attack outcome: a row of meta.quality_history and the blocking check result."""
-    score, threshold = quality.rounded(outcome.score), quality.rounded(outcome.threshold)
-    return _verdict(
-        target,
-        name,
-        outcome.passed,
-        (score, threshold, rows_scored, outcome.note),
-        {**metadata, "score": score, "threshold": threshold, "note": outcome.note},
-        history,
-    )
 
 
 def _verdict(
     target: dg.AssetKey,
     name: str,
-    passed: bool,
-    row: tuple[float | None, float | None, int | None, str],
+    outcome: Outcome,
+    rows_scored: int | None,
     metadata: dict[str, Any],
     history: list[dict[str, Any]],
 ) -> dg.AssetCheckResult:
-    """A blocking check result, and its row (score, threshold, rows scored, detail) of meta.quality_history."""
-    score, threshold, rows_scored, detail = row
-    history.append(
-        {
-            "check_name": name,
-            "score": score,
-            "threshold": threshold,
-            "passed": passed,
-            "rows_scored": rows_scored,
-            "detail": detail,
-        }
-    )
+    """A blocking check result from one outcome, and the outcome's row of meta.quality_history."""
+    history.append(outcome.history_row(name, rows_scored))
     return dg.AssetCheckResult(
-        check_name=name, asset_key=target, passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        check_name=name,
+        asset_key=target,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"score": rounded(outcome.score), "threshold": rounded(outcome.threshold), **metadata}
+        | ({"note": outcome.note} if outcome.note else {}),
     )
 
 
@@ -228,7 +204,7 @@ def _attack_results(
     table = dg.MetadataValue.md(pd.DataFrame([r.row() for r in risks]).to_markdown(index=False))
     for outcome in attacks.judge_attacks(risks, dataset.privacy):
         name, _ = ATTACK_CHECKS[outcome.name]
-        yield _privacy_verdict(target, name, outcome, dataset.privacy.attack_rows, history, {"all attacks": table})
+        yield _verdict(target, name, outcome, dataset.privacy.attack_rows, {"all attacks": table}, history)
     inferred = [r for r in risks if r.name.startswith("inference:")]
     if dataset.privacy.sensitive_columns:
         worst = max((r.risk for r in inferred if r.attacks), default=float("nan"))
@@ -237,7 +213,7 @@ def _attack_results(
             asset_key=target,
             passed=True,  # reported for the data owner to judge; no threshold is set for it
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"worst_risk": quality.rounded(worst), "per column": table},
+            metadata={"worst_risk": rounded(worst), "per column": table},
         )
 
 
@@ -258,34 +234,21 @@ def _rules_result(
     rows: int,
     history: list[dict[str, Any]],
 ) -> dg.AssetCheckResult:
-    """Passes when every rule holds; no rule at all is no evidence, so it fails with what to do."""
-    broken = [v for v in verdicts if not v.passed]
-    passed = bool(verdicts) and not broken
-    if not verdicts:
-        note = (
-            "no row rule was found in the real rows or declared: nothing was checked. Declare the table's rules in "
-            "rules.add, or set rules.discover: false to say it has none."
-        )
-        passed = not dataset.rules.discover and not dataset.rules.add and not dataset.rules.pin
-    elif broken:
-        note = f"{len(broken)} of {len(verdicts)} rules broken; worst first in the table"
-    else:
-        note = f"all {len(verdicts)} rules hold"
-    worst = min((v.synthetic.adherence for v in verdicts if v.synthetic.applicable), default=float("nan"))
+    cfg = dataset.rules
+    outcome = judge_rule_set(verdicts, cfg.none_on_purpose)
     table = sorted((v.row() for v in verdicts), key=lambda r: (r["passed"], r["synthetic_adherence"] or 0))
     return _verdict(
         target,
         RULES_CHECK,
-        passed,
-        (quality.rounded(worst), None, rows, note),
+        outcome,
+        rows,
         {
             "rules_checked": len(verdicts),
-            "rules_broken": len(broken),
-            "worst_synthetic_adherence": quality.rounded(worst),
-            "tolerance (rules.tolerance)": dataset.rules.tolerance,
-            "enforced (rules.enforce)": dataset.rules.enforce,
+            "rules_broken": sum(not v.passed for v in verdicts),
+            "worst_synthetic_adherence": rounded(outcome.score),
+            "tolerance (rules.tolerance)": cfg.tolerance,
+            "enforced (rules.enforce)": cfg.enforce,
             "synthetic_rows_checked": rows,
-            "note": note,
             "per rule, real vs synthetic (worst first)": dg.MetadataValue.md(
                 pd.DataFrame(table).to_markdown(index=False) if table else "_no rule_"
             ),
@@ -346,8 +309,6 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         for outcome in outcomes:
             name, _ = CHECKS[outcome.name]
             meta: dict[str, Any] = {
-                "score": quality.rounded(outcome.score),
-                "threshold": outcome.threshold,
                 "real_rows_scored": scores.real_rows_scored,
                 "synthetic_rows_scored": scores.synthetic_rows_scored,
             }
@@ -356,17 +317,15 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 meta["pairs_total"] = scores.pairs_total
             if outcome.name in ("column_shapes", "column_pair_trends") and scores.pooled_columns:
                 meta["scored on top categories + (other)"] = ", ".join(scores.pooled_columns)
-            if outcome.note:
-                meta["note"] = outcome.note
             if details[outcome.name] is not None:
                 meta["breakdown (worst first)"] = dg.MetadataValue.md(quality.markdown_table(details[outcome.name]))
             if outcome.name in pictures:
                 meta["real vs synthetic"] = dg.MetadataValue.md(pictures[outcome.name])
             context.log.info(
-                f"{name}: score {meta['score']} vs threshold {outcome.threshold}: {'pass' if outcome.passed else 'FAIL'}"
+                f"{name}: score {rounded(outcome.score)} vs threshold {outcome.threshold}: "
+                + ("pass" if outcome.passed else "FAIL")
             )
-            row = (quality.rounded(outcome.score), outcome.threshold, scores.synthetic_rows_scored, outcome.note)
-            yield _verdict(target, name, outcome.passed, row, meta, history)
+            yield _verdict(target, name, outcome, scores.synthetic_rows_scored, meta, history)
         yield from _privacy_results(target, priv, dataset, history)
         yield from _attack_results(target, risks, dataset, history)
         yield _rules_result(target, rule_verdicts, dataset, len(synthetic), history)
@@ -374,8 +333,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         yield _verdict(
             target,
             LEAK_CHECK,
-            not leaks,
-            (float(sum(leaks.values())), 0.0, len(synthetic), ", ".join(sorted(leaks))),
+            judge_leaks(leaks),
+            len(synthetic),
             {
                 "matching_values": sum(leaks.values()),
                 "columns_with_matches": dg.MetadataValue.md(
@@ -388,8 +347,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
         yield _verdict(
             target,
             RECORDS_CHECK,
-            records_hits == 0,
-            (float(records_hits), 0.0, None, ""),
+            judge_run_records(records_hits),
+            None,
             {
                 "raw_values_found": records_hits,
                 "scanned": "event logs and captured stdout/stderr of the runs that built this dataset, validation report, PII plan",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
 from synth_pipeline.lib.storage import read_json, write_json
 
@@ -180,3 +181,14 @@ def unescape(text: str) -> str:
 
 def _canonical_number(norm: str) -> str:
     return norm.lstrip("+").split(".")[0]
+
+
+def judge_leaks(leaks: dict[str, int]) -> Outcome:
+    """No synthetic cell may equal a raw identifying value: any match fails, naming the columns only."""
+    found = float(sum(leaks.values()))
+    return Outcome("leaks", found, 0.0, not leaks, ", ".join(sorted(leaks)))
+
+
+def judge_run_records(hits: int) -> Outcome:
+    """No raw identifying value may appear in what the runs wrote (logs, metadata, reports)."""
+    return Outcome("run_records", float(hits), 0.0, hits == 0)
