@@ -38,6 +38,15 @@ class Project:
         self.private_dir = root / "private"
         self.public_db = root / "public" / "synthetic_data.duckdb"
 
+    def copy_to(self, root: Path) -> Project:
+        """This project's published state (private area and public file) in a folder of its own, with fresh
+        settings: a test that changes settings or files changes only its copy."""
+        clone = Project(root)
+        for name in ("private", "public"):
+            if (self.root / name).exists():
+                shutil.copytree(self.root / name, root / name)
+        return clone
+
     @property
     def datasets_file(self) -> Path:
         return self.root / "datasets.yaml"

@@ -72,14 +72,10 @@ def test_no_raw_pii_value_reaches_the_public_file_or_the_event_log(published):
 
 
 def test_a_failed_gate_fails_the_run_and_keeps_the_previous_publication(published, tmp_path):
-    project, _, _ = published
+    project = published[0].copy_to(tmp_path)
     before = _table_digest(project)
     project.settings["datasets"]["customers"]["gate"]["column_shapes"] = 0.999
-    try:
-        result = project.run()
-    finally:
-        project.settings["datasets"]["customers"]["gate"]["column_shapes"] = 0.80
-        project.write()
+    result = project.run()
     assert not result.success
     assert _check_results(result)["column_shapes_meet_threshold"] is False
     assert not [
@@ -91,8 +87,8 @@ def test_a_failed_gate_fails_the_run_and_keeps_the_previous_publication(publishe
     assert failed >= 1
 
 
-def test_publishing_refuses_a_staged_table_without_a_passing_gate(published):
-    project, _, _ = published
+def test_publishing_refuses_a_staged_table_without_a_passing_gate(published, tmp_path):
+    project = published[0].copy_to(tmp_path)
     defs = project.defs()
     (project.private_dir / "customers" / "staged" / "gate_verdict.json").unlink(missing_ok=True)
     result = dg.materialize(
@@ -128,8 +124,8 @@ def test_an_empty_source_fails_ingestion_and_publishes_nothing(project):
     assert not project.public_db.exists()
 
 
-def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published):
-    project, _, _ = published
+def test_a_reader_holding_a_connection_does_not_fail_the_nightly_run(published, tmp_path):
+    project = published[0].copy_to(tmp_path)
     count = "SELECT count(*) FROM meta.publications"
     before = duckdb.connect(str(project.public_db), read_only=True).execute(count).fetchone()[0]
     project.settings["datasets"]["customers"]["sample"] = {"rows": 3000}  # a new table, so it is published
@@ -156,9 +152,8 @@ def test_keeping_a_direct_identifier_on_purpose_is_refused_with_a_clear_reason(p
     )
 
 
-def test_an_unchanged_rerun_skips_training_sampling_and_publishing_and_says_why(published):
-    project, _, _ = published
-    project.run()  # settle on the current settings
+def test_an_unchanged_rerun_skips_training_sampling_and_publishing_and_says_why(published, tmp_path):
+    project = published[0].copy_to(tmp_path)
     result = project.run()
     assert result.success
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}

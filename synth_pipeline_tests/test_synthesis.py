@@ -125,7 +125,7 @@ def test_tabular_argn_round_trips_and_keeps_no_training_rows(tmp_path, monkeypat
     assert list(out.columns) == ["x", "c"] and set(out["c"]) <= {"a", "b", "c"}
     assert pd.api.types.is_float_dtype(out["x"].dtype)
     assert result.synthesizer.privacy_spent is None  # not differentially private unless epsilon is set
-    assert synthesis.loss_values(result.synthesizer) is not None
+    assert result.synthesizer.loss_values() is not None
 
 
 def test_tabular_argn_with_epsilon_reports_the_budget_spent_and_can_clip_to_the_observed_range():

@@ -256,7 +256,7 @@ def _one(
         fitted, _ = synthesis.fit(fit_rows, dataset, candidate, metadata, *protection)
         result.synthesizer, result.fit_seconds = fitted.synthesizer, fitted.seconds
         result.params = {k: repr(v) for k, v in fitted.params.items()}
-        spent = getattr(fitted.synthesizer, "privacy_spent", None)
+        spent = fitted.synthesizer.privacy_spent
         if spent:
             result.dp_epsilon = spent["epsilon"]
             log(f"{candidate.name}: differential privacy: {describe_privacy_spent(spent)}")

@@ -131,7 +131,7 @@ def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], see
 
 @dataclass(frozen=True)
 class FitResult:
-    synthesizer: Any
+    synthesizer: ProtectedSynthesizer
     seconds: float
     params: dict[str, Any]
     num_rows: int
@@ -230,7 +230,7 @@ def save_model(synthesizer: Any, path: Path) -> str:
     return digest
 
 
-def load_model(path: Path, digest: str | None) -> Any:
+def load_model(path: Path, digest: str | None) -> ProtectedSynthesizer:
     """Unpickle a model only if its bytes are the ones this pipeline wrote (unpickling runs code)."""
     import hashlib
 
@@ -244,23 +244,13 @@ def load_model(path: Path, digest: str | None) -> Any:
             "training); it was not loaded. Rematerialize the synthesizer asset to train a new one."
         )
     model = cloudpickle.loads(data)
-    if isinstance(model, BaseSynthesizer):
+    if not isinstance(model, ProtectedSynthesizer):
+        raise ModelIntegrityError(f"dataset {path.parent.name!r}: {path.name} does not hold a protected synthesizer")
+    if isinstance(model.inner, BaseSynthesizer):
         from sdv._utils import check_synthesizer_version
 
-        check_synthesizer_version(model)
+        check_synthesizer_version(model.inner)
     return model
-
-
-def loss_values(synthesizer: Any) -> pd.DataFrame | None:
-    """Training losses of the neural synthesizers (CTGAN, TVAE, CopulaGAN), else None."""
-    getter = getattr(synthesizer, "get_loss_values", None)
-    if getter is None:
-        return None
-    try:
-        losses = getter()
-    except Exception:
-        return None
-    return losses if isinstance(losses, pd.DataFrame) and not losses.empty else None
 
 
 def sample_chunks(
@@ -292,9 +282,9 @@ def sample_chunks(
             done += n
 
 
-def check_conditions(synthesizer: Any, groups: list[tuple[int, dict[str, Any]]]) -> None:
+def check_conditions(synthesizer: ProtectedSynthesizer, groups: list[tuple[int, dict[str, Any]]]) -> None:
     """Refuse a condition the output can never meet, before sampling; the message never repeats the value."""
-    control = getattr(synthesizer, "control", None)
+    control = synthesizer.control
     for i, (_, where) in enumerate(g for g in groups if g[1]):
         for col, value in where.items():
             if control is None:

@@ -92,7 +92,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             write_json(paths.sdv_metadata, metadata)
             rule_rows = outcome.rule_rows
             write_json(paths.rules, {"rules": rules_to_json(outcome.rules), "table": rule_rows})
-            spent = getattr(winner.synthesizer, "privacy_spent", None)
+            spent = winner.synthesizer.privacy_spent
             write_json(
                 paths.candidates,
                 {
@@ -102,7 +102,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                     "privacy_spent": spent,
                 },
             )
-            loss = synthesis.loss_values(winner.synthesizer)
+            loss = winner.synthesizer.loss_values()
             write_json(
                 paths.model_fingerprint,
                 {"fingerprint": version, "model_digest": model_digest, "run_id": context.run.run_id, "at": _now()},
@@ -261,9 +261,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                     preview.to_markdown(index=False) if preview is not None else ""
                 ),
                 # What the value-level disclosure control changed, per column, in counts (never values).
-                "disclosure control (k = privacy.min_value_count)": markdown_rows(
-                    model.control.summary_rows() if isinstance(model, ProtectedSynthesizer) else []
-                ),
+                "disclosure control (k = privacy.min_value_count)": markdown_rows(model.control.summary_rows()),
                 **_rule_enforcement(model),
             },
         )
@@ -281,10 +279,10 @@ def _catalog(dataset: DatasetConfig, staged: Any, plan: PiiPlan, trained_on: Any
     }
 
 
-def _rule_enforcement(model: object) -> dict[str, Any]:
+def _rule_enforcement(model: ProtectedSynthesizer) -> dict[str, Any]:
     """How the row rules were met while sampling: rows generated, rejected per rule, filled."""
-    stats = getattr(model, "rule_stats", None) if isinstance(model, ProtectedSynthesizer) else None
-    if not stats or model.rules is None:  # type: ignore[attr-defined]
+    stats = model.rule_stats
+    if not stats or model.rules is None:
         return {"row rules enforced": False}
     rejected = [
         {"rule": t, "rows_rejected": n} for t, n in sorted(stats["rejected_by_rule"].items(), key=lambda x: -x[1])

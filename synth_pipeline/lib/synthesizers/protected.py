@@ -32,8 +32,10 @@ class ProtectedSynthesizer(PickledSynthesizer):
     Rules are enforced as docs/rules.md explains: null patterns copied, domains rounded, broken
     orders closed and dependent columns derived (:meth:`RuleBook.repair`); rows that still break a
     rule are rejected and the synthesizer is asked again, up to ``max_rounds`` times; the few rows
-    still missing after that are copies of accepted rows of this batch, counted in :attr:`rule_stats`. Everything else (loss values, the DP budget spent) is the inner
-    synthesizer's.
+    still missing after that are copies of accepted rows of this batch, counted in :attr:`rule_stats`.
+
+    Every fitted and every loaded model is one of these, so callers ask it (``loss_values()``,
+    ``privacy_spent``, ``control``, ``rule_stats``) instead of probing whatever the inner model is.
     """
 
     def __init__(
@@ -54,6 +56,23 @@ class ProtectedSynthesizer(PickledSynthesizer):
         if name in ("inner", "control", "_rng", "rules", "max_rounds", "rule_stats"):  # unpickling: no recursion
             raise AttributeError(name)
         return getattr(self.inner, name)
+
+    @property
+    def privacy_spent(self) -> dict[str, float] | None:
+        """The differential-privacy budget the model spent (TabularARGN with ``epsilon``), else None."""
+        spent = self.inner.__dict__.get("privacy_spent")
+        return dict(spent) if spent else None
+
+    def loss_values(self) -> pd.DataFrame | None:
+        """Training losses of the neural models (CTGAN, TVAE, CopulaGAN, TabularARGN), else None."""
+        getter = getattr(type(self.inner), "get_loss_values", None)
+        if getter is None:
+            return None
+        try:
+            losses = getter(self.inner)
+        except Exception:  # SDV raises when a model recorded no loss
+            return None
+        return losses if isinstance(losses, pd.DataFrame) and not losses.empty else None
 
     def reset_sampling(self, seed: int | None = None) -> None:
         """Back to the state right after fitting; a seed gives another, equally reproducible, stream."""
