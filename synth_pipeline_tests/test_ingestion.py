@@ -58,3 +58,13 @@ def test_empty_source_is_an_error_and_missing_files_are_named(tmp_path):
     assert not (tmp_path / "r.parquet").exists()
     with pytest.raises(IngestionError, match="not found"):
         ingest(_dataset(tmp_path, {"type": "csv", "path": "missing.csv"}), tmp_path, tmp_path / "r.parquet")
+
+
+def test_null_tokens_are_configurable(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,N/A\n2,3.5\n3,\n")
+    default = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert default.schema["b"] == "double"  # N/A read as a missing number
+    plain = ingest(
+        _dataset(tmp_path, {"type": "csv", "path": "t.csv", "null_values": []}), tmp_path, tmp_path / "r.parquet"
+    )
+    assert plain.schema["b"] == "string"  # only empty cells are null: N/A stays text

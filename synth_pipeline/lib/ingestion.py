@@ -97,7 +97,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
             f"header = {str(src.header).lower()}",
             "sample_size = -1",
             f"delim = {_sql_literal(delimiter)}",
-            f"nullstr = [{nulls}]" if src.null_values else "nullstr = []",
+            *([f"nullstr = [{nulls}]"] if src.null_values else []),  # none listed: DuckDB's default, empty cells
             f"encoding = {_sql_literal(src.encoding)}",
         ]
         return f"SELECT * FROM read_csv({_sql_literal(str(path))}, {', '.join(opts)})", None
