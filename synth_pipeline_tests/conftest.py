@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -23,6 +28,64 @@ from synth_pipeline.settings import PROJECT_ROOT
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 DEFAULT_CSV = PROJECT_ROOT / "data" / "customers.csv"
 DEFAULT_CONTRACT = PROJECT_ROOT / "contracts" / "customers.json"
+# A raw value planted in every good_table: no message, log line or metadata entry may carry it.
+SENTINEL = "Quillon Vexmoor"
+
+
+def good_table(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A small people table (ids, names, ages, incomes with nulls, cities, dates) for fault and UI tests."""
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10, 0.5, rows).round(2)
+    income[rng.random(rows) < 0.05] = np.nan
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, rows + 1),
+            "name": [f"{SENTINEL} {i}" if i % 7 == 0 else f"Person {i:04d}" for i in range(rows)],
+            "age": rng.integers(18, 90, rows),
+            "income": income,
+            "city": rng.choice(["Lyon", "Oslo", "Porto", "Turin", "Ghent", "Brno", "Graz", "Split"], rows),
+            "joined": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, rows), unit="D"),
+        }
+    )
+
+
+def people_project(root: Path, rows: int, env: dict[str, str] | None = None, **settings) -> Path:
+    """data/people.csv from :func:`good_table`, a datasets file declaring it (sequential tree, plus
+    ``settings``), and its contract from `synth-pipeline contract init`. Returns the datasets file."""
+    (root / "data").mkdir(exist_ok=True)
+    good_table(rows).to_csv(root / "data" / "people.csv", index=False)
+    body = {
+        "source": {"type": "csv", "path": "data/people.csv"},
+        "primary_key": "id",
+        "synthesizer": {"name": "sequential_tree"},
+        **settings,
+    }
+    datasets = root / "datasets.yaml"
+    datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {"people": body}}))
+    subprocess.run(
+        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", "people"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return datasets
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str, timeout: float = 30) -> dict:
+    """One query to a local Dagster webserver's GraphQL endpoint."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
 
 
 class Project:

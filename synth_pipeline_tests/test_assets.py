@@ -16,7 +16,7 @@ from synth_pipeline.lib.contracts import write_contract
 from synth_pipeline.lib.errors import ContractViolation, IngestionError
 from synth_pipeline.lib.pii.policies import plan_columns
 from synth_pipeline.lib.storage import read_frame
-from synth_pipeline_tests.test_bad_inputs import good_table
+from synth_pipeline_tests.conftest import good_table
 
 
 def _dataset(root: Path, rows: int = 50) -> DatasetConfig:

@@ -23,26 +23,9 @@ from synth_pipeline.lib.contracts import write_contract
 from synth_pipeline.lib.pii.policies import plan_columns
 from synth_pipeline.lib.publishing import publish_table
 from synth_pipeline.lib.storage import file_digest
+from synth_pipeline_tests.conftest import SENTINEL, good_table
 
 DATASET = "people"
-# A raw value planted in every table: no message, log line or metadata entry may carry it.
-SENTINEL = "Quillon Vexmoor"
-
-
-def good_table(rows: int = 600, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    income = rng.lognormal(10, 0.5, rows).round(2)
-    income[rng.random(rows) < 0.05] = np.nan
-    return pd.DataFrame(
-        {
-            "id": np.arange(1, rows + 1),
-            "name": [f"{SENTINEL} {i}" if i % 7 == 0 else f"Person {i:04d}" for i in range(rows)],
-            "age": rng.integers(18, 90, rows),
-            "income": income,
-            "city": rng.choice(["Lyon", "Oslo", "Porto", "Turin", "Ghent", "Brno", "Graz", "Split"], rows),
-            "joined": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, rows), unit="D"),
-        }
-    )
 
 
 @dataclass

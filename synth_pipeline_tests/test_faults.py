@@ -332,21 +332,9 @@ def test_kill_9_during_training_and_publishing_keeps_the_last_table_and_the_reru
     from dagster._core.instance.ref import InstanceRef
 
     from synth_pipeline.lib.storage import file_digest
-    from synth_pipeline_tests.test_bad_inputs import good_table
+    from synth_pipeline_tests.conftest import good_table, people_project
 
-    (tmp_path / "data").mkdir()
-    good_table(1000).to_csv(tmp_path / "data" / "people.csv", index=False)
-    body = {
-        "source": {"type": "csv", "path": "data/people.csv"},
-        "primary_key": "id",
-        "synthesizer": {"name": "sequential_tree"},
-    }
-    (tmp_path / "datasets.yaml").write_text(yaml.safe_dump({"datasets": {"people": body}}))
-    subprocess.run(
-        [venv_bin("synth-pipeline"), "--datasets", str(tmp_path / "datasets.yaml"), "contract", "init", "people"],
-        check=True,
-        capture_output=True,
-    )
+    people_project(tmp_path, 1000)
     home = tmp_path / "home"
     home.mkdir()
     env = os.environ | {"DAGSTER_HOME": str(home)}

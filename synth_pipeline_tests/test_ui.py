@@ -9,23 +9,19 @@ gate. Set SYNTH_PIPELINE_SCREENSHOTS=<folder> to keep them (docs/screenshots/ ho
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import venv_bin
-from synth_pipeline_tests.test_bad_inputs import good_table
+from synth_pipeline_tests.conftest import free_port, graphql, people_project, venv_bin
 
 pytestmark = pytest.mark.webserver
 CHROMIUM = "/usr/bin/chromium"
@@ -44,22 +40,6 @@ print("success" if result.success else "failure")
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 FRESHNESS = """
 { assetNodeOrError(assetKey: {path: ["people", "published"]}) {
     ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }
@@ -68,7 +48,7 @@ FRESHNESS = """
 
 def _freshness(port: int) -> str | None:
     try:
-        node = _graphql(port, FRESHNESS)["data"]["assetNodeOrError"]
+        node = graphql(port, FRESHNESS)["data"]["assetNodeOrError"]
     except (OSError, KeyError, TypeError):
         return None
     info = (node or {}).get("freshnessStatusInfo") or {}
@@ -84,17 +64,8 @@ def _skip_popup(page) -> None:
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
-    (root / "data").mkdir()
     (root / "home").mkdir()
-    good_table(1200).to_csv(root / "data" / "people.csv", index=False)
-    body = {
-        "source": {"type": "csv", "path": "data/people.csv"},
-        "primary_key": "id",
-        "synthesizer": {"name": "sequential_tree"},
-        "freshness_hours": 1 / 60,  # a minute (Dagster's least): the failed gate's table goes stale meanwhile
-    }
     datasets = root / "datasets.yaml"
-    datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {DATASET: body}}))
     env = os.environ | {
         "DAGSTER_HOME": str(root / "home"),
         "SYNTH_PIPELINE_DATASETS": str(datasets),
@@ -103,12 +74,9 @@ def ui(tmp_path_factory):
         "FRESHNESS_DAEMON_INTERVAL_SECONDS": "2",
     }
     shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "home" / "dagster.yaml")
-    subprocess.run(
-        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", DATASET],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    # A minute (Dagster's least freshness window): the failed gate's table goes stale meanwhile.
+    freshness = {"freshness_hours": 1 / 60}
+    people_project(root, 1200, env, **freshness)
 
     def run() -> str:
         done = subprocess.run(
@@ -119,10 +87,11 @@ def ui(tmp_path_factory):
         return lines[-1]
 
     assert run() == "success"
-    body["gate"] = {"column_shapes": 0.9999}  # tonight's gate cannot pass: yesterday's table stays
-    datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {DATASET: body}}))
-    assert run() == "failure"
-    port = _free_port()
+    config = yaml.safe_load(datasets.read_text())
+    config["datasets"][DATASET]["gate"] = {"column_shapes": 0.9999}  # tonight's gate cannot pass
+    datasets.write_text(yaml.safe_dump(config))
+    assert run() == "failure"  # yesterday's table stays
+    port = free_port()
     server = subprocess.Popen(
         [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],
         env=env,

@@ -1,16 +1,13 @@
 """Smoke test: the real dagster-webserver serves the code location with every asset and check."""
 
-import json
 import os
-import socket
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import venv_bin
+from synth_pipeline_tests.conftest import free_port, graphql, venv_bin
 
 pytestmark = pytest.mark.webserver
 
@@ -34,24 +31,8 @@ QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)
-
-
 def test_webserver_serves_the_code_location(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
     proc = subprocess.Popen(
@@ -66,7 +47,7 @@ def test_webserver_serves_the_code_location(tmp_path):
         data = None
         while time.monotonic() < deadline:
             try:
-                data = _graphql(port, QUERY)
+                data = graphql(port, QUERY, timeout=10)
                 if data.get("data", {}).get("repositoriesOrError", {}).get("nodes"):
                     break
             except OSError:
