@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,17 @@ def configured_pipeline() -> PipelineConfig:
     from synth_pipeline.settings import Settings
 
     return load_config(Settings.from_env().datasets_file)
+
+
+def for_configured_datasets(stage_defs: Callable[[PipelineConfig], dg.Definitions]) -> Any:
+    """What ``dg`` (``load_from_defs_folder``) finds in a stage module: that stage's definitions for the
+    datasets of ``$SYNTH_PIPELINE_DATASETS``, built when the code location loads."""
+
+    @dg.definitions
+    def defs() -> dg.Definitions:
+        return stage_defs(configured_pipeline())
+
+    return defs
 
 
 def asset_key(stage: str, dataset: str) -> dg.AssetKey:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from synth_pipeline.defs.common import configured_pipeline
+from synth_pipeline.defs.common import for_configured_datasets
 from synth_pipeline.lib.config import PipelineConfig
 
 JOB_NAME = "synthesize_all"
@@ -37,6 +37,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     return dg.Definitions(jobs=[job], schedules=[schedule])
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

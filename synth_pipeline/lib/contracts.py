@@ -118,7 +118,7 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
         s = df[col]
         family = type_family(s)
         exps.append(gx.expectations.ExpectColumnValuesToBeInTypeList(column=col, type_list=TYPE_FAMILIES[family]))
-        filled = float(s.notna().mean()) if len(s) else 0.0
+        filled = filled_share(df, col)
         if filled == 1.0:
             exps.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=col))
         elif filled > 0:

@@ -10,8 +10,8 @@ import dagster as dg
 
 from synth_pipeline.defs.common import (
     asset_key,
-    configured_pipeline,
     dataset_tags,
+    for_configured_datasets,
     safe_errors,
     stage_asset,
     table_schema,
@@ -121,7 +121,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     )
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    """What ``dg`` (load_from_defs_folder) finds here: this stage for the configured datasets."""
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

@@ -8,8 +8,8 @@ import numpy as np
 from synth_pipeline.defs.common import (
     asset_key,
     column_lineage,
-    configured_pipeline,
     fingerprint,
+    for_configured_datasets,
     markdown_rows,
     parquet_schema,
     safe_errors,
@@ -106,6 +106,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     return dg.Definitions(assets=[build_deidentified_asset(d) for d in config.datasets.values()])
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

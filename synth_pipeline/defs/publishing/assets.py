@@ -9,7 +9,7 @@ import dagster as dg
 from synth_pipeline.defs.common import (
     asset_key,
     column_lineage,
-    configured_pipeline,
+    for_configured_datasets,
     safe_errors,
     stage_asset,
     table_schema,
@@ -129,6 +129,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     )
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

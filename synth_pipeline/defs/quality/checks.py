@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from synth_pipeline.defs.common import asset_key, configured_pipeline, safe_errors
+from synth_pipeline.defs.common import asset_key, for_configured_datasets, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
@@ -377,6 +377,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     return dg.Definitions(asset_checks=[build_quality_checks(d) for d in config.datasets.values()])
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

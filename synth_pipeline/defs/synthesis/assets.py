@@ -2,6 +2,7 @@
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,8 +13,8 @@ import pyarrow.parquet as pq
 from synth_pipeline.defs.common import (
     asset_key,
     column_lineage,
-    configured_pipeline,
     fingerprint,
+    for_configured_datasets,
     markdown_rows,
     parquet_schema,
     safe_errors,
@@ -269,12 +270,13 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     return synthetic
 
 
-def _catalog(dataset: DatasetConfig, staged: Any, plan: PiiPlan, trained_on: Any) -> dict[str, Any]:
+def _catalog(dataset: DatasetConfig, staged: Path, plan: PiiPlan, trained_on: Path) -> dict[str, Any]:
     """Column schema with what each column became, and lineage: modelled columns come from the training
     table; fakes, fresh tokens and keys come from no real column."""
-    modelled = [c for c in parquet_schema(staged) if c in parquet_schema(trained_on)]
+    schema, training_columns = parquet_schema(staged), set(parquet_schema(trained_on))
+    modelled = [c for c in schema if c in training_columns]
     return {
-        "dagster/column_schema": table_schema(parquet_schema(staged), what_each_column_became(plan)),
+        "dagster/column_schema": table_schema(schema, what_each_column_became(plan)),
         "dagster/column_lineage": column_lineage(asset_key("deidentified", dataset.name), modelled),
     }
 
@@ -307,6 +309,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     return dg.Definitions(assets=assets)
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

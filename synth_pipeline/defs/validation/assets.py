@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_pipeline.defs.common import configured_pipeline, markdown_rows, safe_errors, stage_asset
+from synth_pipeline.defs.common import for_configured_datasets, markdown_rows, safe_errors, stage_asset
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import contracts
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
@@ -65,6 +65,4 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
     return dg.Definitions(assets=[build_validated_asset(d, config.base_dir) for d in config.datasets.values()])
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return stage_defs(configured_pipeline())
+defs = for_configured_datasets(stage_defs)

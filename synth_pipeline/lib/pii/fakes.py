@@ -44,6 +44,23 @@ def _generator(fake: Faker, pii_type: str, column: str) -> Callable[[], object]:
     }.get(pii_type, lambda: fake.bothify("????????"))
 
 
+def _draw(gen: Callable[[], object], num_rows: int, is_forbidden: Callable[[object], bool] | None) -> list[object]:
+    """``num_rows`` draws; a forbidden one is drawn again, and becomes null after MAX_REDRAWS unlucky draws, so
+    a real value is never emitted."""
+    values: list[object] = []
+    for _ in range(num_rows):
+        v = gen()
+        tries = 0
+        while is_forbidden is not None and is_forbidden(v):
+            if tries == MAX_REDRAWS:
+                v = None
+                break
+            v = gen()
+            tries += 1
+        values.append(v)
+    return values
+
+
 def fake_column(
     pii_type: str,
     column: str,
@@ -56,18 +73,7 @@ def fake_column(
     fake = Faker(locale)
     fake.seed_instance(seed)
     gen = _generator(fake, pii_type, column)
-    values: list[object] = []
-    for _ in range(num_rows):
-        v = gen()
-        tries = 0
-        while is_forbidden is not None and is_forbidden(v):
-            if tries == MAX_REDRAWS:
-                v = None  # never publish a real value: a null after 20 unlucky draws
-                break
-            v = gen()
-            tries += 1
-        values.append(v)
-    series = pd.Series(values, dtype=object)
+    series = pd.Series(_draw(gen, num_rows, is_forbidden), dtype=object)
     if pii_type == "date_of_birth":
         series = pd.to_datetime(series)
     if null_share > 0:
@@ -81,18 +87,7 @@ def generated_column(
 ) -> pd.Series:
     """New values of a near-unique column's shape; a draw equal to a raw value is drawn again."""
     rng = np.random.default_rng(seed)
-    values: list[object] = []
-    for _ in range(num_rows):
-        v: object = generate(spec, rng)
-        tries = 0
-        while is_forbidden(v):
-            if tries == MAX_REDRAWS:
-                v = None
-                break
-            v = generate(spec, rng)
-            tries += 1
-        values.append(v)
-    series = pd.Series(values, dtype=object)
+    series = pd.Series(_draw(lambda: generate(spec, rng), num_rows, is_forbidden), dtype=object)
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series
