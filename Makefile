@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.state/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup run dev test lint format bench where clean browser
+.PHONY: help setup run dev serve test lint format bench where clean browser
 
 help:
 	@echo "make run    set up, then materialize every dataset (default: data/customers.csv) and show the result"
 	@echo "make test   set up, then lint and run the whole test suite (what CI runs)"
 	@echo "make dev    open the Dagster UI (dagster dev -w workspace.yaml) on http://127.0.0.1:3000"
+	@echo "make serve  start the sandbox API and the upload page on http://127.0.0.1:8000 (with make dev for uploads)"
 	@echo "make where  print the published DuckDB file, its tables and a sample query"
 	@echo "make bench  run the benchmarks in benchmarks/ (about two hours on 2 cores; writes benchmarks/results/)"
 
@@ -40,6 +41,9 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster job execute -m synth_pipeline.definitions -j synthesize_all
 	@$(BIN)/synth-pipeline where
+
+serve: setup
+	$(BIN)/synth-pipeline serve
 
 where: setup
 	@$(BIN)/synth-pipeline where

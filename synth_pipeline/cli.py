@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -131,6 +132,26 @@ def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """The sandbox API and the upload page, on loopback unless told otherwise."""
+    import uvicorn
+
+    from synth_pipeline.serve.app import create_app
+    from synth_pipeline.settings import ServeSettings
+
+    settings = ServeSettings.from_env()
+    if args.datasets:
+        settings = dataclasses.replace(settings, datasets_file=args.datasets)
+    print(
+        f"synth-pipeline serve: API docs at http://{args.host}:{args.port}/docs, upload page at "
+        f"http://{args.host}:{args.port}/upload; reading {settings.public_database}"
+        + (" (API keys required)" if settings.api_keys else ""),
+        file=sys.stderr,
+    )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="synth-pipeline", description=__doc__)
     parser.add_argument(
@@ -158,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     prune = sub.add_parser("prune", help="delete private copies of datasets removed from the datasets file")
     prune.add_argument("--yes", action="store_true", help="delete (default: only list what would go)")
     prune.set_defaults(func=_prune)
+    serve = sub.add_parser("serve", help="start the sandbox REST API and the upload page")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(func=_serve)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

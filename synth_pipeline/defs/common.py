@@ -19,11 +19,14 @@ from synth_pipeline.lib.errors import SynthPipelineError
 
 
 def configured_pipeline() -> PipelineConfig:
-    """The datasets file named by the environment: what ``dg`` and ``dagster dev`` load."""
+    """The datasets file named by the environment, plus the tables uploaded through the page or the inbox:
+    what ``dg`` and ``dagster dev`` load (a reload of the code location picks up a new upload)."""
     from synth_pipeline.lib.config import load_config
+    from synth_pipeline.lib.uploads import with_uploads
     from synth_pipeline.settings import Settings
 
-    return load_config(Settings.from_env().datasets_file)
+    settings = Settings.from_env()
+    return with_uploads(load_config(settings.datasets_file), settings.uploads_dir)
 
 
 def for_configured_datasets(stage_defs: Callable[[PipelineConfig], dg.Definitions]) -> Any:

@@ -32,9 +32,27 @@ def build_job_and_schedule(config: PipelineConfig) -> tuple[dg.UnresolvedAssetJo
     return job, schedule
 
 
+def dataset_job_name(dataset: str) -> str:
+    return f"synthesize_{dataset}"
+
+
+def build_dataset_jobs(config: PipelineConfig) -> list[dg.UnresolvedAssetJobDefinition]:
+    """One job per dataset: what the upload page launches, and what to launch by hand for one table."""
+    return [
+        dg.define_asset_job(
+            dataset_job_name(name),
+            selection=dg.AssetSelection.key_prefixes([name]),
+            description=f"Ingest, validate, de-identify, train, sample, gate and publish {name}.",
+            tags={"synth_pipeline/job": "dataset", "dataset": name},
+        )
+        for name in config.datasets
+        if dataset_job_name(name) != JOB_NAME
+    ]
+
+
 def stage_defs(config: PipelineConfig) -> dg.Definitions:
     job, schedule = build_job_and_schedule(config)
-    return dg.Definitions(jobs=[job], schedules=[schedule])
+    return dg.Definitions(jobs=[job, *build_dataset_jobs(config)], schedules=[schedule])
 
 
 defs = for_configured_datasets(stage_defs)

@@ -59,6 +59,10 @@ ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS table_digest VAR
 ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
 ALTER TABLE {META_SCHEMA}.synthesizer_comparison ADD COLUMN IF NOT EXISTS dp_epsilon DOUBLE;
 ALTER TABLE {META_SCHEMA}.publications ADD COLUMN IF NOT EXISTS stale_after_hours DOUBLE;
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.columns (
+    dataset VARCHAR, column_name VARCHAR, ordinal INTEGER, data_type VARCHAR, is_key BOOLEAN, pii_action VARCHAR,
+    pii_type VARCHAR, description VARCHAR, rules VARCHAR, column_shape_score DOUBLE, run_id VARCHAR
+);
 CREATE OR REPLACE VIEW {META_SCHEMA}.freshness AS
 SELECT dataset,
        max(published_at) AS last_published_at,
@@ -165,17 +169,42 @@ def publish_table(
     dp_epsilon: float | None = None,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     stale_after_hours: float | None = None,
+    columns: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing.
 
-    ``dp_epsilon`` is the differential-privacy budget the model spent, for tables from a DP synthesizer."""
+    ``dp_epsilon`` is the differential-privacy budget the model spent, for tables from a DP synthesizer.
+    ``columns`` documents each column for ``meta.columns`` (keys: is_key, pii_action, pii_type, description,
+    rules, column_shape_score), in the same transaction as the table."""
     target = table_name(dataset)
 
     def change(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)", [str(staged_parquet)])
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
-        num_cols = len(con.execute(f"DESCRIBE {target}").fetchall())
+        described = con.execute(f"DESCRIBE {target}").fetchall()
+        num_cols = len(described)
+        notes = columns or {}
+        con.execute(f"DELETE FROM {META_SCHEMA}.columns WHERE dataset = ?", [dataset])
+        for i, (name, type_, *_) in enumerate(described):
+            n = notes.get(str(name), {})
+            score = n.get("column_shape_score")
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    dataset,
+                    name,
+                    i + 1,
+                    type_,
+                    bool(n.get("is_key")),
+                    n.get("pii_action"),
+                    n.get("pii_type"),
+                    n.get("description"),
+                    n.get("rules"),
+                    score if isinstance(score, float | int) and score == score else None,
+                    run_id,
+                ],
+            )
         con.execute(
             f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

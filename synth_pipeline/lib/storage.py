@@ -207,6 +207,11 @@ class DatasetPaths:
     def gate_verdict(self) -> Path:
         return self.root / "staged" / "gate_verdict.json"
 
+    @property
+    def gate_pictures(self) -> Path:
+        """The gate's real-vs-synthetic pictures (PNG data URIs), for the upload page's report."""
+        return self.root / "staged" / "gate_pictures.json"
+
 
 def dataset_paths(private_dir: Path, dataset: str) -> DatasetPaths:
     ensure_private_dir(private_dir)

@@ -80,6 +80,7 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 spent.get("epsilon"),
                 synth.publish_lock_timeout_seconds,
                 dataset.freshness_hours,
+                column_notes(paths, verdict),
             )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
@@ -97,6 +98,31 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         )
 
     return published
+
+
+def column_notes(paths: Any, verdict: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per published column, what ``meta.columns`` says of it: PII action, description, rules, shape score."""
+    plan = PiiPlan.from_dict(read_json(paths.pii_plan)) if paths.pii_plan.exists() else None
+    became = what_each_column_became(plan) if plan else {}
+    rule_texts: dict[str, list[str]] = {}
+    if paths.rules.exists():
+        from synth_pipeline.lib.rules import rules_from_json
+
+        for rule in rules_from_json(read_json(paths.rules)["rules"]):
+            for col in rule.columns:
+                rule_texts.setdefault(col, []).append(rule.text)
+    scores = verdict.get("column_shapes") or {}
+    notes: dict[str, dict[str, Any]] = {}
+    for d in plan.decisions if plan else []:
+        notes[d.column] = {
+            "is_key": d.action == "key",
+            "pii_action": d.action,
+            "pii_type": d.pii_type,
+            "description": became.get(d.column),
+            "rules": "; ".join(rule_texts.get(d.column, [])) or None,
+            "column_shape_score": scores.get(d.column),
+        }
+    return notes
 
 
 def build_schema_change_checks(datasets: list[DatasetConfig]) -> list[dg.AssetChecksDefinition]:

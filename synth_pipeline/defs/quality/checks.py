@@ -356,9 +356,21 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             history,
         )
         passed = all(h["passed"] for h in history)
+        shapes = scores.column_shapes_detail
+        write_json(paths.gate_pictures, pictures)
         write_json(
             paths.gate_verdict,
-            {"passed": passed, "staged_digest": file_digest(paths.staged), "run_id": context.run.run_id},
+            {
+                "passed": passed,
+                "staged_digest": file_digest(paths.staged),
+                "run_id": context.run.run_id,
+                # per column, for the data dictionary (meta.columns) of the published table
+                "column_shapes": {
+                    str(c): float(v) for c, v in zip(shapes.get("Column", []), shapes.get("Score", []), strict=True)
+                }
+                if shapes is not None and not shapes.empty
+                else {},
+            },
         )
         record(
             synth.public_path,
