@@ -22,9 +22,9 @@ import yaml
 
 from synth_pipeline.settings import PROJECT_ROOT
 from synth_pipeline_tests.conftest import free_port, graphql, people_project, venv_bin
+from synth_pipeline_tests.conftest import screenshot as _shot
 
 pytestmark = pytest.mark.webserver
-CHROMIUM = "/usr/bin/chromium"
 DATASET = "people"
 
 RUN = """
@@ -112,36 +112,6 @@ def ui(tmp_path_factory):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: make browser"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-def _shot(page, name: str, tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SYNTH_PIPELINE_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def _open(browser, port: int, path: str):
