@@ -11,7 +11,6 @@ reverses one encrypted name on the re-identification page, which everyone else i
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import signal
@@ -148,11 +147,10 @@ def test_upload_change_a_policy_generate_and_download(site, browser, tmp_path):
     assert set(synthetic["passengerClass"]) <= {"1st", "2nd", "3rd"}
 
     # The run went through Dagster: it sits in the run history with its tags.
-    runs = graphql(
-        site["dagster"],
-        '{ runsOrError(filter: {tags: [{key: "dataset", value: "%s"}]}) { ... on Runs { results { status } } } }'
-        % DATASET,
-    )["data"]["runsOrError"]["results"]
+    query = (
+        '{ runsOrError(filter: {tags: [{key: "dataset", value: "DATASET"}]}) { ... on Runs { results { status } } } }'
+    )
+    runs = graphql(site["dagster"], query.replace("DATASET", DATASET))["data"]["runsOrError"]["results"]
     assert [r["status"] for r in runs] == ["SUCCESS"]
 
     # The sandbox API serves it, with its data dictionary from meta.columns.
