@@ -372,3 +372,26 @@ def test_every_endpoint_holds_under_fuzzing(server):
                         assert value not in response.text, case.operation.label
 
         fuzz()
+
+
+def test_a_failed_gate_offers_no_download_of_the_table_it_kept(tmp_path):
+    """The upload page's download button: yesterday's table stays published, but tonight's gate failed."""
+    from synth_pipeline.serve import catalog, pages
+
+    public = tmp_path / "public" / "synthetic_data.duckdb"
+    public.parent.mkdir()
+    publish(public, "loans", pd.DataFrame({"id": [1, 2], "amount": [3.0, 4.0]}), "run-good", tmp_path)
+    snapshots = catalog.PublicCatalog(public)
+    with snapshots.snapshot() as con:
+        assert pages._downloadable(con, "loans")
+    time.sleep(0.01)
+    record(
+        public,
+        "quality_history",
+        "loans",
+        "run-bad",
+        [{"check_name": "column_shapes", "score": 0.5, "threshold": 0.8, "passed": False}],
+    )
+    with snapshots.snapshot() as con:
+        assert not pages._downloadable(con, "loans")
+        assert [g["passed"] for g in catalog.gate_scores(con, "loans")] == [False]

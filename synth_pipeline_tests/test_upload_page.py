@@ -56,6 +56,7 @@ def site(tmp_path_factory):
         "SYNTH_PIPELINE_SANDBOX_DATABASE": str(root / "sandbox" / "sandbox.duckdb"),
         "SYNTH_PIPELINE_ENCRYPTION_KEY": key.strip(),
         "SYNTH_PIPELINE_ADMIN_TOKEN": ADMIN,
+        "SYNTH_PIPELINE_INBOX_INTERVAL_SECONDS": "5",
     }
     (root / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
     people_project(root, 1200, env)  # the project's own dataset; the upload comes beside it
@@ -203,3 +204,30 @@ def test_the_page_reports_a_bad_upload_without_keeping_it(site):
     assert not (uploads / "empty").exists()
     assert not [p for p in (uploads / ".incoming").iterdir()]  # nothing half-received is left behind
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("*empty.csv*"))
+
+
+def test_a_file_dropped_in_the_inbox_becomes_a_published_dataset(site):
+    """The same real table (TitanicSurvival, real names), dropped as a CSV into the inbox folder: the sensor
+    infers its config (the names dropped, as proposed), writes its contract, and its run publishes it."""
+    root, titanic = site["root"], site["table"]
+    inbox = root / "private" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    titanic.to_csv(root / "passengers.csv.part", index=False)
+    (root / "passengers.csv.part").rename(inbox / "passengers.csv")
+    query = '{ runsOrError(filter: {tags: [{key: "dataset", value: "passengers"}]}) { ... on Runs { results { status } } } }'
+    deadline = time.monotonic() + 600
+    statuses: list[str] = []
+    while time.monotonic() < deadline:
+        statuses = [r["status"] for r in graphql(site["dagster"], query)["data"]["runsOrError"]["results"]]
+        if statuses and statuses[0] in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(3)
+    assert statuses == ["SUCCESS"], (statuses, (root / "dagster.log").read_text()[-3000:])
+    assert not (inbox / "passengers.csv").exists()  # taken into the private uploads folder
+    folder = root / "private" / "uploads" / "passengers"
+    assert {"dataset.yaml", "contract.json", "upload.json", "source.csv"} <= {p.name for p in folder.iterdir()}
+    with urllib.request.urlopen(f"{site['url']}/datasets/passengers/download?format=csv") as response:
+        published = response.read().decode()
+    assert published.splitlines()[0] == "survived,sex,age,passengerClass"
+    assert len(published.splitlines()) == len(titanic) + 1
+    assert not any(name in published for name in titanic["rownames"])

@@ -51,8 +51,12 @@ def build_dataset_jobs(config: PipelineConfig) -> list[dg.UnresolvedAssetJobDefi
 
 
 def stage_defs(config: PipelineConfig) -> dg.Definitions:
+    from synth_pipeline.defs.ingestion.sensors import build_inbox_sensor
+
     job, schedule = build_job_and_schedule(config)
-    return dg.Definitions(jobs=[job, *build_dataset_jobs(config)], schedules=[schedule])
+    per_dataset = build_dataset_jobs(config)
+    sensors = [build_inbox_sensor(per_dataset)] if per_dataset else []
+    return dg.Definitions(jobs=[job, *per_dataset], schedules=[schedule], sensors=sensors)
 
 
 defs = for_configured_datasets(stage_defs)

@@ -116,7 +116,7 @@ def router(settings: ServeSettings) -> APIRouter:
                 progress = dagster_client.RunProgress("UNKNOWN")
             context["progress"] = progress
             context["stages"] = _stages(upload.name, progress)
-            context["refresh"] = None if progress.finished or progress.status == "UNKNOWN" else 2
+            context["refresh"] = None if progress.finished or progress.status in ("UNKNOWN", "NOT_FOUND") else 2
             if progress.finished:
                 context.update(_report(public, settings, upload, progress))
         return _page(request, "dataset.html", **context)
