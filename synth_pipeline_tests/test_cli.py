@@ -25,11 +25,19 @@ def test_prune_lists_then_deletes_private_copies_of_removed_datasets(project: Pr
     (private / "customers").mkdir(parents=True)
     (private / "gone").mkdir()
     (private / "gone" / "raw.parquet").write_bytes(b"x" * 1000)
+    # an uploaded dataset (its entry in uploads/), its working folder, and the inbox are kept
+    (private / "uploads" / "loans").mkdir(parents=True)
+    (private / "uploads" / "loans" / "dataset.yaml").write_text(
+        "datasets:\n  loans:\n    source: {type: csv, path: x.csv}\n"
+    )
+    (private / "loans").mkdir()
+    (private / "inbox").mkdir()
     monkeypatch.setenv("SYNTH_PIPELINE_PRIVATE_DIR", str(private))
     assert cli.main(["--datasets", str(project.write()), "prune"]) == 0
     assert "would delete" in capsys.readouterr().out and (private / "gone").exists()
     assert cli.main(["--datasets", str(project.datasets_file), "prune", "--yes"]) == 0
     assert not (private / "gone").exists() and (private / "customers").exists()
+    assert all((private / name).exists() for name in ("uploads", "loans", "inbox"))
 
 
 def test_contract_init_onboards_timezone_aware_timestamps(tmp_path, capsys):

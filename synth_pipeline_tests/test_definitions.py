@@ -100,5 +100,5 @@ def test_dg_check_and_list_defs_load_every_stage_from_the_defs_folder(tmp_path):
     )
     found = json.loads(listed.stdout)
     assert {a["asset_key"] for a in found["assets"]} == {f"customers/{s}" for s in [*STAGES, "source"]}
-    assert {j["name"] for j in found["jobs"]} == {"synthesize_all"}
+    assert {j["name"] for j in found["jobs"]} == {"synthesize_all", "synthesize_customers"}
     assert {c["asset_key"] for c in found["asset_checks"]} == {"customers/synthetic", "customers/published"}
