@@ -110,9 +110,8 @@ def _prune(args: argparse.Namespace) -> int:
     import os
     import shutil
 
-    from synth_pipeline.settings import DEFAULTS, ENV_PRIVATE_DIR
-
     from synth_pipeline.lib.uploads import with_uploads
+    from synth_pipeline.settings import DEFAULTS, ENV_PRIVATE_DIR
 
     private = Path(os.environ.get(ENV_PRIVATE_DIR) or DEFAULTS[ENV_PRIVATE_DIR])
     # Uploaded datasets (page or inbox) are datasets too; their files and the inbox are never pruned.

@@ -415,17 +415,17 @@ def export(reader: pa.RecordBatchReader, fmt: str) -> Iterator[bytes]:
         yield from sink.drain()
         return
     if fmt == "csv":
+        import csv
+
         import pyarrow.csv as pa_csv
 
-        first = True
+        header = io.StringIO()  # pyarrow quotes every header name; spreadsheets and people expect it plain
+        csv.writer(header, lineterminator="\n").writerow(reader.schema.names)
+        yield header.getvalue().encode()
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
         for batch in reader:
             buf = io.BytesIO()
-            pa_csv.write_csv(batch, buf, pa_csv.WriteOptions(include_header=first, quoting_style="needed"))
-            first = False
-            yield buf.getvalue()
-        if first:  # no rows: the header alone
-            buf = io.BytesIO()
-            pa_csv.write_csv(reader.schema.empty_table(), buf)
+            pa_csv.write_csv(batch, buf, options)
             yield buf.getvalue()
         return
     for batch in reader:

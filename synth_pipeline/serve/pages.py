@@ -377,10 +377,12 @@ def _synthesizer_names() -> list[str]:
 
 
 def _stages(dataset: str, progress: dagster_client.RunProgress) -> list[tuple[str, str]]:
-    named = [
-        (step.removeprefix(f"{dataset}__").replace(f"quality_gate_{dataset}", "quality_gate"), status)
-        for step, status in progress.steps
-    ]
+    def label(step: str) -> str:
+        if step.startswith("asset_check_"):  # Dagster's step for the published table's column-schema check
+            return "published columns check"
+        return step.removeprefix(f"{dataset}__").replace(f"quality_gate_{dataset}", "quality_gate")
+
+    named = [(label(step), status) for step, status in progress.steps]
     order = {s: i for i, s in enumerate(STAGE_ORDER)}
     return sorted(named, key=lambda s: order.get(s[0], len(order)))
 
