@@ -61,3 +61,23 @@ def test_meta_freshness_marks_a_table_not_refreshed_within_its_window_as_stale(t
     con = read_only(db)
     rows = dict(con.execute("SELECT dataset, is_stale FROM meta.freshness").fetchall())
     assert rows == {"fresh": False, "stale": True}
+
+
+def test_an_overlapping_run_that_restages_cannot_change_what_is_published(tmp_path):
+    """The gate's digest and the published bytes come from one pinned file: a table another run renames over
+    the staged path after the digest was taken is neither published nor mistaken for the gated one."""
+    import os
+
+    from synth_pipeline.lib.storage import file_digest, pinned
+
+    staged = tmp_path / "synthetic.parquet"
+    pd.DataFrame({"v": [1, 2, 3]}).to_parquet(staged)
+    gated = file_digest(staged)
+    with pinned(staged) as (path, digest):
+        pd.DataFrame({"v": [666]}).to_parquet(tmp_path / "other.parquet")
+        os.replace(tmp_path / "other.parquet", staged)  # the overlapping run stages its own table
+        assert digest == gated
+        publish_table(tmp_path / "p.duckdb", "d", path, "run", "tree", 1, "src", digest)
+    assert read_only(tmp_path / "p.duckdb").sql("SELECT v FROM synthetic.d").fetchall() == [(1,), (2,), (3,)]
+    with pinned(staged) as (_, digest):
+        assert digest != gated  # publishing now would be refused: the verdict names the other bytes

@@ -130,6 +130,7 @@ def test_upload_change_a_policy_generate_and_download(site, browser, tmp_path):
     page.click("text=Generate the synthetic copy")
     page.wait_for_url(f"{url}/uploads/{DATASET}")
     page.get_by_text("Run in progress").or_(page.get_by_text("Run finished")).first.wait_for(timeout=60_000)
+    page.get_by_text("deidentified: success").wait_for(timeout=300_000)  # the page follows the run by itself
     screenshot(page, "upload-run-progress", tmp_path)
     page.locator("#report").wait_for(timeout=600_000)  # the page refreshes itself until the run ends
     report = page.inner_text("#report")

@@ -47,6 +47,12 @@ def asset_key(stage: str, dataset: str) -> dg.AssetKey:
     return dg.AssetKey([dataset, stage])
 
 
+def dataset_pool(dataset: str) -> str:
+    """Every step of one dataset shares a concurrency pool: with a pool limit of 1 (dagster.prod.yaml), two
+    runs never work on the same dataset's private files at once, while other datasets go on in parallel."""
+    return f"dataset_{dataset}"
+
+
 def dataset_tags(dataset: str) -> dict[str, str]:
     return {"dataset": dataset}
 
@@ -182,4 +188,5 @@ def stage_asset(
         tags=dataset_tags(dataset.name),
         code_version=stage_version(dataset, stage, base_dir),
         description=description,
+        pool=dataset_pool(dataset.name),
     )

@@ -130,6 +130,16 @@ def write_parquet(frame: Any, dest: Path) -> None:
         frame.to_parquet(tmp, index=False)
 
 
+def append_jsonl(dest: Path, row: dict[str, Any]) -> None:
+    """One line appended, owner-only (O_APPEND: concurrent writers never interleave within a line)."""
+    fd = os.open(dest, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (json.dumps(row, sort_keys=True) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
@@ -208,6 +218,11 @@ class DatasetPaths:
         return self.root / "staged" / "gate_verdict.json"
 
     @property
+    def gate_log(self) -> Path:
+        """Every verdict the gate gave (run, digest of the bytes scored, passed): the audit of what was gated."""
+        return self.root / "gate_verdicts.jsonl"
+
+    @property
     def gate_pictures(self) -> Path:
         """The gate's real-vs-synthetic pictures (PNG data URIs), for the upload page's report."""
         return self.root / "staged" / "gate_pictures.json"
@@ -241,3 +256,32 @@ def read_frame(path: Path, columns: list[str] | None = None):
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=columns).to_pandas(date_as_object=False)
+
+
+@contextlib.contextmanager
+def pinned(path: Path) -> Iterator[tuple[Path, str]]:
+    """``path``'s bytes as they are now, with their SHA-256: a path that keeps reading those bytes even if
+    another run renames a new file over ``path`` meanwhile (every writer here replaces, never rewrites).
+
+    The gate scores, and publishing publishes, exactly the bytes whose digest they compare: two overlapping
+    runs of one dataset can never publish a staged table that no gate passed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        h = hashlib.sha256()
+        while block := os.read(fd, 1 << 20):
+            h.update(block)
+        proc = Path(f"/proc/self/fd/{fd}")
+        if proc.exists():
+            yield proc, h.hexdigest()
+            return
+        copy = staging_name(path, ".pinned")  # no /proc: a private copy of the same bytes
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            with open(copy, "wb") as out:
+                while block := os.read(fd, 1 << 20):
+                    out.write(block)
+            yield copy, h.hexdigest()
+        finally:
+            copy.unlink(missing_ok=True)
+    finally:
+        os.close(fd)

@@ -299,3 +299,25 @@ def check_conditions(synthesizer: ProtectedSynthesizer, groups: list[tuple[int, 
                     f"sample.conditions[{i}]: the value given for {col!r} is never emitted: fewer than "
                     f"privacy.min_value_count training rows hold it, or it lies outside the published range"
                 )
+
+
+def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    """Give columns modelled as categories their real type back (a numeric code sampled as the text
+    ``"250000"`` is published as the integer it was): downstream teams see the source's types, and the gate
+    compares like with like. ``schema`` is the de-identified table's Arrow schema."""
+    import pyarrow as pa
+
+    out = frame
+    for field in schema:
+        col = field.name
+        if col not in frame.columns or frame[col].dtype != object:
+            continue
+        t = field.type
+        if pa.types.is_boolean(t):
+            text = frame[col].map(lambda v: v if v is None or isinstance(v, bool) or v != v else str(v).lower())
+            values = text.map({"true": True, "false": False, True: True, False: False})
+            out = out.assign(**{col: values.astype("boolean")})
+        elif pa.types.is_integer(t) or pa.types.is_floating(t):
+            values = pd.to_numeric(frame[col], errors="coerce")
+            out = out.assign(**{col: values.astype("Int64") if pa.types.is_integer(t) else values})
+    return out

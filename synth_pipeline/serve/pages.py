@@ -383,6 +383,9 @@ def _stages(dataset: str, progress: dagster_client.RunProgress) -> list[tuple[st
         return step.removeprefix(f"{dataset}__").replace(f"quality_gate_{dataset}", "quality_gate")
 
     named = [(label(step), status) for step, status in progress.steps]
+    started = {name for name, _ in named}
+    later = "not run" if progress.finished else "waiting"
+    named += [(stage, later) for stage in STAGE_ORDER if stage not in started]  # the stages still to come
     order = {s: i for i, s in enumerate(STAGE_ORDER)}
     return sorted(named, key=lambda s: order.get(s[0], len(order)))
 

@@ -21,7 +21,7 @@ from synth_pipeline.lib.errors import PublishRefused
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import latest_publication, publish_table, published_schema
 from synth_pipeline.lib.selection import describe_privacy_spent
-from synth_pipeline.lib.storage import file_digest, read_json
+from synth_pipeline.lib.storage import pinned, read_json
 
 
 def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -43,45 +43,46 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             raise PublishRefused(
                 f"dataset {dataset.name!r}: the staged table has no passing quality gate; nothing was published"
             )
-        staged_digest = file_digest(paths.staged)
-        if verdict.get("staged_digest") != staged_digest:
-            raise PublishRefused(
-                f"dataset {dataset.name!r}: the staged table changed after the gate ran; nothing was published"
-            )
-        latest = latest_publication(synth.public_path, dataset.name)
-        if latest and latest["table_digest"] == staged_digest:
-            why = (
-                f"Skipped: synthetic.{dataset.name} already holds this table (published by run {latest['run_id'][:8]})."
-            )
-            context.log.info(why)
-            return dg.MaterializeResult(
-                data_version=dg.DataVersion(staged_digest[:24]),
-                metadata={
-                    **_catalog(synth, dataset.name),
-                    "table": f"synthetic.{dataset.name}",
-                    "republished": False,
-                    "why": why,
-                },
-            )
-        validation = read_json(paths.validation_report)
-        report = read_json(paths.candidates)
-        spent = report.get("privacy_spent") or {}
-        with safe_errors("publishing", dataset.name):
-            result = publish_table(
-                synth.public_path,
-                dataset.name,
-                paths.staged,
-                context.run_id,
-                report["winner"],
-                int(validation.get("contract_version", 0)),
-                validation.get("raw_digest", "")[:16],
-                staged_digest,
-                synth.public_storage_version,
-                spent.get("epsilon"),
-                synth.publish_lock_timeout_seconds,
-                dataset.freshness_hours,
-                column_notes(paths, verdict),
-            )
+        with pinned(paths.staged) as (staged, staged_digest):
+            # Compared and published from the same bytes: an overlapping run that stages another table
+            # meanwhile cannot slip it in ungated.
+            if verdict.get("staged_digest") != staged_digest:
+                raise PublishRefused(
+                    f"dataset {dataset.name!r}: the staged table is not the one the gate passed (changed after "
+                    "the gate ran, or staged by an overlapping run); nothing was published"
+                )
+            latest = latest_publication(synth.public_path, dataset.name)
+            if latest and latest["table_digest"] == staged_digest:
+                why = f"Skipped: synthetic.{dataset.name} already holds this table (published by run {latest['run_id'][:8]})."
+                context.log.info(why)
+                return dg.MaterializeResult(
+                    data_version=dg.DataVersion(staged_digest[:24]),
+                    metadata={
+                        **_catalog(synth, dataset.name),
+                        "table": f"synthetic.{dataset.name}",
+                        "republished": False,
+                        "why": why,
+                    },
+                )
+            validation = read_json(paths.validation_report)
+            report = read_json(paths.candidates)
+            spent = report.get("privacy_spent") or {}
+            with safe_errors("publishing", dataset.name):
+                result = publish_table(
+                    synth.public_path,
+                    dataset.name,
+                    staged,
+                    context.run_id,
+                    report["winner"],
+                    int(validation.get("contract_version", 0)),
+                    validation.get("raw_digest", "")[:16],
+                    staged_digest,
+                    synth.public_storage_version,
+                    spent.get("epsilon"),
+                    synth.publish_lock_timeout_seconds,
+                    dataset.freshness_hours,
+                    column_notes(paths, verdict),
+                )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
             data_version=dg.DataVersion(staged_digest[:24]),

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from synth_pipeline.defs.common import asset_key, for_configured_datasets, safe_errors
+from synth_pipeline.defs.common import asset_key, dataset_pool, for_configured_datasets, safe_errors
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
@@ -15,7 +15,7 @@ from synth_pipeline.lib.pii.audit import PiiReference, judge_leaks, judge_run_re
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import RuleVerdict, judge_rule_set, judge_rules, rules_from_json
 from synth_pipeline.lib.selection import RuleChecker, gate_holdout
-from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json
+from synth_pipeline.lib.storage import append_jsonl, pinned, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
 
 CHECKS = {
@@ -271,12 +271,14 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
         specs=check_specs(dataset),
         name=f"quality_gate_{dataset.name}",
+        pool=dataset_pool(dataset.name),
         description="Scores are computed once on a fixed-seed sample and shared by the checks.",
     )
     def quality_gate(context: dg.AssetCheckExecutionContext, synth: SynthPipelineResource):
         paths = synth.paths(dataset.name)
-        with safe_errors("quality gate", dataset.name):
-            synthetic = read_frame(paths.staged)
+        with safe_errors("quality gate", dataset.name), pinned(paths.staged) as (staged, staged_digest):
+            # The bytes scored are the bytes whose digest the verdict records, whatever another run writes.
+            synthetic = read_frame(staged)
             real = read_frame(paths.deidentified)
             holdout = read_frame(paths.holdout)
             metadata = read_json(paths.sdv_metadata)
@@ -362,7 +364,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             paths.gate_verdict,
             {
                 "passed": passed,
-                "staged_digest": file_digest(paths.staged),
+                "staged_digest": staged_digest,
                 "run_id": context.run.run_id,
                 # per column, for the data dictionary (meta.columns) of the published table
                 "column_shapes": {
@@ -372,6 +374,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                 else {},
             },
         )
+        append_jsonl(paths.gate_log, {"run_id": context.run.run_id, "staged_digest": staged_digest, "passed": passed})
         record(
             synth.public_path,
             "quality_history",

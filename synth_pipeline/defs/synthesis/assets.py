@@ -219,6 +219,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                     context.log.info(f"{n} rows conditioned on {', '.join(sorted(where))}")
             null_shares = {d.column: d.params.get("null_share", 0.0) for d in plan.decisions if d.action == "fake"}
             paths.gate_verdict.unlink(missing_ok=True)
+            real_schema = pq.read_schema(paths.deidentified)
             written = 0
             preview = None
             with atomic_path(paths.staged) as tmp:
@@ -237,6 +238,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                             null_shares,
                             key_offset=written,
                         )
+                        chunk = synthesis.restore_types(chunk, real_schema)
                         table = pa.Table.from_pandas(chunk, preserve_index=False)
                         if writer is None:
                             writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
