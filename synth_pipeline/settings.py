@@ -26,6 +26,7 @@ ENV_ADMIN_TOKEN = "SYNTH_PIPELINE_ADMIN_TOKEN"
 ENV_DAGSTER_URL = "SYNTH_PIPELINE_DAGSTER_URL"
 ENV_UPLOAD_MAX_MB = "SYNTH_PIPELINE_UPLOAD_MAX_MB"
 ENV_INBOX_DIR = "SYNTH_PIPELINE_INBOX_DIR"
+ENV_INBOX_INTERVAL = "SYNTH_PIPELINE_INBOX_INTERVAL_SECONDS"
 
 DEFAULTS = {
     ENV_DATASETS: str(PROJECT_ROOT / "datasets.yaml"),
@@ -65,6 +66,10 @@ class Settings:
     def uploads_dir(self) -> Path:
         """Files uploaded through the page, each with its dataset entry and contract: inside the private area."""
         return self.private_dir / "uploads"
+
+    @staticmethod
+    def inbox_interval_seconds() -> int:
+        return int(os.environ.get(ENV_INBOX_INTERVAL) or 30)
 
     @property
     def inbox_dir(self) -> Path:

@@ -9,14 +9,12 @@ its assets and job exist; the next tick, running in the reloaded location, reque
 from __future__ import annotations
 
 import json
-import os
 
 import dagster as dg
 
 from synth_pipeline.lib import uploads
 from synth_pipeline.lib.errors import SynthPipelineError
-
-ENV_INTERVAL = "SYNTH_PIPELINE_INBOX_INTERVAL_SECONDS"
+from synth_pipeline.settings import Settings
 
 
 def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
@@ -26,14 +24,14 @@ def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.Sensor
     @dg.sensor(
         name="inbox_files",
         jobs=jobs,
-        minimum_interval_seconds=int(os.environ.get(ENV_INTERVAL) or 30),
+        minimum_interval_seconds=Settings.inbox_interval_seconds(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="A .csv or .parquet file dropped in $SYNTH_PIPELINE_INBOX_DIR (default: <private area>/inbox) "
         "becomes a dataset and is synthesized.",
     )
     def inbox_files(context: dg.SensorEvaluationContext):
         from synth_pipeline.serve import dagster_client
-        from synth_pipeline.settings import ServeSettings, Settings
+        from synth_pipeline.settings import ServeSettings
 
         settings = Settings.from_env()
         known = {job.name for job in jobs}
