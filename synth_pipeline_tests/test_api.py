@@ -395,3 +395,45 @@ def test_a_failed_gate_offers_no_download_of_the_table_it_kept(tmp_path):
     with snapshots.snapshot() as con:
         assert not pages._downloadable(con, "loans")
         assert [g["passed"] for g in catalog.gate_scores(con, "loans")] == [False]
+
+
+def _multipart(filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "----synthpipeline"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
+    """A Parquet upload is read and understood (no Dagster needed for that step); a file over the size limit
+    is refused with 413 and nothing of it is kept in the private area or the system's temporary folder."""
+    frame = good_table(1200)
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    (tmp_path / "datasets.yaml").write_text("datasets:\n  other:\n    source: {type: csv, path: x.csv}\n")
+    with serving(
+        tmp_path, SYNTH_PIPELINE_UPLOAD_MAX_MB="0.05", SYNTH_PIPELINE_DATASETS=str(tmp_path / "datasets.yaml")
+    ) as s:
+        body, content_type = _multipart("People Export.parquet", buf.getvalue())
+        request = urllib.request.Request(s.url + "/upload", data=body, headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request) as response:  # follows the redirect to the column page
+            page = response.read().decode()
+        assert response.url.endswith("/uploads/people_export")
+        assert "1200 rows" in page and ">identifier<" in page and "near_unique_text" in page
+        assert '<option value="id" selected>' in page  # the key, guessed from its name and uniqueness
+        assert not any(name in page for name in frame["name"])  # names and categories, never a cell value
+        uploads = s.private / "uploads"
+        assert (uploads / "people_export" / "source.parquet").stat().st_mode & 0o077 == 0
+
+        big, content_type = _multipart("big.csv", b"a,b\n" + b"1,2\n" * 40_000)
+        request = urllib.request.Request(s.url + "/upload", data=big, headers={"Content-Type": content_type})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code == 413 and "larger than" in refused.value.read().decode()
+        assert not (uploads / "big").exists() and not list((uploads / ".incoming").iterdir())

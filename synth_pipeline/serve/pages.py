@@ -59,7 +59,7 @@ def router(settings: ServeSettings) -> APIRouter:
             status,
             title="Upload a table",
             error=error,
-            max_mb=round(settings.upload_max_bytes / 2**20),
+            max_mb=f"{settings.upload_max_bytes / 2**20:g}",
             uploads=uploads.list_uploads(uploads_dir),
         )
 
@@ -71,7 +71,7 @@ def router(settings: ServeSettings) -> APIRouter:
     async def upload(request: Request) -> Response:
         size = int(request.headers.get("content-length") or 0)
         if size > settings.upload_max_bytes + 65536:
-            return upload_form(request, 413, f"the file is larger than {settings.upload_max_bytes // 2**20} MB")
+            return upload_form(request, 413, f"the file is larger than {settings.upload_max_bytes / 2**20:g} MB")
         try:
             fields, path, filename = await _receive(request, uploads_dir, settings.upload_max_bytes)
         except uploads.UploadRefused as err:
@@ -329,7 +329,7 @@ async def _receive(request: Request, uploads_dir: Path, limit: int) -> tuple[dic
         if state["file"] is not None:
             state["size"] += end - start
             if state["size"] > limit:
-                raise uploads.UploadRefused(f"the file is larger than {limit // 2**20} MB")
+                raise uploads.UploadRefused(f"the file is larger than {limit / 2**20:g} MB")
             handle.write(data[start:end])
         elif len(state["buf"]) < 4096:
             state["buf"] += data[start:end]
