@@ -102,3 +102,24 @@ def test_dg_check_and_list_defs_load_every_stage_from_the_defs_folder(tmp_path):
     assert {a["asset_key"] for a in found["assets"]} == {f"customers/{s}" for s in [*STAGES, "source"]}
     assert {j["name"] for j in found["jobs"]} == {"synthesize_all", "synthesize_customers"}
     assert {c["asset_key"] for c in found["asset_checks"]} == {"customers/synthetic", "customers/published"}
+
+
+def test_adding_a_dataset_renames_no_step_of_the_others(tmp_path):
+    """A run launched before a reload (an upload, the inbox) runs after it: its steps must keep their names.
+    The column-schema check once covered every dataset in one op named after them all, and such runs failed
+    with "unknown step asset_check_<hash>"."""
+    from synth_pipeline.defs import build_defs
+    from synth_pipeline.defs.resources import SynthPipelineResource
+    from synth_pipeline.lib.config import parse_config
+
+    def step_names(datasets: list[str]) -> set[str]:
+        config = parse_config(
+            {"datasets": {n: {"source": {"type": "csv", "path": "x.csv"}} for n in datasets}}, tmp_path
+        )
+        defs = build_defs(
+            config, SynthPipelineResource(private_dir=str(tmp_path), public_database=str(tmp_path / "p.duckdb"))
+        )
+        return {a.node_def.name for a in [*defs.assets, *defs.asset_checks] if hasattr(a, "node_def")}
+
+    before = step_names(["loans"])
+    assert before <= step_names(["loans", "uploaded"])

@@ -128,13 +128,17 @@ def column_notes(paths: Any, verdict: dict[str, Any]) -> dict[str, dict[str, Any
 
 def build_schema_change_checks(datasets: list[DatasetConfig]) -> list[dg.AssetChecksDefinition]:
     """Non-blocking: a column of a published table appeared, disappeared or changed type since the last run."""
+    # One check op per dataset: Dagster names the op after the assets it checks, so a single op over every
+    # dataset was renamed whenever a dataset was added (an upload, the inbox), and a run launched before
+    # that reload failed with "unknown step asset_check_<hash>".
+    checks: list[dg.AssetChecksDefinition] = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*currently in beta")
-        return list(
-            dg.build_column_schema_change_checks(
-                assets=[asset_key("published", d.name) for d in datasets], severity=dg.AssetCheckSeverity.WARN
+        for d in datasets:
+            checks += dg.build_column_schema_change_checks(
+                assets=[asset_key("published", d.name)], severity=dg.AssetCheckSeverity.WARN
             )
-        )
+    return checks
 
 
 def _catalog(synth: SynthPipelineResource, dataset: str) -> dict[str, Any]:
