@@ -38,6 +38,7 @@ STAGE_ORDER = [
     "synthetic",
     "quality_gate",
     "published",
+    "published columns check",
 ]
 
 
