@@ -240,6 +240,7 @@ def test_mock_writes_change_only_the_callers_sandbox(server):
     assert server.json("/datasets/people/rows/7", headers=alice)[0] == 404
     assert server.json("/datasets/people/rows", headers=alice)[1]["total"] == 600
     assert server.json("/datasets/people/rows", "POST", {"id": 8}, alice)[0] == 409
+    assert server.json("/datasets/people/rows", "POST", {"id": MARKER}, alice)[0] == 422  # a key of the wrong type
     assert server.json("/datasets/people/rows", "POST", {"age": MARKER}, alice)[0] == 422
     assert server.json("/datasets/people/rows", "POST", {MARKER: 1}, alice)[0] == 422
     status, reset = server.json("/datasets/people/reset", "POST", headers=alice)

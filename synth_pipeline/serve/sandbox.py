@@ -131,9 +131,7 @@ class Sandboxes:
             if key is not None:
                 if values.get(key) is None:
                     values[key] = self._next_key(table, key, types[key])
-                elif self.con.execute(
-                    f'SELECT count(*) FROM {table} WHERE "{key}" = CAST(? AS {types[key]})', [str(values[key])]
-                ).fetchall()[0][0]:
+                elif self._count(f'SELECT count(*) FROM {table} WHERE "{key}" = CAST(? AS {types[key]})', values[key]):
                     raise ApiError(409, "a row with this key exists already; PUT or PATCH it instead")
             cols = list(values)
             self._execute(
@@ -183,6 +181,12 @@ class Sandboxes:
         import uuid
 
         return f"sandbox-{uuid.uuid4().hex[:12]}"
+
+    def _count(self, sql: str, value: Any) -> int:
+        try:
+            return int(self.con.execute(sql, [_param(value)]).fetchall()[0][0])
+        except (duckdb.ConversionException, duckdb.InvalidInputException):
+            raise ApiError(422, "a value in the body does not fit its column's type") from None
 
     def _execute(self, sql: str, params: list[Any]) -> None:
         try:

@@ -1,0 +1,64 @@
+"""Two runs of one dataset at once, as `dagster job execute` allows outside the run queue: they share the
+dataset's private files and race on every stage. Whatever each run's fate, nothing ungated is published."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import duckdb
+import pytest
+import yaml
+
+from synth_pipeline.settings import PROJECT_ROOT
+from synth_pipeline_tests.conftest import people_project, venv_bin
+
+pytestmark = pytest.mark.faults
+
+
+def test_two_overlapping_runs_publish_only_a_table_a_gate_passed(tmp_path):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    env = os.environ | {
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "SYNTH_PIPELINE_PRIVATE_DIR": str(tmp_path / "private"),
+        "SYNTH_PIPELINE_PUBLIC_DATABASE": str(tmp_path / "public" / "synthetic_data.duckdb"),
+    }
+    datasets = people_project(tmp_path, 1200, env)
+    # Two settings files for the same dataset and storage, with different seeds: the runs stage different tables.
+    files = []
+    for seed in (1, 2):
+        config = yaml.safe_load(datasets.read_text())
+        config["datasets"]["people"]["synthesizer"]["seed"] = seed
+        path = tmp_path / f"datasets-{seed}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        files.append(path)
+    command = [venv_bin("dagster"), "job", "execute", "-m", "synth_pipeline.definitions", "-j", "synthesize_people"]
+    runs = [
+        subprocess.Popen(
+            command,
+            env=env | {"SYNTH_PIPELINE_DATASETS": str(f)},
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for f in files
+    ]
+    outputs = [r.communicate(timeout=900)[0] for r in runs]
+
+    gated = [
+        json.loads(line) for line in (tmp_path / "private" / "people" / "gate_verdicts.jsonl").read_text().splitlines()
+    ]
+    passed = {v["staged_digest"] for v in gated if v["passed"]}
+    public = tmp_path / "public" / "synthetic_data.duckdb"
+    assert public.exists(), outputs[0][-2000:] + outputs[1][-2000:]
+    con = duckdb.connect(str(public), read_only=True)
+    published = con.execute("SELECT run_id, table_digest FROM meta.publications WHERE dataset = 'people'").fetchall()
+    assert published, "neither run published"
+    for run_id, digest in published:
+        assert digest in passed, f"run {run_id[:8]} published a table no gate passed"
+    assert con.execute("SELECT count(*) FROM synthetic.people").fetchone()[0] == 1200
+    # The last run to stage and gate publishes: overlap costs the other run its publication, nothing more.
+    assert any(r.returncode == 0 for r in runs), outputs[0][-2000:] + outputs[1][-2000:]
