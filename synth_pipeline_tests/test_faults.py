@@ -358,7 +358,7 @@ def test_kill_9_during_training_and_publishing_keeps_the_last_table_and_the_reru
             return any(e.step_key == step for e in steps)
 
         before = len(instance.get_runs())
-        _wait_for(lambda: len(instance.get_runs()) > before, 120, 0.05)
+        _wait_for(lambda: len(instance.get_runs()) > before, 600, 0.05)
         if hold_lock:
             # The gate's scores are the last write to the public file before publishing: take the lock the
             # moment they land, so the publisher waits for it and the kill lands inside the publishing step.
@@ -400,7 +400,7 @@ def test_kill_9_during_training_and_publishing_keeps_the_last_table_and_the_reru
                         break
                     fcntl.flock(held, fcntl.LOCK_UN)  # too early: let the gate record (it polls every 0.2 s)
                     time.sleep(0.5)
-                _wait_for(lambda: started(kill_at), 120, 0.05)
+                _wait_for(lambda: started(kill_at), 600, 0.05)
                 time.sleep(1)
                 _kill(proc)
         else:
