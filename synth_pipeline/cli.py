@@ -111,11 +111,11 @@ def _prune(args: argparse.Namespace) -> int:
     import shutil
 
     from synth_pipeline.lib.uploads import with_uploads
-    from synth_pipeline.settings import DEFAULTS, ENV_PRIVATE_DIR
+    from synth_pipeline.settings import DEFAULTS, ENV_PRIVATE_DIR, uploads_dir
 
     private = Path(os.environ.get(ENV_PRIVATE_DIR) or DEFAULTS[ENV_PRIVATE_DIR])
     # Uploaded datasets (page or inbox) are datasets too; their files and the inbox are never pruned.
-    config = with_uploads(load_config(args.datasets or Settings.from_env().datasets_file), private / "uploads")
+    config = with_uploads(load_config(args.datasets or Settings.from_env().datasets_file), uploads_dir(private))
     keep = {"tmp", "uploads", "inbox"}
     gone = (
         sorted(p for p in private.iterdir() if p.is_dir() and p.name not in config.datasets and p.name not in keep)

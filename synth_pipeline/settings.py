@@ -65,7 +65,7 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         """Files uploaded through the page, each with its dataset entry and contract: inside the private area."""
-        return self.private_dir / "uploads"
+        return uploads_dir(self.private_dir)
 
     @staticmethod
     def inbox_interval_seconds() -> int:
@@ -91,6 +91,10 @@ class ServeSettings:
     dagster_url: str = "http://127.0.0.1:3000"
     upload_max_bytes: int = 200 * 2**20
 
+    @property
+    def uploads_dir(self) -> Path:
+        return uploads_dir(self.private_dir)
+
     @classmethod
     def from_env(cls) -> ServeSettings:
         base = Settings.from_env()
@@ -106,6 +110,10 @@ class ServeSettings:
             dagster_url=(_env(ENV_DAGSTER_URL) or "").rstrip("/"),
             upload_max_bytes=int(float(os.environ.get(ENV_UPLOAD_MAX_MB) or 200) * 2**20),
         )
+
+
+def uploads_dir(private_dir: Path) -> Path:
+    return private_dir / "uploads"
 
 
 def default_resource_config() -> dict:

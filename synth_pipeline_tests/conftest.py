@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -104,6 +105,25 @@ def screenshot(page, name: str, tmp_path: Path, full_page: bool = False) -> Path
     page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000
     return path
+
+
+@contextlib.contextmanager
+def background(command: list[str], env: dict[str, str], log: Path | None = None) -> Iterator[subprocess.Popen]:
+    """A server (dagster dev, dagster-webserver, synth-pipeline serve) in its own process group, run from the
+    project root; the whole group is stopped on exit (SIGTERM, then SIGKILL after 30 s)."""
+    err = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(
+        command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+    )
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def free_port() -> int:

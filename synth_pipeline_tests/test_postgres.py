@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -16,7 +15,7 @@ import psycopg2
 import pytest
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import free_port, graphql, people_project, venv_bin
+from synth_pipeline_tests.conftest import background, free_port, graphql, people_project, venv_bin
 
 pytestmark = pytest.mark.webserver
 SERVER = {"host": "127.0.0.1", "port": 5432, "dbname": "postgres"}
@@ -100,15 +99,8 @@ def test_the_schedule_and_the_ui_read_postgres(instance):
     # The test's datasets file leaves the schedule off; starting it stores its state in PostgreSQL.
     assert query(url, "SELECT status FROM instigators") == [("RUNNING",)]
     port = free_port()
-    server = subprocess.Popen(
-        [venv_bin("dagster-webserver"), "-m", "synth_pipeline.definitions", "-p", str(port), "-h", "127.0.0.1"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    command = [venv_bin("dagster-webserver"), "-m", "synth_pipeline.definitions", "-p", str(port), "-h", "127.0.0.1"]
+    with background(command, env):
         deadline = time.monotonic() + 120
         data = None
         while time.monotonic() < deadline and data is None:
@@ -124,6 +116,3 @@ def test_the_schedule_and_the_ui_read_postgres(instance):
         (repository,) = data["repositoriesOrError"]["nodes"]
         schedules = repository["schedules"]
         assert [(s["name"], s["scheduleState"]["status"]) for s in schedules] == [("nightly_synthesis", "RUNNING")]
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import free_port, graphql, people_project, venv_bin
+from synth_pipeline_tests.conftest import background, free_port, graphql, people_project, venv_bin
 from synth_pipeline_tests.conftest import screenshot as _shot
 
 pytestmark = pytest.mark.webserver
@@ -91,26 +90,13 @@ def ui(tmp_path_factory):
     datasets.write_text(yaml.safe_dump(config))
     assert run() == "failure"  # yesterday's table stays
     port = free_port()
-    server = subprocess.Popen(
-        [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    command = [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"]
+    with background(command, env):
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and _freshness(port) != "DEGRADED":
             time.sleep(1)
         assert _freshness(port) == "DEGRADED", "the freshness daemon never marked the published table stale"
         yield port, root
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def _open(browser, port: int, path: str):

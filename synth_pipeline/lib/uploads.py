@@ -128,6 +128,8 @@ def register(
         raise UploadRefused("only .csv and .parquet files are accepted")
     if name in taken:
         raise UploadRefused("a dataset of the datasets file has this name already: choose another name")
+    if name == "all":
+        raise UploadRefused("'all' is reserved (the job synthesize_all): choose another name")
     folder = upload_folder(uploads_dir, name)
     sniff(source, kind)
     ensure_private_dir(uploads_dir)

@@ -220,7 +220,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     from synth_pipeline.serve import pages
 
-    app.include_router(pages.router(settings))
+    app.include_router(pages.router(settings, public))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -336,6 +336,16 @@ def _quoted(col: str) -> str:
     return "rowid" if col == ROWID else '"' + col.replace('"', '""') + '"'
 
 
+def quoted(col: str) -> str:
+    """A column name as a SQL identifier."""
+    return '"' + col.replace('"', '""') + '"'
+
+
+def key_match(key: str | None, types: dict[str, str]) -> str:
+    """``<key> = CAST(? AS <its type>)``: the row a key value names (its position when there is no key)."""
+    return f"{_quoted(key or ROWID)} = CAST(? AS {types[key] if key else 'BIGINT'})"
+
+
 def _split_filter(text: str, i: int) -> tuple[str, str, str]:
     parts = text.split(":", 2)
     if len(parts) != 3 or parts[1] not in FILTER_OPS:
@@ -360,13 +370,9 @@ def query_rows(con: duckdb.DuckDBPyConnection, schema: str, name: str, q: RowQue
 
 def row_by_key(con: duckdb.DuckDBPyConnection, schema: str, name: str, key: str | None, value: str) -> dict[str, Any]:
     types = column_types(con, schema, name)
-    target = key or ROWID
-    key_type = types[key] if key else "BIGINT"
     select = ", ".join(([f"rowid AS {ROWID}"] if key is None else []) + [_quoted(c) for c in types])
     try:
-        cur = con.execute(
-            f'SELECT {select} FROM {schema}."{name}" WHERE {_quoted(target)} = CAST(? AS {key_type}) LIMIT 1', [value]
-        )
+        cur = con.execute(f'SELECT {select} FROM {schema}."{name}" WHERE {key_match(key, types)} LIMIT 1', [value])
         rows_ = cur.fetchall()
         row = rows_[0] if rows_ else None
     except (duckdb.ConversionException, duckdb.InvalidInputException):

@@ -22,8 +22,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from synth_pipeline.lib import uploads
+from synth_pipeline.lib.config import DATASET_NAME
 from synth_pipeline.lib.errors import SynthPipelineError
-from synth_pipeline.lib.storage import dataset_paths, ensure_private_dir, read_json
+from synth_pipeline.lib.storage import DatasetPaths, ensure_private_dir, read_json
 from synth_pipeline.serve import catalog, dagster_client
 from synth_pipeline.settings import ServeSettings
 
@@ -48,10 +49,9 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     )
 
 
-def router(settings: ServeSettings) -> APIRouter:
+def router(settings: ServeSettings, public: catalog.PublicCatalog) -> APIRouter:
     r = APIRouter(include_in_schema=False)
-    uploads_dir = settings.private_dir / "uploads"
-    public = catalog.PublicCatalog(settings.public_database)
+    uploads_dir = settings.uploads_dir
 
     def upload_form(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
         return _page(
@@ -79,8 +79,6 @@ def router(settings: ServeSettings) -> APIRouter:
             return upload_form(request, 413 if "larger" in str(err) else 400, str(err))
         try:
             name = (fields.get("name") or "").strip() or uploads.slug(filename)
-            if name == "all":
-                raise uploads.UploadRefused("'all' is reserved (the job synthesize_all): choose another name")
             taken = uploads.configured_names(settings.datasets_file)
             await run_in_threadpool(uploads.register, path, uploads_dir, name, filename, taken)
         except SynthPipelineError as err:
@@ -253,7 +251,7 @@ def _decrypt(settings: ServeSettings, form: dict[str, str]) -> str:
     from synth_pipeline.lib.pii.crypto import ENCRYPTION_KEY_ENV, decrypt_value, parse_key
 
     dataset, column, row = form.get("dataset", ""), form.get("column", ""), form.get("row", "")
-    if not re.match(r"^[a-z][a-z0-9_]{0,62}$", dataset):
+    if not DATASET_NAME.match(dataset):
         raise uploads.UploadRefused("no dataset has this name")
     key = parse_key(os.environ.get(ENCRYPTION_KEY_ENV))
     token = form.get("token", "").strip()
@@ -265,7 +263,7 @@ def _decrypt(settings: ServeSettings, form: dict[str, str]) -> str:
 def _lookup_token(private_dir: Path, dataset: str, column: str, row: str) -> str:
     import duckdb
 
-    path = private_dir / dataset / "reidentification.parquet"
+    path = DatasetPaths(private_dir / dataset).reidentification  # read only: no folder is created
     if not path.exists():
         raise uploads.UploadRefused("this dataset has no encrypted column")
     con = duckdb.connect()
@@ -411,7 +409,7 @@ def _report(
         if downloadable:
             (rows,) = con.execute(f'SELECT count(*) FROM synthetic."{upload.name}"').fetchall()[0]
     pictures: list[tuple[str, str]] = []
-    picture_file = dataset_paths(settings.private_dir, upload.name).gate_pictures
+    picture_file = DatasetPaths(settings.private_dir / upload.name).gate_pictures
     if gate and picture_file.exists():
         for title, markdown in read_json(picture_file).items():
             found = re.search(r"\((data:image/png;base64,[A-Za-z0-9+/=]+)\)", markdown)

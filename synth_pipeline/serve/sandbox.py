@@ -25,6 +25,9 @@ from synth_pipeline.serve.catalog import (
     column_types,
     has_table,
     key_column,
+    key_match,
+    latest_publication,
+    quoted,
     require_dataset,
     row_by_key,
 )
@@ -88,9 +91,7 @@ class Sandboxes:
         with self.catalog.snapshot() as pub:
             require_dataset(pub, dataset)
             key = key_column(pub, dataset)
-            run = pub.execute(
-                "SELECT run_id FROM meta.publications WHERE dataset = ? ORDER BY published_at DESC LIMIT 1", [dataset]
-            ).fetchall()
+            latest = latest_publication(pub, dataset)
             reader = pub.sql(f'SELECT * FROM {SCHEMA}."{dataset}"').to_arrow_reader(BATCH_ROWS)
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             self.con.register("published_rows", reader)
@@ -100,7 +101,7 @@ class Sandboxes:
                 self.con.unregister("published_rows")
         self.con.execute(
             "INSERT INTO copies VALUES (?, ?, ?, ?, ?)",
-            [sandbox, dataset, run[0][0] if run else None, key, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+            [sandbox, dataset, latest["run_id"] if latest else None, key, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
         )
         return schema, key
 
@@ -135,7 +136,7 @@ class Sandboxes:
                     raise ApiError(409, "a row with this key exists already; PUT or PATCH it instead")
             cols = list(values)
             self._execute(
-                f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) VALUES "
+                f"INSERT INTO {table} ({', '.join(quoted(c) for c in cols)}) VALUES "
                 f"({', '.join(f'CAST(? AS {types[c]})' for c in cols)})",
                 [_param(values[c]) for c in cols],
             )
@@ -155,12 +156,10 @@ class Sandboxes:
             if replace:
                 values = {c: values.get(c) for c in types if c != key}
             if values:
-                target = _q(key) if key else "rowid"
-                key_type = types[key] if key else "BIGINT"
                 self._execute(
                     f'UPDATE {schema}."{dataset}" SET '
-                    + ", ".join(f"{_q(c)} = CAST(? AS {types[c]})" for c in values)
-                    + f" WHERE {target} = CAST(? AS {key_type})",
+                    + ", ".join(f"{quoted(c)} = CAST(? AS {types[c]})" for c in values)
+                    + f" WHERE {key_match(key, types)}",
                     [*(_param(v) for v in values.values()), key_value],
                 )
             return row_by_key(self.con, schema, dataset, key, key_value)
@@ -170,9 +169,7 @@ class Sandboxes:
             schema, key = self._ensure_copy(sandbox, dataset)
             types = column_types(self.con, schema, dataset)
             row_by_key(self.con, schema, dataset, key, key_value)
-            target = _q(key) if key else "rowid"
-            key_type = types[key] if key else "BIGINT"
-            self._execute(f'DELETE FROM {schema}."{dataset}" WHERE {target} = CAST(? AS {key_type})', [key_value])
+            self._execute(f'DELETE FROM {schema}."{dataset}" WHERE {key_match(key, types)}', [key_value])
 
     def _next_key(self, table: str, key: str, type_: str) -> Any:
         if any(t in type_.upper() for t in ("INT", "DECIMAL", "DOUBLE", "FLOAT")):
@@ -195,10 +192,6 @@ class Sandboxes:
             raise ApiError(422, "a value in the body does not fit its column's type") from None
         except duckdb.ConstraintException:
             raise ApiError(422, "the row breaks a constraint of the table") from None
-
-
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
 
 
 def _param(value: Any) -> Any:

@@ -66,7 +66,7 @@ def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.Sensor
                 continue  # first sight, or still being written: look again next tick
             name = uploads.slug(path.name)
             try:
-                taken = uploads.configured_names(settings.datasets_file) | {"all"}
+                taken = uploads.configured_names(settings.datasets_file)
                 upload = uploads.register(path, settings.uploads_dir, name, path.name, taken, origin="inbox")
                 uploads.configure(settings.uploads_dir, upload, {}, upload.primary_key, uploads.DEFAULT_SYNTHESIZER)
             except SynthPipelineError as err:
