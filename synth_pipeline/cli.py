@@ -155,6 +155,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """A Celery worker that executes steps sent by runs on the Celery executor (same broker settings)."""
+    import os
+
+    from synth_pipeline.executors import ENV_CELERY_BROKER, celery_broker
+
+    if not celery_broker():
+        print(f"error: set {ENV_CELERY_BROKER} (e.g. pyamqp://guest:guest@127.0.0.1:5672//)", file=sys.stderr)
+        return 2
+    command = [
+        sys.executable, "-m", "celery", "-A", "synth_pipeline.celery_worker", "worker",
+        "--queues", "dagster", "--hostname", f"{args.name}@%h", "--concurrency", str(args.concurrency),
+        "--loglevel", args.log_level, "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    print(f"synth-pipeline worker {args.name}: {args.concurrency} step(s) at a time", file=sys.stderr)
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="synth-pipeline", description=__doc__)
     parser.add_argument(
@@ -187,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="start a Celery worker for runs on the Celery executor")
+    worker.add_argument("--name", default="synth-pipeline", help="worker name; the host name is appended")
+    worker.add_argument("--concurrency", type=int, default=1, help="steps at a time (default 1: a step is CPU-bound)")
+    worker.add_argument("--log-level", default="INFO", choices=["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"])
+    worker.set_defaults(func=_worker)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

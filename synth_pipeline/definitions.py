@@ -10,7 +10,13 @@ import dagster as dg
 
 from synth_pipeline.settings import PROJECT_ROOT
 
+# Set only in a run's step forkserver (synth_pipeline.warm): the definitions that run was launched with,
+# built once there so that each step process forked from it does not build them again.
+prebuilt: dg.Definitions | None = None
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    if prebuilt is not None:
+        return prebuilt
     return dg.load_from_defs_folder(project_root=PROJECT_ROOT)

@@ -126,6 +126,42 @@ def background(command: list[str], env: dict[str, str], log: Path | None = None)
             os.killpg(process.pid, signal.SIGKILL)
 
 
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "dbname": "postgres"}
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A PostgreSQL database of the test's own on the machine's server (trust auth), dropped afterwards."""
+    import uuid
+
+    import psycopg2
+
+    name = f"synth_pipeline_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(**POSTGRES)
+    admin.autocommit = True
+    user = admin.get_dsn_parameters()["user"]
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+psycopg2://{user}@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    import psycopg2
+
+    con = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        con.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

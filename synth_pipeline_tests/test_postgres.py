@@ -7,45 +7,23 @@ import contextlib
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import background, free_port, graphql, people_project, venv_bin
+from synth_pipeline_tests.conftest import (
+    background,
+    free_port,
+    fresh_database,
+    graphql,
+    people_project,
+    query,
+    venv_bin,
+)
 
 pytestmark = pytest.mark.webserver
-SERVER = {"host": "127.0.0.1", "port": 5432, "dbname": "postgres"}
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    """A database of this test's own on the local server (trust auth), dropped afterwards."""
-    name = f"synth_pipeline_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(**SERVER)
-    admin.autocommit = True
-    user = admin.get_dsn_parameters()["user"]
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg2://{user}@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-def query(url: str, sql: str) -> list[tuple]:
-    con = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
-    try:
-        with con.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

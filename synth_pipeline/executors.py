@@ -1,0 +1,71 @@
+"""Where a run's steps execute: local subprocesses by default, Celery workers when a broker is configured.
+
+Both executors run exactly the same steps; only the process that runs them differs. The Celery settings live
+here once, for the orchestrating run and for ``synth-pipeline worker`` alike: a worker that read other
+settings than the run that sends it tasks would never see them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
+
+ENV_CELERY_BROKER = "SYNTH_PIPELINE_CELERY_BROKER"
+ENV_CELERY_BACKEND = "SYNTH_PIPELINE_CELERY_BACKEND"
+
+# The stack and the definitions every step loads: the forkserver imports them once per run, not once per step.
+PRELOADED = ["synth_pipeline.warm"]
+
+CELERY_SETTINGS: dict[str, Any] = {
+    # A task is acknowledged only when its step has finished, and requeued if its worker dies: the broker then
+    # hands the step to another worker (RabbitMQ does so as soon as the dead worker's connection drops).
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    # A worker takes one step at a time: a step is minutes of CPU, never a queue of small tasks to prefetch.
+    "worker_prefetch_multiplier": 1,
+    # With a Redis broker, an unacknowledged task comes back after this many seconds; keep it above the
+    # longest step (training on the largest table) or a slow step runs twice.
+    "broker_transport_options": {"visibility_timeout": 3600},
+    "task_default_queue": "dagster",
+}
+
+
+def celery_broker() -> str | None:
+    return os.environ.get(ENV_CELERY_BROKER) or None
+
+
+def celery_app_args() -> dict[str, Any]:
+    """What both sides of Celery are built from: the run that sends steps, and the workers that take them."""
+    return {
+        "broker": celery_broker(),
+        "backend": os.environ.get(ENV_CELERY_BACKEND) or "rpc://",
+        "include": [],
+        "config_source": CELERY_SETTINGS,
+    }
+
+
+def job_executor(max_concurrent: int = 0) -> dg.ExecutorDefinition:
+    """The executor of every job and of materializations launched from the UI.
+
+    With ``SYNTH_PIPELINE_CELERY_BROKER`` set, steps go to Celery workers (``synth-pipeline worker``).
+    Otherwise they run in local subprocesses forked from a server that has already imported the stack, so a
+    step starts in a fraction of a second instead of importing SDV, torch and pandas again. ``max_concurrent``
+    0 means one step per core.
+    """
+    if celery_broker():
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(
+            {
+                "broker": {"env": ENV_CELERY_BROKER},
+                "backend": celery_app_args()["backend"],
+                "config_source": CELERY_SETTINGS,
+            },
+            name="celery",
+        )
+    return dg.multiprocess_executor.configured(
+        {"max_concurrent": max_concurrent, "start_method": {"forkserver": {"preload_modules": PRELOADED}}},
+        name="multiprocess",
+    )
