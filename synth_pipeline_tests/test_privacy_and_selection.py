@@ -106,7 +106,8 @@ def test_choose_prefers_passing_then_fidelity_then_privacy_then_speed():
 
 
 def test_auto_trains_every_candidate_and_records_why():
-    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": {"candidates": ["sequential_tree", "fast"]}}
+    synthesizer = {"candidates": ["sequential_tree", "fast"], "stop_margin": None}
+    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": synthesizer}
     ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
     train, holdout = split_holdout(_frame(1500), 0.2, 10_000, 0)
     winner, results, reason, _ = train_candidates(train, holdout, ds)
@@ -114,6 +115,26 @@ def test_auto_trains_every_candidate_and_records_why():
     assert all(r.status == "ok" and not math.isnan(r.column_shapes) for r in results)
     assert winner.name in reason
     assert all(r.row()["passed"] is not None for r in results)
+
+
+def test_auto_trains_the_cheapest_first_and_stops_at_one_that_passes_with_margin():
+    # The pricier candidate is listed first; the cheap tree passes well clear of 0.5 thresholds.
+    synthesizer = {"candidates": ["gaussian_copula", "sequential_tree"], "stop_margin": 0.05}
+    gate = {"column_shapes": 0.5, "column_pair_trends": 0.5}
+    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": synthesizer, "gate": gate}
+    ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
+    train, holdout = split_holdout(_frame(1500), 0.2, 10_000, 0)
+    winner, results, reason, _ = train_candidates(train, holdout, ds)
+    assert [(r.name, r.status) for r in results] == [("sequential_tree", "ok"), ("gaussian_copula", "skipped")]
+    assert winner.name == "sequential_tree" and winner.passed
+    assert "gaussian_copula (not trained" in reason and "did not qualify" not in reason
+    assert "stop_margin" in results[1].row()["why_not"]
+    # A margin no candidate can clear trains every candidate.
+    strict = parse_config(
+        {"datasets": {"t": {**body, "synthesizer": {**synthesizer, "stop_margin": 0.6}}}}, Path("/tmp")
+    ).dataset("t")
+    _, results, _, _ = train_candidates(train, holdout, strict)
+    assert [r.status for r in results] == ["ok", "ok"]
 
 
 def test_a_named_synthesizer_is_not_compared_and_does_not_claim_to_pass():

@@ -137,6 +137,14 @@ class SynthesizerConfig(_Strict):
         description="What 'auto' trains and compares; ignored otherwise.",
     )
     time_budget_seconds: float = Field(default=600, gt=0, description="'auto' starts no new candidate after this.")
+    stop_margin: float | None = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="'auto' trains the cheapest candidates first and stops at the first that passes every check "
+        "with Column Shapes and Column Pair Trends this far above the gate's thresholds; null trains and compares "
+        "every candidate.",
+    )
     max_training_rows: int = Field(default=200_000, gt=0, description="Larger inputs train on a sample this big.")
     stratify_by: list[str] = Field(
         default_factory=list, description="Categorical columns the training sample keeps in proportion."
@@ -157,9 +165,11 @@ class SynthesizerConfig(_Strict):
         return self
 
     def to_train(self) -> list[CandidateConfig]:
-        """The candidates to fit: all of them for 'auto', else just the configured synthesizer."""
+        """The candidates to fit, cheapest first for 'auto', else just the configured synthesizer."""
         if self.name == "auto":
-            return list(self.candidates)
+            from synth_pipeline.lib.synthesizers.registry import REGISTRY
+
+            return sorted(self.candidates, key=lambda c: REGISTRY[c.name].cost)  # stable: ties keep their order
         return [CandidateConfig(name=self.name, params=self.params)]
 
 

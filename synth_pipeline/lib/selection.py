@@ -198,7 +198,11 @@ def train_candidates(
     log(f"Training on {how}")
     started = time.perf_counter()
     results: list[CandidateResult] = []
+    stopped_by: CandidateResult | None = None
     for candidate in cfg.to_train():
+        if stopped_by is not None:
+            results.append(_not_needed(candidate, stopped_by, cfg.stop_margin or 0.0, log))
+            continue
         results.append(
             _one(
                 candidate,
@@ -214,6 +218,8 @@ def train_candidates(
                 log,
             )
         )
+        if cfg.name == "auto" and passes_with_margin(results[-1], dataset):
+            stopped_by = results[-1]
     if cfg.name == "auto":
         winner, reason = choose(results)
     else:
@@ -223,6 +229,31 @@ def train_candidates(
         reason = f"{winner.name} is the configured synthesizer: {NOT_COMPARED}"
     rule_rows = checker.book.rows(checker.real)
     return TrainingOutcome(winner, results, f"{reason}. Trained on {how}.", metadata, rules, rule_rows)
+
+
+def passes_with_margin(result: CandidateResult, dataset: DatasetConfig) -> bool:
+    """Good enough to stop looking: every check passed, and both fidelity scores clear their thresholds by
+    ``stop_margin`` (so a pricier candidate could at best win by a margin the gate does not ask for)."""
+    margin = dataset.synthesizer.stop_margin
+    if margin is None or not (result.evaluated and result.passed):
+        return False
+    gate = dataset.gate
+    return (
+        result.column_shapes >= gate.column_shapes + margin
+        and result.column_pair_trends >= gate.column_pair_trends + margin
+    )
+
+
+def _not_needed(
+    candidate: CandidateConfig, winner: CandidateResult, margin: float, log: Callable[[str], None]
+) -> CandidateResult:
+    result = CandidateResult(candidate.name, {k: repr(v) for k, v in candidate.params.items()}, "skipped")
+    result.failures = [
+        f"not trained: {winner.name}, a cheaper candidate, passed every check with {margin:g} to spare "
+        "(synthesizer.stop_margin)"
+    ]
+    log(f"{candidate.name}: {result.failures[0]}")
+    return result
 
 
 def _count_kinds(rules: list[Rule]) -> str:
@@ -305,7 +336,10 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
     reason = f"{winner.name} passed every check with fidelity {winner.fidelity:.3f} (mean of shapes and pair trends)"
     if others:
         reason += "; beat " + ", ".join(f"{r.name} ({r.fidelity:.3f})" for r in others)
-    failed = [r for r in results if r not in passing]
+    failed = [r for r in results if r not in passing and r.status != "skipped"]
     if failed:
         reason += "; did not qualify: " + ", ".join(f"{r.name} ({r.status}: {'; '.join(r.failures)})" for r in failed)
+    skipped = [r for r in results if r.status == "skipped"]
+    if skipped:
+        reason += "; " + ", ".join(f"{r.name} ({'; '.join(r.failures)})" for r in skipped)
     return winner, reason

@@ -70,6 +70,7 @@ class Synthesizer:
     metadata_dict: bool = False  # takes our metadata dict (our own classes), not an SDV Metadata object
     neural: bool = False  # torch-based: runs on the CPU here (enable_gpu False)
     seeded: bool = False  # takes ``seed`` in its constructor
+    cost: int = 5  # relative fit time on the same rows: 'auto' trains the cheaper candidates first
 
     def load(self) -> type:
         module, _, attr = self.cls.partition(":")
@@ -85,22 +86,25 @@ REGISTRY: dict[str, Synthesizer] = {
             frozenset(("min_samples_leaf", "smoothing", "visit_sequence", "max_depth")),
             metadata_dict=True,
             seeded=True,
+            cost=1,
         ),
-        Synthesizer("gaussian_copula", "sdv.single_table:GaussianCopulaSynthesizer", frozenset(_COPULA)),
+        Synthesizer("gaussian_copula", "sdv.single_table:GaussianCopulaSynthesizer", frozenset(_COPULA), cost=3),
         # SDV 1.x's FAST_ML preset, which SDV 2.0 removed: a normal-marginal Gaussian copula without rounding.
         Synthesizer(
             "fast",
             "sdv.single_table:GaussianCopulaSynthesizer",
             frozenset(_COPULA),
             preset={"default_distribution": "norm", "enforce_rounding": False},
+            cost=2,
         ),
-        Synthesizer("ctgan", "sdv.single_table:CTGANSynthesizer", frozenset(_GAN), neural=True),
-        Synthesizer("tvae", "sdv.single_table:TVAESynthesizer", frozenset(_TVAE), neural=True),
+        Synthesizer("ctgan", "sdv.single_table:CTGANSynthesizer", frozenset(_GAN), neural=True, cost=9),
+        Synthesizer("tvae", "sdv.single_table:TVAESynthesizer", frozenset(_TVAE), neural=True, cost=8),
         Synthesizer(
             "copula_gan",
             "sdv.single_table:CopulaGANSynthesizer",
             frozenset((*_GAN, "default_distribution", "numerical_distributions")),
             neural=True,
+            cost=10,
         ),
         Synthesizer(
             "tabular_argn",
@@ -108,6 +112,7 @@ REGISTRY: dict[str, Synthesizer] = {
             frozenset(_ARGN),
             metadata_dict=True,
             seeded=True,
+            cost=8,
         ),
     )
 }
