@@ -137,7 +137,7 @@ def _row_keys(df: pd.DataFrame) -> pd.Series:
 def copy_count(rows: pd.DataFrame, reference: pd.DataFrame) -> int:
     if rows.empty:
         return 0
-    return int(_row_keys(rows).isin(set(_row_keys(reference))).sum())
+    return int(_row_keys(rows).isin(_row_keys(reference).to_numpy()).sum())  # a hash table, not a Python set
 
 
 def copy_rate(rows: pd.DataFrame, reference: pd.DataFrame) -> float:

@@ -94,10 +94,16 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _to_datetime(values: pd.Series) -> pd.Series:
+    """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value)."""
+    codes, uniques = pd.factorize(values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    return parsed.dt.tz_localize(None)
+        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", utc=True, format="mixed")
+    naive = parsed.dt.tz_localize(None).to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype=naive.dtype if len(naive) else "datetime64[ns]")
+    known = codes >= 0
+    out[known] = naive[codes[known]]
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def _looks_like_datetimes(values: pd.Series) -> bool:

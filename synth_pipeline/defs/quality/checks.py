@@ -293,7 +293,9 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
                 "column_shapes": plots.distributions(real, synthetic, worst, sdtypes, dataset.privacy.min_value_count),
-                "column_pair_trends": plots.correlations(real, synthetic, sdtypes),
+                "column_pair_trends": plots.correlations(
+                    real, synthetic, sdtypes, dataset.gate.sample_rows, dataset.gate.seed
+                ),
             }
             context.log.info("Checking the row rules on every synthetic row")
             rule_verdicts = _rule_verdicts(paths, real, synthetic, metadata, dataset)
