@@ -209,7 +209,8 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
         self, model: _ColumnModel, values: np.ndarray, leaves: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-        bw = np.array([model.leaf_bandwidth.get(int(leaf), 0.0) for leaf in leaves])
+        distinct, which = np.unique(leaves, return_inverse=True)  # a lookup per leaf, not per row
+        bw = np.array([model.leaf_bandwidth.get(int(leaf), 0.0) for leaf in distinct], dtype=float)[which]
         noisy = numeric + rng.normal(0.0, 1.0, len(numeric)) * bw
         noisy = np.clip(noisy, model.lower, model.upper)
         if model.integral:
