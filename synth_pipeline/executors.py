@@ -83,7 +83,12 @@ def job_executor(max_concurrent: int = 0) -> dg.ExecutorDefinition:
     """
     kind = executor_kind()
     if kind == "k8s":
-        from dagster_k8s import k8s_job_executor
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError:
+            raise ConfigError(
+                f"{ENV_EXECUTOR}=k8s needs dagster-k8s: pip install -c constraints.txt -e '.[k8s]'"
+            ) from None
 
         return k8s_job_executor.configured(K8S_STEP_CONFIG, name="k8s")
     if kind == "celery":
