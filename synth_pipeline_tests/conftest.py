@@ -63,13 +63,33 @@ def people_project(root: Path, rows: int, env: dict[str, str] | None = None, **s
     }
     datasets = root / "datasets.yaml"
     datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {"people": body}}))
+    contract_init(datasets, "people", env)
+    return datasets
+
+
+def contract_init(datasets: Path, name: str, env: dict[str, str] | None = None) -> None:
+    """`synth-pipeline contract init <name>`, as a data owner runs it."""
     subprocess.run(
-        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", "people"],
+        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", name],
         env=env,
         check=True,
         capture_output=True,
     )
-    return datasets
+
+
+def dagster_home(folder: Path, profile: str = "dagster.yaml") -> Path:
+    """A Dagster instance folder holding one of the project's instance profiles (dagster.yaml, dagster.prod.yaml)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dagster.yaml").write_text((PROJECT_ROOT / profile).read_text())
+    return folder
+
+
+def storage_env(root: Path) -> dict[str, str]:
+    """A private area and a public file of their own, under ``root``."""
+    return {
+        "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
+        "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "public" / "synthetic_data.duckdb"),
+    }
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -22,7 +22,16 @@ import pytest
 import yaml
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import background, fresh_database, people_project, query, venv_bin
+from synth_pipeline_tests.conftest import (
+    background,
+    contract_init,
+    dagster_home,
+    fresh_database,
+    people_project,
+    query,
+    storage_env,
+    venv_bin,
+)
 
 pytestmark = pytest.mark.faults
 BROKER = "pyamqp://guest:guest@127.0.0.1:5672//"
@@ -37,20 +46,8 @@ def two_dataset_project(root: Path, env: dict[str, str]) -> Path:
     staff["sample"] = {"scale": 0.5}
     config["datasets"]["staff"] = staff
     datasets.write_text(yaml.safe_dump(config))
-    subprocess.run(
-        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", "staff"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    contract_init(datasets, "staff", env)
     return datasets
-
-
-def storage(root: Path) -> dict[str, str]:
-    return {
-        "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
-        "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "public" / "synthetic_data.duckdb"),
-    }
 
 
 def published_digests(root: Path) -> dict[str, str]:
@@ -88,15 +85,13 @@ def engine_events(url: str, run_id: str) -> list[tuple[str, str, str]]:
 
 
 def test_celery_workers_run_every_step_survive_a_killed_worker_and_match_the_local_executor(tmp_path):
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.prod.yaml").read_text())
     with fresh_database() as url:
         env = os.environ | {
-            "DAGSTER_HOME": str(tmp_path / "home"),
+            "DAGSTER_HOME": str(dagster_home(tmp_path / "home", "dagster.prod.yaml")),
             "SYNTH_PIPELINE_POSTGRES_URL": url,
             "SYNTH_PIPELINE_DATASETS": str(tmp_path / "datasets.yaml"),
             "SYNTH_PIPELINE_CELERY_BROKER": BROKER,
-            **storage(tmp_path / "celery"),
+            **storage_env(tmp_path / "celery"),
         }
         two_dataset_project(tmp_path, env)
         purge_queue()
@@ -157,13 +152,11 @@ def test_celery_workers_run_every_step_survive_a_killed_worker_and_match_the_loc
 
     # The local executor, same datasets and seeds, other storage: the same bytes are published.
     local = os.environ | {
-        "DAGSTER_HOME": str(tmp_path / "local-home"),
+        "DAGSTER_HOME": str(dagster_home(tmp_path / "local-home")),
         "SYNTH_PIPELINE_DATASETS": str(tmp_path / "datasets.yaml"),
-        **storage(tmp_path / "local"),
+        **storage_env(tmp_path / "local"),
     }
     local.pop("SYNTH_PIPELINE_CELERY_BROKER", None)
-    (tmp_path / "local-home").mkdir()
-    (tmp_path / "local-home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
     done = subprocess.run(
         [venv_bin("dagster"), "job", "execute", "-m", "synth_pipeline.definitions", "-j", "synthesize_all"],
         env=local,

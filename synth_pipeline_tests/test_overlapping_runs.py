@@ -12,19 +12,13 @@ import pytest
 import yaml
 
 from synth_pipeline.settings import PROJECT_ROOT
-from synth_pipeline_tests.conftest import people_project, venv_bin
+from synth_pipeline_tests.conftest import dagster_home, people_project, storage_env, venv_bin
 
 pytestmark = pytest.mark.faults
 
 
 def test_two_overlapping_runs_publish_only_a_table_a_gate_passed(tmp_path):
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
-    env = os.environ | {
-        "DAGSTER_HOME": str(tmp_path / "home"),
-        "SYNTH_PIPELINE_PRIVATE_DIR": str(tmp_path / "private"),
-        "SYNTH_PIPELINE_PUBLIC_DATABASE": str(tmp_path / "public" / "synthetic_data.duckdb"),
-    }
+    env = os.environ | {"DAGSTER_HOME": str(dagster_home(tmp_path / "home")), **storage_env(tmp_path)}
     datasets = people_project(tmp_path, 1200, env)
     # Two settings files for the same dataset and storage: the runs stage different tables (1,200 and 600 rows).
     files = []

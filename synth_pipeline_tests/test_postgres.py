@@ -15,11 +15,13 @@ import pytest
 from synth_pipeline.settings import PROJECT_ROOT
 from synth_pipeline_tests.conftest import (
     background,
+    dagster_home,
     free_port,
     fresh_database,
     graphql,
     people_project,
     query,
+    storage_env,
     venv_bin,
 )
 
@@ -29,15 +31,12 @@ pytestmark = pytest.mark.webserver
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory) -> Iterator[tuple[dict[str, str], str, Path]]:
     root = tmp_path_factory.mktemp("postgres")
-    (root / "home").mkdir()
-    (root / "home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.prod.yaml").read_text())
     with fresh_database() as url:
         env = os.environ | {
-            "DAGSTER_HOME": str(root / "home"),
+            "DAGSTER_HOME": str(dagster_home(root / "home", "dagster.prod.yaml")),
             "SYNTH_PIPELINE_POSTGRES_URL": url,
             "SYNTH_PIPELINE_DATASETS": str(root / "datasets.yaml"),
-            "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
-            "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "public" / "synthetic_data.duckdb"),
+            **storage_env(root),
         }
         people_project(root, 1200, env)
         yield env, url, root

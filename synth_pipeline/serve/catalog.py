@@ -333,7 +333,7 @@ class RowQuery:
 
 
 def _quoted(col: str) -> str:
-    return "rowid" if col == ROWID else '"' + col.replace('"', '""') + '"'
+    return "rowid" if col == ROWID else quoted(col)
 
 
 def quoted(col: str) -> str:
