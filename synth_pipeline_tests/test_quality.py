@@ -48,6 +48,22 @@ def test_a_broken_table_fails_shapes_or_pair_trends():
     assert {"column_shapes", "column_pair_trends"} & failed
 
 
+def _pair_score(scores, a: str, b: str) -> float:
+    d = scores.column_pair_trends_detail
+    return float(d[(d["Column 1"] == a) & (d["Column 2"] == b)]["Score"].iloc[0])
+
+
+def test_pair_trends_bin_synthetic_numbers_on_the_real_edges():
+    """A shifted column must lose its pair score and a clamped one must keep it: SDMetrics' report bins each
+    table on its own range, which forgives the first and punishes the second (the disclosure control clamps)."""
+    real = _frame(1, n=4000)
+    shifted = real.assign(x=real["x"] + 3)
+    lo, hi = real["x"].quantile([0.01, 0.99])
+    clamped = real.assign(x=real["x"].clip(lo, hi))
+    assert _pair_score(evaluate(real, shifted, META, GateConfig()), "x", "cat") < 0.6
+    assert _pair_score(evaluate(real, clamped, META, GateConfig()), "x", "cat") > 0.98
+
+
 def test_out_of_range_values_break_validity():
     real = _frame(1)
     synthetic = _frame(2).assign(x=lambda d: d["x"] + 100)

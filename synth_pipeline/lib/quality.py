@@ -4,7 +4,8 @@ SDMetrics subsamples large tables without a seed, so we draw the sample
 ourselves (``gate.sample_rows`` rows, ``gate.seed``) and hand SDMetrics tables
 small enough that it never subsamples again. Column Pair Trends in SDMetrics
 0.32 averages only pairs that are strongly related in the real data; the
-number of pairs scored is reported with the score.
+number of pairs scored is reported with the score. Its numbers are binned on
+the real column's edges for both tables (:func:`_real_binned_pair_trends`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,49 @@ def _score(value: Any) -> float:
 MAX_FALLBACK_PAIRS = 300
 
 
+def _real_binned_pair_trends() -> Any:
+    """SDMetrics 0.32's Column Pair Trends property, with the synthetic numbers binned on the real column's edges.
+
+    The report bins each table on its own range (``_get_processed_data`` runs once per table), so a
+    synthetic column whose extremes the disclosure control clamped has every bin shifted and loses
+    contingency score it did not lose in distribution, while a column shifted wholesale keeps its score.
+    Real edges with open outer bins are what SDMetrics' own ``ContingencySimilarity`` does with
+    ``continuous_column_names`` and what its maintainers specified for the report (SDMetrics#368).
+    """
+    from sdmetrics.reports.single_table._properties import ColumnPairTrends
+    from sdmetrics.utils import get_columns_from_metadata, get_table_data_from_dict
+
+    class RealBinnedPairTrends(ColumnPairTrends):
+        def __init__(self) -> None:
+            super().__init__()
+            self._real_edges: dict[str, np.ndarray] = {}
+
+        def _generate_details(self, real_data, synthetic_data, metadata, progress_bar=None, column_pairs=None):
+            real = self._convert_datetime_columns_to_numeric(get_table_data_from_dict(real_data).copy(), metadata)
+            edges: dict[str, np.ndarray] = {}
+            for name, spec in get_columns_from_metadata(metadata).items():
+                if spec["sdtype"] not in ("numerical", "datetime") or name not in real.columns:
+                    continue
+                try:
+                    e = np.histogram_bin_edges(pd.to_numeric(real[name], errors="coerce").dropna())
+                except Exception:  # no real number to bin: SDMetrics records the failure as before
+                    continue
+                e[0], e[-1] = -np.inf, np.inf
+                edges[name] = e
+            self._real_edges = edges
+            try:
+                return super()._generate_details(real_data, synthetic_data, metadata, progress_bar, column_pairs)
+            finally:
+                self._real_edges = {}
+
+        def _discretize_column(self, column_name, data, bin_edges=None):
+            if bin_edges is None:
+                bin_edges = self._real_edges.get(column_name)
+            return super()._discretize_column(column_name, data, bin_edges)
+
+    return RealBinnedPairTrends()
+
+
 def _score_every_pair(
     real: pd.DataFrame, synthetic: pd.DataFrame, pairs: pd.DataFrame, sdtypes: dict[str, str], seed: int
 ) -> pd.DataFrame:
@@ -156,6 +200,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         warnings.simplefilter("ignore")
         quality = QualityReport()
         quality.num_rows_subsample = None
+        quality._properties["Column Pair Trends"] = _real_binned_pair_trends()
         quality.generate(real_s, syn_s, table_meta, verbose=False)
         # Validity is judged against every real value range and category, not just the scoring sample.
         diagnostic = DiagnosticReport()
