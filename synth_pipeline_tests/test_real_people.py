@@ -107,4 +107,3 @@ def test_the_singling_out_attack_fails_the_memorizing_table_and_passes_fresh_rea
         judged[label] = {o.name: o for o in attacks.judge_attacks(risks, cfg.privacy)}
     assert not judged["memorized"]["singling_out"].passed
     assert judged["fresh"]["singling_out"].passed and judged["fresh"]["linkability"].passed
-
