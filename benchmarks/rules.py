@@ -96,7 +96,6 @@ def run(flight_rows: int, only: list[str] | None = None, seeds: int = 5) -> pd.D
                     | {"synthesizer": name, "rules enforced": enforce, "sample_s": round(sample_s, 1)}
                     | {"rows generated / emitted": round(stats["generated"] / stats["emitted"], 2) if enforce else 1.0}
                     | {"rows filled": stats["filled_rows"] if enforce else 0}
-                    | {"rows kept by moving an input": stats["nudged_rows"] if enforce else 0}
                     | _adherence(checker, prepared, ds.rules.tolerance)
                     | scores
                 )

@@ -20,7 +20,6 @@ from synth_pipeline.lib import rules, synthesis
 from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
-from synth_pipeline.lib.synthesizers.protected import UNSAFE
 from synth_pipeline_tests.real_tables import run_real_table
 
 ROUTE = "origin, dest -> distance"
@@ -239,21 +238,6 @@ def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
     prepared = synthesis.prepare_training_frame(out, meta)
     real = synthesis.prepare_training_frame(df, meta)
     assert all(v.passed for v in rules.judge_rules(checker.score(real), prepared, checker, 0.0))
-
-
-def test_a_computed_time_the_control_forbids_moves_its_delay_instead_of_losing_the_row(flights_model):
-    """Night arrivals compute minutes few real flights share: the delay moves until the time is one k rows hold,
-    so those rows are kept (rejecting them skewed every pair with the schedule), and the clock stays exact."""
-    _, _, _, model, _ = flights_model
-    model.reset_sampling(3)
-    out = model.sample(3_000)
-    book, stats = model.rules, model.rule_stats
-    assert stats["nudged_rows"] > 0
-    assert stats["nudged_rows"] > stats["rejected_by_rule"].get(UNSAFE, 0)
-    assert not model.control.unsafe_rows(out, book.computed_columns).any()
-    assert not model.control.unsafe_rows(out, ["dep_delay", "arr_delay"]).any()
-    scores = {s.rule.text: s for s in book.score(out)}
-    assert scores[DEP_CLOCK].violations == 0 and scores[ARR_CLOCK].violations == 0
 
 
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):

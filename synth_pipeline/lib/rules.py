@@ -50,7 +50,6 @@ GAP_MIN_ROWS = 200
 GAP_WINDOW = 200  # a moved value's gap is drawn from the gaps of this many real rows with the nearest value
 GAP_NEIGHBOUR_ROWS = 20_000  # real (a, b) pairs kept for that, seeded
 ORDER_PASSES = 5  # orders the disclosure control broke again are closed again at most this many times
-NUDGE_STEPS = 30  # an identity's free input moves at most this many of its steps to make a computed value safe
 SCREEN_ADHERENCE = 0.99  # a rule holding in 99.9 % of rows holds in 99 % of 2,000 random ones
 
 
@@ -401,75 +400,6 @@ class RuleBook:
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
         return out
-
-    def nudge(
-        self,
-        frame: pd.DataFrame,
-        rows: np.ndarray,
-        unsafe: Callable[[pd.DataFrame, list[str]], np.ndarray],
-        protect: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """Rows whose computed value the control forbids, made safe by moving a free input of its identity.
-
-        Rejecting them instead removes a biased set (on flights, the night arrivals whose minutes few rows
-        share) and cost Column Pair Trends 0.02. First the computed value goes where the control would put
-        any other value of its column (``protect``: the nearest value ``k`` rows hold) and the free input
-        (``arr_delay``, not ``sched_arr_time``) is solved from it; then, for rows where that input is not
-        allowed, the input moves one step, then two, up to ``NUDGE_STEPS`` either way. The moved input must
-        be allowed too, every rule must still hold, and the identity stays exact. Returns the frame and the
-        rows made safe; the rest are rejected as before.
-        """
-        out = frame.copy()
-        fixed = np.zeros(len(frame), bool)
-        for d in self.derivations:
-            free = self._free_input(d, out) if d.target in self.computed_columns else None
-            if free is None:
-                continue
-            todo = rows & ~fixed & unsafe(out, [d.target])
-            solve = _Derivation(d.rule, free, tuple(c for c in d.rule.columns if c != free))
-            step = 10.0 ** -self.decimals.get(free, 0)
-            shifts = [None] + [s * n * step for n in range(1, NUDGE_STEPS + 1) for s in (1, -1)]
-            for shift in shifts:  # None: solve the input from the protected value
-                idx = np.flatnonzero(todo)
-                if not len(idx):
-                    break
-                trial = out.iloc[idx].copy()
-                if shift is None:
-                    trial[free] = self._derive(solve, protect(trial, [d.target]))
-                else:
-                    trial[free] = _restore_like(
-                        trial[free], pd.Series(_numbers(trial, free) + shift, index=trial.index)
-                    )
-                for dd in self.derivations:
-                    trial[dd.target] = self._derive(dd, trial)
-                ok = ~unsafe(trial, [d.target, free]) & self.valid_rows(trial)[0]
-                if ok.any():
-                    good = idx[ok]
-                    for col in trial.columns:
-                        column = out[col].copy() if out[col].dtype == trial[col].dtype else out[col].astype(object)
-                        column.iloc[good] = trial[col].to_numpy()[ok]
-                        out[col] = column
-                    fixed[good] = True
-                    todo[good] = False
-        return out, fixed
-
-    def _free_input(self, d: _Derivation, frame: pd.DataFrame) -> str | None:
-        """The input of an identity that moves with least harm: a plain number no other rule reads or derives
-        (``dep_delay``, not ``sched_dep_time``, which fixes ``hour`` and ``minute``)."""
-        derived = set(self.derived_columns) | set(self.order_moved_columns)
-
-        def uses(col: str) -> int:
-            return sum(col in r.columns for r in self.rules if r.kind not in ("domain", "nulls"))  # moves keep both
-
-        free = [
-            c
-            for c in d.inputs
-            if c not in derived
-            and c in self.decimals
-            and _is_number(frame[c])
-            and not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
-        ]
-        return min(free, key=uses) if free else None
 
     def _reclose_orders(
         self,

@@ -115,11 +115,6 @@ class ProtectedSynthesizer(PickledSynthesizer):
                 valid, rejected = book.valid_rows(batch)
                 # ... a computed value must stay exact: one the control would have changed rejects the row.
                 unsafe = self.control.unsafe_rows(batch, book.computed_columns) & valid
-                if unsafe.any():  # first move a free input of the identity a few steps (docs/rules.md)
-                    protect = lambda f, cols: self.control.enforce(f, self._rng, cols)  # noqa: E731
-                    batch, nudged = book.nudge(batch, unsafe, self.control.unsafe_rows, protect)
-                    stats["nudged_rows"] += int(nudged.sum())
-                    unsafe = self.control.unsafe_rows(batch, book.computed_columns) & valid
                 if unsafe.any():
                     rejected[UNSAFE] = int(unsafe.sum())
                     valid &= ~unsafe
@@ -177,6 +172,5 @@ def _empty_stats() -> dict[str, Any]:
         "emitted": 0,
         "resample_rounds": 0,
         "filled_rows": 0,
-        "nudged_rows": 0,
         "rejected_by_rule": {},
     }
