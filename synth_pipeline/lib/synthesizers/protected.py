@@ -167,10 +167,4 @@ def matches(frame: pd.DataFrame, where: dict[str, Any]) -> np.ndarray:
 
 
 def _empty_stats() -> dict[str, Any]:
-    return {
-        "generated": 0,
-        "emitted": 0,
-        "resample_rounds": 0,
-        "filled_rows": 0,
-        "rejected_by_rule": {},
-    }
+    return {"generated": 0, "emitted": 0, "resample_rounds": 0, "filled_rows": 0, "rejected_by_rule": {}}
