@@ -100,7 +100,9 @@ def test_repair_derives_the_clock_and_the_route_distance_from_scrambled_rows():
 def test_broken_orders_are_closed_by_moving_the_later_date_by_a_real_gap():
     found, _, prepared = _discover(compas())
     book = RuleBook.learn(found, prepared, min_group_rows=10)
-    assert ("in_custody <= out_custody" in book.gaps) and any(c == "out_custody" for _, c in book.order_repairs())
+    assert ("in_custody <= out_custody" in book.gap_neighbours) and any(
+        c == "out_custody" for _, c in book.order_repairs()
+    )
     scrambled = prepared.copy()
     scrambled["out_custody"] = scrambled["out_custody"].sample(frac=1, random_state=2).to_numpy()
     broken = scrambled["in_custody"] > scrambled["out_custody"]

@@ -47,7 +47,7 @@ MAX_PAIR_DETERMINANT_COLUMNS = 25
 SCREEN_ROWS = 2_000
 INFORMATIVE_ORDER_BREAKS = 0.05
 GAP_MIN_ROWS = 200
-GAP_WINDOW = 200  # a moved value's gap is drawn from the gaps of this many real rows with the nearest value
+GAP_WINDOW = GAP_MIN_ROWS  # a moved value's gap comes from this many real rows with the nearest value (all fill one)
 GAP_NEIGHBOUR_ROWS = 20_000  # real (a, b) pairs kept for that, seeded
 ORDER_PASSES = 5  # orders the disclosure control broke again are closed again at most this many times
 SCREEN_ADHERENCE = 0.99  # a rule holding in 99.9 % of rows holds in 99 % of 2,000 random ones
@@ -225,8 +225,7 @@ class RuleBook:
     tolerance: dict[str, float] = field(default_factory=dict)
     decimals: dict[str, int] = field(default_factory=dict)
     derivations: list[_Derivation] = field(default_factory=list)
-    gaps: dict[str, np.ndarray] = field(default_factory=dict)  # order rule -> percentiles 1..99 of b - a
-    # order rule -> (a sorted, gaps in that order, b sorted, gaps in that order): the gaps near a moved value
+    # order rule -> (a sorted, gaps b - a in that order, b sorted, gaps in that order): the gaps near a moved value
     gap_neighbours: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     k: int = 1
 
@@ -252,7 +251,6 @@ class RuleBook:
                 kept = ~np.isnan(va) & ~np.isnan(vb) & (vb >= va)
                 gap = (vb - va)[kept]
                 if len(gap) >= GAP_MIN_ROWS:  # percentiles of many rows: no one person's gap
-                    book.gaps[r.text] = np.quantile(gap, np.linspace(0.01, 0.99, 99))
                     pick = np.random.default_rng(0).permutation(len(gap))[:GAP_NEIGHBOUR_ROWS]
                     a_kept, b_kept, g_kept = va[kept][pick], vb[kept][pick], gap[pick]
                     by_a, by_b = np.argsort(a_kept, kind="stable"), np.argsort(b_kept, kind="stable")
@@ -389,17 +387,24 @@ class RuleBook:
             if r.kind == "domain":
                 out[r.columns[0]] = _round_domain(out[r.columns[0]], r)
         repairs = self.order_repairs()
-        for r, col in repairs:
-            out[col] = _close_gap(out, r, col, rng, self.gaps.get(r.text), self.gap_neighbours.get(r.text))
-        for r in self.rules:  # a moved value back on its column's step
-            if r.kind == "domain" and r.columns[0] in self.order_moved_columns:
-                out[r.columns[0]] = _round_domain(out[r.columns[0]], r)
+        out = self._close_orders(out, repairs, rng)
         if protect is not None and repairs:
             out = protect(out, self.order_moved_columns)
             out = self._reclose_orders(out, repairs, rng, protect)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
         return out
+
+    def _close_orders(
+        self, frame: pd.DataFrame, repairs: list[tuple[Rule, str]], rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """Broken orders closed by moving one column (:meth:`order_repairs`), moved values back on their step."""
+        for r, col in repairs:
+            frame[col] = _close_gap(frame, r, col, rng, self.gap_neighbours.get(r.text))
+        for r in self.rules:
+            if r.kind == "domain" and r.columns[0] in self.order_moved_columns:
+                frame[r.columns[0]] = _round_domain(frame[r.columns[0]], r)
+        return frame
 
     def _reclose_orders(
         self,
@@ -412,28 +417,20 @@ class RuleBook:
         closed with a fresh gap and protected again, up to ``ORDER_PASSES`` times. Rejecting those rows instead
         dropped 7 % of COMPAS's rows, those with short real gaps, and cost Column Pair Trends 0.003."""
         moved = self.order_moved_columns
-        out = frame
         for _ in range(ORDER_PASSES):
-            broken = np.zeros(len(out), bool)
+            broken = np.zeros(len(frame), bool)
             for r, _col in repairs:
-                applicable, ok = self.holds(r, out)
+                applicable, ok = self.holds(r, frame)
                 broken |= applicable & ~ok
             if not broken.any():
                 break
-            sub = out[broken].copy()
-            for r, col in repairs:
-                sub[col] = _close_gap(sub, r, col, rng, self.gaps.get(r.text), self.gap_neighbours.get(r.text))
-            for r in self.rules:
-                if r.kind == "domain" and r.columns[0] in moved:
-                    sub[r.columns[0]] = _round_domain(sub[r.columns[0]], r)
-            sub = protect(sub, moved)
-            out = out.copy()
-            for col in moved:
-                column = out[col] if out[col].dtype == sub[col].dtype else out[col].astype(object)
+            sub = protect(self._close_orders(frame[broken].copy(), repairs, rng), moved)
+            for col in moved:  # written in place: ``frame`` is the copy protect returned to repair()
+                column = frame[col] if frame[col].dtype == sub[col].dtype else frame[col].astype(object)
                 column = column.copy()
                 column.iloc[np.flatnonzero(broken)] = sub[col].to_numpy()
-                out[col] = column
-        return out
+                frame[col] = column
+        return frame
 
     def order_repairs(self) -> list[tuple[Rule, str]]:
         """(rule, column to move) for the order rules, earliest column first.
@@ -646,13 +643,11 @@ def _close_gap(
     rule: Rule,
     col: str,
     rng: np.random.Generator,
-    quantiles: np.ndarray | None = None,
     neighbours: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pd.Series:
     """Rows where ``a > b``: ``col`` (b moves forward, or a back) by a gap ``b - a`` drawn between the 1st and
     99th percentiles of the gaps of the ``GAP_WINDOW`` real rows whose value of ``col`` is nearest the one the
-    model drew; without those, of all real gaps, or, with fewer than ``GAP_MIN_ROWS`` real rows, of this
-    batch's rows that keep the order.
+    model drew, or, with fewer than ``GAP_MIN_ROWS`` real rows, of this batch's rows that keep the order.
 
     The gap depends on where the value sits: a customer whose total charge is small is new, and real totals
     that small sit days above the monthly charge. One gap for all rows moved those totals by years (Column
@@ -666,11 +661,9 @@ def _close_gap(
     if not broken.any():
         return frame[col]
     n = int(broken.sum())
-    if neighbours is not None and len(neighbours[0]) >= GAP_WINDOW:
+    if neighbours is not None:
         anchors, gaps_sorted = (neighbours[2], neighbours[3]) if col == b else (neighbours[0], neighbours[1])
         drawn = _neighbour_gaps(anchors, gaps_sorted, (vb if col == b else va)[broken], rng)
-    elif quantiles is not None and len(quantiles):
-        drawn = np.interp(rng.uniform(0, len(quantiles) - 1, n), np.arange(len(quantiles)), quantiles)
     else:
         gaps = (vb - va)[both & ~broken]
         drawn = gaps[rng.integers(0, len(gaps), n)] if len(gaps) else np.zeros(n)
