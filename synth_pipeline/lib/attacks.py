@@ -14,10 +14,12 @@ Runs on a seeded sample of ``privacy.attack_rows`` rows with a bounded number of
 does not grow with the table. anonymeter 1.1.0 is installed with ``--no-deps``: its metadata pins
 numpy < 1.27 and pyarrow < 22, which it does not need (it runs on numpy 2.4 and pyarrow 26 here).
 
-anonymeter 1.1.0 lists the rare values of each column with polars' ``group_by`` without
-``maintain_order``, whose order changes from process to process; the seeded shuffle that follows then
-picks different queries, and the same tables scored a singling-out risk of 0.09 in one run and 0.14 in
-the next. ``_ordered_univariate_queries`` is the same function with the order fixed.
+Singling out is anonymeter's queries and risk formula, but evaluated here (``_singling_out``): 1.1.0's
+correction for a control set smaller than the attacked rows does not work, and it refused fresh real rows
+of small tables. anonymeter 1.1.0 also lists the rare values of each column with polars' ``group_by``
+without ``maintain_order``, whose order changes from process to process; the seeded shuffle that follows
+then picks different queries, and the same tables scored 0.09 in one run and 0.14 in the next.
+``_ordered_univariate_queries`` is the same function with the order fixed.
 
 anonymeter's two numba functions (the Gower distance and its nearest-neighbour loop) are compiled on first
 use in every process, about 5 s each time: a third of a small table's gate. ``_cache_compiled`` recompiles
@@ -26,9 +28,7 @@ them with numba's on-disk cache, so only the first gate on a machine pays for it
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,7 @@ def run_attacks(
     metadata: dict[str, Any],
     cfg: PrivacyConfig,
 ) -> list[AttackRisk]:
-    from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
+    from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator
 
     _cache_compiled()
     rows = cfg.attack_rows
@@ -112,14 +112,14 @@ def run_attacks(
     syn = attack_frame(_sample(synthetic, rows, cfg.seed + 1), metadata)
     control = attack_frame(_sample(holdout, rows, cfg.seed + 2), metadata)
     n = min(cfg.attack_count, len(control), len(ori))
+    if len(control) < cfg.min_holdout_rows:  # too few rows to measure what chance gives: no evidence, fails
+        note = f"{len(control)} held-out rows, at least {cfg.min_holdout_rows} needed"
+        names = ["singling_out", "linkability", *(f"inference:{c}" for c in cfg.sensitive_columns)]
+        return [AttackRisk(name, float("nan"), float("nan"), float("nan"), 0, note) for name in names]
     out: list[AttackRisk] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # anonymeter warns when it finds fewer queries than asked: reported below
-        singling = SinglingOutEvaluator(ori, syn, n_attacks=n, control=control, seed=cfg.seed)
-        with _ordered_singling_out():
-            singling.evaluate(mode="univariate")
-        succeeded = len(singling.queries())
-        out.append(_risk("singling_out", singling.risk(), n, f"{succeeded} of {n} queries single out a training row"))
+        out.append(_singling_out(ori, syn, control, min(cfg.singling_out_queries, len(ori)), cfg))
         cols = list(ori.columns)
         if len(cols) >= 2:
             np.random.seed(cfg.seed)  # anonymeter draws its targets from numpy's global generator
@@ -149,16 +149,63 @@ def run_attacks(
     return out
 
 
-@contextlib.contextmanager
-def _ordered_singling_out() -> Iterator[None]:
-    from anonymeter.evaluators import singling_out_evaluator as module
+def _singling_out(
+    ori: pd.DataFrame, syn: pd.DataFrame, control: pd.DataFrame, queries: int, cfg: PrivacyConfig
+) -> AttackRisk:
+    """anonymeter's univariate singling-out risk, with the size of the held-out set accounted for by design.
 
-    original = module.univariate_singling_out_queries
-    module.univariate_singling_out_queries = _ordered_univariate_queries
-    try:
-        yield
-    finally:
-        module.univariate_singling_out_queries = original
+    Whether a query singles out a row depends on how many rows it runs on. anonymeter 1.1.0 attacks all
+    ``ori`` rows and scales the control's successes to that size with a fitted curve, but counts every
+    query evaluated instead of the successful ones (``_measure_queries_success``), so the curve is flat:
+    284 held-out rows against 2,000 training rows made fresh real rows score 0.31 on MASS Aids2.
+
+    Here both sides are attacked at the control's size: the training sample is cut into chunks of as many
+    rows as the control has, and each query's success is averaged over the chunks, so what chance gives
+    cancels exactly, whatever the table. The excess that remains is what the synthetic table leaks at that
+    size. A leaked row is in a sample of ``n`` rows with probability ``n / N``, so that excess grows
+    linearly with the sample; it is scaled by ``len(ori) / n`` to the size anonymeter attacks, interval
+    included (an upper bound for values that several training rows share). The interval is a paired one
+    over the queries, which are drawn from the synthetic table independently of both sides.
+    """
+    import polars as pl
+    from anonymeter.evaluators.singling_out_evaluator import _evaluate_queries, _safe_column_names
+    from scipy.stats import norm
+
+    def frame(df: pd.DataFrame) -> Any:
+        return pl.DataFrame(_safe_column_names(df)).unique(maintain_order=True)
+
+    ori_pl, syn_pl, control_pl = frame(ori), frame(syn), frame(control)
+    asked = _ordered_univariate_queries(syn_pl, queries, np.random.default_rng(cfg.seed))
+    n = min(len(control_pl), len(ori_pl))
+    if not asked:
+        return AttackRisk("singling_out", 0.0, 0.0, 0.0, 0, "the synthetic table offers no value that singles out")
+    if len(asked) < 2 or n == 0:
+        return AttackRisk("singling_out", float("nan"), float("nan"), float("nan"), len(asked), "too few queries")
+
+    def singled_out(df: Any) -> np.ndarray:
+        return np.asarray(_evaluate_queries(df, asked), dtype=float) == 1
+
+    chunks = len(ori_pl) // n
+    on_training = np.mean([singled_out(ori_pl.slice(j * n, n)) for j in range(chunks)], axis=0)
+    on_control = singled_out(control_pl.head(n)).astype(float)
+    excess = on_training - on_control
+    scale = len(ori_pl) / n
+    room = max(1.0 - float(on_control.mean()), 1e-9)
+    value = float(excess.mean()) / room * scale
+    error = float(norm.ppf(0.975) * excess.std(ddof=1) / np.sqrt(len(excess))) / room * scale
+    note = (
+        f"{len(asked)} queries from the synthetic table single out a row in {on_training.mean():.1%} of "
+        f"{chunks} training chunks and {on_control.mean():.1%} of the held-out rows ({n} rows each); "
+        f"excess scaled x{scale:.2f} to {len(ori_pl)} training rows"
+    )
+    return AttackRisk(
+        "singling_out",
+        min(max(value, 0.0), 1.0),
+        min(max(value - error, 0.0), 1.0),
+        min(max(value + error, 0.0), 1.0),
+        len(asked),
+        note,
+    )
 
 
 def _ordered_univariate_queries(df: Any, n_queries: int, rng: np.random.Generator) -> list[Any]:

@@ -244,6 +244,12 @@ class PrivacyConfig(_Strict):
     )
     attack_rows: int = Field(default=2000, ge=100, description="Rows of each table the anonymeter attacks use.")
     attack_count: int = Field(default=500, ge=50, description="Attacks per anonymeter evaluator (fixed seed).")
+    singling_out_queries: int = Field(
+        default=2000,
+        ge=50,
+        description="Singling-out queries drawn from the synthetic table: cheap, and more of them narrow the interval "
+        "where the held-out rows are few.",
+    )
     max_singling_out_risk: float = Field(
         default=0.10, gt=0, le=1, description="Singling out fails when the low end of its 95 % CI is above this."
     )
