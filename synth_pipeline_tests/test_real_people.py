@@ -142,3 +142,15 @@ def test_attacks_on_too_few_held_out_rows_are_no_evidence_and_fail():
     outcomes = attacks.judge_attacks(risks, cfg.privacy)
     assert outcomes and not any(o.passed for o in outcomes)
     assert "50 held-out rows" in outcomes[0].note
+
+
+def test_a_synthetic_table_with_no_value_that_isolates_a_row_offers_no_singling_out_query_and_passes():
+    from synth_pipeline.lib import attacks
+
+    cfg, train, holdout, metadata = _frames()
+    # Four distinct rows, every value of every column held by two of them (anonymeter drops duplicate rows).
+    synthetic = train.iloc[[0, 0, 1, 1] * 100].reset_index(drop=True)
+    synthetic["sex"] = ["Male", "Female"] * 200
+    risks = attacks.run_attacks(train, holdout, synthetic, metadata, cfg.privacy)
+    singling = next(o for o in attacks.judge_attacks(risks, cfg.privacy) if o.name == "singling_out")
+    assert singling.passed and singling.score == 0, singling.note

@@ -177,33 +177,37 @@ def _singling_out(
     ori_pl, syn_pl, control_pl = frame(ori), frame(syn), frame(control)
     asked = _ordered_univariate_queries(syn_pl, queries, np.random.default_rng(cfg.seed))
     n = min(len(control_pl), len(ori_pl))
-    if not asked:
-        return AttackRisk("singling_out", 0.0, 0.0, 0.0, 0, "the synthetic table offers no value that singles out")
-    if len(asked) < 2 or n == 0:
-        return AttackRisk("singling_out", float("nan"), float("nan"), float("nan"), len(asked), "too few queries")
+    if n == 0 or queries < 2:
+        return AttackRisk("singling_out", float("nan"), float("nan"), float("nan"), 0, "nothing to attack")
+
+    # As in anonymeter, an attack the synthetic table offers no query for is a failed attack, on both sides; the
+    # attacks are at least ``attack_count``, so a table that offers three queries does not score on three.
+    total = max(len(asked), min(cfg.attack_count, queries))
 
     def singled_out(df: Any) -> np.ndarray:
-        return np.asarray(_evaluate_queries(df, asked), dtype=float) == 1
+        hits = np.zeros(total)
+        hits[: len(asked)] = np.asarray(_evaluate_queries(df, asked), dtype=float) == 1 if asked else []
+        return hits
 
     chunks = len(ori_pl) // n
     on_training = np.mean([singled_out(ori_pl.slice(j * n, n)) for j in range(chunks)], axis=0)
-    on_control = singled_out(control_pl.head(n)).astype(float)
+    on_control = singled_out(control_pl.head(n))
     excess = on_training - on_control
     scale = len(ori_pl) / n
     room = max(1.0 - float(on_control.mean()), 1e-9)
     value = float(excess.mean()) / room * scale
-    error = float(norm.ppf(0.975) * excess.std(ddof=1) / np.sqrt(len(excess))) / room * scale
+    error = float(norm.ppf(0.975) * excess.std(ddof=1) / np.sqrt(total)) / room * scale
     note = (
-        f"{len(asked)} queries from the synthetic table single out a row in {on_training.mean():.1%} of "
-        f"{chunks} training chunks and {on_control.mean():.1%} of the held-out rows ({n} rows each); "
-        f"excess scaled x{scale:.2f} to {len(ori_pl)} training rows"
+        f"{len(asked)} queries could be formed from the synthetic table ({total} attacks); they single out a row in "
+        f"{on_training.mean():.1%} of {chunks} training chunks and {on_control.mean():.1%} of the held-out rows "
+        f"({n} rows each); excess scaled x{scale:.2f} to {len(ori_pl)} training rows"
     )
     return AttackRisk(
         "singling_out",
         min(max(value, 0.0), 1.0),
         min(max(value - error, 0.0), 1.0),
         min(max(value + error, 0.0), 1.0),
-        len(asked),
+        total,
         note,
     )
 
