@@ -198,9 +198,9 @@ def _singling_out(
     value = float(excess.mean()) / room * scale
     error = float(norm.ppf(0.975) * excess.std(ddof=1) / np.sqrt(total)) / room * scale
     note = (
-        f"{len(asked)} queries could be formed from the synthetic table ({total} attacks); they single out a row in "
-        f"{on_training.mean():.1%} of {chunks} training chunks and {on_control.mean():.1%} of the held-out rows "
-        f"({n} rows each); excess scaled x{scale:.2f} to {len(ori_pl)} training rows"
+        f"{total} attacks, {len(asked)} with a query from the synthetic table; {on_training.mean():.1%} single out a "
+        f"training row (mean over {chunks} chunks of {n} rows), {on_control.mean():.1%} one of {n} held-out rows; "
+        f"excess scaled x{scale:.2f} to {len(ori_pl)} training rows"
     )
     return AttackRisk(
         "singling_out",
