@@ -243,7 +243,12 @@ class PrivacyConfig(_Strict):
         default=0.01, ge=0, le=1, description="Excess rate of rare-value hits over the holdout's that is tolerated."
     )
     attack_rows: int = Field(default=2000, ge=100, description="Rows of each table the anonymeter attacks use.")
-    attack_count: int = Field(default=500, ge=50, description="Attacks per anonymeter evaluator (fixed seed).")
+    attack_count: int = Field(
+        default=500,
+        ge=50,
+        description="Linkability and inference attacks per anonymeter evaluator (fixed seed); singling out counts "
+        "at least this many.",
+    )
     singling_out_queries: int = Field(
         default=2000,
         ge=50,
