@@ -21,4 +21,5 @@ from synth_pipeline.lib import attacks, contracts, plots, privacy, quality  # no
 from synth_pipeline.lib.pii import names
 
 names.all_names()  # the census, gender-guesser and Faker name lists, folded: 2 s per process otherwise
+names.corroborated_names()
 definitions.prebuilt = definitions.defs()

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.pii.names import all_names, first_names, fold, last_names
+from synth_pipeline.lib.pii.names import all_names, corroborated_names, first_names, fold, last_names
 
 Category = Literal["direct", "identifier", "quasi"]
 
@@ -154,7 +154,8 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
 WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds people as much as "author"
     r"(?:(?:long|display|legal|real|nick|birth)?name|nom|nombre|first|last|given|forename|fname|lname|player|"
     r"person|president|baker|author|artist|victim|defendant|inmate|offender|employee|patient|driver|owner|contact|"
-    r"customer|client)s?"
+    r"customer|client|family|judge|champion|winner|runner_?up|contestant|candidate|incumbent|nominee|participant|"
+    r"competitor)s?"
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
@@ -346,11 +347,15 @@ PARENTHESES = re.compile(r"\([^)]*\)")
 NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
 
 
-def name_tokens(v: str) -> list[str] | None:
-    """The name-bearing tokens of a value, or None where it cannot be a person's name.
+DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # "L.H" of "AARONSON,L.H.", "J.R.R" of "J.R.R. Tolkien"
 
-    Real tables write names as ``miguel hernandez``, ``HERNANDEZ, MIGUEL``, ``Allard, K``, ``I Suzuki`` or
-    ``SESSIONS (R AL)``: case is ignored, a trailing parenthesis is dropped, initials and titles carry no
+
+def name_parts(v: str) -> tuple[list[str], int] | None:
+    """The name-bearing tokens of a value and how many initials stand beside them, or None where it cannot be a
+    person's name.
+
+    Real tables write names as ``miguel hernandez``, ``HERNANDEZ, MIGUEL``, ``Allard, K``, ``AARONSON,L.H.``,
+    ``I Suzuki`` or ``SESSIONS (R AL)``: case is ignored, a trailing parenthesis is dropped, titles carry no
     evidence either way.
     """
     if any(ch.isdigit() for ch in v) or "@" in v:
@@ -358,46 +363,50 @@ def name_tokens(v: str) -> list[str] | None:
     parts = [t.strip("'’.") for t in re.split(r"[\s,;/]+", PARENTHESES.sub(" ", v)) if t.strip("'’.")]
     if not 1 <= len(parts) <= 5:
         return None
-    tokens = [t for t in parts if len(t) > 1 and fold(t) not in TITLE_TOKENS]
+    initials = [t for t in parts if len(t) == 1 or DOTTED_INITIALS.match(t)]
+    tokens = [t for t in parts if t not in initials and fold(t) not in TITLE_TOKENS]
     if not tokens or not all(NAME_TOKEN.match(t) for t in tokens):
         return None
-    return tokens
-
-
-INITIAL = re.compile(r"(?<![^\s,;/])[^\W\d_]\.?(?=[\s,;/]|$)")
+    return tokens, sum(len(t.replace(".", "")) for t in initials)
 
 
 def name_evidence(v: str, names: frozenset[str]) -> tuple[bool, bool]:
     """(strict, lenient): every token is a known name (one unknown allowed among three or more), or half are.
 
-    An initial before or after one or two name-shaped words (``G. Jansonius``, ``Allard, K``) is how authors,
+    An initial beside one or two name-shaped words (``G. Jansonius``, ``Allard, K``) is how authors,
     cartographers and registrants are written: lenient evidence even where no list holds the surname.
     """
-    tokens = name_tokens(v)
-    if tokens is None:
+    parsed = name_parts(v)
+    if parsed is None:
         return False, False
+    tokens, initials = parsed
     known = sum(1 for t in tokens if all(fold(p) in names for p in re.split(r"['’-]", t) if len(p) > 1))
     unknown = len(tokens) - known
     strict = unknown == 0 or (len(tokens) >= 3 and unknown == 1)
-    initialled = len(tokens) <= 2 and 1 <= len(INITIAL.findall(PARENTHESES.sub(" ", v))) <= 3
+    initialled = len(tokens) <= 2 and 1 <= initials <= 3
     return strict, (known >= 1 and 2 * known >= len(tokens)) or initialled
 
 
-def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float, int]:
-    """Shares of strictly and leniently name-like values, and how many distinct values are strictly name-like."""
+def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float, int, int]:
+    """Shares of strictly and leniently name-like values, and how many distinct values are strictly and at
+    least leniently name-like."""
     if not values:
-        return 0.0, 0.0, 0
+        return 0.0, 0.0, 0, 0
     strict = lenient = 0
     distinct: set[str] = set()
+    distinct_lenient: set[str] = set()
     for v in values:
         s, loose = name_evidence(v, names)
         strict += s
         lenient += loose
         if s:
             distinct.add(fold(v))
-    return strict / len(values), lenient / len(values), len(distinct)
+        if s or loose:
+            distinct_lenient.add(fold(v))
+    return strict / len(values), lenient / len(values), len(distinct), len(distinct_lenient)
 
 
+MIN_DISTINCT_NAMES = 3
 FULL_NAME_SEARCH = re.compile(r"\b([A-Z][a-z'’]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'’-]+)\b")
 FREE_TEXT_NAME_SHARE = 0.2  # text mentions people now and then; a column of case notes names one in most rows
 
@@ -576,12 +585,14 @@ def _person_name_finding(
     if not strong and (OTHER_KIND_NAME.search(norm) or (name_hit and name_hit[0] != "person_name")):
         return None
     names = all_names()
-    strict, lenient, distinct = _name_shares(values[:PROBE_SIZE], names)
+    strict, lenient, _, _ = _name_shares(values[:PROBE_SIZE], names)
     if max(strict, lenient) < 0.3:
         return None
-    strict, lenient, distinct = _name_shares(values, names)
+    strict, lenient, distinct, distinct_lenient = _name_shares(values, names)
     if strong or WEAK_NAME.search(norm):
-        found = strict >= 0.5 or lenient >= 0.7
+        found = (strict >= 0.5 or lenient >= 0.7) and (
+            distinct_lenient >= MIN_DISTINCT_NAMES or _all_corroborated(values)
+        )
     else:  # no hint in the column name: only a column of many distinct names
         found = strict >= 0.7 and distinct_ratio >= 0.2 and distinct >= 10
     if not found:
@@ -594,6 +605,16 @@ def _person_name_finding(
         f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
         + (f", {lenient:.0%} partly (some words known names, or initials)" if lenient > strict else ""),
     )
+
+
+def _all_corroborated(values: list[str]) -> bool:
+    """A column of one or two names ("Irving", "Frye") holds names two resources know, not "Groom" and "Bride"."""
+    names = corroborated_names()
+    for v in set(values):
+        parsed = name_parts(v)
+        if parsed is None or not all(fold(t) in names for t in parsed[0]):
+            return False
+    return True
 
 
 def _name_only_finding(

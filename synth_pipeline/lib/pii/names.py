@@ -108,20 +108,46 @@ def _faker() -> tuple[set[str], set[str]]:
 
 
 @functools.lru_cache(maxsize=1)
+def _sources() -> dict[str, frozenset[str]]:
+    """Each name resource, folded, read once per process."""
+    faker_first, faker_last = _faker()
+    return {
+        "census_last": frozenset(_census("dist.all.last")),
+        "census_first": frozenset(_census("dist.male.first") | _census("dist.female.first")),
+        "gender_guesser": frozenset(_gender_guesser()),
+        "faker_first": frozenset(faker_first),
+        "faker_last": frozenset(faker_last),
+    }
+
+
+@functools.lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
-    faker_first, _ = _faker()
-    return frozenset(_census("dist.male.first") | _census("dist.female.first") | _gender_guesser() | faker_first)
+    src = _sources()
+    return src["census_first"] | src["gender_guesser"] | src["faker_first"]
 
 
 @functools.lru_cache(maxsize=1)
 def last_names() -> frozenset[str]:
-    _, faker_last = _faker()
-    return frozenset(_census("dist.all.last") | faker_last)
+    src = _sources()
+    return src["census_last"] | src["faker_last"]
 
 
 @functools.lru_cache(maxsize=1)
 def all_names() -> frozenset[str]:
     return first_names() | last_names()
+
+
+@functools.lru_cache(maxsize=1)
+def corroborated_names() -> frozenset[str]:
+    """Names that two independent resources hold. The census surname file's long tail holds words too
+    (``groom``, ``bride``, ``no``, ``single``): one source alone is weak evidence for a column of two values."""
+    src = _sources()
+    resources = [src["census_last"], src["census_first"], src["gender_guesser"], src["faker_first"] | src["faker_last"]]
+    counts: dict[str, int] = {}
+    for resource in resources:
+        for name in resource:
+            counts[name] = counts.get(name, 0) + 1
+    return frozenset(name for name, count in counts.items() if count >= 2)
 
 
 def resource_sizes() -> dict[str, int]:
