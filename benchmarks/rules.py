@@ -105,6 +105,7 @@ def run(flight_rows: int, only: list[str] | None = None, seeds: int = 5) -> pd.D
                             else 1.0
                         }
                         | {"rows filled": stats["filled_rows"] if enforce else 0}
+                        | {"rows kept by moving an input": stats["nudged_rows"] if enforce else 0}
                         | _adherence(checker, prepared, ds.rules.tolerance)
                         | scores
                     )

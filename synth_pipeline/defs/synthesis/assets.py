@@ -296,6 +296,7 @@ def _rule_enforcement(model: ProtectedSynthesizer) -> dict[str, Any]:
         "rows generated for the rules": stats["generated"],
         "resample rounds": stats["resample_rounds"],
         "rows filled with accepted copies": stats["filled_rows"],
+        "rows kept by moving an identity's free input": stats.get("nudged_rows", 0),
         "rows rejected per rule": markdown_rows(rejected),
     }
 

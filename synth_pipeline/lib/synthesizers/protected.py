@@ -115,6 +115,11 @@ class ProtectedSynthesizer(PickledSynthesizer):
                 valid, rejected = book.valid_rows(batch)
                 # ... a computed value must stay exact: one the control would have changed rejects the row.
                 unsafe = self.control.unsafe_rows(batch, book.computed_columns) & valid
+                if unsafe.any():  # first move a free input of the identity a few steps (docs/rules.md)
+                    protect = lambda f, cols: self.control.enforce(f, self._rng, cols)  # noqa: E731
+                    batch, nudged = book.nudge(batch, unsafe, self.control.unsafe_rows, protect)
+                    stats["nudged_rows"] = stats.get("nudged_rows", 0) + int(nudged.sum())
+                    unsafe = self.control.unsafe_rows(batch, book.computed_columns) & valid
                 if unsafe.any():
                     rejected[UNSAFE] = int(unsafe.sum())
                     valid &= ~unsafe
@@ -167,4 +172,11 @@ def matches(frame: pd.DataFrame, where: dict[str, Any]) -> np.ndarray:
 
 
 def _empty_stats() -> dict[str, Any]:
-    return {"generated": 0, "emitted": 0, "resample_rounds": 0, "filled_rows": 0, "rejected_by_rule": {}}
+    return {
+        "generated": 0,
+        "emitted": 0,
+        "resample_rounds": 0,
+        "filled_rows": 0,
+        "nudged_rows": 0,
+        "rejected_by_rule": {},
+    }
