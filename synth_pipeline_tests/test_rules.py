@@ -90,8 +90,11 @@ def test_compas_date_order_and_score_bands_are_discovered():
     texts = {r.text for r in found}
     assert {"in_custody <= out_custody", "r_jail_in <= r_jail_out", "decile_score -> score_text"} <= texts
     assert "screening_date = compas_screening_date" in texts
-    # Release before entry happens in real COMPAS rows (0-3 %): below 99.9 %, not a discovered rule.
-    assert "c_jail_in <= c_jail_out" not in texts
+    # Release before entry happens in 3 % of real COMPAS rows (data entry) and in a third of a model's rows when
+    # nothing holds it: a date order kept from 95 %, since random pairing breaks it ten times as often.
+    assert {"c_jail_in <= c_jail_out", "c_offense_date <= compas_screening_date"} <= texts
+    strict, _, _ = _discover(compas(), min_date_order_adherence=0.999)
+    assert "c_jail_in <= c_jail_out" not in {r.text for r in strict}
 
 
 def test_hhmm_times_are_discovered_as_clocks_and_a_drawn_1898_reads_19_00():

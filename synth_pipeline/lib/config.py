@@ -296,6 +296,13 @@ class RulesConfig(_Strict):
         default=True, description="Make every synthesizer's output obey them (false: the gate still checks them)."
     )
     min_adherence: float = Field(default=0.999, gt=0.5, le=1, description="Share of rows a discovered rule holds in.")
+    min_date_order_adherence: float = Field(
+        default=0.95,
+        gt=0.5,
+        le=1,
+        description="Orders of two dates (entry before release) are kept from this share, when random pairing "
+        "breaks them ten times as often: real timelines hold a few inverted entries.",
+    )
     min_support: int = Field(default=100, ge=10, description="Rows a rule must apply to before it is kept.")
     min_group_rows: int = Field(
         default=20, ge=2, description="Dependencies: mean rows per determinant value (a near-unique key says nothing)."

@@ -177,6 +177,7 @@ def learn_rules(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[st
     if cfg.discover:
         settings = DiscoverySettings(
             min_adherence=cfg.min_adherence,
+            min_date_order_adherence=cfg.min_date_order_adherence,
             min_support=cfg.min_support,
             min_group_rows=cfg.min_group_rows,
             seed=dataset.synthesizer.seed,
