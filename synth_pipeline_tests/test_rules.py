@@ -137,6 +137,22 @@ def test_columns_that_encode_a_clock_or_a_date_are_derived_from_it():
     assert (~valid).sum() == expected.isna().sum() > 0 and "date = datetime(year, month, day_of_month)" in rejected
 
 
+def test_a_carrier_that_does_not_fly_the_route_is_drawn_again_among_those_that_do():
+    """`carrier, distance -> origin` cannot derive `origin` (the route derives `distance`): a row whose carrier
+    never flies that distance from that airport gets a carrier real flights there have, as often as they have
+    it, instead of being rejected."""
+    found, _, prepared = _discover(flights(20_000))
+    assert "carrier, distance -> origin" in {r.text for r in found}
+    book = RuleBook.learn(found, prepared, min_group_rows=10)
+    shuffled = prepared.assign(carrier=prepared["carrier"].sample(frac=1, random_state=3).to_numpy())
+    repaired = book.repair(shuffled, np.random.default_rng(0))
+    _, rejected = book.valid_rows(repaired)
+    assert rejected.get("carrier, distance -> origin", 0) < 0.02 * len(prepared)
+    routes = prepared.groupby(["origin", "dest"])["carrier"].agg(set)
+    flown = [c in routes.get((o, d), set()) for o, d, c in repaired[["origin", "dest", "carrier"]].to_numpy()]
+    assert np.mean(flown) > 0.95  # most redrawn carriers fly that very route
+
+
 def test_repair_derives_the_clock_and_the_route_distance_from_scrambled_rows():
     df = flights(20_000)
     found, _, prepared = _discover(df)

@@ -263,6 +263,7 @@ class RuleBook:
     rules: list[Rule]
     mappings: dict[str, tuple[pd.Index, np.ndarray]] = field(default_factory=dict)  # keys, dependent values
     numeric_keys: dict[str, np.ndarray] = field(default_factory=dict)
+    mapping_rows: dict[str, np.ndarray] = field(default_factory=dict)  # real rows behind each mapping key
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     clock_midnight: dict[str, int] = field(default_factory=dict)
     identity_low: dict[str, float] = field(default_factory=dict)
@@ -286,7 +287,8 @@ class RuleBook:
                     book.decimals[col] = _decimals(v)
         for r in rules:
             if r.kind == "dependency":
-                book.mappings[r.text] = _mapping(real, r.columns[:-1], r.columns[-1], min_group_rows)
+                keys, values, rows = _mapping(real, r.columns[:-1], r.columns[-1], min_group_rows)
+                book.mappings[r.text], book.mapping_rows[r.text] = (keys, values), rows
                 if len(r.columns) == 2 and _is_number(real[r.columns[0]]):
                     keys = np.sort(as_float(pd.Series(book.mappings[r.text][0])))
                     book.numeric_keys[r.text] = keys[~np.isnan(keys)]
@@ -439,7 +441,51 @@ class RuleBook:
             out = self._reclose_orders(out, repairs, rng, protect)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
+        redrawn = False
+        for r in self.rules:
+            if r.kind == "dependency" and len(r.columns) > 2 and r.text not in {d.rule.text for d in self.derivations}:
+                out, changed = self._redraw_determinant(r, out, rng)
+                redrawn |= changed
+        if redrawn:  # a redrawn determinant may feed a derivation
+            for d in self.derivations:
+                out[d.target] = self._derive(d, out)
         return out
+
+    def _redraw_determinant(self, r: Rule, frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, bool]:
+        """A dependency no column can be derived for (``carrier, distance -> origin``, whose ``distance`` the
+        route derives) is met by drawing one free determinant again, among the values real rows hold with the
+        row's other determinants and its dependent, as often as they hold them: a carrier that flies that
+        distance from that airport. Rejecting such rows instead kept carriers with many routes (9 % of flights).
+        """
+        dets, dep = list(r.columns[:-1]), r.columns[-1]
+        derived = set(self.derived_columns)
+        free = next((c for c in dets if c not in derived and not _is_number(frame[c])), None)
+        keys, values = self.mappings.get(r.text, (pd.Index([]), np.array([], dtype=object)))
+        rows = self.mapping_rows.get(r.text)
+        if free is None or rows is None or not len(keys) or r.text in self.numeric_keys:
+            return frame, False
+        applicable = frame[[*dets, dep]].notna().all(axis=1).to_numpy()
+        expected, known = self._lookup(r, frame)
+        same = expected.to_numpy() == frame[dep].to_numpy()
+        broken = np.flatnonzero(applicable & ~(known & same))
+        if not len(broken):
+            return frame, False
+        others = [c for c in dets if c != free]
+        combos = keys.to_frame(index=False).assign(__dep=values, __n=rows)
+        want = frame.iloc[broken][[*others, dep]].rename(columns={dep: "__dep"}).assign(__row=broken)
+        for c in [*others, "__dep"]:  # join on the values as the row holds them (text categories as text)
+            if combos[c].dtype != want[c].dtype:
+                combos[c], want[c] = combos[c].astype(object), want[c].astype(object)
+        options = want.merge(combos, on=[*others, "__dep"], how="inner")
+        if options.empty:
+            return frame, False
+        # One option per row, each as likely as the real rows holding it (a seeded exponential race).
+        options["__key"] = rng.exponential(size=len(options)) / options["__n"].to_numpy(dtype=float)
+        pick = options.sort_values("__key", kind="stable").drop_duplicates("__row")
+        column = frame[free].astype(object) if frame[free].dtype != object else frame[free].copy()
+        column.iloc[pick["__row"].to_numpy()] = pick[free].to_numpy()
+        frame[free] = _restore_like(frame[free], column, numeric=False)
+        return frame, True
 
     def _close_orders(
         self, frame: pd.DataFrame, repairs: list[tuple[Rule, str]], rng: np.random.Generator
@@ -687,19 +733,20 @@ class RuleBook:
 
 def _mapping(
     real: pd.DataFrame, determinants: tuple[str, ...], dependent: str, min_rows: int
-) -> tuple[pd.Index, np.ndarray]:
-    """Each determinant value's most common dependent value, for determinant values ``min_rows`` real rows hold."""
+) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Each determinant value's most common dependent value, for determinant values ``min_rows`` real rows hold,
+    and how many real rows hold that pair."""
     det = list(determinants)
     frame = real[det].assign(__dep=real[dependent]).dropna(subset=det)
     if frame.empty:
-        return pd.Index([]), np.array([], dtype=object)
+        return pd.Index([]), np.array([], dtype=object), np.array([], dtype=np.int64)
     counts = frame.groupby([*det, "__dep"], dropna=False, observed=True, sort=False).size().reset_index(name="__n")
     sizes = counts.groupby(det, dropna=False, observed=True, sort=False)["__n"].transform("sum")
     best = counts[sizes >= min_rows].sort_values("__n", ascending=False, kind="stable").drop_duplicates(det)
     keys = pd.Index(best[det[0]]) if len(det) == 1 else pd.MultiIndex.from_frame(best[det])
     values = best["__dep"].astype(object).to_numpy()
     values[pd.isna(values)] = None
-    return keys, values
+    return keys, values, best["__n"].to_numpy(dtype=np.int64)
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
