@@ -441,9 +441,9 @@ class RuleBook:
             out = self._reclose_orders(out, repairs, rng, protect)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
-        redrawn = False
+        redrawn, deriving = False, {d.rule.text for d in self.derivations}
         for r in self.rules:
-            if r.kind == "dependency" and len(r.columns) > 2 and r.text not in {d.rule.text for d in self.derivations}:
+            if r.kind == "dependency" and len(r.columns) > 2 and r.text not in deriving:
                 out, changed = self._redraw_determinant(r, out, rng)
                 redrawn |= changed
         if redrawn:  # a redrawn determinant may feed a derivation
