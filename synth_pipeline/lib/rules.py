@@ -104,6 +104,10 @@ class Rule:
 # the hour and minute of an hhmm clock, and a timestamp from its year, month, day (and hour) columns.
 ENCODINGS = ("hour_of", "minute_of", "datetime")
 DATETIME_PARTS = ("year", "month", "day", "hour")
+# A timestamp most of whose training rows hold a value fewer than k rows share (one row a day, three weather
+# stations an hour) is not written from its parts: that would publish rare real timestamps the disclosure control
+# keeps back. Its parts are read from the model's (protected) timestamp instead.
+RARE_TIMESTAMP_SHARE = 0.5
 
 _NAMES = r"(.+?)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -662,6 +666,11 @@ class RuleBook:
                 values = np.floor(m / 60) * 100 + np.mod(m, 60)
                 if self.clock_midnight.get(target) == 2400:
                     values = np.where(values == 0, 2400, values)
+        elif r.op == "datetime" and target != c0:
+            values = _datetime_part(v[c0], DATETIME_PARTS[r.columns.index(target) - 1], r.zone)
+            if original.dtype == object:  # a constant year the metadata made a category: "2013", not "2013.0"
+                text = pd.Series(values, index=frame.index).map(lambda x: None if np.isnan(x) else str(int(x)))
+                return text.where(text.notna(), original.astype(object))
         elif r.op in ENCODINGS:
             values = _encode(r.op, [v[c] for c in r.columns[1:]], r.zone)
         elif r.op == "*":
@@ -891,6 +900,14 @@ def _identity_residual(rule: Rule, values: list[np.ndarray]) -> np.ndarray:
     return values[0] - (values[1] + values[2])
 
 
+def _datetime_part(stamps_ns: np.ndarray, part: str, zone: str = "") -> np.ndarray:
+    """The year, month, day or hour of each timestamp (nanoseconds), read on the clock of ``zone``."""
+    stamps = pd.Series(pd.to_datetime(stamps_ns, unit="ns"))
+    if zone:
+        stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(_tz(zone)).dt.tz_localize(None)
+    return getattr(stamps.dt, part).to_numpy(dtype=float, na_value=np.nan)
+
+
 def _encode(op: str, inputs: list[np.ndarray], zone: str = "") -> np.ndarray:
     """hour_of / minute_of an hhmm clock; datetime of (year, month, day[, hour]) as nanoseconds (NaN where no
     such date exists: 30 February). With ``zone`` the parts are local time there and the result is UTC, as
@@ -976,6 +993,14 @@ def _plan(
         c = r.columns
         if r.kind == "dependency":
             add(r, c[-1], c[:-1])
+        elif (
+            r.op == "datetime"
+            and k > 1
+            and not any(part in derived for part in c[1:])
+            and rare_share(real[c[0]], k) > RARE_TIMESTAMP_SHARE
+        ):
+            for part in c[1:]:  # the parts from the timestamp, each on its own
+                add(r, part, (c[0],))
         elif r.op in ("=", "*", *ENCODINGS):
             add(r, c[0], c[1:])
         else:
@@ -1033,6 +1058,7 @@ def discover(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySe
     ]
     equal = _equal_pairs(sample, numeric, settings)
     identities = _discover_identities(sample, numeric, equal, settings) + _discover_encodings(sample, settings)
+    identities = _derivable(identities, sample, settings.k)
     # A copy or an encoding (hour = hour_of(sched_dep_time)) implies the dependency between the same columns.
     implied = {frozenset(r.columns) for r in identities if r.op == "=" or r.op in ENCODINGS}
     dependencies = [r for r in _discover_dependencies(sample, sdtypes, settings) if frozenset(r.columns) not in implied]
@@ -1054,6 +1080,23 @@ def discover(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySe
 def _threshold(rule: Rule, frame: pd.DataFrame, settings: DiscoverySettings) -> float:
     dates = rule.kind == "order" and pd.api.types.is_datetime64_any_dtype(frame[rule.columns[0]].dtype)
     return min(settings.min_adherence, settings.min_date_order_adherence) if dates else settings.min_adherence
+
+
+def _derivable(identities: list[Rule], frame: pd.DataFrame, k: int) -> list[Rule]:
+    """Identities enforcement can meet. A timestamp mostly rare in the training rows gives its parts instead of
+    taking them (``RARE_TIMESTAMP_SHARE``), so a part another encoding derives (flights' ``hour``, from
+    ``sched_dep_time``) leaves no way to meet it: such a rule is left out."""
+    taken = {r.columns[0] for r in identities if r.op in ("hour_of", "minute_of")}
+    return [
+        r
+        for r in identities
+        if not (
+            r.op == "datetime"
+            and k > 1
+            and rare_share(frame[r.columns[0]], k) > RARE_TIMESTAMP_SHARE
+            and taken & set(r.columns[1:])
+        )
+    ]
 
 
 def _all_rare(s: pd.Series, k: int) -> bool:
