@@ -91,3 +91,14 @@ def test_a_range_holds_the_gross_error_of_the_table_it_came_from_but_not_a_whole
     assert not outcome.success
     with pytest.raises(ContractViolation, match="expect_column_values_to_be_between on column 'wind_speed'"):
         contracts.raise_on_failure(outcome, "w")
+
+
+def test_booleans_with_nulls_pass_the_contract_written_from_them(tmp_path):
+    """DuckDB reads Minneapolis police stops' YES/NO as booleans; with nulls pandas holds them as objects."""
+    frame = pd.DataFrame({"searched": pd.Series([True, False, None] * 40, dtype=object), "n": range(120)})
+    ds = parse_config({"datasets": {"s": {"source": {"type": "csv", "path": "x"}}}}, tmp_path).dataset("s")
+    path = tmp_path / "s.json"
+    contracts.write_contract(path, "s", frame, plan_columns(frame, ds))
+    contract = contracts.load_contract(path, "s")
+    assert contracts.validate(frame, contract).success
+    assert not contracts.validate(frame.assign(searched=["yes", "no", None] * 40), contract).success

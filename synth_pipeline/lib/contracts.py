@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.errors import ContractViolation
@@ -73,13 +74,22 @@ TYPE_FAMILIES: dict[str, list[str]] = {
 
 
 def type_family(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series.dtype):
+    if pd.api.types.is_bool_dtype(series.dtype) or _booleans_with_nulls(series):
         return "boolean"
     if pd.api.types.is_numeric_dtype(series.dtype):
         return "numeric"
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return "datetime"
     return "string"
+
+
+def _booleans_with_nulls(series: pd.Series) -> bool:
+    """True/False with gaps: DuckDB reads a CSV's YES/NO as booleans, and pandas holds them with nulls as objects
+    (Minneapolis police stops' `personSearch`): a value list of "True" and "False" would fail every row."""
+    if series.dtype != object:
+        return False
+    values = series.dropna()
+    return bool(len(values)) and all(isinstance(v, (bool, np.bool_)) for v in values.head(10_000))
 
 
 def _nice_ceil(x: float) -> float:
