@@ -993,12 +993,7 @@ def _plan(
         c = r.columns
         if r.kind == "dependency":
             add(r, c[-1], c[:-1])
-        elif (
-            r.op == "datetime"
-            and k > 1
-            and not any(part in derived for part in c[1:])
-            and rare_share(real[c[0]], k) > RARE_TIMESTAMP_SHARE
-        ):
+        elif _rare_timestamp(r, real, k) and not any(part in derived for part in c[1:]):
             for part in c[1:]:  # the parts from the timestamp, each on its own
                 add(r, part, (c[0],))
         elif r.op in ("=", "*", *ENCODINGS):
@@ -1087,16 +1082,12 @@ def _derivable(identities: list[Rule], frame: pd.DataFrame, k: int) -> list[Rule
     taking them (``RARE_TIMESTAMP_SHARE``), so a part another encoding derives (flights' ``hour``, from
     ``sched_dep_time``) leaves no way to meet it: such a rule is left out."""
     taken = {r.columns[0] for r in identities if r.op in ("hour_of", "minute_of")}
-    return [
-        r
-        for r in identities
-        if not (
-            r.op == "datetime"
-            and k > 1
-            and rare_share(frame[r.columns[0]], k) > RARE_TIMESTAMP_SHARE
-            and taken & set(r.columns[1:])
-        )
-    ]
+    return [r for r in identities if not (_rare_timestamp(r, frame, k) and taken & set(r.columns[1:]))]
+
+
+def _rare_timestamp(rule: Rule, frame: pd.DataFrame, k: int) -> bool:
+    """A datetime encoding whose timestamp most rows hold with fewer than ``k`` others: its parts come from it."""
+    return rule.op == "datetime" and k > 1 and rare_share(frame[rule.columns[0]], k) > RARE_TIMESTAMP_SHARE
 
 
 def _all_rare(s: pd.Series, k: int) -> bool:
@@ -1295,13 +1286,15 @@ def _datetime_encoding(
     if screen.isna().all():
         return None
 
-    def columns_for(local: pd.Series, rows: slice) -> list[str] | None:
+    head = {x: v[: len(screen)] for x, v in whole.items()}
+
+    def columns_for(local: pd.Series) -> list[str] | None:
         found: list[str] = []
         for part in DATETIME_PARTS:
             truth = as_float(getattr(local.dt, part).astype(float))
             if part == "hour" and not np.any(np.nan_to_num(truth) != 0):
                 break  # dates only
-            match = next((x for x, v in whole.items() if x not in found and holds(v[rows], truth)), None)
+            match = next((x for x, v in head.items() if x not in found and holds(v, truth)), None)
             if match is None:
                 break
             found.append(match)
@@ -1309,14 +1302,12 @@ def _datetime_encoding(
 
     def near(part: str) -> bool:  # a few hours apart, year and month still agree on most rows
         truth = as_float(getattr(screen.dt, part).astype(float))
-        return any(
-            np.nanmean(np.where(np.isnan(truth), np.nan, v[: len(screen)] == truth)) >= 0.9 for v in whole.values()
-        )
+        return any(np.nanmean(np.where(np.isnan(truth), np.nan, v == truth)) >= 0.9 for v in head.values())
 
     zones = ("", *_zones()) if near("year") and near("month") else ("",)
     for zone in zones:
         local = screen if not zone else screen.dt.tz_localize("UTC").dt.tz_convert(_tz(zone)).dt.tz_localize(None)
-        found = columns_for(local, slice(0, len(screen)))
+        found = columns_for(local)
         if found is None:
             continue
         if holds(_numbers(frame, t), _encode("datetime", [whole[c] for c in found], zone)):
