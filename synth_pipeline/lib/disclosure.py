@@ -34,6 +34,8 @@ from scipy import stats
 
 FINE_GRAINED_SHARE = 0.1
 MAX_REDRAWS = 8
+TIME_INDEX_RARE_SHARE = 0.95
+TIME_INDEX_COVERAGE = 0.5
 
 
 def value_keys(s: pd.Series) -> pd.Series:
@@ -241,10 +243,10 @@ def as_float(s: pd.Series) -> np.ndarray:
 
 
 def _step(values: np.ndarray, is_datetime: bool) -> float:
-    """The column's precision: 1 day, 1 minute or 1 second for dates; 10**-d for decimals."""
+    """The column's precision: 1 day, 1 hour, 1 minute or 1 second for dates; 10**-d for decimals."""
     sample = values[:5000]
     if is_datetime:
-        for step in (86_400e9, 60e9, 1e9):
+        for step in (86_400e9, 3_600e9, 60e9, 1e9):
             if np.all(np.mod(sample, step) == 0):
                 return step
         return 1e9
@@ -406,6 +408,12 @@ class ColumnRareHits:
     holdout_hits: int
     p_value: float
     passed: bool
+    chance_rate: float = 0.0
+
+    @property
+    def baseline_rate(self) -> float:
+        """What a model that learnt nothing but the range would hit: the holdout's rate, or the time grid's."""
+        return max(self.holdout_rate, self.chance_rate)
 
     @property
     def synthetic_rate(self) -> float:
@@ -425,6 +433,7 @@ class ColumnRareHits:
             "holdout_cells": self.holdout_cells,
             "synthetic_rate": round(self.synthetic_rate, 4) if self.synthetic_cells else None,
             "holdout_rate": round(self.holdout_rate, 4) if self.holdout_cells else None,
+            "time_grid_rate": round(self.chance_rate, 4),
             "p_value": round(self.p_value, 6),
             "passed": self.passed,
         }
@@ -446,6 +455,40 @@ def excess_p_value(hits_s: int, n_s: int, hits_h: int, n_h: int, tolerance: floa
     return float(stats.norm.sf(z))
 
 
+def excess_over_known_rate(hits_s: int, n_s: int, rate: float, tolerance: float) -> float:
+    """One-sided p-value of H0: synthetic rate <= ``rate`` + tolerance, for a rate that is computed, not sampled."""
+    if n_s == 0:
+        return 0.0
+    q_s = (hits_s + 0.5) / (n_s + 1)
+    z = (hits_s / n_s - rate - tolerance) / math.sqrt(q_s * (1 - q_s) / n_s)
+    return float(stats.norm.sf(z))
+
+
+def time_grid_rate(train: pd.Series, rare: set[float], k: int) -> float:
+    """For a time index, the share of the time points inside the released range, at the column's precision, that
+    are rare training values; 0 for any other column.
+
+    A time index (one row per day, or per hour and station) holds nearly every point of its calendar once or
+    a few times, so a held-out day is never a training day and held-out rows hit rare training values at 0
+    however a model behaves, while any date drawn inside the range hits one at this rate. Only such a column
+    qualifies: nearly all rows on rare values (``TIME_INDEX_RARE_SHARE``) and at least ``TIME_INDEX_COVERAGE``
+    of the grid held, so the calendar is evenly filled and a uniform draw is what the data's own spread gives.
+    Event dates that cluster (COMPAS screening dates) or are sparse (bookings to the second) keep the holdout
+    as their only baseline.
+    """
+    values = np.sort(as_float(train.dropna()))
+    if len(values) < 2 * k or not rare or np.isin(values, list(rare)).mean() < TIME_INDEX_RARE_SHARE:
+        return 0.0
+    step = _step(values, is_datetime=True)
+    lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
+    points = math.floor(upper / step) - math.ceil(lower / step) + 1
+    if points <= 0:
+        return 0.0
+    inside = np.fromiter((v for v in rare if lower <= v <= upper), dtype=float)
+    rate = min(1.0, len(inside) / points)
+    return float(rate) if rate >= TIME_INDEX_COVERAGE else 0.0
+
+
 def rare_value_check(
     train: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -463,9 +506,13 @@ def rare_value_check(
         syn = value_keys(synthetic[col]).dropna()
         hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
         hits_s, hits_h = int(syn.isin(rare).sum()), int(hold.isin(rare).sum())
-        p = excess_p_value(hits_s, len(syn), hits_h, len(hold), tolerance)
+        chance = time_grid_rate(train[col], rare, k) if pd.api.types.is_datetime64_any_dtype(train[col].dtype) else 0.0
+        if len(hold) and chance > hits_h / len(hold):
+            p = excess_over_known_rate(hits_s, len(syn), chance, tolerance)
+        else:
+            p = excess_p_value(hits_s, len(syn), hits_h, len(hold), tolerance)
         if not rare or len(syn) == 0:
             p = 1.0  # nothing rare to hit, or nothing emitted: no memorization possible here
         passed = p >= alpha and (len(hold) > 0 or not rare)
-        out.append(ColumnRareHits(str(col), len(rare), len(syn), hits_s, len(hold), hits_h, p, passed))
+        out.append(ColumnRareHits(str(col), len(rare), len(syn), hits_s, len(hold), hits_h, p, passed, chance))
     return out

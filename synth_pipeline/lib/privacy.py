@@ -99,8 +99,8 @@ def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[Outcome]:
 
 
 def _worst_excess(rows: list[ColumnRareHits]) -> float:
-    """The largest excess of a column's synthetic hit rate over its holdout hit rate (NaN when nothing was scored)."""
-    excess = [r.synthetic_rate - r.holdout_rate for r in rows if r.synthetic_cells and r.holdout_cells]
+    """The largest excess of a column's synthetic hit rate over its baseline (NaN when nothing was scored)."""
+    excess = [r.synthetic_rate - r.baseline_rate for r in rows if r.synthetic_cells and r.holdout_cells]
     return max(excess) if excess else float("nan")
 
 

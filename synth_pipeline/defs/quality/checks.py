@@ -260,7 +260,7 @@ def _rules_result(
 def _rare_table(priv: privacy.PrivacyScores) -> str:
     rows = sorted(
         (r.row() for r in priv.rare_values),
-        key=lambda r: (r["passed"], -((r["synthetic_rate"] or 0) - (r["holdout_rate"] or 0))),
+        key=lambda r: (r["passed"], -((r["synthetic_rate"] or 0) - max(r["holdout_rate"] or 0, r["time_grid_rate"]))),
     )
     return pd.DataFrame(rows).to_markdown(index=False) if rows else "_no column scored_"
 
