@@ -295,3 +295,12 @@ def test_a_generated_value_that_contains_a_raw_one_is_drawn_again():
     assert not reference.contains("name", "Mr. Connor Davies")
     names = fake_column("person_name", "name", 200, seed=1, is_forbidden=lambda v: True)
     assert names.isna().all()  # never a real value: null after the redraws run out
+
+
+def test_a_dot_separates_initials_and_suffixes_as_a_space_does():
+    from synth_pipeline.lib.pii.detection import name_parts
+
+    assert name_parts("HEALEY.A.H.") == (["HEALEY"], 2)
+    assert name_parts("HADDEN,W.L.JR.") == (["HADDEN"], 2)  # JR: a suffix, no evidence either way
+    assert name_parts("J.R.R. Tolkien") == (["Tolkien"], 3)
+    assert name_parts("google.com") == (["google", "com"], 0)  # name-shaped, but no list holds the words

@@ -33,5 +33,5 @@ def test_detection_on_the_third_real_set_keeps_what_it_found():
     I.`), role columns (`judge`, `champion`, `runner_up_2`), two-player columns; not Groom/Bride nor YES/NO."""
     table, overall, _ = evaluate(build_real_tables(real_set="third"))
     names = table.set_index("pii type").loc["person_name"]
-    assert names["recall"] >= 0.95 and names["precision"] == 1.0, overall["missed"]
-    assert overall["flag_recall"] >= 0.96 and overall["flag_precision"] >= 0.96, overall
+    assert names["recall"] == 1.0 and names["precision"] == 1.0, overall["missed"]  # `HEALEY.A.H.` included
+    assert overall["flag_recall"] >= 0.99 and overall["flag_precision"] >= 0.96, overall

@@ -347,7 +347,6 @@ PARENTHESES = re.compile(r"\([^)]*\)")
 NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
 
 
-DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # "L.H" of "AARONSON,L.H.", "J.R.R" of "J.R.R. Tolkien"
 
 
 def name_parts(v: str) -> tuple[list[str], int] | None:
@@ -360,14 +359,15 @@ def name_parts(v: str) -> tuple[list[str], int] | None:
     """
     if any(ch.isdigit() for ch in v) or "@" in v:
         return None
-    parts = [t.strip("'’.") for t in re.split(r"[\s,;/]+", PARENTHESES.sub(" ", v)) if t.strip("'’.")]
-    if not 1 <= len(parts) <= 5:
+    # A dot separates as a space does: "L.H." is two initials, "HEALEY.A.H." and "HADDEN,W.L.JR." are typed so.
+    parts = [t.strip("'’") for t in re.split(r"[\s,;/.]+", PARENTHESES.sub(" ", v)) if t.strip("'’")]
+    if not 1 <= len(parts) <= 7:
         return None
-    initials = [t for t in parts if len(t) == 1 or DOTTED_INITIALS.match(t)]
-    tokens = [t for t in parts if t not in initials and fold(t) not in TITLE_TOKENS]
-    if not tokens or not all(NAME_TOKEN.match(t) for t in tokens):
+    initials = [t for t in parts if len(t) == 1]
+    tokens = [t for t in parts if len(t) > 1 and fold(t) not in TITLE_TOKENS]
+    if not tokens or len(tokens) > 5 or not all(NAME_TOKEN.match(t) for t in tokens):
         return None
-    return tokens, sum(len(t.replace(".", "")) for t in initials)
+    return tokens, len(initials)
 
 
 def name_evidence(v: str, names: frozenset[str]) -> tuple[bool, bool]:
