@@ -347,8 +347,6 @@ PARENTHESES = re.compile(r"\([^)]*\)")
 NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
 
 
-
-
 def name_parts(v: str) -> tuple[list[str], int] | None:
     """The name-bearing tokens of a value and how many initials stand beside them, or None where it cannot be a
     person's name.
