@@ -304,3 +304,18 @@ def test_a_dot_separates_initials_and_suffixes_as_a_space_does():
     assert name_parts("HADDEN,W.L.JR.") == (["HADDEN"], 2)  # JR: a suffix, no evidence either way
     assert name_parts("J.R.R. Tolkien") == (["Tolkien"], 3)
     assert name_parts("google.com") == (["google", "com"], 0)  # name-shaped, but no list holds the words
+
+
+def test_a_quasi_identifier_kept_by_default_whose_values_are_all_rare_is_generated_not_refused():
+    """openintro resume: ``job_ad_id`` (two to four resumes per ad) is a quasi-identifier by name. Kept by
+    default, it must not stop the run with an error about a setting the user never wrote: numbers are smoothed
+    by the disclosure control, and text none of whose values 10 rows hold gets fresh values of its shape."""
+    from synth_pipeline.lib.config import DatasetConfig
+    from synth_pipeline.lib.pii.policies import plan_columns
+
+    df = pd.DataFrame(
+        {"job_ad_id": np.repeat(np.arange(300), 3), "job_title": np.repeat([f"T{i}x" for i in range(300)], 3)}
+    )
+    cfg = DatasetConfig.model_validate({"name": "r", "source": {"type": "csv", "path": "r.csv"}})
+    actions = {d.column: d.action for d in plan_columns(df, cfg).decisions}
+    assert actions == {"job_ad_id": "keep", "job_title": "generate"}

@@ -153,8 +153,17 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
         )
     for d in decisions:
-        if d.action == "keep" and d.is_pii:
-            _refuse_unpublishable(dataset, d.column, df[d.column])
+        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column], dataset.privacy.min_value_count):
+            override = dataset.columns.get(d.column)
+            if override is not None and override.pii == "keep":
+                _refuse_unpublishable(dataset, d.column)
+            # Kept by default (a quasi-identifier such as job_ad_id, two to four rows per value): the control
+            # would withhold every value, so the column gets fresh values of its shape instead.
+            d.action = "generate"
+            d.reason += (
+                f"; no value is held by {dataset.privacy.min_value_count} rows (privacy.min_value_count), "
+                "so none could be published: fresh values of the same shape instead"
+            )
         if d.action == "generate" and "generator" not in d.params:
             d.params["generator"] = learn_generator(df[d.column], dataset.privacy.min_value_count)
         if d.action in ("fake", "generate", "tokenize"):
@@ -166,20 +175,27 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
     )
 
 
-def _refuse_unpublishable(dataset: DatasetConfig, col: str, series: pd.Series) -> None:
+def _no_value_publishable(series: pd.Series, k: int) -> bool:
+    """Text or categories none of whose values ``k`` rows hold: the disclosure control would withhold them all.
+    Numbers and dates are not: their rare values are smoothed, not withheld."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return False
+    counts = series.dropna().value_counts()
+    return bool(len(counts)) and not bool((counts >= k).any())
+
+
+def _refuse_unpublishable(dataset: DatasetConfig, col: str) -> None:
     """An identifying column kept on purpose whose values are each too rare to leave: say so now.
 
     The disclosure control would withhold every value and the gate would fail on an empty column; the
     data owner should hear why, and what to do, before a model is trained.
     """
     k = dataset.privacy.min_value_count
-    counts = series.dropna().value_counts()
-    if len(counts) and not (counts >= k).any():
-        raise PiiPolicyError(
-            f"dataset {dataset.name!r}: columns.{col}.pii is 'keep', but no value of the column is held by "
-            f"{k} rows (privacy.min_value_count), so none could be published. Use 'generate' (fresh values of "
-            "the same shape), 'fake' or 'drop'."
-        )
+    raise PiiPolicyError(
+        f"dataset {dataset.name!r}: columns.{col}.pii is 'keep', but no value of the column is held by "
+        f"{k} rows (privacy.min_value_count), so none could be published. Use 'generate' (fresh values of "
+        "the same shape), 'fake' or 'drop'."
+    )
 
 
 def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
