@@ -68,3 +68,31 @@ def test_null_tokens_are_configurable(tmp_path):
         _dataset(tmp_path, {"type": "csv", "path": "t.csv", "null_values": []}), tmp_path, tmp_path / "r.parquet"
     )
     assert plain.schema["b"] == "string"  # only empty cells are null: N/A stays text
+
+
+def test_a_csv_keeps_yes_no_as_written_and_reads_true_false_as_booleans(tmp_path):
+    """DuckDB reads YES/NO as booleans; the published table would then say True where the source said YES."""
+    from synth_pipeline.lib.config import DatasetConfig
+
+    (tmp_path / "t.csv").write_text(
+        "flag,answer,when\ntrue,YES,2013-01-01T10:00:00Z\nfalse,NO,\nTRUE,,2013-01-02T00:00:00Z\n"
+    )
+    cfg = DatasetConfig.model_validate({"name": "t", "source": {"type": "csv", "path": "t.csv"}})
+    result = ingest(cfg, tmp_path, tmp_path / "raw.parquet")
+    assert result.schema["flag"] == "bool" and result.schema["answer"] == "string"
+    assert result.schema["when"].startswith("timestamp") and "tz" not in result.schema["when"]
+    assert pd.read_parquet(result.path)["answer"].tolist() == ["YES", "NO", None]
+
+
+def test_a_contract_that_types_a_yes_no_column_as_boolean_keeps_it_boolean(tmp_path):
+    """Contracts written before yes/no stayed text (the default dataset's ``records``): the published type does
+    not change under downstream readers until the contract is written again."""
+    from synth_pipeline.lib.config import DatasetConfig
+    from synth_pipeline.lib.contracts import boolean_columns
+
+    (tmp_path / "t.csv").write_text("answer\nYES\nNO\n")
+    cfg = DatasetConfig.model_validate({"name": "t", "source": {"type": "csv", "path": "t.csv"}})
+    kept = boolean_columns(Path(__file__).parents[1] / "contracts" / "customers.json")
+    assert "records" in kept
+    result = ingest(cfg, tmp_path, tmp_path / "raw.parquet", boolean_columns={"answer"})
+    assert result.schema["answer"] == "bool"

@@ -226,6 +226,22 @@ class Contract:
     suite: Any
 
 
+def boolean_columns(path: Path) -> set[str]:
+    """Columns a contract types as booleans. A contract written before a CSV's yes/no stayed text (0.7) holds
+    them as booleans: ingestion keeps reading those so, and the published type does not change under readers
+    until the contract is written again."""
+    try:
+        suite = json.loads(path.read_text())["expectation_suite"]["expectations"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {
+        str(e["kwargs"]["column"])
+        for e in suite
+        if e.get("type") == "expect_column_values_to_be_in_type_list"
+        and e.get("kwargs", {}).get("type_list") == TYPE_FAMILIES["boolean"]
+    }
+
+
 def load_contract(path: Path, dataset: str) -> Contract:
     if not path.exists():
         raise ContractViolation(

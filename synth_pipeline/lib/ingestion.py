@@ -167,15 +167,39 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _naive_utc(con: duckdb.DuckDBPyConnection, select: str) -> tuple[str, list[tuple[str, str]]]:
+def _naive_utc(select: str, described: list[tuple[str, str]]) -> str:
     """Timestamps with a zone ("2013-01-01T10:00:00Z") become plain UTC timestamps: one kind of datetime
-    for the contract, the models and the published table. Also returns the described columns."""
-    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+    for the contract, the models and the published table."""
     zoned = [c for c, t in described if t == "TIMESTAMP WITH TIME ZONE"]
     if not zoned:
-        return select, described
+        return select
     casts = ", ".join(f"CAST({_quote_ident(c)} AS TIMESTAMP) AS {_quote_ident(c)}" for c in zoned)
-    return f"SELECT * REPLACE ({casts}) FROM ({select})", described
+    return f"SELECT * REPLACE ({casts}) FROM ({select})"
+
+
+def _booleans_as_written(
+    con: duckdb.DuckDBPyConnection, select: str, described: list[tuple[str, str]], keep: set[str] | frozenset[str]
+) -> tuple[str, list[tuple[str, str]]]:
+    """A CSV column is read as BOOLEAN only when it is written true/false, or its contract says boolean
+    (``keep``). DuckDB also reads yes/no (and t/f) as booleans, and the published table would then say True
+    where the source said YES (carData's MplsStops)."""
+    flags = [c for c, t in described if t == "BOOLEAN" and c not in keep]
+    if not flags:
+        return select, described
+    raw = _with_csv_option(select, "all_varchar = true")
+    tests = ", ".join(f"bool_and(lower(trim({_quote_ident(c)})) IN ('true', 'false'))" for c in flags)
+    row = con.execute(f"SELECT {tests} FROM ({raw})").fetchone() or ()
+    text = [c for c, written_true_false in zip(flags, row, strict=True) if written_true_false is False]
+    if not text:
+        return select, described
+    types = ", ".join(f"{_sql_literal(c)}: 'VARCHAR'" for c in text)
+    return _with_csv_option(select, f"types = {{{types}}}"), [(c, "VARCHAR" if c in text else t) for c, t in described]
+
+
+def _with_csv_option(select: str, option: str) -> str:
+    """One more option on the ``SELECT * FROM read_csv(path, opts)`` that :func:`source_relation_sql` built."""
+    assert select.startswith("SELECT * FROM read_csv(") and select.endswith(")"), select
+    return f"{select[:-1]}, {option})"
 
 
 def _connect(database: str | None, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
@@ -209,14 +233,24 @@ def _refused(dataset: str, err: Exception, query: bool) -> IngestionError:
     )
 
 
-def ingest(dataset: DatasetConfig, base_dir: Path, dest: Path, memory_limit: str | None = None) -> IngestResult:
-    """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success."""
+def ingest(
+    dataset: DatasetConfig,
+    base_dir: Path,
+    dest: Path,
+    memory_limit: str | None = None,
+    boolean_columns: set[str] | frozenset[str] = frozenset(),
+) -> IngestResult:
+    """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success. ``boolean_columns``: CSV
+    columns the dataset's contract types as booleans, read so even where they are written yes/no."""
     select, database = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     try:
         with atomic_path(dest) as tmp:
             try:
-                select, described = _naive_utc(con, select)
+                described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                if isinstance(dataset.source, CsvSource):
+                    select, described = _booleans_as_written(con, select, described, boolean_columns)
+                select = _naive_utc(select, described)
                 if database is None:
                     con.execute(
                         f"COPY ({select}) TO {_sql_literal(str(tmp))} "
