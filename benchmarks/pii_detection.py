@@ -246,10 +246,40 @@ THIRD_NEGATIVE_TABLES = [
     ("datasets", "mtcars"),  # car models in the row names
     ("carData", "Prestige"),  # occupations in the row names
 ]
+# A fourth real set, labeled by hand on 2026-12-05 (after every rule of the first three sets) and committed before
+# the detector first ran on it: the first three have all been used to change rules, so this is the one that says
+# how detection does on tables it has not seen. Row names are kept as `Unnamed: 0`, as in the third set.
+FOURTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("stevedata", "fakeAPI"): {"uid": "identifier", "county": "person_name"},  # NFL players' names as fake counties
+    ("Stat2Data", "Kershaw"): {"Batter": "person_name"},  # Angel Pagan
+    ("ISLR", "Hitters"): {"Unnamed: 0": "person_name"},  # -Andy Allanson
+    ("HSAUR", "heptathlon"): {"Unnamed: 0": "person_name"},  # Joyner-Kersee (USA)
+    ("MASS", "painters"): {"Unnamed: 0": "person_name"},  # Da Udine, Da Vinci
+    ("dragracer", "rpdr_ep"): {  # stage names of real contestants; the lip-sync songs' real artists
+        **{f"minicw{i}": "person_name" for i in range(1, 5)},
+        **{f"bottom{i}": "person_name" for i in range(1, 8)},
+        "lipsyncartist": "person_name",
+        "eliminated1": "person_name",
+        "eliminated2": "person_name",
+    },
+    ("carData", "Blackmore"): {"subject": "identifier"},  # patients, several rows each
+    ("nlme", "Orthodont"): {"Subject": "identifier"},  # M01, F11
+    ("MatchIt", "lalonde"): {"Unnamed: 0": "identifier"},  # NSW1: one row per person
+    ("itsadug", "simdat"): {"Subject": "identifier"},  # a01
+}
+FOURTH_NEGATIVE_TABLES = [
+    ("vcd", "Bundesliga"),  # football clubs
+    ("Stat2Data", "NFLStandings2016"),  # teams
+    ("ISLR", "College"),  # colleges, some named after people, in the row names
+    ("MASS", "Cars93"),  # makers and models: Ford, Chrysler, Lincoln
+    ("AER", "CASchools"),  # school and district names
+    ("openintro", "blizzard_salary"),  # job titles, free-text comments on pay
+]
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
     "third": (THIRD_LABELS, THIRD_NEGATIVE_TABLES, {}),
+    "fourth": (FOURTH_LABELS, FOURTH_NEGATIVE_TABLES, {}),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
@@ -272,7 +302,7 @@ def build_real_tables(max_rows: int = 2000, seed: int = 0, real_set: str = "firs
     positives, negatives, keys = REAL_SETS[real_set]
     columns: list[Column] = []
     for t, key in enumerate([*positives, *negatives]):
-        df = _real_table(*key, row_names=real_set == "third")
+        df = _real_table(*key, row_names=real_set in ("third", "fourth"))
         if len(df) > max_rows:
             df = df.sample(max_rows, random_state=seed).reset_index(drop=True)
         labels = positives.get(key) or keys.get(key, {})
