@@ -319,3 +319,17 @@ def test_a_quasi_identifier_kept_by_default_whose_values_are_all_rare_is_generat
     cfg = DatasetConfig.model_validate({"name": "r", "source": {"type": "csv", "path": "r.csv"}})
     actions = {d.column: d.action for d in plan_columns(df, cfg).decisions}
     assert actions == {"job_ad_id": "keep", "job_title": "generate"}
+
+
+def test_names_repeated_on_many_rows_and_subject_codes_are_found_without_a_name_hint():
+    """Stat2Data Kershaw names the batter on each of 3,402 pitches (206 batters: 6 % distinct); nlme Orthodont
+    and itsadug simdat key their subjects with codes (M01, a01). A count of patients is not a key."""
+    batters = ["Angel Pagan", "Marco Scutaro", "Pablo Sandoval", "Buster Posey", "Hunter Pence", "Brandon Belt"]
+    batters += ["Andres Torres", "Gregor Blanco", "Brandon Crawford", "Joaquin Arias", "Matt Cain", "Ryan Vogelsong"]
+    pitches = pd.Series(np.repeat(batters, 40))
+    assert detect_column("Batter", pitches).pii_type == "person_name"
+    subjects = pd.Series(np.repeat([f"M{i:02d}" for i in range(1, 17)], 4))
+    assert detect_column("Subject", subjects).pii_type == "identifier"
+    counts = pd.Series(np.random.default_rng(0).poisson(40, 200))  # patients per ward and day: repeats, no key
+    assert detect_column("patients", counts) is None
+    assert detect_column("subject", pd.Series(["Biology", "Chemistry", "Physics"] * 20)) is None

@@ -157,6 +157,9 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
     r"customer|client|family|judge|champion|winner|runner_?up|contestant|candidate|incumbent|nominee|participant|"
     r"competitor)s?"
 )
+# People in a study, written as codes (M01, a01, s1, 100): a person's key even where each has many rows.
+# Singular and last in the name: "patients" or "individuals_affected" are counts.
+SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$")
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
 
@@ -344,6 +347,7 @@ def _is_address(v: str) -> bool:
 
 
 PARENTHESES = re.compile(r"\([^)]*\)")
+NAME_MARKS = "'’\"-*†‡#"
 NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
 
 
@@ -358,7 +362,8 @@ def name_parts(v: str) -> tuple[list[str], int] | None:
     if any(ch.isdigit() for ch in v) or "@" in v:
         return None
     # A dot separates as a space does: "L.H." is two initials, "HEALEY.A.H." and "HADDEN,W.L.JR." are typed so.
-    parts = [t.strip("'’") for t in re.split(r"[\s,;/.]+", PARENTHESES.sub(" ", v)) if t.strip("'’")]
+    # Marks around a word are typography, not part of the name: "-Andy Allanson", "Babe Ruth*", "Ruth†".
+    parts = [t.strip(NAME_MARKS) for t in re.split(r"[\s,;/.]+", PARENTHESES.sub(" ", v)) if t.strip(NAME_MARKS)]
     if not 1 <= len(parts) <= 7:
         return None
     initials = [t for t in parts if len(t) == 1]
@@ -405,6 +410,8 @@ def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float
 
 
 MIN_DISTINCT_NAMES = 3
+MIN_SUBJECTS = 10
+FULL_NAME_SHARE = 0.5  # a column with no hint whose values are mostly first-and-last names, repeated or not
 FULL_NAME_SEARCH = re.compile(r"\b([A-Z][a-z'’]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'’-]+)\b")
 FREE_TEXT_NAME_SHARE = 0.2  # text mentions people now and then; a column of case notes names one in most rows
 
@@ -541,6 +548,16 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
     named_id = bool(name_hit and name_hit[0] == "identifier") or bool(
         not name_hit and is_text and n and WEAK_ID.search(norm) and _mostly_codes(non_null)
     )
+    if SUBJECT_ID.search(norm) and n and non_null.nunique() >= MIN_SUBJECTS:
+        coded = pd.api.types.is_integer_dtype(series.dtype) or (is_text and _mostly_codes(non_null))
+        if coded:
+            return PiiFinding(
+                name,
+                "identifier",
+                "identifier",
+                0.75,
+                f"column name says study subjects; {non_null.nunique()} distinct codes, each a person's key",
+            )
     if named_id and distinct_ratio >= 0.5:
         return PiiFinding(
             name,
@@ -591,8 +608,12 @@ def _person_name_finding(
         found = (strict >= 0.5 or lenient >= 0.7) and (
             distinct_lenient >= MIN_DISTINCT_NAMES or _all_corroborated(values)
         )
-    else:  # no hint in the column name: only a column of many distinct names
-        found = strict >= 0.7 and distinct_ratio >= 0.2 and distinct >= 10
+    else:  # no hint in the column name: only a column of many distinct names, or of full names (a batter per pitch)
+        found = (
+            strict >= 0.7
+            and distinct >= 10
+            and (distinct_ratio >= 0.2 or _full_name_share(values, names) >= FULL_NAME_SHARE)
+        )
     if not found:
         return None
     return PiiFinding(
@@ -603,6 +624,17 @@ def _person_name_finding(
         f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
         + (f", {lenient:.0%} partly (some words known names, or initials)" if lenient > strict else ""),
     )
+
+
+def _full_name_share(values: list[str], names: frozenset[str]) -> float:
+    """Share of values that are two or more words, every one a known name ("Angel Pagan", not "Houston")."""
+    if not values:
+        return 0.0
+    full = 0
+    for v in values:
+        parsed = name_parts(v)
+        full += parsed is not None and len(parsed[0]) >= 2 and name_evidence(v, names)[0]
+    return full / len(values)
 
 
 def _all_corroborated(values: list[str]) -> bool:
