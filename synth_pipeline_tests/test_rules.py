@@ -390,3 +390,47 @@ def test_a_moved_value_gets_the_gap_real_rows_have_where_it_sits():
     table_gap = (churn["total_charges"] - churn["monthly_charges"]).median()
     assert (repaired["total_charges"] >= repaired["monthly_charges"]).all()
     assert table_gap > 1000 and moved_gap < 100
+
+
+def test_dates_in_order_are_modelled_as_gaps_and_a_copula_keeps_their_distributions():
+    """GaussianCopula draws COMPAS's booking and release nearly independently: closing the order afterwards made
+    every later date the larger of two draws (Column Shapes of c_jail_out 0.93 -> 0.68). Modelled as a gap from
+    its anchor, each date keeps its distribution and the order holds by construction."""
+    from sdmetrics.single_column import KSComplement
+
+    from synth_pipeline.lib.synthesizers.gaps import GapEncoding
+
+    found, meta, prepared = _discover(compas())
+    encoding = GapEncoding.learn(found, prepared)
+    pairs = {frozenset((g.anchor, g.column)) for g in encoding.gaps}
+    assert frozenset(("c_jail_in", "c_jail_out")) in pairs and frozenset(("in_custody", "out_custody")) in pairs
+    # every date is measured from an anchor it never lacks: the offence back from the screening every row has
+    assert next(g for g in encoding.gaps if g.column == "c_offense_date").anchor == "compas_screening_date"
+    back = encoding.decode(encoding.encode(prepared))
+    ok = prepared["c_jail_in"] <= prepared["c_jail_out"]
+    assert back.loc[ok, "c_jail_in"].equals(prepared.loc[ok, "c_jail_in"])  # real rows in order read back as they were
+
+    scores = {}
+    for gaps in (False, True):
+        ds = DatasetConfig(name="t", source={"type": "csv", "path": "t.csv"}, rules={"model_gaps": gaps})
+        book = synthesis.rule_book(found, prepared, meta, ds.privacy.min_value_count)
+        fitted, _ = synthesis.fit(prepared, ds, CandidateConfig(name="gaussian_copula"), meta, None, book)
+        out = synthesis.prepare_training_frame(fitted.synthesizer.sample(3000), meta)
+        both = out.dropna(subset=["c_jail_in", "c_jail_out"])
+        assert (both["c_jail_in"] <= both["c_jail_out"]).all()
+        scores[gaps] = KSComplement.compute(prepared["c_jail_out"], out["c_jail_out"])
+    assert scores[True] > scores[False] + 0.03, scores  # 0.89 against 0.83 on 3,000 rows
+
+
+def test_a_date_written_back_from_a_gap_keeps_its_unit_and_its_precision():
+    """Parquet gives COMPAS's timestamps in microseconds, and a model's anchor may carry a fraction of a second:
+    a written-back date is published in the column's own unit and on its own grid (whole seconds here)."""
+    from synth_pipeline.lib.synthesizers.gaps import Gap, GapEncoding
+
+    encoding = GapEncoding([Gap("jail_in", "jail_out", 1e9, True, "datetime64[us]")])
+    drawn = pd.DataFrame(
+        {"jail_in": pd.to_datetime(["2013-08-13 06:03:42.041382", None]), "jail_out": [86_400.4, 3.0]}
+    )
+    out = encoding.decode(drawn)
+    assert str(out["jail_out"].dtype) == "datetime64[us]"
+    assert out["jail_out"].iloc[0] == pd.Timestamp("2013-08-14 06:03:42") and pd.isna(out["jail_out"].iloc[1])

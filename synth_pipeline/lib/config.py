@@ -295,6 +295,11 @@ class RulesConfig(_Strict):
     enforce: bool = Field(
         default=True, description="Make every synthesizer's output obey them (false: the gate still checks them)."
     )
+    model_gaps: bool = Field(
+        default=True,
+        description="Model the later date of each order between two dates as its gap from the earlier one "
+        "(docs/rules.md): both keep their distributions, and the order holds by construction.",
+    )
     min_adherence: float = Field(default=0.999, gt=0.5, le=1, description="Share of rows a discovered rule holds in.")
     min_date_order_adherence: float = Field(
         default=0.95,

@@ -23,6 +23,7 @@ from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
 from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
+from synth_pipeline.lib.synthesizers.gaps import GapEncoding
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
 from synth_pipeline.lib.synthesizers.registry import REGISTRY
 
@@ -208,18 +209,23 @@ def fit(
     params = synthesizer_params(candidate.name, candidate.params, len(df), dataset.synthesizer.seed)
     entry = REGISTRY[candidate.name]
     cls = entry.load()
-    metadata = metadata_dict if entry.metadata_dict else Metadata.load_from_dict(metadata_dict)
     control = control or learn_control(df, dataset, metadata_dict)
     training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
+    enforced = rules is not None and dataset.rules.enforce
+    gaps = GapEncoding.learn(rules.rules, training) if enforced and dataset.rules.model_gaps and rules else None
+    model_metadata = gaps.metadata(metadata_dict) if gaps and gaps.gaps else metadata_dict
+    metadata = model_metadata if entry.metadata_dict else Metadata.load_from_dict(model_metadata)
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        synthesizer.fit({TABLE: training})
+        synthesizer.fit({TABLE: gaps.encode(training) if gaps and gaps.gaps else training})
     seconds = time.perf_counter() - started
-    protected = ProtectedSynthesizer(synthesizer, control, None, dataset.rules.max_rounds)
-    if rules is not None and dataset.rules.enforce:
+    protected = ProtectedSynthesizer(
+        synthesizer, control, None, dataset.rules.max_rounds, gaps if gaps and gaps.gaps else None
+    )
+    if enforced and rules is not None:
         # Which column each identity derives is measured on this model's own rows (seeded, discarded).
         probe = protected.sample(min(len(training), ADAPT_ROWS))
         protected.rules = rules.adapted(probe, training)

@@ -291,6 +291,7 @@ def _rule_enforcement(model: ProtectedSynthesizer) -> dict[str, Any]:
     rejected = [
         {"rule": t, "rows_rejected": n} for t, n in sorted(stats["rejected_by_rule"].items(), key=lambda x: -x[1])
     ]
+    gaps = getattr(model, "gaps", None)  # a model saved before 0.7 has none
     return {
         "row rules enforced": True,
         "rows generated for the rules": stats["generated"],
@@ -298,6 +299,7 @@ def _rule_enforcement(model: ProtectedSynthesizer) -> dict[str, Any]:
         "rows filled with accepted copies": stats["filled_rows"],
         "rows kept by moving an identity's free input": stats.get("nudged_rows", 0),
         "rows rejected per rule": markdown_rows(rejected),
+        "dates modelled as gaps from another": dg.MetadataValue.json(gaps.describe() if gaps else []),
     }
 
 

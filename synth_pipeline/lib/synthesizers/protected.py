@@ -15,6 +15,7 @@ from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import SynthPipelineError
 from synth_pipeline.lib.rules import RuleBook
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
+from synth_pipeline.lib.synthesizers.gaps import GapEncoding
 
 MIN_ACCEPTANCE = 0.01  # below this a round asks for at most 100x the rows still needed ...
 MAX_ASK_FACTOR = 50  # ... and never more than 50x the rows of the call (memory)
@@ -44,16 +45,18 @@ class ProtectedSynthesizer(PickledSynthesizer):
         control: DisclosureControl,
         rules: RuleBook | None = None,
         max_rounds: int = 5,
+        gaps: GapEncoding | None = None,
     ):
         self.inner = inner
         self.control = control
         self.rules = rules
         self.max_rounds = max_rounds
+        self.gaps = gaps  # dates the inner model learnt as gaps from an earlier date (gaps.py)
         self._rng = np.random.default_rng(control.seed + 1)
         self.rule_stats: dict[str, Any] = _empty_stats()
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("inner", "control", "_rng", "rules", "max_rounds", "rule_stats"):  # unpickling: no recursion
+        if name in ("inner", "control", "_rng", "rules", "max_rounds", "rule_stats", "gaps"):  # unpickling
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -91,7 +94,8 @@ class ProtectedSynthesizer(PickledSynthesizer):
     def _draw(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
         out = self.inner.sample(num_rows, **kwargs)
         frame = next(iter(out.values())) if isinstance(out, dict) else out
-        return self.control.enforce(frame, self._rng)
+        gaps = self.__dict__.get("gaps")  # models saved before 0.7 have none
+        return self.control.enforce(gaps.decode(frame) if gaps is not None else frame, self._rng)
 
     def sample(self, num_rows: int, where: dict[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame:
         """``num_rows`` rows; with ``where``, rows whose columns hold those values (conditional sampling),
