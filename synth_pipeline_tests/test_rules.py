@@ -428,9 +428,7 @@ def test_a_date_written_back_from_a_gap_keeps_its_unit_and_its_precision():
     from synth_pipeline.lib.synthesizers.gaps import Gap, GapEncoding
 
     encoding = GapEncoding([Gap("jail_in", "jail_out", 1e9, True, "datetime64[us]")])
-    drawn = pd.DataFrame(
-        {"jail_in": pd.to_datetime(["2013-08-13 06:03:42.041382", None]), "jail_out": [86_400.4, 3.0]}
-    )
+    drawn = pd.DataFrame({"jail_in": pd.to_datetime(["2013-08-13 06:03:42.041382", None]), "jail_out": [86_400.4, 3.0]})
     out = encoding.decode(drawn)
     assert str(out["jail_out"].dtype) == "datetime64[us]"
     assert out["jail_out"].iloc[0] == pd.Timestamp("2013-08-14 06:03:42") and pd.isna(out["jail_out"].iloc[1])
