@@ -1371,6 +1371,7 @@ def _discover_orders(
     values = {c: _numbers(frame, c) for c in numeric}
     kind = {c: pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in numeric}
     edges: set[tuple[str, str]] = set()
+    broken: dict[tuple[str, str], float] = {}
     for a, b in itertools.permutations(numeric, 2):
         if kind[a] != kind[b]:
             continue
@@ -1382,13 +1383,16 @@ def _discover_orders(
             continue  # ranges do not overlap: true of any valid output, says nothing
         with np.errstate(invalid="ignore"):
             ok = va <= vb
+        broken[(a, b)] = 1.0 - float((ok & applicable).sum()) / float(applicable.sum())
         if _holds_enough(applicable, ok, settings):
             if _informative(va, vb, applicable, settings.seed):
                 edges.add((a, b))
         elif kind[a] and _soft_date_order(va, vb, applicable, ok, settings):
             edges.add((a, b))
-    both_ways = {(a, b) for a, b in edges if (b, a) in edges}
-    edges -= both_ways  # equal columns are identities, found there
+    # Both ways: equal columns are identities, found there. Two dates of one day (an interview's start and end,
+    # the same in 95 % of ESS rows) hold both ways only through their ties: the way broken less is the order.
+    both_ways = {(a, b) for a, b in edges if (b, a) in edges and not broken[(a, b)] < broken[(b, a)]}
+    edges -= both_ways
     implied = {(a, c) for a, b in edges for b2, c in edges if b == b2 and (a, c) in edges and a != c}
     return [Rule("order", e) for e in sorted(edges - implied, key=lambda e: (numeric.index(e[0]), numeric.index(e[1])))]
 

@@ -95,7 +95,13 @@ class ProtectedSynthesizer(PickledSynthesizer):
         out = self.inner.sample(num_rows, **kwargs)
         frame = next(iter(out.values())) if isinstance(out, dict) else out
         gaps = self.__dict__.get("gaps")  # models saved before 0.7 have none
-        return self.control.enforce(gaps.decode(frame) if gaps is not None else frame, self._rng)
+        if gaps is None:
+            return self.control.enforce(frame, self._rng)
+        # Anchors pass the control first and the dates measured from them follow where it moved them: an
+        # interview's end stays on its start's day instead of each date being moved a few days on its own.
+        anchors = [c for c in frame.columns if c not in gaps.columns]
+        frame = gaps.decode(self.control.enforce(frame, self._rng, anchors))
+        return self.control.enforce(frame, self._rng, gaps.columns)
 
     def sample(self, num_rows: int, where: dict[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame:
         """``num_rows`` rows; with ``where``, rows whose columns hold those values (conditional sampling),
