@@ -110,3 +110,13 @@ def test_hourly_timestamps_keep_their_precision_when_moved():
     assert control.columns["t"].step == 3_600e9
     out = control.enforce(pd.DataFrame({"t": hours.iloc[100:600]}), np.random.default_rng(0))
     assert (out["t"].dt.minute == 0).all() and (out["t"].dt.second == 0).all()
+
+
+def test_a_number_fewer_than_k_rows_hold_at_all_is_withheld_not_given_back():
+    """mosaicData HELPfull's U32D_T has one answer in 1,472 rows: clamped to itself and smoothed within a range of
+    one value, it was published as it was, and the gate caught it. Such a column now leaves empty."""
+    df = pd.DataFrame({"u": [np.nan] * 100 + [1.0], "x": np.arange(101.0)})
+    control = DisclosureControl.learn(df, {"u": "numerical", "x": "numerical"}, 10, 0)
+    assert control.protect(df)["u"].notna().sum() == 0
+    assert control.enforce(df)["u"].notna().sum() == 0 and control.enforce(df)["x"].notna().all()
+    assert not control.allows("u", 1.0)

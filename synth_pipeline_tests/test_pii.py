@@ -333,3 +333,5 @@ def test_names_repeated_on_many_rows_and_subject_codes_are_found_without_a_name_
     counts = pd.Series(np.random.default_rng(0).poisson(40, 200))  # patients per ward and day: repeats, no key
     assert detect_column("patients", counts) is None
     assert detect_column("subject", pd.Series(["Biology", "Chemistry", "Physics"] * 20)) is None
+    visits = pd.Series(np.repeat(np.arange(1, 41), 3))  # mosaicData HELPfull: an ID per person, a row per visit
+    assert detect_column("ID", visits).pii_type == "identifier"

@@ -133,3 +133,18 @@ def test_every_concern_is_judged_into_one_outcome_type_that_is_also_the_history_
         "detail": "n=100",
     }
     assert Outcome("x", float("nan"), 0.8, False).history_row("x", None)["score"] is None
+
+
+def test_a_wide_table_scores_a_seeded_sample_of_its_pairs_and_says_so():
+    """787 columns hold 309,291 pairs: SDMetrics would score each, for hours. A seeded sample of MAX_PAIRS stands
+    for them, the same pairs in real and synthetic rows, and the note names the table's own count."""
+    import itertools
+
+    from synth_pipeline.lib.quality import sampled_pairs
+
+    columns = [f"q{i}" for i in range(100)]
+    every = list(itertools.combinations(columns, 2))
+    sample = sampled_pairs(columns, 500, seed=0)
+    assert len(set(sample)) == 500 and set(sample) <= set(every) and sample == sorted(sample, key=every.index)
+    assert sample == sampled_pairs(columns, 500, seed=0)  # seeded
+    assert sampled_pairs(columns[:10], 500, seed=0) == list(itertools.combinations(columns[:10], 2))

@@ -315,6 +315,12 @@ class RulesConfig(_Strict):
     max_rounds: int = Field(
         default=5, ge=0, description="Rounds of rejection and resampling before the last rows are filled."
     )
+    max_rules: int = Field(
+        default=2000,
+        ge=1,
+        description="Discovered rules kept at most (orders, identities and domains first, dependencies last): a wide "
+        "survey holds tens of thousands of skip-pattern dependencies, and every batch is checked against each.",
+    )
     tolerance: float = Field(
         default=0.01,
         ge=0,

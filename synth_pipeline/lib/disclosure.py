@@ -89,6 +89,7 @@ class ColumnControl:
     k: int = 10
     replaced_rows: int = 0
     clamped_rows: int = 0
+    withheld: bool = False  # fewer than k values in all: no number or date of it can leave (HELPfull's U32D_T)
 
 
 @dataclass
@@ -126,6 +127,8 @@ class DisclosureControl:
                 continue
             if c.kind == "categorical":
                 out[col], c.replaced_rows = _replace_disallowed(out[col], c, rng)
+            elif getattr(c, "withheld", False):
+                out[col], c.clamped_rows = _withhold(out[col])
             else:
                 out[col], c.clamped_rows = _clamp(out[col], c)
         return out
@@ -142,6 +145,8 @@ class DisclosureControl:
                 continue
             if c.kind == "categorical":
                 out[col], moved = _replace_disallowed(out[col], c, rng)
+            elif getattr(c, "withheld", False):
+                out[col], moved = _withhold(out[col])
             else:
                 out[col], moved = _clamp(out[col], c)
                 if c.fine_grained:
@@ -163,6 +168,8 @@ class DisclosureControl:
             return True  # booleans and all-null columns are not controlled
         if c.kind == "categorical":
             return str(value) in {str(v) for v in c.allowed}
+        if getattr(c, "withheld", False):
+            return False
         try:
             x = float(pd.Timestamp(value).value) if c.is_datetime else float(value)
         except (TypeError, ValueError):
@@ -188,6 +195,9 @@ class DisclosureControl:
                 continue
             values = as_float(s)
             present = ~np.isnan(values)
+            if getattr(c, "withheld", False):
+                bad |= present
+                continue
             if c.lower is not None and c.upper is not None:
                 bad |= present & ((values < c.lower) | (values > c.upper))
             if c.fine_grained and c.rare_values is not None:
@@ -206,6 +216,8 @@ class DisclosureControl:
                     "control": (
                         "rare categories replaced"
                         if c.kind == "categorical"
+                        else "withheld: fewer than k values in all"
+                        if getattr(c, "withheld", False)
                         else (
                             "clamped, rare values smoothed"
                             if c.fine_grained
@@ -274,6 +286,9 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     )
     if len(values) == 0:
         return c
+    if len(values) < k:  # one answer in 1,472 rows: clamping or smoothing could only give that answer back
+        c.withheld = True
+        return c
     uniq, counts = np.unique(values, return_counts=True)
     rare, frequent = uniq[counts < k], uniq[counts >= k]
     share = float(np.isin(values, rare).mean())
@@ -292,6 +307,18 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
         c.sorted_values = np.clip(values, c.lower, c.upper)
         c.step = _step(values, is_datetime)
     return c
+
+
+def _withhold(s: pd.Series) -> tuple[pd.Series, int]:
+    present = s.notna()
+    n = int(present.sum())
+    if n == 0:
+        return s, 0
+    out = s.copy()
+    if pd.api.types.is_integer_dtype(out.dtype):
+        out = out.astype("Int64")
+    out[present] = None
+    return out, n
 
 
 def _clamp(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
@@ -513,6 +540,6 @@ def rare_value_check(
             p = excess_p_value(hits_s, len(syn), hits_h, len(hold), tolerance)
         if not rare or len(syn) == 0:
             p = 1.0  # nothing rare to hit, or nothing emitted: no memorization possible here
-        passed = p >= alpha and (len(hold) > 0 or not rare)
+        passed = p >= alpha and (len(hold) > 0 or not rare or len(syn) == 0)  # nothing emitted: nothing to leak
         out.append(ColumnRareHits(str(col), len(rare), len(syn), hits_s, len(hold), hits_h, p, passed, chance))
     return out

@@ -10,6 +10,7 @@ the real column's edges for both tables (:func:`_real_binned_pair_trends`).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +30,14 @@ class GateScores:
     column_shapes: float
     column_pair_trends: float
     pairs_scored: int
-    pairs_total: int
+    pairs_total: int  # pairs looked at: every pair of the table, or a seeded sample of MAX_PAIRS of them
     real_rows_scored: int
     synthetic_rows_scored: int
     column_shapes_detail: pd.DataFrame = field(repr=False)
     column_pair_trends_detail: pd.DataFrame = field(repr=False)
     validity_detail: pd.DataFrame = field(repr=False)
     pooled_columns: list[str] = field(default_factory=list)
+    pairs_in_table: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class GateScores:
             "column_pair_trends": self.column_pair_trends,
             "pairs_scored": self.pairs_scored,
             "pairs_total": self.pairs_total,
+            "pairs_in_table": self.pairs_in_table,
             "real_rows_scored": self.real_rows_scored,
             "synthetic_rows_scored": self.synthetic_rows_scored,
         }
@@ -112,9 +115,12 @@ def _score(value: Any) -> float:
 
 
 MAX_FALLBACK_PAIRS = 300
+# A wide table has too many pairs to score each (787 columns: 309,291 pairs, hours per report): a seeded
+# sample of this many stands for them, and the note says so.
+MAX_PAIRS = 3000
 
 
-def _real_binned_pair_trends() -> Any:
+def _real_binned_pair_trends(seed: int = 0) -> Any:
     """SDMetrics 0.32's Column Pair Trends property, with the synthetic numbers binned on the real column's edges.
 
     The report bins each table on its own range (``_get_processed_data`` runs once per table), so a
@@ -144,6 +150,9 @@ def _real_binned_pair_trends() -> Any:
                 e[0], e[-1] = -np.inf, np.inf
                 edges[name] = e
             self._real_edges = edges
+            if column_pairs is None:
+                columns = list(get_columns_from_metadata(metadata))
+                column_pairs = sampled_pairs(columns, MAX_PAIRS, seed)
             try:
                 return super()._generate_details(real_data, synthetic_data, metadata, progress_bar, column_pairs)
             finally:
@@ -155,6 +164,24 @@ def _real_binned_pair_trends() -> Any:
             return super()._discretize_column(column_name, data, bin_edges)
 
     return RealBinnedPairTrends()
+
+
+def pair_count(columns: int) -> int:
+    return columns * (columns - 1) // 2
+
+
+def sampled_pairs(columns: list[str], limit: int, seed: int) -> list[tuple[str, str]]:
+    """Every pair, in SDMetrics' order, or a seeded sample of ``limit`` of them (in that order too)."""
+    total = pair_count(len(columns))
+    if total <= limit:
+        return list(itertools.combinations(columns, 2))
+    chosen = np.sort(np.random.default_rng(seed).choice(total, limit, replace=False))
+    # Index k of the combinations, without listing them all: row i starts at i*n - i*(i+1)/2.
+    n = len(columns)
+    starts = np.array([i * n - i * (i + 1) // 2 for i in range(n)])
+    rows = np.searchsorted(starts, chosen, side="right") - 1
+    cols = chosen - starts[rows] + rows + 1
+    return [(columns[i], columns[j]) for i, j in zip(rows, cols, strict=True)]
 
 
 def _score_every_pair(
@@ -200,7 +227,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         warnings.simplefilter("ignore")
         quality = QualityReport()
         quality.num_rows_subsample = None
-        quality._properties["Column Pair Trends"] = _real_binned_pair_trends()
+        quality._properties["Column Pair Trends"] = _real_binned_pair_trends(gate.seed)
         quality.generate(real_s, syn_s, table_meta, verbose=False)
         # Validity is judged against every real value range and category, not just the scoring sample.
         diagnostic = DiagnosticReport()
@@ -232,6 +259,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         column_pair_trends=pair_trends,
         pairs_scored=len(scored),
         pairs_total=len(pairs),
+        pairs_in_table=pair_count(len(cols)),
         real_rows_scored=len(real_s),
         synthetic_rows_scored=len(syn_s),
         column_shapes_detail=quality.get_details("Column Shapes"),
@@ -246,6 +274,8 @@ def judge(scores: GateScores, gate: GateConfig) -> list[Outcome]:
         return Outcome(name, score, threshold, bool(score >= threshold - 1e-12), note)
 
     pair_note = f"{scores.pairs_scored} of {scores.pairs_total} pairs scored"
+    if scores.pairs_in_table > scores.pairs_total:
+        pair_note += f" (a seeded sample of the table's {scores.pairs_in_table:,} pairs)"
     cpt = scores.column_pair_trends
     if np.isnan(cpt) or scores.pairs_scored == 0:
         # No pair scored is no evidence (a table of one column): the check fails rather than passes.

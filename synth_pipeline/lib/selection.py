@@ -188,7 +188,7 @@ def train_candidates(
     cfg = dataset.synthesizer
     fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
     control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
-    rules = synthesis.learn_rules(train, dataset, metadata)
+    rules = synthesis.learn_rules(train, dataset, metadata, log)
     book = synthesis.rule_book(rules, train, metadata, dataset.privacy.min_value_count)  # enforces
     checker = RuleChecker.of(rules, train, metadata)  # scores, as the gate does
     log(

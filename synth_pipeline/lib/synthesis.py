@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pandas as pd
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
-from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules
+from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules, within_budget
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 from synth_pipeline.lib.synthesizers.gaps import GapEncoding
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
@@ -171,8 +171,11 @@ def sdtypes_of(metadata_dict: dict[str, Any]) -> dict[str, str]:
     return {c: spec["sdtype"] for c, spec in metadata_dict["tables"][TABLE]["columns"].items()}
 
 
-def learn_rules(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any]) -> list[Rule]:
-    """The row rules of the training rows (discovered unless switched off) with the user's additions and removals."""
+def learn_rules(
+    df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any], log: Callable[[str], None] | None = None
+) -> list[Rule]:
+    """The row rules of the training rows (discovered unless switched off, at most ``rules.max_rules``) with the
+    user's additions and removals."""
     cfg = dataset.rules
     found: list[Rule] = []
     if cfg.discover:
@@ -185,6 +188,12 @@ def learn_rules(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[st
             k=dataset.privacy.min_value_count,
         )
         found = discover(prepare_training_frame(df, metadata_dict), sdtypes_of(metadata_dict), settings)
+        found, left_out = within_budget(found, cfg.max_rules)
+        if left_out and log is not None:
+            log(
+                f"{left_out} more discovered rules left out, dependencies first: rules.max_rules is {cfg.max_rules}; "
+                "raise it to enforce them, or pin the ones that matter"
+            )
     return resolve_rules(found, cfg.add, cfg.pin, cfg.disable, df.columns)
 
 

@@ -157,9 +157,10 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
     r"customer|client|family|judge|champion|winner|runner_?up|contestant|candidate|incumbent|nominee|participant|"
     r"competitor)s?"
 )
-# People in a study, written as codes (M01, a01, s1, 100): a person's key even where each has many rows.
+# People in a study, written as codes (M01, a01, s1, 100), or a bare "id" (HELPfull: 470 people, a row per visit):
+# a person's key even where each has many rows.
 # Singular and last in the name: "patients" or "individuals_affected" are counts.
-SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$")
+SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$|^id$")
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
 
