@@ -115,7 +115,7 @@ def _score(value: Any) -> float:
 
 
 MAX_FALLBACK_PAIRS = 300
-# A wide table has too many pairs to score each (787 columns: 309,291 pairs, hours per report): a seeded
+# A wide table has too many pairs to score each (HELPfull: 308,505 pairs; no report in minutes): a seeded
 # sample of this many stands for them, and the note says so.
 MAX_PAIRS = 3000
 
