@@ -221,19 +221,19 @@ def fit(
     control = control or learn_control(df, dataset, metadata_dict)
     training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
     enforced = rules is not None and dataset.rules.enforce
-    gaps = GapEncoding.learn(rules.rules, training) if enforced and dataset.rules.model_gaps and rules else None
-    model_metadata = gaps.metadata(metadata_dict) if gaps and gaps.gaps else metadata_dict
+    gaps = None
+    if rules is not None and enforced and dataset.rules.model_gaps:
+        gaps = GapEncoding.learn(rules.rules, training) or None  # no date in order: nothing changes
+    model_metadata = gaps.metadata(metadata_dict) if gaps else metadata_dict
     metadata = model_metadata if entry.metadata_dict else Metadata.load_from_dict(model_metadata)
     _seed_everything(dataset.synthesizer.seed)
     synthesizer = cls(metadata, **params)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        synthesizer.fit({TABLE: gaps.encode(training) if gaps and gaps.gaps else training})
+        synthesizer.fit({TABLE: gaps.encode(training) if gaps else training})
     seconds = time.perf_counter() - started
-    protected = ProtectedSynthesizer(
-        synthesizer, control, None, dataset.rules.max_rounds, gaps if gaps and gaps.gaps else None
-    )
+    protected = ProtectedSynthesizer(synthesizer, control, None, dataset.rules.max_rounds, gaps)
     if enforced and rules is not None:
         # Which column each identity derives is measured on this model's own rows (seeded, discarded).
         probe = protected.sample(min(len(training), ADAPT_ROWS))

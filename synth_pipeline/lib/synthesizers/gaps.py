@@ -38,6 +38,9 @@ class Gap:
 class GapEncoding:
     gaps: list[Gap] = field(default_factory=list)  # an anchor is written back before the dates measured from it
 
+    def __bool__(self) -> bool:
+        return bool(self.gaps)
+
     @property
     def columns(self) -> list[str]:
         return [g.column for g in self.gaps]
