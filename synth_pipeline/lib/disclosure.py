@@ -127,7 +127,7 @@ class DisclosureControl:
                 continue
             if c.kind == "categorical":
                 out[col], c.replaced_rows = _replace_disallowed(out[col], c, rng)
-            elif getattr(c, "withheld", False):
+            elif c.withheld:
                 out[col], c.clamped_rows = _withhold(out[col])
             else:
                 out[col], c.clamped_rows = _clamp(out[col], c)
@@ -145,7 +145,7 @@ class DisclosureControl:
                 continue
             if c.kind == "categorical":
                 out[col], moved = _replace_disallowed(out[col], c, rng)
-            elif getattr(c, "withheld", False):
+            elif c.withheld:
                 out[col], moved = _withhold(out[col])
             else:
                 out[col], moved = _clamp(out[col], c)
@@ -168,7 +168,7 @@ class DisclosureControl:
             return True  # booleans and all-null columns are not controlled
         if c.kind == "categorical":
             return str(value) in {str(v) for v in c.allowed}
-        if getattr(c, "withheld", False):
+        if c.withheld:
             return False
         try:
             x = float(pd.Timestamp(value).value) if c.is_datetime else float(value)
@@ -195,7 +195,7 @@ class DisclosureControl:
                 continue
             values = as_float(s)
             present = ~np.isnan(values)
-            if getattr(c, "withheld", False):
+            if c.withheld:
                 bad |= present
                 continue
             if c.lower is not None and c.upper is not None:
@@ -217,7 +217,7 @@ class DisclosureControl:
                         "rare categories replaced"
                         if c.kind == "categorical"
                         else "withheld: fewer than k values in all"
-                        if getattr(c, "withheld", False)
+                        if c.withheld
                         else (
                             "clamped, rare values smoothed"
                             if c.fine_grained
@@ -533,7 +533,8 @@ def rare_value_check(
         syn = value_keys(synthetic[col]).dropna()
         hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
         hits_s, hits_h = int(syn.isin(rare).sum()), int(hold.isin(rare).sum())
-        chance = time_grid_rate(train[col], rare, k) if pd.api.types.is_datetime64_any_dtype(train[col].dtype) else 0.0
+        is_date = pd.api.types.is_datetime64_any_dtype(train[col].dtype)
+        chance = time_grid_rate(train_keys, rare, k) if is_date else 0.0  # the keys: dates as nanoseconds already
         if len(hold) and chance > hits_h / len(hold):
             p = excess_over_known_rate(hits_s, len(syn), chance, tolerance)
         else:
