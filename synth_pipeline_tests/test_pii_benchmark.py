@@ -39,8 +39,9 @@ def test_detection_on_the_third_real_set_keeps_what_it_found():
 
 def test_detection_on_the_fourth_real_set_keeps_what_it_found():
     """The fourth real set (committed before detection first ran on it, which found 1 of 24 columns): batters
-    named on every pitch, players in row names written `-Andy Allanson`, study subjects' codes."""
+    named on every pitch, players in row names written `-Andy Allanson`, study subjects' codes, NFL players'
+    names in a column called `county`, stage names in `bottom1` … `bottom7` (the later ones hold 1-3 names)."""
     _, overall, _ = evaluate(build_real_tables(real_set="fourth"))
     assert overall["flag_precision"] == 1.0, overall["false_positives"]
-    assert not {"Batter", "subject", "Subject"} & set(overall["missed"]), overall["missed"]
-    assert overall["flag_recall"] >= 0.25, overall["missed"]
+    assert set(overall["missed"]) <= {"Unnamed: 0"}, overall["missed"]  # heptathletes, painters: surnames alone
+    assert overall["flag_recall"] >= 0.9, overall["missed"]
