@@ -275,11 +275,41 @@ FOURTH_NEGATIVE_TABLES = [
     ("AER", "CASchools"),  # school and district names
     ("openintro", "blizzard_salary"),  # job titles, free-text comments on pay
 ]
+# A fifth real set, labeled by hand on 2026-12-05 after the fourth set's fixes and committed before the detector
+# first ran on it: first names alone (a bake-off's bakers), artists written "Walker, Clay", astronomers and
+# presidents as one word (`Mercator`, `AJohnson`), congressmen in row names `Hunt(R)`, player and subject keys.
+FIFTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("tidyr", "billboard"): {"artist": "person_name"},  # "Walker, Clay", "Iglesias, Enrique", and bands
+    ("bakeoff", "bakers"): {
+        "baker": "person_name",  # first names alone: Annetha, Edd
+        "baker_full": "person_name",
+        "baker_last": "person_name",
+        "baker_first": "person_name",
+    },
+    ("bakeoff", "challenges"): {"baker": "person_name"},  # first names on every challenge
+    ("HistData", "Langren.all"): {"Author": "person_name", "Name": "person_name"},  # Langren; Mercator, Brahe
+    ("HSAUR", "voting"): {"Unnamed: 0": "person_name"},  # congressmen: Hunt(R), Rodino(D)
+    ("openintro", "unemploy_pres"): {"potus": "person_name"},  # William Howard Taft
+    ("Ecdat", "USGDPpresidents"): {"executive": "person_name"},  # JamesI, Cromwell, AJohnson
+    ("plyr", "baseball"): {"id": "identifier"},  # ansonca01: a player's key, a row per season
+    ("lme4", "sleepstudy"): {"Subject": "identifier"},  # 308, 309: 18 people, 10 days each
+    ("nlme", "Oxboys"): {"Subject": "identifier"},  # 26 boys, 9 occasions each
+}
+FIFTH_NEGATIVE_TABLES = [
+    ("pscl", "UKHouseOfCommons"),  # constituencies, counties
+    ("DAAG", "worldRecords"),  # places of records
+    ("stevedata", "steves_clothes"),  # brands: Van Heusen, Arrow
+    ("HistData", "Cholera"),  # London districts: St George Southwark
+    ("Stat2Data", "MLBStandings2016"),  # teams
+    ("AER", "Journals"),  # journal titles and publishers
+    ("Stat2Data", "Cereal"),  # cereals
+]
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
     "third": (THIRD_LABELS, THIRD_NEGATIVE_TABLES, {}),
     "fourth": (FOURTH_LABELS, FOURTH_NEGATIVE_TABLES, {}),
+    "fifth": (FIFTH_LABELS, FIFTH_NEGATIVE_TABLES, {}),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
@@ -302,7 +332,7 @@ def build_real_tables(max_rows: int = 2000, seed: int = 0, real_set: str = "firs
     positives, negatives, keys = REAL_SETS[real_set]
     columns: list[Column] = []
     for t, key in enumerate([*positives, *negatives]):
-        df = _real_table(*key, row_names=real_set in ("third", "fourth"))
+        df = _real_table(*key, row_names=real_set in ("third", "fourth", "fifth"))
         if len(df) > max_rows:
             df = df.sample(max_rows, random_state=seed).reset_index(drop=True)
         labels = positives.get(key) or keys.get(key, {})
