@@ -45,3 +45,12 @@ def test_detection_on_the_fourth_real_set_keeps_what_it_found():
     assert overall["flag_precision"] == 1.0, overall["false_positives"]
     assert set(overall["missed"]) <= {"Unnamed: 0"}, overall["missed"]  # heptathletes, painters: surnames alone
     assert overall["flag_recall"] >= 0.9, overall["missed"]
+
+
+def test_detection_on_the_held_out_fifth_real_set():
+    """The fifth real set, labeled before detection first ran on it and never used to change a rule: bakers by
+    first name alone, artists as `Walker, Clay`, congressmen as `Hunt(R)`. As first measured: recall 0.786
+    (missed: astronomers and presidents written as one word), precision 1.000."""
+    _, overall, _ = evaluate(build_real_tables(real_set="fifth"))
+    assert overall["flag_precision"] == 1.0, overall["false_positives"]
+    assert overall["flag_recall"] >= 0.78, overall["missed"]
