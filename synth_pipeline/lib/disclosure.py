@@ -90,6 +90,7 @@ class ColumnControl:
     replaced_rows: int = 0
     clamped_rows: int = 0
     withheld: bool = False  # fewer than k values in all: no number or date of it can leave (HELPfull's U32D_T)
+    fresh_hit_rate: float | None = None  # how often a fresh real row holds a rare training value (Good-Turing)
 
 
 @dataclass
@@ -295,6 +296,7 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     c.fine_grained = share >= FINE_GRAINED_SHARE
     c.rare_share = share
     c.rare_values, c.frequent_values = rare, frequent
+    c.fresh_hit_rate = fresh_hit_rate(counts, k)
     if not c.fine_grained and len(frequent):
         # Coarse columns: the range ends at the smallest and largest values k rows hold.
         c.lower, c.upper = float(frequent[0]), float(frequent[-1])
@@ -307,6 +309,22 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
         c.sorted_values = np.clip(values, c.lower, c.upper)
         c.step = _step(values, is_datetime)
     return c
+
+
+def fresh_hit_rate(counts: np.ndarray, k: int) -> float:
+    """Good-Turing's estimate of the probability that a fresh real row holds a value fewer than ``k`` training
+    rows hold: the values seen ``r`` times carry ``(r + 1) N(r + 1) / n`` of the mass, for ``r`` from 1 to k - 1.
+
+    Row numbers and timestamps to the second are each seen once, so a fresh row never repeats one (0): a
+    smoothed value that lands on one is a coincidence the control should not let through. Event dates seen
+    two to nine times each are repeated by fresh rows most of the time, and so may be by synthetic ones.
+    """
+    n = int(counts.sum())
+    if n == 0:
+        return 0.0
+    seen = np.bincount(counts.astype(np.int64), minlength=k + 1)
+    mass = sum(m * int(seen[m]) for m in range(2, k + 1))
+    return min(1.0, mass / n)
 
 
 def _withhold(s: pd.Series) -> tuple[pd.Series, int]:
@@ -407,9 +425,10 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         if c.step:
             moved = np.round(moved / c.step) * c.step
         values[idx] = np.clip(moved, c.lower, c.upper)
-        # Landing on another rare value is what fresh real rows do too, as often as rare values are in the data
-        # (most days of a date column): accept such a landing with that probability, and never the value itself.
-        lands_rare = np.isin(values[idx], c.rare_values) & (rng.random(len(idx)) >= c.rare_share)
+        # Landing on another rare value is what fresh real rows do too (most days of a date column), as often as
+        # the Good-Turing estimate says: accept such a landing with that probability, and never the value itself.
+        accept = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
+        lands_rare = np.isin(values[idx], c.rare_values) & (rng.random(len(idx)) >= accept)
         hit[idx] = (values[idx] == original[idx]) | lands_rare
     if hit.any() and c.frequent_values is not None and len(c.frequent_values):
         # Still on a rare value after every redraw (dense day-level dates): the nearest value k rows hold.
