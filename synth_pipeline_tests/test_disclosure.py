@@ -160,3 +160,14 @@ def test_selection_scores_a_sample_typed_as_the_published_table():
     result = CandidateResult("copier", {}, "ok", synthesizer=Copier())
     evaluate_candidate(result, train, holdout, metadata, dataset)
     assert result.exact_copy_rate == 1.0
+
+
+def test_generated_text_never_uses_handles_links_long_numbers_or_names_however_common():
+    rng = np.random.default_rng(0)
+    words = [f"word{chr(97 + i)}" for i in range(25)] + ["rally"]
+    common = ["@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary", "#MAGA"]
+    text = pd.Series([" ".join(rng.choice(words + common, 8)) + f" {i}" for i in range(500)])
+    spec = learn_generator(text, 10)
+    assert spec["kind"] == "words"
+    assert not set(spec["vocabulary"]) & {"@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary"}
+    assert "#MAGA" in spec["vocabulary"] and "rally" in spec["vocabulary"]

@@ -154,11 +154,17 @@ def _safe_reason(err: Exception) -> str:
     where = f" near line {match.group(1)}" if match else ""
     hint = ""
     text = str(err)
-    if "unicode" in text.lower() or "utf-8" in text.lower():
+    lower = text.lower()
+    if "invalid unicode" in lower or "byte sequence" in lower or "codec can't decode" in lower:
         hint = "; the file is not UTF-8: set source.encoding (latin-1 or utf-16)"
+    elif "parsing dialect" in lower:  # DuckDB's sniffer lists "Encoding: utf-8" among what it tried
+        hint = (
+            "; its delimiter and quoting could not be told apart (check source.delimiter, that quoted fields "
+            "are closed, and for carriage returns inside fields)"
+        )
     elif "Expected Number of Columns" in text or "too many columns" in text.lower():
         hint = "; rows have different numbers of fields (check source.delimiter and quoting)"
-    elif "unterminated quote" in text.lower() or "quote" in text.lower():
+    elif "unterminated quote" in lower or "quote" in lower:
         hint = "; a quoted field is not closed"
     return f"{type(err).__name__}{where}{hint}"
 

@@ -5,8 +5,8 @@ on; the output gets new values of the same shape instead:
 
 - **pattern**: the layouts that at least ``k`` values share, character class by character class
   (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters;
-- **words**: text assembled from words that at least ``k`` rows use, minus every known person name,
-  with the real distribution of word counts;
+- **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
+  address, link and long number, with the real distribution of word counts;
 - **letters**: random letters with the real lengths, when neither of the above has enough support.
 
 The spec holds only shapes, common words and counts, never a value fewer than ``k`` rows share.
@@ -45,7 +45,7 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
     rows_per_word: Counter[str] = Counter()
     for words in tokens:
         rows_per_word.update({w for w in words})
-    vocab = [w for w, n in rows_per_word.items() if n >= k and fold(w.strip(".,;:'\"()")) not in names]
+    vocab = [w for w, n in rows_per_word.items() if n >= k and not _personal_word(w, names)]
     lengths = tokens.map(len).clip(1, 40).value_counts()
     if len(vocab) >= MIN_VOCABULARY and tokens.map(len).mean() >= 1.5:
         counts = np.array([rows_per_word[w] for w in vocab], dtype=float)
@@ -58,6 +58,19 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
         }
     chars = text.str.len().clip(1, 60).value_counts()
     return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+
+
+def _personal_word(word: str, names: frozenset[str]) -> bool:
+    """A known name, a handle or address (``@realDonaldTrump``, ``a@b.org``), a link, or a number long enough
+    to be part of a phone or account: common as such words may be, they point at a person or lead to one."""
+    bare = word.strip(".,;:!?'\"()[]")
+    return (
+        fold(bare) in names
+        or "@" in bare
+        or "://" in bare
+        or bare.lower().startswith("www.")
+        or sum(ch.isdigit() for ch in bare) >= 5
+    )
 
 
 def _norm(counts: np.ndarray) -> list[float]:
