@@ -276,6 +276,8 @@ def test_the_leak_check_sees_a_phone_in_another_format_and_values_inside_sentenc
     )
     assert ref.leaks(notes) == {"notes": 1}
     assert ref.scan_text("wrote to ann.lee@example.org\nand left") == 1
+    # JSON logs escape an emoji as a surrogate pair, and a truncated message can end on half of one (tweets)
+    assert ref.scan_text('{"text": "\\ud83d\\ude00 ann.lee@example.org \\ud83d"}') == 1
 
 
 def test_detection_flags_free_text_that_names_a_person_in_most_rows(fake):

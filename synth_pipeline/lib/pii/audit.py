@@ -174,6 +174,9 @@ UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 def unescape(text: str) -> str:
     text = UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    # JSON writes an emoji as two escapes (\ud83d\ude00): pair them back into one character, and drop a lone
+    # half, which no raw value holds and which cannot be encoded (a tweets table's logs failed the gate on it).
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     for escaped, plain in (("\\'", "'"), ('\\"', '"'), ("\\n", " "), ("\\t", " "), ("\\r", " ")):
         text = text.replace(escaped, plain)
     return text

@@ -305,4 +305,4 @@ def encrypt_columns(df: pd.DataFrame, plan: PiiPlan, encryption_key: str | None)
 
 
 def _digest(normalized: str, salt: bytes) -> str:
-    return hashlib.blake2b(normalized.encode(), key=salt, digest_size=16).hexdigest()
+    return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), key=salt, digest_size=16).hexdigest()
