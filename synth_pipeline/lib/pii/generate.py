@@ -14,6 +14,7 @@ The spec holds only shapes, common words and counts, never a value fewer than ``
 
 from __future__ import annotations
 
+import re
 import string
 from collections import Counter
 from typing import Any
@@ -63,7 +64,7 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
 def _personal_word(word: str, names: frozenset[str]) -> bool:
     """A known name, a handle or address (``@realDonaldTrump``, ``a@b.org``), a link, or a number long enough
     to be part of a phone or account: common as such words may be, they point at a person or lead to one."""
-    bare = word.strip(".,;:!?'\"()[]")
+    bare = re.sub(r"['’]s$", "", word.strip(".,;:!?'\"()[]"))  # "Trump's" is Trump
     return (
         fold(bare) in names
         or "@" in bare
