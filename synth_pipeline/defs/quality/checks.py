@@ -148,6 +148,16 @@ def _privacy_results(
             "exact_copy_rate": rounded(priv.exact_copy_rate),
             "holdout_copy_rate": rounded(priv.holdout_copy_rate),
             "tolerance": cfg.exact_copy_tolerance,
+            **(
+                {
+                    "membership: synthetic rows equal to a real row": priv.membership.copies,
+                    "membership: excess matches of training rows": rounded(priv.membership.excess),
+                    "membership: p_value": rounded(priv.membership.p_value, 6),
+                    "membership: z were every copy memorized": rounded(priv.membership.z_if_memorized),
+                }
+                if priv.membership is not None
+                else {}
+            ),
         },
         "dcr": {
             "dcr_share": rounded(priv.dcr_share),
