@@ -203,7 +203,12 @@ class DisclosureControl:
             if c.lower is not None and c.upper is not None:
                 bad |= present & ((values < c.lower) | (values > c.upper))
             if c.fine_grained and c.rare_values is not None:
-                bad |= present & np.isin(values, c.rare_values) & ~_landable(values, c, self.seed)
+                on_rare = present & np.isin(values, c.rare_values)
+                # As many cells on rare values as fresh real rows hold, not more: the share of this frame's
+                # values that may stay on one is the fresh rate over the share that landed on one.
+                landed = on_rare.sum() / max(1, present.sum())
+                accept = min(1.0, (c.fresh_hit_rate or 0.0) / landed) if landed else 0.0
+                bad |= on_rare & ~_landable(values, accept, self.seed)
             elif c.frequent_values is not None and len(c.frequent_values):
                 bad |= present & ~np.isin(values, c.frequent_values)
         return bad
@@ -313,22 +318,19 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
 
 
 def fresh_hit_rate(counts: np.ndarray, k: int) -> float:
-    """Of the fresh real values that no ``k`` training rows hold, the share that are rare training values rather
-    than values never seen, by Good-Turing: the values seen ``r`` times carry ``(r + 1) N(r + 1) / n`` of the
-    mass, the unseen ones ``N(1) / n``.
+    """Good-Turing's estimate of the probability that a fresh real row holds a value fewer than ``k`` training
+    rows hold: the values seen ``r`` times carry ``(r + 1) N(r + 1) / n`` of the mass, for ``r`` from 1 to k - 1.
 
     Row numbers and timestamps to the second are each seen once, so a fresh row never repeats one (0): a
     smoothed value that lands on one is a coincidence the control should not let through. Event dates seen
-    two to nine times each, or hits per player (integers 0 to 191 over 1,000 players), are repeated by fresh
-    rows almost always, and so may be by synthetic ones.
+    two to nine times each are repeated by fresh rows most of the time, and so may be by synthetic ones.
     """
     n = int(counts.sum())
     if n == 0:
         return 0.0
     seen = np.bincount(counts.astype(np.int64), minlength=k + 1)
-    rare = sum(m * int(seen[m]) for m in range(2, k + 1)) / n
-    unseen = int(seen[1]) / n
-    return float(rare / (rare + unseen)) if rare + unseen > 0 else 0.0
+    mass = sum(m * int(seen[m]) for m in range(2, k + 1))
+    return min(1.0, mass / n)
 
 
 def _withhold(s: pd.Series) -> tuple[pd.Series, int]:
@@ -386,16 +388,14 @@ def _replace_disallowed(s: pd.Series, c: ColumnControl, rng: np.random.Generator
     return out, n
 
 
-def _landable(values: np.ndarray, c: ColumnControl, seed: int) -> np.ndarray:
-    """Which values a computed output may land on although fewer than k rows hold them: as many of the rare values
-    as fresh real rows land on (``fresh_hit_rate``), chosen by a seeded hash of the value, so the answer is the
-    same however often a row is looked at.
+def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
+    """Which values a computed output may land on although fewer than k rows hold them: a share ``rate`` of them,
+    chosen by a seeded hash of the value, so the answer is the same however often a row is looked at.
 
     Without it, a computed column whose rare values are dense (hits per player, ``H = AB * AVG``) rejected
     two rows in five, all of them everyday players, and the published table held 78 % pitchers against 50 %.
     """
-    rate = c.fresh_hit_rate or 0.0  # models saved before it: strict, as they were
-    if rate <= 0:
+    if rate <= 0:  # models saved before fresh_hit_rate: strict, as they were
         return np.zeros(len(values), bool)
     bits = np.nan_to_num(values).astype(np.float64).view(np.uint64) ^ np.uint64(seed & 0xFFFFFFFF)
     with np.errstate(over="ignore"):  # splitmix64: a well-spread 64-bit hash, wrapping on purpose
