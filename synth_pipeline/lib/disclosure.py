@@ -406,6 +406,15 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53) < rate
 
 
+def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
+    """Values on the column's grid (``step``) and inside its released range."""
+    if c.step:
+        values = np.round(values / c.step) * c.step
+        if not c.is_datetime:
+            values = np.round(values, 6)  # 3 x 0.1 is 0.30000000000000004
+    return np.clip(values, c.lower, c.upper) if c.lower is not None and c.upper is not None else values
+
+
 def _on_grid(s: pd.Series, c: ColumnControl) -> pd.Series:
     """Every value at the column's own precision, before rare values are looked for (a rounded value can be one):
     a model's ``0.1836247`` in a column of two decimals is published as ``0.18`` (openintro loans_full_schema)."""
@@ -415,11 +424,7 @@ def _on_grid(s: pd.Series, c: ColumnControl) -> pd.Series:
     present = ~np.isnan(values)
     if not present.any():
         return s
-    grid = np.round(values[present] / c.step) * c.step
-    if not c.is_datetime:
-        grid = np.round(grid, 6)  # 3 x 0.1 is 0.30000000000000004
-    if c.lower is not None and c.upper is not None:
-        grid = np.clip(grid, c.lower, c.upper)
+    grid = _snap(values[present], c)
     if np.array_equal(grid, values[present]):
         return s
     values[present] = grid
@@ -485,9 +490,7 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         # Reflected at the range's ends, not clipped: clipping would pile draws onto the end value, a real one.
         moved = np.where(moved < c.lower, 2 * c.lower - moved, moved)
         moved = np.where(moved > c.upper, 2 * c.upper - moved, moved)
-        if c.step:
-            moved = np.round(moved / c.step) * c.step
-        values[idx] = np.clip(moved, c.lower, c.upper)
+        values[idx] = _snap(moved, c)
         # Landing on another rare value is what fresh real rows do too (most days of a date column), as often as
         # the Good-Turing estimate says: accept such a landing with that probability, and never the value itself.
         accept = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
