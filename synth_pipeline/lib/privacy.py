@@ -70,12 +70,13 @@ class MembershipTest:
         return self.z_if_memorized >= MIN_MEMBERSHIP_POWER
 
 
-def membership_test(synthetic: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame) -> MembershipTest:
+def membership_test(synthetic: pd.Series, train: pd.Series, holdout: pd.Series) -> MembershipTest:
+    """On each table's row hashes (:func:`_row_keys`), which the exact-copy counts have already computed."""
     if synthetic.empty or holdout.empty or train.empty:
         return MembershipTest(0, 0.0, float("nan"), 0.0)
-    groups = _row_keys(synthetic).value_counts()
-    in_train = pd.Series(groups.index).map(_row_keys(train).value_counts()).fillna(0).to_numpy()
-    in_hold = pd.Series(groups.index).map(_row_keys(holdout).value_counts()).fillna(0).to_numpy()
+    groups = synthetic.value_counts()
+    in_train = pd.Series(groups.index).map(train.value_counts()).fillna(0).to_numpy()
+    in_hold = pd.Series(groups.index).map(holdout.value_counts()).fillna(0).to_numpy()
     real = in_train + in_hold
     seen = real > 0
     n = groups.to_numpy()[seen].astype(float)
@@ -269,8 +270,10 @@ def evaluate_privacy(
     d_train = _nearest(encoder.transform(train_eq), syn_x)
     d_hold = _nearest(encoder.transform(hold), syn_x)
     closer = (d_train < d_hold - 1e-12).mean() + 0.5 * (np.abs(d_train - d_hold) <= 1e-12).mean()
-    exact = copy_count(syn, train[cols])
-    held = copy_count(hold, train[cols])
+    # Each table hashed once: the two copy counts and the membership test share the hashes.
+    syn_keys, train_keys, hold_keys = _row_keys(syn), _row_keys(train[cols]), _row_keys(hold)
+    exact = int(syn_keys.isin(train_keys.to_numpy()).sum())
+    held = int(hold_keys.isin(train_keys.to_numpy()).sum())
     rare = rare_value_check(
         prepare_training_frame(train[cols], metadata),
         prepare_training_frame(holdout[cols], metadata),
@@ -288,5 +291,7 @@ def evaluate_privacy(
         exact_copies=exact,
         holdout_copies=held,
         rare_values=rare,
-        membership=membership_test(syn, train[cols], hold) if held / len(hold) < exact / max(1, len(syn)) else None,
+        membership=membership_test(syn_keys, train_keys, hold_keys)
+        if held / len(hold) < exact / max(1, len(syn))
+        else None,
     )
