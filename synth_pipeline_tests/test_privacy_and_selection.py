@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from synth_pipeline.lib.config import PrivacyConfig, parse_config
-from synth_pipeline.lib.privacy import copy_rate, evaluate_privacy, judge_privacy, split_holdout
+from synth_pipeline.lib.privacy import (
+    copy_rate,
+    evaluate_privacy,
+    holdout_mask,
+    holdout_way_out,
+    judge_privacy,
+    split_holdout,
+)
 from synth_pipeline.lib.selection import CandidateResult, choose, train_candidates
 from synth_pipeline.lib.synthesis import TABLE
 from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
@@ -36,6 +43,18 @@ def test_holdout_split_is_seeded_and_capped():
     _, d = split_holdout(df, 0.2, 100, seed=1)
     assert len(b) == 100 and len(a) == 1900
     pd.testing.assert_frame_equal(b, d)
+
+
+@pytest.mark.parametrize("num_rows", [406, 569, 838, 997])
+def test_a_refused_small_table_is_told_the_holdout_fraction_that_runs_it(num_rows):
+    advice = holdout_way_out(num_rows, 100, 10_000)
+    fraction = float(advice.split("holdout_fraction to ")[1][:4])
+    assert int(holdout_mask(num_rows, fraction, 10_000, seed=0).sum()) // 2 >= 100
+    assert int(holdout_mask(num_rows, fraction - 0.01, 10_000, seed=0).sum()) // 2 < 100  # and no more than needed
+
+
+def test_a_table_too_small_even_for_half_is_told_so():
+    assert "needs 400 rows" in holdout_way_out(265, 100, 10_000)
 
 
 def test_a_copying_model_fails_the_privacy_measures_and_fresh_data_does_not():

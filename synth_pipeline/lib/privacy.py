@@ -178,6 +178,27 @@ def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np
     return mask
 
 
+def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int) -> str:
+    """The smallest ``holdout_fraction`` that gives each half of the held-out rows enough of them, when one does."""
+    needed = 2 * min_holdout_rows
+    if needed > max_rows:
+        return f"privacy.holdout_max_rows ({max_rows}) must be at least twice privacy.min_holdout_rows."
+    fraction = max(0.01, math.floor(100 * needed / num_rows) / 100) if num_rows else 1.0
+    while fraction <= 0.5 and round(num_rows * fraction) < needed:
+        fraction = round(fraction + 0.01, 2)
+    if fraction <= 0.5:
+        kept = num_rows - round(num_rows * fraction)
+        return (
+            f"To synthesize it anyway, set privacy.holdout_fraction to {fraction:.2f}: {kept} rows are left to "
+            "train on, so expect lower fidelity."
+        )
+    return (
+        f"Even half of the rows would not be enough: at privacy.min_holdout_rows {min_holdout_rows} a table needs "
+        f"{2 * needed} rows. A smaller privacy.min_holdout_rows (at least 10) runs it, with privacy checks that can "
+        "see only gross copying."
+    )
+
+
 def split_holdout(df: pd.DataFrame, fraction: float, max_rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     mask = holdout_mask(len(df), fraction, max_rows, seed)
     return df[~mask].reset_index(drop=True), df[mask].reset_index(drop=True)
