@@ -112,6 +112,32 @@ def test_quasi_identifiers_are_flagged_but_kept_by_default():
     }
 
 
+def test_a_kept_column_whose_values_are_mostly_too_rare_to_leave_gets_fresh_values_of_its_kind():
+    """vega's airports: 2,674 cities in 3,376 rows. Kept, the control would leave a handful of common cities
+    (or nulls, once none reaches k in the training rows); generated, it reads as cities and holds no real one."""
+    from vega_datasets import local_data
+
+    airports = local_data.airports()
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(airports, ds)
+    city, name = plan.decision("city"), plan.decision("name")
+    assert (city.pii_type, city.action, city.params["generator"]) == (
+        "location",
+        "generate",
+        {"kind": "faker", "method": "city"},
+    )
+    assert name.action == "generate" and name.params["generator"]["kind"] == "words"  # "Municipal", "County"
+    assert plan.decision("state").action == "keep"  # 50-odd states are categories: rare ones are replaced
+
+    real = {str(v).casefold() for v in airports["city"].dropna()} | {str(v).casefold() for v in airports["name"]}
+    out = add_fakes_and_keys(
+        airports[["state"]].head(500), plan, 0, "en_US", lambda _c, v: str(v).casefold() in real, {}
+    )
+    assert out["city"].notna().mean() > 0.95 and out["city"].nunique() > 300
+    assert not out["city"].dropna().str.casefold().isin(real).any()
+    assert not out["name"].dropna().str.casefold().isin(real).any()
+
+
 def _people(fake: Faker) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -83,11 +83,23 @@ def fake_column(
 
 
 def generated_column(
-    spec: dict, num_rows: int, seed: int, is_forbidden: Callable[[object], bool], null_share: float
+    spec: dict,
+    num_rows: int,
+    seed: int,
+    is_forbidden: Callable[[object], bool],
+    null_share: float,
+    locale: str = "en_US",
 ) -> pd.Series:
-    """New values of a near-unique column's shape; a draw equal to a raw value is drawn again."""
+    """New values of a near-unique column's shape, or of its kind through Faker; a draw equal to a raw value is
+    drawn again."""
     rng = np.random.default_rng(seed)
-    series = pd.Series(_draw(lambda: generate(spec, rng), num_rows, is_forbidden), dtype=object)
+    if spec["kind"] == "faker":
+        fake = Faker(locale)
+        fake.seed_instance(seed)
+        gen: Callable[[], object] = getattr(fake, spec["method"])
+    else:
+        gen = lambda: generate(spec, rng)  # noqa: E731
+    series = pd.Series(_draw(gen, num_rows, is_forbidden), dtype=object)
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series
@@ -134,6 +146,7 @@ def add_fakes_and_keys(
             seed + 7000 + 1000 * i,
             functools.partial(is_forbidden, col),
             d.params.get("null_share", 0.0),
+            locale,
         ).to_numpy()
     for i, col in enumerate(c for c in plan.columns_with("tokenize") if fresh_tokens(plan.decision(c))):
         rng = np.random.default_rng(seed + 9000 + 1000 * i)

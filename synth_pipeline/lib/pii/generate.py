@@ -25,7 +25,7 @@ import pandas as pd
 from synth_pipeline.lib.pii.names import all_names, fold
 
 NEAR_UNIQUE_SHARE = 0.5  # at least this share of rows hold a value fewer than k rows share
-MIN_VOCABULARY = 20
+MIN_VOCABULARY = 10  # fewer common words than this give too few different values to read as a column
 CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
 
 
@@ -39,8 +39,20 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
         return {"kind": "letters", "lengths": [8], "weights": [1.0]}
     shapes = text.map(shape).value_counts()
     frequent = shapes[shapes >= k]
-    if frequent.sum() >= 0.5 * len(text):
+    patterned = frequent.sum() >= 0.5 * len(text)
+    words = _words(text, k)
+    # Codes keep their layout (``13011352CF10A``); prose and place names read better as common words
+    # ("Municipal Field") than as letters in a name's layout ("Iywjwvqjo Wftopsbki").
+    if patterned and (words is None or "9" in frequent.index[0]):
         return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
+    if words is not None:
+        return words
+    chars = text.str.len().clip(1, 60).value_counts()
+    return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+
+
+def _words(text: pd.Series, k: int) -> dict[str, Any] | None:
+    """Text of the words at least ``k`` rows use, when there are enough of them and values are several words."""
     tokens = text.str.split()
     names = all_names()
     rows_per_word: Counter[str] = Counter()
@@ -57,8 +69,7 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
             "lengths": [int(x) for x in lengths.index],
             "weights": _norm(lengths.to_numpy()),
         }
-    chars = text.str.len().clip(1, 60).value_counts()
-    return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+    return None
 
 
 def _personal_word(word: str, names: frozenset[str]) -> bool:
@@ -87,6 +98,6 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     n = int(spec["lengths"][rng.choice(len(spec["lengths"]), p=spec["weights"])])
     if kind == "words":
         vocab = spec["vocabulary"]
-        picks = rng.choice(len(vocab), n, p=spec["vocabulary_weights"])
+        picks = rng.choice(len(vocab), min(n, len(vocab)), replace=False, p=spec["vocabulary_weights"])
         return " ".join(vocab[i] for i in picks)
     return "".join(string.ascii_lowercase[i] for i in rng.integers(0, 26, n)).capitalize()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.disclosure import rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
-from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect
+from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect, normalize_name
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
@@ -152,20 +153,28 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
                 col, action, True, pii_type, category, finding.confidence if finding else 1.0, reason, params
             )
         )
+    k = dataset.privacy.min_value_count
     for d in decisions:
-        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column], dataset.privacy.min_value_count):
-            override = dataset.columns.get(d.column)
-            if override is not None and override.pii == "keep":
+        override = dataset.columns.get(d.column)
+        written_keep = override is not None and override.pii == "keep"
+        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column], k):
+            if written_keep:
                 _refuse_unpublishable(dataset, d.column)
             # Kept by default (a quasi-identifier such as job_ad_id, two to four rows per value): the control
             # would withhold every value, so the column gets fresh values of its shape instead.
             d.action = "generate"
             d.reason += (
-                f"; no value is held by {dataset.privacy.min_value_count} rows (privacy.min_value_count), "
+                f"; no value is held by {k} rows (privacy.min_value_count), "
                 "so none could be published: fresh values of the same shape instead"
             )
+        elif d.action == "keep" and d.is_pii and not written_keep and (share := _near_unique_share(df[d.column], k)):
+            # Kept by default, yet most rows hold a value too rare to leave (airports' 2,674 cities in 3,376 rows):
+            # the control would turn the column into its few common values, or into nulls if none is left in the
+            # training rows. Fresh values of its kind read as the real column does, and leak nothing.
+            d.action = "generate"
+            d.reason += f"; {share:.0%} of rows hold a value fewer than {k} rows share: fresh values instead"
         if d.action == "generate" and "generator" not in d.params:
-            d.params["generator"] = learn_generator(df[d.column], dataset.privacy.min_value_count)
+            d.params["generator"] = _known_kind(d) or learn_generator(df[d.column], k)
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
@@ -198,15 +207,37 @@ def _refuse_unpublishable(dataset: DatasetConfig, col: str) -> None:
     )
 
 
-def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
-    """Detection found nothing. Text whose values are mostly one person's each is still not modelled."""
+def _near_unique_share(series: pd.Series, k: int) -> float | None:
+    """The share of rows holding a value fewer than ``k`` rows share, when text is mostly such values; else None.
+
+    Categories (fewer distinct values than half the rows, some held by ``k`` rows) are not: their rare values
+    are replaced at training (disclosure.py) and the common ones carry the column.
+    """
     is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
     if not is_text or series.notna().sum() == 0 or _mostly_dates_or_numbers(series.dropna()):
-        return ColumnDecision(col, "keep", False)
+        return None
     share = rare_share(series, k)
     counts = series.value_counts()
     categories = counts.size < 0.5 * counts.sum() and bool((counts >= k).any())
-    if share < NEAR_UNIQUE_SHARE or categories:  # categories: rare ones are replaced at training (disclosure.py)
+    return None if share < NEAR_UNIQUE_SHARE or categories else share
+
+
+# Kinds whose fresh values Faker writes better than a learnt shape: a city reads as a city, not as "Jwqjo".
+FAKER_KINDS = (("location", re.compile(r"city|town|ciudad|stadt|ville|municipality"), "city"),)
+
+
+def _known_kind(d: ColumnDecision) -> dict[str, Any] | None:
+    norm = normalize_name(d.column)
+    for pii_type, pattern, method in FAKER_KINDS:
+        if d.pii_type == pii_type and pattern.search(norm):
+            return {"kind": "faker", "method": method}
+    return None
+
+
+def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
+    """Detection found nothing. Text whose values are mostly one person's each is still not modelled."""
+    share = _near_unique_share(series, k)
+    if share is None:
         return ColumnDecision(col, "keep", False)
     return ColumnDecision(
         col,
