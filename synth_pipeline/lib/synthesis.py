@@ -329,7 +329,7 @@ def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
     compares like with like. ``schema`` is the de-identified table's Arrow schema."""
     import pyarrow as pa
 
-    out = frame
+    out = frame.copy(deep=False)  # columns are replaced, never written into: the caller's frame is untouched
     for field in schema:
         col = field.name
         if col not in frame.columns or frame[col].dtype != object:
@@ -338,8 +338,8 @@ def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
         if pa.types.is_boolean(t):
             text = frame[col].map(lambda v: v if v is None or isinstance(v, bool) or v != v else str(v).lower())
             values = text.map({"true": True, "false": False, True: True, False: False})
-            out = out.assign(**{col: values.astype("boolean")})
+            out[col] = values.astype("boolean")  # not assign(**{col: ...}): a column may be called "self"
         elif pa.types.is_integer(t) or pa.types.is_floating(t):
             values = pd.to_numeric(frame[col], errors="coerce")
-            out = out.assign(**{col: values.astype("Int64") if pa.types.is_integer(t) else values})
+            out[col] = values.astype("Int64") if pa.types.is_integer(t) else values
     return out
