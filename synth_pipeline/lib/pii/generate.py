@@ -58,7 +58,12 @@ def _words(text: pd.Series, k: int) -> dict[str, Any] | None:
     rows_per_word: Counter[str] = Counter()
     for words in tokens:
         rows_per_word.update({w for w in words})
-    vocab = [w for w, n in rows_per_word.items() if n >= k and not _personal_word(w, names)]
+    # In alphabetical order: in the order met, neighbours in the list are neighbours in a real value, and the
+    # plan shown in the UI spelt out course titles ("Quantum", "Mechanics") that fewer than k rows hold.
+    vocab = sorted(
+        (w for w, n in rows_per_word.items() if n >= k and not _personal_word(w, names)),
+        key=lambda w: (w.casefold(), w),
+    )
     lengths = tokens.map(len).clip(1, 40).value_counts()
     if len(vocab) >= MIN_VOCABULARY and tokens.map(len).mean() >= 1.5:
         counts = np.array([rows_per_word[w] for w in vocab], dtype=float)
