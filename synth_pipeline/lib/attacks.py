@@ -122,10 +122,20 @@ def run_attacks(
         out.append(_singling_out(ori, syn, control, min(cfg.singling_out_queries, len(ori)), cfg))
         cols = list(ori.columns)
         if len(cols) >= 2:
+            linked = linking_columns(ori, cfg.linkability_columns)
             np.random.seed(cfg.seed)  # anonymeter draws its targets from numpy's global generator
-            linking = LinkabilityEvaluator(ori, syn, aux_cols=(cols[0::2], cols[1::2]), n_attacks=n, control=control)
+            linking = LinkabilityEvaluator(
+                ori, syn, aux_cols=(linked[0::2], linked[1::2]), n_attacks=n, control=control
+            )
             linking.evaluate(n_jobs=1)
-            out.append(_risk("linkability", linking.risk(), n, "columns split alternately into two halves"))
+            chosen = (
+                "columns split alternately into two halves"
+                if len(linked) == len(cols)
+                else f"the {len(linked)} of {len(cols)} columns with the fewest nulls and most values, split "
+                "alternately into two halves"
+            )
+            control_rate = float(linking.results().control_rate.value)
+            out.append(_risk("linkability", linking.risk(), n, f"{chosen}; chance links {control_rate:.0%}"))
         else:
             out.append(AttackRisk("linkability", float("nan"), float("nan"), float("nan"), 0, "fewer than 2 columns"))
         for secret in cfg.sensitive_columns:
@@ -235,6 +245,23 @@ def _ordered_univariate_queries(df: Any, n_queries: int, rng: np.random.Generato
 
 def _sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     return df.sample(n=rows, random_state=seed) if len(df) > rows else df
+
+
+def linking_columns(frame: pd.DataFrame, limit: int) -> list[str]:
+    """The columns the linkability attack joins on, in table order: all of them, or the ``limit`` most telling.
+
+    Over hundreds of columns, distances concentrate: one synthetic row is the nearest neighbour of both halves
+    of almost every real row. On HELPfull (788 columns) chance then linked 93 % of fresh real rows, so the
+    risk (attack rate less chance, over what chance leaves) divided noise by 0.05 and swung from 0 to 0.5. An
+    attacker joins on the columns that tell rows apart: filled in, with many values.
+    """
+    cols = list(frame.columns)
+    if len(cols) <= limit:
+        return cols
+    filled = frame.apply(lambda s: s.notna() & (s.astype(str) != "<NA>")).mean()
+    score = filled * np.log1p(frame.nunique())
+    keep = set(score.sort_values(ascending=False, kind="stable").index[:limit])
+    return [c for c in cols if c in keep]
 
 
 def _risk(name: str, risk: Any, attacks: int, note: str) -> AttackRisk:
