@@ -54,3 +54,13 @@ def test_detection_on_the_held_out_fifth_real_set():
     _, overall, _ = evaluate(build_real_tables(real_set="fifth"))
     assert overall["flag_precision"] == 1.0, overall["false_positives"]
     assert overall["flag_recall"] >= 0.78, overall["missed"]
+
+
+def test_detection_on_the_sixth_real_set_finds_every_person_column():
+    """bokeh-sampledata's films (directors, writers, whole casts) and sprinters, labeled and committed before the
+    detector first ran on them: every person column was found at once. Counts written `4,682  ` and masses
+    written `[223]` were flagged as codes, and are not since; a constant station name that reads as an address
+    is still flagged, the safe side."""
+    _, overall, _ = evaluate(build_real_tables(real_set="sixth"))
+    assert {"Director", "Writer", "Cast", "Name"}.isdisjoint(overall["missed"]), overall["missed"]
+    assert set(overall["false_positives"]) <= {"NAME as street_address"}, overall["false_positives"]

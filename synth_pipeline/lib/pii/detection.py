@@ -572,7 +572,13 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         )
     if n >= 20 and distinct_ratio >= 0.95:
         avg_tokens = float(np.mean([len(str(v).split()) for v in non_null.head(SAMPLE_SIZE)]))
-        if is_text and avg_tokens <= 2 and _mostly_codes(non_null) and not _mostly_dates_or_numbers(non_null):
+        if (
+            is_text
+            and avg_tokens <= 2
+            and _mostly_codes(non_null)
+            and not _mostly_dates_or_numbers(non_null)
+            and not _mostly_written_numbers(non_null)
+        ):
             return PiiFinding(
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
@@ -721,6 +727,16 @@ def _mostly_dates_or_numbers(values: pd.Series) -> bool:
         warnings.simplefilter("ignore")
         dates = pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean()
     return bool(max(numbers, dates) >= 0.9)
+
+
+def _mostly_written_numbers(values: pd.Series) -> bool:
+    """Numbers as reports write them: ``4,682  `` (thousands separators, padding), ``[223]`` (an estimate),
+    ``12%``, ``$1,200``. Unique as counts and masses are, they are measurements, not keys."""
+    sample = values.head(SAMPLE_SIZE).astype(str).str.strip()
+    bare = sample.str.replace(r"^[\[(]?[$€£]?|%?[\])]?$", "", regex=True).str.replace(
+        r"(?<=\d),(?=\d{3}\b)", "", regex=True
+    )
+    return bool(pd.to_numeric(bare, errors="coerce").notna().mean() >= 0.9)
 
 
 def _sequential(values: pd.Series) -> bool:
