@@ -462,6 +462,16 @@ CONTENT_RULES: list[tuple[str, Category, float, object]] = [
 ]
 
 
+# A date column named for an event is not a birth date, however adult its spread: OMDb's `Released` (films since
+# 1913) was generalized to the year. Events still meet the disclosure control, which smooths their rare values.
+EVENT_DATE = re.compile(
+    r"(releas|publish|issu|creat|updat|modif|order|ship|open|clos|found|start|end|begin|finish|admi|discharg|"
+    r"visit|event|transact|pay|due|expir|report|fil(ed|ing)|sale|sold|purchas|hire|join|regist|sign|appoint|"
+    r"elect|death|died|deceas|launch|premier|air(ed|date)|built|construct|complet|incorporat|establish|"
+    r"inaugur|review|last|first_seen|observ|measur|record)"
+)
+
+
 def _dob_like(series: pd.Series, today: pd.Timestamp) -> bool:
     dates = pd.to_datetime(series.dropna(), errors="coerce")
     dates = dates.dropna()
@@ -543,7 +553,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 )
     if name_hit and name_hit[0] == "date_of_birth":
         return PiiFinding(name, "date_of_birth", "quasi", name_hit[2], "column name suggests a date of birth")
-    if pd.api.types.is_datetime64_any_dtype(series.dtype) and _dob_like(series, today):
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) and not EVENT_DATE.search(norm) and _dob_like(series, today):
         return PiiFinding(name, "date_of_birth", "quasi", 0.6, "past dates spanning decades with adult median age")
     if name_hit and name_hit[1] == "direct" and n:
         finding = _name_only_finding(name, name_hit, non_null, is_text, distinct_ratio)
