@@ -342,6 +342,20 @@ def test_a_computed_time_the_control_forbids_moves_its_delay_instead_of_losing_t
     assert scores[DEP_CLOCK].violations == 0 and scores[ARR_CLOCK].violations == 0
 
 
+def test_columns_drawn_after_a_derived_one_are_drawn_given_its_derived_value(flights_model):
+    """The tree draws `distance` from its leaf, then `air_time` given it; the route rule then wrote the route's
+    own distance over it, and air time no longer went with distance (pair score 0.993 without rules, 0.905
+    with, on 50,000 flights). The route's distance is now derived as soon as origin and destination are drawn."""
+    df, ds, meta, model, _ = flights_model
+    derive = model.rules.inline_derivations(model.inner.visit_order)
+    assert "distance" in derive and set(derive["distance"][0]) == {"origin", "dest", "distance"}
+    model.reset_sampling(4)
+    out = synthesis.prepare_training_frame(model.sample(6_000), meta)
+    real = synthesis.prepare_training_frame(df, meta)
+    air = ["air_time", "distance"]
+    assert abs(out[air].corr().iloc[0, 1] - real[air].corr().iloc[0, 1]) < 0.02
+
+
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
     _, ds, _, model, _ = flights_model
     sample = ds.sample.model_copy(

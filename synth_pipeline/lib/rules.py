@@ -456,6 +456,23 @@ class RuleBook:
                 out[d.target] = self._derive(d, out)
         return out
 
+    def inline_derivations(
+        self, order: list[str], skip: Iterable[str] = ()
+    ) -> dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series]]]:
+        """Derivations a model that draws columns in ``order`` can apply as it goes: each target drawn after every
+        input. Later columns are then drawn given the derived value, not the one it replaces (a flight's air time
+        given its route's distance). ``skip``: columns the model holds in another form (dates as gaps)."""
+        position = {c: i for i, c in enumerate(order)}
+        skipped = set(skip)
+        out: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series]]] = {}
+        for d in self.derivations:
+            columns = (*d.inputs, d.target)
+            if skipped.intersection(columns) or not all(c in position for c in columns) or d.target in out:
+                continue
+            if all(position[c] < position[d.target] for c in d.inputs):
+                out[d.target] = (columns, functools.partial(self._derive, d))
+        return out
+
     def _redraw_determinant(self, r: Rule, frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, bool]:
         """A dependency no column can be derived for (``carrier, distance -> origin``, whose ``distance`` the
         route derives) is met by drawing one free determinant again, among the values real rows hold with the

@@ -92,9 +92,13 @@ class ProtectedSynthesizer(PickledSynthesizer):
         self.rule_stats = _empty_stats()
 
     def _draw(self, num_rows: int, **kwargs: Any) -> pd.DataFrame:
+        gaps = self.__dict__.get("gaps")  # models saved before 0.7 have none
+        book = self.__dict__.get("rules")
+        order = getattr(type(self.inner), "visit_order", None)
+        if book is not None and order is not None:  # a model that draws column by column derives as it goes
+            kwargs["derive"] = book.inline_derivations(self.inner.visit_order, gaps.columns if gaps else ())
         out = self.inner.sample(num_rows, **kwargs)
         frame = next(iter(out.values())) if isinstance(out, dict) else out
-        gaps = self.__dict__.get("gaps")  # models saved before 0.7 have none
         if gaps is None:
             return self.control.enforce(frame, self._rng)
         # Anchors pass the control first and the dates measured from them follow where it moved them: an

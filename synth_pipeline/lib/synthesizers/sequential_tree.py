@@ -172,7 +172,15 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
     def reset_sampling(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(self.seed if seed is None else seed)
 
-    def sample(self, num_rows: int, **_: Any) -> dict[str, pd.DataFrame]:
+    @property
+    def visit_order(self) -> list[str]:
+        return [m.name for m in self._models]
+
+    def sample(
+        self, num_rows: int, derive: dict[str, tuple[tuple[str, ...], Any]] | None = None, **_: Any
+    ) -> dict[str, pd.DataFrame]:
+        """``derive``: per column, the columns a rule computes it from and how (``RuleBook.inline_derivations``):
+        the value is computed as soon as its inputs are drawn, and the columns after it are drawn given it."""
         if not self._models:
             raise RuntimeError("fit the synthesizer before sampling")
         rng = self._rng
@@ -193,6 +201,11 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                     values[rows] = donors[rng.integers(0, len(donors), len(rows))]
             if model.smooth:
                 values = self._smooth(model, values, leaves, rng)
+            if derive and model.name in derive:
+                columns, compute = derive[model.name]
+                out[model.name] = values
+                partial = pd.DataFrame({c: self._typed(c, out[c]) for c in columns})
+                values = compute(partial).to_numpy()
             series = pd.Series(values, name=model.name)
             out[model.name] = values
             encoded[model.name] = self._encode(model.name, series.astype(self._dtypes[model.name], errors="ignore"))
@@ -204,6 +217,15 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 if pd.api.types.is_integer_dtype(self._dtypes[c]):
                     frame[c] = pd.to_numeric(frame[c]).astype("Int64")
         return {TABLE: frame}
+
+    def _typed(self, name: str, values: np.ndarray) -> pd.Series:
+        series = pd.Series(values, name=name)
+        try:
+            return series.astype(self._dtypes[name])
+        except (TypeError, ValueError):
+            return (
+                pd.to_numeric(series, errors="coerce") if pd.api.types.is_numeric_dtype(self._dtypes[name]) else series
+            )
 
     def _smooth(
         self, model: _ColumnModel, values: np.ndarray, leaves: np.ndarray, rng: np.random.Generator
