@@ -1,3 +1,3 @@
 """synth-pipeline: nightly, gated, privacy-safe synthetic copies of sensitive tables."""
 
-__version__ = "0.8.0"
+__version__ = "0.9.0"
