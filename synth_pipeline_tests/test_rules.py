@@ -346,7 +346,7 @@ def test_columns_drawn_after_a_derived_one_are_drawn_given_its_derived_value(fli
     """The tree draws `distance` from its leaf, then `air_time` given it; the route rule then wrote the route's
     own distance over it, and air time no longer went with distance (pair score 0.993 without rules, 0.905
     with, on 50,000 flights). The route's distance is now derived as soon as origin and destination are drawn."""
-    df, ds, meta, model, _ = flights_model
+    df, _, meta, model, _ = flights_model
     derive = model.rules.inline_derivations(model.inner.visit_order)
     assert "distance" in derive and set(derive["distance"][0]) == {"origin", "dest", "distance"}
     model.reset_sampling(4)
