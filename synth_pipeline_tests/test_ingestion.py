@@ -96,3 +96,22 @@ def test_a_contract_that_types_a_yes_no_column_as_boolean_keeps_it_boolean(tmp_p
     assert "records" in kept
     result = ingest(cfg, tmp_path, tmp_path / "raw.parquet", boolean_columns={"answer"})
     assert result.schema["answer"] == "bool"
+
+
+def test_types_a_model_cannot_learn_are_read_as_ones_it_can(tmp_path):
+    """A Parquet file with a list, a struct, a UUID, a DECIMAL, a TIME, an INTERVAL and a BLOB column failed
+    `contract init` with pandas' "unhashable type" and then a UTF-8 decode error. Each is now read as what a
+    synthetic copy can hold, and the raw asset says how."""
+    duckdb.sql(
+        f"""COPY (SELECT i AS n, (i * 1.25)::DECIMAL(10, 2) AS amount, uuid() AS ref, TIME '08:00:00' + INTERVAL (i) MINUTE AS at,
+                  INTERVAL (i) MINUTE AS took, [i, i + 1] AS tags, {{'kind': 'a', 'size': i}} AS meta, 'x'::BLOB AS bytes
+           FROM range(50) t(i)) TO '{tmp_path / "t.parquet"}' (FORMAT parquet)"""
+    )
+    result = ingest(_dataset(tmp_path, {"type": "parquet", "path": "t.parquet"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert set(result.converted) == {"amount", "ref", "at", "took", "tags", "meta", "bytes"}
+    assert df["amount"].dtype == float and df["amount"].iloc[4] == 5.0
+    assert df["at"].iloc[1] == 8 * 3600 + 60 and df["took"].iloc[2] == 120
+    assert df["tags"].iloc[0] == "[0,1]" and df["meta"].iloc[1] == '{"kind":"a","size":1}'
+    assert df["bytes"].iloc[0] == "78" and len(df["ref"].iloc[0]) == 36
+    assert df.map(lambda v: isinstance(v, str | float | int)).all().all()  # every cell hashable and plain

@@ -413,3 +413,10 @@ def test_dates_named_for_an_event_are_not_taken_for_birth_dates():
     assert detect_column("created_at", released) is None
     assert detect_column("when", released).pii_type == "date_of_birth"
     assert detect_column("birth_date", released).pii_type == "date_of_birth"
+
+
+@pytest.mark.parametrize("name", ["order_id", "order_no", "OrderID", "order_number"])
+def test_a_purchase_orders_key_is_an_identifier_though_order_alone_is_an_ordinal(name):
+    keys = pd.Series(range(1, 3001))
+    assert detect_column(name, keys).pii_type == "identifier"
+    assert detect_column("sort_order", keys) is None and detect_column("order", keys) is None

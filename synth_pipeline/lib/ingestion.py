@@ -59,6 +59,8 @@ class IngestResult:
     schema: dict[str, str]
     # Per column: non-finite or overflowing numbers read as null (counts, never values).
     nulled: dict[str, int] = field(default_factory=dict)
+    # Per column: the source type read as one the pipeline models (DECIMAL as DOUBLE, a LIST as JSON text, ...).
+    converted: dict[str, str] = field(default_factory=dict)
 
 
 def _sql_literal(text: str) -> str:
@@ -183,6 +185,43 @@ def _naive_utc(select: str, described: list[tuple[str, str]]) -> str:
     return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
 
+def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """Types a table model cannot learn, read as ones it can, each losing nothing of what a synthetic copy can hold:
+
+    - DECIMAL, HUGEINT, UHUGEINT, BIGNUM as DOUBLE (pandas would hold Python ``Decimal`` objects: text to a model);
+    - UUID as its text;
+    - TIME as seconds since midnight and INTERVAL as seconds: as text, a learnt shape would give ``73:91:28``;
+    - LIST, ARRAY, STRUCT, MAP, UNION and JSON as JSON text; BLOB and BIT as hexadecimal text.
+
+    Before this, a Parquet file with a list or a UUID column failed ``contract init`` with a pandas traceback.
+    """
+    casts: dict[str, str] = {}
+    reads: dict[str, str] = {}
+    for col, kind in described:
+        q = _quote_ident(col)
+        base = kind.split("(")[0].strip()
+        if kind.endswith("]") or base in ("STRUCT", "MAP", "UNION", "JSON"):
+            casts[col], reads[col] = f"CAST(to_json({q}) AS VARCHAR)", "JSON text"
+        elif base in ("DECIMAL", "NUMERIC", "HUGEINT", "UHUGEINT", "BIGNUM", "VARINT"):
+            casts[col], reads[col] = f"CAST({q} AS DOUBLE)", "DOUBLE"
+        elif base == "UUID":
+            casts[col], reads[col] = f"CAST({q} AS VARCHAR)", "text"
+        elif base in ("TIME", "TIME WITH TIME ZONE", "TIME_NS", "TIMETZ"):
+            casts[col], reads[col] = f"date_part('epoch', {q})", "seconds since midnight"
+        elif base == "INTERVAL":
+            casts[col], reads[col] = f"epoch({q})", "seconds"
+        elif base in ("BLOB", "BYTEA", "VARBINARY", "BINARY"):
+            casts[col], reads[col] = f"hex({q})", "hexadecimal text"
+        elif base in ("BIT", "BITSTRING"):
+            casts[col], reads[col] = f"CAST({q} AS VARCHAR)", "text of bits"
+    if not casts:
+        return select, {}
+    replace = ", ".join(f"{expr} AS {_quote_ident(col)}" for col, expr in casts.items())
+    return f"SELECT * REPLACE ({replace}) FROM ({select})", {
+        c: f"{k} read as {reads[c]}" for c, k in described if c in reads
+    }
+
+
 def _booleans_as_written(
     con: duckdb.DuckDBPyConnection, select: str, described: list[tuple[str, str]], keep: set[str] | frozenset[str]
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -257,6 +296,7 @@ def ingest(
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
                 select = _naive_utc(select, described)
+                select, converted = _flat_types(select, described)
                 if database is None:
                     con.execute(
                         f"COPY ({select}) TO {_sql_literal(str(tmp))} "
@@ -280,7 +320,7 @@ def ingest(
             _check_date_text(dataset.name, tmp, schema)
     finally:
         con.close()
-    return IngestResult(path=dest, num_rows=meta.num_rows, schema=schema, nulled=nulled)
+    return IngestResult(path=dest, num_rows=meta.num_rows, schema=schema, nulled=nulled, converted=converted)
 
 
 def _check_names(dataset: str, names: list[str]) -> None:

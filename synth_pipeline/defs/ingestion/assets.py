@@ -52,6 +52,11 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
             )
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
+        if result.converted:
+            context.log.info(
+                "Types a model cannot learn were read as ones it can: "
+                + ", ".join(f"{c} ({how})" for c, how in result.converted.items())
+            )
         if result.nulled:
             context.log.warning(
                 "Numbers a model cannot learn (NaN, infinite, or beyond 1e150) were read as null: "
@@ -66,6 +71,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "source_type": dataset.source.type,
                 "file_digest": digest[:16],
                 "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
+                "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
             },
         )
 

@@ -163,6 +163,8 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$|^id$")
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
+# "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
+PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 EMAIL_SEARCH = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -592,7 +594,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             return PiiFinding(
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
-        ordinal = ORDINAL_NAME.search(norm)
+        ordinal = ORDINAL_NAME.search(norm) and not PURCHASE_ORDER.search(norm)
         if (
             pd.api.types.is_integer_dtype(series.dtype)
             and not ordinal
