@@ -163,6 +163,7 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$|^id$")
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
+MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, however they are coded
 # "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
 
@@ -603,6 +604,8 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             return PiiFinding(
                 name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
             )
+    if name_hit and name_hit[0] == "sex" and n and non_null.nunique() > MAX_SEX_CATEGORIES:
+        return None  # "genre" is French for sex, and English for a film's genre: OMDb's has hundreds of values
     if name_hit and name_hit[1] == "quasi":
         return PiiFinding(
             name,
