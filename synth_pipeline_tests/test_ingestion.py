@@ -115,3 +115,14 @@ def test_types_a_model_cannot_learn_are_read_as_ones_it_can(tmp_path):
     assert df["tags"].iloc[0] == "[0,1]" and df["meta"].iloc[1] == '{"kind":"a","size":1}'
     assert df["bytes"].iloc[0] == "78" and len(df["ref"].iloc[0]) == 36
     assert df.map(lambda v: isinstance(v, str | float | int)).all().all()  # every cell hashable and plain
+
+
+def test_an_enum_of_a_database_query_is_read_as_text(tmp_path):
+    con = duckdb.connect(str(tmp_path / "src.duckdb"))
+    con.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+    con.execute("CREATE TABLE t AS SELECT range AS x, ['sad', 'ok', 'happy'][range % 3 + 1]::mood AS m FROM range(30)")
+    con.close()
+    q = {"type": "duckdb_query", "database": "src.duckdb", "query": "SELECT x, m FROM t"}
+    result = ingest(_dataset(tmp_path, q), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert "m" in result.converted and df["m"].dtype == object and df["m"].iloc[2] == "happy"

@@ -189,7 +189,7 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
     """Types a table model cannot learn, read as ones it can, each losing nothing of what a synthetic copy can hold:
 
     - DECIMAL, HUGEINT, UHUGEINT, BIGNUM as DOUBLE (pandas would hold Python ``Decimal`` objects: text to a model);
-    - UUID as its text;
+    - UUID and ENUM as text;
     - TIME as seconds since midnight and INTERVAL as seconds: as text, a learnt shape would give ``73:91:28``;
     - LIST, ARRAY, STRUCT, MAP, UNION and JSON as JSON text; BLOB and BIT as hexadecimal text.
 
@@ -204,7 +204,7 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
             casts[col], reads[col] = f"CAST(to_json({q}) AS VARCHAR)", "JSON text"
         elif base in ("DECIMAL", "NUMERIC", "HUGEINT", "UHUGEINT", "BIGNUM", "VARINT"):
             casts[col], reads[col] = f"CAST({q} AS DOUBLE)", "DOUBLE"
-        elif base == "UUID":
+        elif base in ("UUID", "ENUM"):  # an ENUM would reach pandas as a categorical dtype
             casts[col], reads[col] = f"CAST({q} AS VARCHAR)", "text"
         elif base in ("TIME", "TIME WITH TIME ZONE", "TIME_NS", "TIMETZ"):
             casts[col], reads[col] = f"date_part('epoch', {q})", "seconds since midnight"
@@ -304,7 +304,7 @@ def ingest(
                     )
                 else:
                     # File access is off on this connection, so the rows stream out through Arrow.
-                    reader = con.execute(select).to_arrow_reader(100_000)
+                    reader = con.sql(select).to_arrow_reader(100_000)  # streamed, without the extra copy
                     assert reader is not None
                     with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
                         for batch in reader:
