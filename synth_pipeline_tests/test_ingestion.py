@@ -126,3 +126,19 @@ def test_an_enum_of_a_database_query_is_read_as_text(tmp_path):
     result = ingest(_dataset(tmp_path, q), tmp_path, tmp_path / "raw.parquet")
     df = read_frame(result.path)
     assert "m" in result.converted and df["m"].dtype == object and df["m"].iloc[2] == "happy"
+
+
+def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
+    """bokeh-sampledata's CGM.csv (52,281 real glucose readings): CRLF on every line but the last, which ends in
+    LF. DuckDB's strict parser could not sniff it, and the refusal blamed the delimiter and quoting."""
+    import gzip
+
+    from benchmarks.tables import _package_dir
+
+    data = gzip.decompress((_package_dir("bokeh_sampledata", "bokeh-sampledata") / "_data" / "CGM.csv.gz").read_bytes())
+    assert data.count(b"\r\n") == data.count(b"\n") - 1
+    (tmp_path / "cgm.csv").write_bytes(data)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "cgm.csv"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert result.num_rows == 52_281 and pd.api.types.is_datetime64_any_dtype(df["datetime"])
+    assert df["glucose"].iloc[-1] == 165  # the LF-ended last line, read as the others

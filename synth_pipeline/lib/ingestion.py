@@ -241,6 +241,22 @@ def _booleans_as_written(
     return _with_csv_option(select, f"types = {{{types}}}"), [(c, "VARCHAR" if c in text else t) for c, t in described]
 
 
+def _mixed_line_endings(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 << 24) -> bool:
+    """Some lines of the CSV end in CRLF and others in a bare LF. Read in chunks, so a large file is not held."""
+    src = dataset.source
+    assert isinstance(src, CsvSource)
+    path = resolve(base_dir, src.path)
+    crlf = lf = 0
+    for name in sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)]:
+        with open(name, "rb") as f:
+            carry = b""
+            while block := f.read(chunk):
+                lf += block.count(b"\n")
+                crlf += (carry + block).count(b"\r\n")  # a CRLF split between two chunks counts once
+                carry = block[-1:] if block.endswith(b"\r") else b""
+    return 0 < crlf < lf
+
+
 def _with_csv_option(select: str, option: str) -> str:
     """One more option on the ``SELECT * FROM read_csv(path, opts)`` that :func:`source_relation_sql` built."""
     assert select.startswith("SELECT * FROM read_csv(") and select.endswith(")"), select
@@ -292,7 +308,15 @@ def ingest(
     try:
         with atomic_path(dest) as tmp:
             try:
-                described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                try:
+                    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                except duckdb.InvalidInputException:
+                    if not (isinstance(dataset.source, CsvSource) and _mixed_line_endings(dataset, base_dir)):
+                        raise
+                    # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
+                    # monitor's export whose last line alone ends in LF); the lenient one reads every row of it.
+                    select = _with_csv_option(select, "strict_mode = false")
+                    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
                 select = _naive_utc(select, described)
