@@ -142,3 +142,22 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     df = read_frame(result.path)
     assert result.num_rows == 52_281 and pd.api.types.is_datetime64_any_dtype(df["datetime"])
     assert df["glucose"].iloc[-1] == 165  # the LF-ended last line, read as the others
+
+
+def test_numbers_written_with_thousands_separators_are_read_as_numbers(tmp_path):
+    """bokeh-sampledata's US county unemployment (BLS): labour force and counts written `23,288  `, as spreadsheets
+    export them. They were read as text and published as fresh strings of their shape; they are numbers now,
+    except where a contract written before types them as text."""
+    from benchmarks.tables import bokeh
+
+    table = bokeh("unemployment09")
+    table.to_csv(tmp_path / "u.csv", index=False)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "u.csv"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert {"labor", "employed", "unemployed"} <= set(result.converted) and "name" not in result.converted
+    assert pd.api.types.is_integer_dtype(df["labor"]) and df["labor"].iloc[0] == 23_288
+    assert (df["labor"] == df["employed"] + df["unemployed"]).mean() > 0.99
+    kept = ingest(
+        _dataset(tmp_path, {"type": "csv", "path": "u.csv"}), tmp_path, tmp_path / "r2.parquet", text_columns={"labor"}
+    )
+    assert read_frame(kept.path)["labor"].iloc[0] == "23,288  " and "labor" not in kept.converted

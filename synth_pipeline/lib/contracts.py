@@ -230,6 +230,16 @@ def boolean_columns(path: Path) -> set[str]:
     """Columns a contract types as booleans. A contract written before a CSV's yes/no stayed text (0.7) holds
     them as booleans: ingestion keeps reading those so, and the published type does not change under readers
     until the contract is written again."""
+    return _typed_columns(path, "boolean")
+
+
+def text_columns(path: Path) -> set[str]:
+    """Columns a contract types as text. A contract written before numbers with thousands separators were read as
+    numbers (0.9) holds `23,288` as text: ingestion keeps reading those so until the contract is written again."""
+    return _typed_columns(path, "string")
+
+
+def _typed_columns(path: Path, family: str) -> set[str]:
     try:
         suite = json.loads(path.read_text())["expectation_suite"]["expectations"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -238,7 +248,7 @@ def boolean_columns(path: Path) -> set[str]:
         str(e["kwargs"]["column"])
         for e in suite
         if e.get("type") == "expect_column_values_to_be_in_type_list"
-        and e.get("kwargs", {}).get("type_list") == TYPE_FAMILIES["boolean"]
+        and e.get("kwargs", {}).get("type_list") == TYPE_FAMILIES[family]
     }
 
 

@@ -257,6 +257,41 @@ def _mixed_line_endings(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 <
     return 0 < crlf < lf
 
 
+THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
+
+
+def _numbers_as_written(
+    con: duckdb.DuckDBPyConnection, select: str, described: list[tuple[str, str]], keep: set[str] | frozenset[str]
+) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
+    """CSV text columns whose every value is a number written with thousands separators (``23,288``, as spreadsheets
+    export them; bokeh's county unemployment) are read as numbers. DuckDB reads them as text, and the pipeline then
+    generated fresh strings of their shape instead of modelling amounts. ``keep``: columns a contract types as text."""
+    text = [c for c, t in described if t == "VARCHAR" and c not in keep]
+    if not text:
+        return select, described, {}
+    tests = ", ".join(
+        f"bool_and(regexp_full_match(trim({_quote_ident(c)}), '{THOUSANDS}')), bool_or(contains({_quote_ident(c)}, ',')), "
+        f"bool_or(contains({_quote_ident(c)}, '.'))"
+        for c in text
+    )
+    row = con.execute(f"SELECT {tests} FROM ({select})").fetchone() or ()
+    casts: dict[str, str] = {}
+    for i, c in enumerate(text):
+        all_numbers, separated, decimals = row[3 * i : 3 * i + 3]
+        if all_numbers and separated:
+            casts[c] = "DOUBLE" if decimals else "BIGINT"
+    if not casts:
+        return select, described, {}
+    replace = ", ".join(
+        f"CAST(replace(trim({_quote_ident(c)}), ',', '') AS {kind}) AS {_quote_ident(c)}" for c, kind in casts.items()
+    )
+    return (
+        f"SELECT * REPLACE ({replace}) FROM ({select})",
+        [(c, casts.get(c, t)) for c, t in described],
+        {c: f"text with thousands separators read as {kind}" for c, kind in casts.items()},
+    )
+
+
 def _with_csv_option(select: str, option: str) -> str:
     """One more option on the ``SELECT * FROM read_csv(path, opts)`` that :func:`source_relation_sql` built."""
     assert select.startswith("SELECT * FROM read_csv(") and select.endswith(")"), select
@@ -300,9 +335,11 @@ def ingest(
     dest: Path,
     memory_limit: str | None = None,
     boolean_columns: set[str] | frozenset[str] = frozenset(),
+    text_columns: set[str] | frozenset[str] = frozenset(),
 ) -> IngestResult:
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success. ``boolean_columns``: CSV
-    columns the dataset's contract types as booleans, read so even where they are written yes/no."""
+    columns the dataset's contract types as booleans, read so even where they are written yes/no; ``text_columns``:
+    those it types as text, kept text even where every value is a number written with thousands separators."""
     select, database = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     try:
@@ -317,10 +354,13 @@ def ingest(
                     # monitor's export whose last line alone ends in LF); the lenient one reads every row of it.
                     select = _with_csv_option(select, "strict_mode = false")
                     described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                written: dict[str, str] = {}
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
+                    select, described, written = _numbers_as_written(con, select, described, text_columns)
                 select = _naive_utc(select, described)
                 select, converted = _flat_types(select, described)
+                converted |= written
                 if database is None:
                     con.execute(
                         f"COPY ({select}) TO {_sql_literal(str(tmp))} "

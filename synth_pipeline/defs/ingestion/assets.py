@@ -25,7 +25,7 @@ from synth_pipeline.lib.config import (
     PipelineConfig,
     resolve,
 )
-from synth_pipeline.lib.contracts import boolean_columns
+from synth_pipeline.lib.contracts import boolean_columns, text_columns
 from synth_pipeline.lib.ingestion import ingest
 from synth_pipeline.lib.storage import file_digest
 
@@ -49,6 +49,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 paths.raw,
                 memory_limit=synth.ingest_memory_limit,
                 boolean_columns=boolean_columns(dataset.contract_path(base_dir)),
+                text_columns=text_columns(dataset.contract_path(base_dir)),
             )
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
