@@ -55,7 +55,7 @@ class PiiReference:
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan, k: int = 10) -> PiiReference:
         ref = cls(salt=os.urandom(16))
-        categories = _common_categories(raw, plan, k)
+        categories: set[str] | None = None  # counted once, and only if a column needs them
         for col in plan.reference_columns:
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
             values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
@@ -63,6 +63,7 @@ class PiiReference:
             if d.action == "generate" and d.category not in ("direct", "identifier"):
                 # Generated only because it is near-unique, not because it names anyone: a course called
                 # "Physics" is no leak when 80 rows of the subject column say "Physics".
+                categories = _common_categories(raw, plan, k) if categories is None else categories
                 values = values[~values.isin(categories)]
             is_num = values.str.match(_NUMERIC)
             is_word = values.str.fullmatch(r"[^\W\d_]+")

@@ -40,10 +40,11 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
     shapes = text.map(shape).value_counts()
     frequent = shapes[shapes >= k]
     patterned = frequent.sum() >= 0.5 * len(text)
-    words = _words(text, k)
     # Codes keep their layout (``13011352CF10A``); prose and place names read better as common words
-    # ("Municipal Field") than as letters in a name's layout ("Iywjwvqjo Wftopsbki").
-    if patterned and (words is None or "9" in frequent.index[0]):
+    # ("Municipal Field") than as letters in a name's layout ("Iywjwvqjo Wftopsbki"). Words are counted only
+    # when a code's layout does not decide it: a Python pass over every row.
+    words = None if patterned and "9" in frequent.index[0] else _words(text, k)
+    if patterned and words is None:
         return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
     if words is not None:
         return words
