@@ -67,6 +67,11 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _csv_files(src: CsvSource, path: Path) -> list[str]:
+    """The files a CSV source names: those its glob matches, or its one file if it exists."""
+    return sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)] if path.exists() else []
+
+
 def _is_glob(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
@@ -82,7 +87,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
                 f"dataset {name!r}: CSV source {path} is a directory. Give one file, or say which files "
                 f"with a glob such as '{src.path.rstrip('/')}/*.csv' (their columns must match)."
             )
-        files = sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)] if path.exists() else []
+        files = _csv_files(src, path)
         if not files:
             raise IngestionError(f"dataset {name!r}: CSV source not found: {path}")
         delimiter = src.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
@@ -245,9 +250,8 @@ def _mixed_line_endings(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 <
     """Some lines of the CSV end in CRLF and others in a bare LF. Read in chunks, so a large file is not held."""
     src = dataset.source
     assert isinstance(src, CsvSource)
-    path = resolve(base_dir, src.path)
     crlf = lf = 0
-    for name in sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)]:
+    for name in _csv_files(src, resolve(base_dir, src.path)):
         with open(name, "rb") as f:
             carry = b""
             while block := f.read(chunk):
