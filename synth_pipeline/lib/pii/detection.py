@@ -161,8 +161,17 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 # a person's key even where each has many rows.
 # Singular and last in the name: "patients" or "individuals_affected" are counts.
 SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$|^id$")
+# A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
+# Repeated across rows, it is still one person's key, and other tables join on it.
+PERSON_KEY = re.compile(
+    r"(^|_)(player|person|people|customer|cust|client|patient|employee|emp|member|user|driver|student|pupil|"
+    r"applicant|borrower|(account|policy|card)_?holder|voter|donor|citizen|resident|passenger|guest|visitor|buyer|"
+    r"seller|author|artist|athlete|manager|owner|contact|individual|worker|staff|teacher|physician|doctor|nurse|"
+    r"inmate|offender|defendant|victim|suspect)_?(id|no|nr|num|number|code|key)$"
+)
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
-WEAK_ID = _rx(r"id|no|nr|number|num|key|code|ref")
+WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
+KEY_ID = re.compile(r"_(id|key)$")  # `school_id`: a key by name; a bare `id` or `key` may be anything
 MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, however they are coded
 # "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
@@ -210,7 +219,8 @@ TITLE_TOKENS = {
 OTHER_KIND_NAME = _rx(
     r"city|town|county|state|country|region|street|company|business|entity|employer|org(anization)?|inst(itution)?|"
     r"school|college|hospital|clinic|facility|team|brand|product|model|make|mfr|airport|station|hurricane|storm|"
-    r"pet|animal|species|breed|race|ethnicity|sex|gender|color|colour|occupation|job|title|desc(ription)?"
+    r"pet|animal|species|breed|race|ethnicity|sex|gender|color|colour|occupation|job|title|desc(ription)?|"
+    r"continent|province|territory|park|stadium|venue|arena|ballpark"
 )
 
 
@@ -230,8 +240,11 @@ def _share(values: list[str], predicate) -> float:
 DATE_SHAPE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
 
+YEAR_SPAN = re.compile(r"^(1[5-9]|20)\d\d\s*[-–/]\s*((1[5-9]|20)\d\d|\d\d)$")  # a season: 2003-2004, 1998/99
+
+
 def _is_phone(v: str) -> bool:
-    if not PHONE_SHAPE.match(v) or DATE_SHAPE.match(v):
+    if not PHONE_SHAPE.match(v) or DATE_SHAPE.match(v) or YEAR_SPAN.match(v):
         return False
     digits = re.sub(r"\D", "", v.split("x")[0].split("X")[0])
     if not 7 <= len(digits) <= 15:
@@ -565,7 +578,8 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
     named_id = bool(name_hit and name_hit[0] == "identifier") or bool(
         not name_hit and is_text and n and WEAK_ID.search(norm) and _mostly_codes(non_null)
     )
-    if SUBJECT_ID.search(norm) and n and non_null.nunique() >= MIN_SUBJECTS:
+    subjects = SUBJECT_ID.search(norm)
+    if (subjects or PERSON_KEY.search(norm)) and n and non_null.nunique() >= MIN_SUBJECTS:
         coded = pd.api.types.is_integer_dtype(series.dtype) or (is_text and _mostly_codes(non_null))
         if coded:
             return PiiFinding(
@@ -573,9 +587,13 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 "identifier",
                 "identifier",
                 0.75,
-                f"column name says study subjects; {non_null.nunique()} distinct codes, each a person's key",
+                f"column name says {'study subjects' if subjects else 'a person'}; "
+                f"{non_null.nunique()} distinct codes, each a person's key",
             )
-    if named_id and distinct_ratio >= 0.5:
+    slug_key = (  # `schoolID` of `abilchrist`, `pennst`: a key made of letters, one per row
+        is_text and n >= 20 and distinct_ratio >= 0.95 and KEY_ID.search(norm) and _single_tokens(non_null)
+    )
+    if (named_id and distinct_ratio >= 0.5) or slug_key:
         return PiiFinding(
             name,
             "identifier",
@@ -585,8 +603,12 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         )
     if n >= 20 and distinct_ratio >= 0.95:
         avg_tokens = float(np.mean([len(str(v).split()) for v in non_null.head(SAMPLE_SIZE)]))
+        other_kind = (OTHER_KIND_NAME.search(norm) and not WEAK_ID.search(norm)) or (
+            name_hit and name_hit[0] == "postal_code"
+        )
         if (
             is_text
+            and not other_kind  # a car's `model`, a `postcode`: unique in a small table, yet not keys
             and avg_tokens <= 2
             and _mostly_codes(non_null)
             and not _mostly_dates_or_numbers(non_null)
@@ -733,6 +755,11 @@ def _mostly_codes(values: pd.Series) -> bool:
     """Identifiers carry digits (``13011352CF10A``, ``AC-0042``, UUIDs); unique words are names of things."""
     sample = values.head(SAMPLE_SIZE).astype(str)
     return bool(sample.str.contains(r"\d|^[A-Z]{2,6}$", regex=True).mean() >= 0.5)
+
+
+def _single_tokens(values: pd.Series) -> bool:
+    sample = values.head(SAMPLE_SIZE).astype(str).str.strip()
+    return bool(sample.str.fullmatch(r"[\w.\-]{2,40}").mean() >= 0.95)
 
 
 def _mostly_dates_or_numbers(values: pd.Series) -> bool:
