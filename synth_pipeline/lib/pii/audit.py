@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from synth_pipeline.lib.outcomes import Outcome
+from synth_pipeline.lib.pii.detection import normalize_name
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
 from synth_pipeline.lib.storage import read_json, write_json
 
@@ -27,17 +28,28 @@ EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
 LITERALS = frozenset({"true", "false", "null", "none", "nan", "inf", "infinity"})
 
 
-def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> set[str]:
-    """Normalized text values that ``k`` rows of a modelled column hold: the disclosure control lets them out."""
+# Columns of places: a two-word value many rows of one hold is a place, whoever else bears its name.
+PLACE_NAME = re.compile(
+    r"(^|_)(city|town|village|county|state|country|region|province|territory|municipality|district|place|"
+    r"location|ciudad|stadt)(_|$)"
+)
+
+
+def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bool]:
+    """Normalized text values that ``k`` rows of a modelled column hold: the disclosure control lets them out.
+
+    Each maps to whether such a column's name says it holds places (``birthCity``)."""
     watched = set(plan.reference_columns)
-    common: set[str] = set()
+    common: dict[str, bool] = {}
     for d in plan.decisions:
         s = raw[d.column]
         if d.column in watched or d.action != "keep" or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
             continue
         counts = s.value_counts()  # per distinct value, then folded: one Python call per value, not per row
         folded = counts.groupby(counts.index.map(normalize_value)).sum()
-        common.update(folded.index[folded >= k])
+        place = d.pii_type == "location" or bool(PLACE_NAME.search(normalize_name(d.column)))
+        for v in folded.index[folded >= k]:
+            common[v] = common.get(v, False) or place
     return common
 
 
@@ -55,18 +67,26 @@ class PiiReference:
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan, k: int = 10) -> PiiReference:
         ref = cls(salt=os.urandom(16))
-        categories: set[str] | None = None  # counted once, and only if a column needs them
+        # Counted once, and only for a table with something to watch.
+        categories = _common_categories(raw, plan, k) if plan.reference_columns else {}
+        common, places = list(categories), [v for v, place in categories.items() if place]
         for col in plan.reference_columns:
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
             values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
             d = plan.decision(col)
+            is_word = values.str.fullmatch(r"[^\W\d_]+")
             if d.action == "generate" and d.category not in ("direct", "identifier"):
                 # Generated only because it is near-unique, not because it names anyone: a course called
                 # "Physics" is no leak when 80 rows of the subject column say "Physics".
-                categories = _common_categories(raw, plan, k) if categories is None else categories
-                values = values[~values.isin(categories)]
+                kept = ~values.isin(common)
+            else:
+                # One word is no person where k rows of a modelled column hold it: `Houston` and `Jackson` are
+                # Lahman players' surnames and the cities hundreds of them were born in. Nor are two, where k rows
+                # of a column of places hold them: `Santo Domingo`, a surname and a birthplace. Whole names,
+                # emails and codes stay watched everywhere else.
+                kept = ~((is_word & values.isin(common)) | values.isin(places))
+            values, is_word = values[kept], is_word[kept]
             is_num = values.str.match(_NUMERIC)
-            is_word = values.str.fullmatch(r"[^\W\d_]+")
             ref.text.update(_digest(v, ref.salt) for v in values[~is_num & ~is_word])
             ref.words.update(_digest(v, ref.salt) for v in values[is_word])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}

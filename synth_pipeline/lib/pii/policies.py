@@ -146,6 +146,11 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         params: dict[str, Any] = {}
         if action == "generalize":
             params = _generalize_params(dataset.name, col, pii_type, override)
+            if params["to"] == "year" and _finer_than_a_year(df[col]):
+                # `birthMonth`, `birthDay` beside `birthYear` (Lahman's People): with the year, an exact birth date
+                action = "drop"
+                reason += "; a part of the date finer than its year (only the year of a birth date is kept)"
+                params = {}
         if action == "tokenize":
             params = {"linkable": bool(override and override.linkable_tokens)}
         decisions.append(
@@ -285,10 +290,33 @@ def tokenize(series: pd.Series, key: bytes) -> pd.Series:
     return series.map(one).astype(object)
 
 
+def _finer_than_a_year(series: pd.Series) -> bool:
+    """Numbers that are a date's month or day (1-31), not years nor whole dates."""
+    nums = pd.to_numeric(series, errors="coerce").dropna() if not _is_text(series) else pd.Series(dtype=float)
+    return bool(len(nums)) and bool(nums.between(0, 31).all())
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def to_years(series: pd.Series) -> pd.Series:
+    """Dates, or numbers that are years (1981) or dates written as numbers (19811227), as years.
+
+    ``pd.to_datetime(1981)`` is 1,981 nanoseconds after 1970: every Lahman player was born in 1970."""
+    if not _is_text(series) and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        nums = pd.to_numeric(series, errors="coerce")
+        if nums.dropna().between(1000, 2200).all():
+            return nums.round().astype("Int64")
+        if nums.dropna().between(1000_01_01, 2200_12_31).all():
+            return (nums // 10_000).astype("Int64")
+    return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
+
+
 def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
     how = params["to"]
     if how == "year":
-        return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
+        return to_years(series)
     if how == "age_band":
         nums = pd.to_numeric(series, errors="coerce")
         band = (nums // 5 * 5).astype("Int64")
