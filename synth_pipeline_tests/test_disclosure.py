@@ -1,5 +1,6 @@
 """Tier 2: the value-level disclosure control on small frames."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,20 @@ def test_near_unique_codes_get_fresh_values_of_the_same_layout():
     assert spec["kind"] == "pattern" and spec["shapes"] == ["99999999AA99A"]
     value = generate(spec, np.random.default_rng(0))
     assert len(value) == 13 and value[:8].isdigit() and value not in set(codes)
+
+
+def test_near_unique_composite_keys_keep_their_layout_with_runs_of_fresh_characters():
+    """lifelines' heads of government (unseen): `Mohammad Zahir Shah.Afghanistan.1946.1952.Monarchy`, one spell
+    each. No exact layout is shared by 10 spells, so the column came out as one long random word."""
+    from benchmarks.tables import packaged
+
+    spells = packaged("lifelines", "dd")["leaderspellreg"]
+    spec = learn_generator(spells, 10)
+    assert spec["kind"] == "runs" and "Aa Aa.Aa.9.9.Aa Aa" in spec["shapes"]
+    rng = np.random.default_rng(0)
+    values = [generate(spec, rng) for _ in range(200)]
+    assert all(v.count(".") >= 4 for v in values) and not set(values) & set(spells)
+    assert all(re.search(r"\.\d{4}\.\d{4}\.", v) for v in values)
 
 
 def test_coarse_numbers_a_model_invents_between_real_ones_become_common_values():

@@ -7,7 +7,10 @@ on; the output gets new values of the same shape instead:
   (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters;
 - **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
   address, link and long number, with the real distribution of word counts;
-- **letters**: random letters with the real lengths, when neither of the above has enough support.
+- **runs**: the layouts that at least ``k`` values share once each run of one character class counts as one
+  (``Mohammad Zahir Shah.Afghanistan.1946.1952.Monarchy`` -> ``Aa Aa Aa.Aa.9.9.Aa``), each run filled with
+  random characters of a length drawn from the real run lengths of its class;
+- **letters**: random letters with the real lengths, when none of the above has enough support.
 
 The spec holds only shapes, common words and counts, never a value fewer than ``k`` rows share.
 """
@@ -48,6 +51,9 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
         return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
     if words is not None:
         return words
+    runs = _runs(text, k)
+    if runs is not None:
+        return runs
     chars = text.str.len().clip(1, 60).value_counts()
     return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
 
@@ -78,6 +84,31 @@ def _words(text: pd.Series, k: int) -> dict[str, Any] | None:
     return None
 
 
+RUN = re.compile(r"9+|A+|a+")
+MAX_RUN = 30
+
+
+def _runs(text: pd.Series, k: int) -> dict[str, Any] | None:
+    """Layouts with each run of one class as one (``Aa Aa.9``), when values sharing one with ``k`` others
+    cover half the rows; run lengths are drawn per class from the real ones."""
+    shapes = text.map(shape)
+    coarse = shapes.str.replace(RUN, lambda m: m.group(0)[0], regex=True)
+    counts = coarse.value_counts()
+    frequent = counts[counts >= k]
+    if frequent.sum() < 0.5 * len(text):
+        return None
+    lengths: dict[str, Counter[int]] = {c: Counter() for c in CLASSES}
+    for layout in shapes[coarse.isin(frequent.index)].head(20_000):
+        for m in RUN.finditer(layout):
+            lengths[m.group(0)[0]][min(len(m.group(0)), MAX_RUN)] += 1
+    return {
+        "kind": "runs",
+        "shapes": list(frequent.index),
+        "weights": _norm(frequent.to_numpy()),
+        "run_lengths": {c: sorted(n.items()) for c, n in lengths.items() if n},
+    }
+
+
 def _personal_word(word: str, names: frozenset[str]) -> bool:
     """A known name, a handle or address (``@realDonaldTrump``, ``a@b.org``), a link, or a number long enough
     to be part of a phone or account: common as such words may be, they point at a person or lead to one."""
@@ -101,6 +132,17 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "pattern":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
         return "".join(CLASSES[ch][rng.integers(len(CLASSES[ch]))] if ch in CLASSES else ch for ch in layout)
+    if kind == "runs":
+        layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
+        out = []
+        for ch in layout:
+            if ch not in CLASSES:
+                out.append(ch)
+                continue
+            sizes, counts = zip(*spec["run_lengths"][ch], strict=True)
+            size = int(sizes[rng.choice(len(sizes), p=_norm(np.array(counts, dtype=float)))])
+            out.append("".join(CLASSES[ch][i] for i in rng.integers(0, len(CLASSES[ch]), size)))
+        return "".join(out)
     n = int(spec["lengths"][rng.choice(len(spec["lengths"]), p=spec["weights"])])
     if kind == "words":
         vocab = spec["vocabulary"]
