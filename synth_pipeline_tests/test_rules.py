@@ -97,6 +97,18 @@ def test_compas_date_order_and_score_bands_are_discovered():
     assert "c_jail_in <= c_jail_out" not in {r.text for r in strict}
 
 
+def test_a_sparse_column_of_one_off_values_determines_nothing():
+    """great-tables' nuclides (unseen): decay_3_pct holds 60 values in the 104 rows where it is filled, none in 20
+    rows. It "determined" 16 columns; enforcing that emptied it in every candidate's output, and the rules check
+    failed on no evidence. Real dependencies with enough rows per value stay (COMPAS's charge -> is_recid)."""
+    from benchmarks.tables import packaged
+
+    found, _, _ = _discover(packaged("great_tables", "nuclides"))
+    determinants = {c for r in found if r.kind == "dependency" for c in r.columns[:-1]}
+    assert "decay_3_pct" not in determinants and "z -> element" in {r.text for r in found}
+    assert "r_charge_desc -> is_recid" in {r.text for r in _discover(compas())[0]}
+
+
 def test_hhmm_times_are_discovered_as_clocks_and_a_drawn_1898_reads_19_00():
     """A model that learnt departures as numbers draws 1898 between 1845 and 1900: no clock reads 18:98."""
     found, _, prepared = _discover(flights(20_000, seed=1))
