@@ -62,6 +62,7 @@ def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
         "a in steps of 5",
         "a in steps of 1 day",
         "a, b, c are null together",
+        "stay = days(discharged - admitted)",
     ],
 )
 def test_a_rule_reads_back_from_its_own_text(text):
@@ -95,6 +96,29 @@ def test_compas_date_order_and_score_bands_are_discovered():
     assert {"c_jail_in <= c_jail_out", "c_offense_date <= compas_screening_date"} <= texts
     strict, _, _ = _discover(compas(), min_date_order_adherence=0.999)
     assert "c_jail_in <= c_jail_out" not in {r.text for r in strict}
+
+
+def test_whole_days_between_two_dates_are_discovered_and_derived_from_them():
+    """lifelines' Canadian senators (unseen): diff_days is the whole days from start_date to end_date in every
+    real row, and in 0.4 % of the synthetic ones before this rule. COMPAS counts days from arrest to screening."""
+    from benchmarks.tables import packaged
+
+    senators = packaged("lifelines", "canadian_senators")
+    for c in ("start_date", "end_date"):
+        senators[c] = pd.to_datetime(senators[c], format="ISO8601")
+    found, _, prepared = _discover(senators, k=10)
+    rule = parse_rule("diff_days = days(end_date - start_date)")
+    assert rule.text in {r.text for r in found}
+    book = RuleBook.learn(found, prepared)
+    assert "diff_days" in book.derived_columns and "diff_days" in book.computed_columns
+    scrambled = book.repair(_scrambled(prepared), np.random.default_rng(0))
+    applicable, ok = book.holds(rule, scrambled)
+    assert applicable.sum() > 800 and ok[applicable].all()
+    # COMPAS's day counts sit on a few values (0 or 1 days from arrest to jail): computed from two dates a model
+    # drew apart they land on counts fewer than k rows hold, so with privacy on they are left to the model.
+    compas_days = {r.text for r in _discover(compas(), k=1)[0] if r.op == "days"}
+    assert "r_days_from_arrest = days(r_jail_in - r_offense_date)" in compas_days
+    assert not [r for r in _discover(compas(), k=10)[0] if r.op == "days"]
 
 
 def test_a_sparse_column_of_one_off_values_determines_nothing():

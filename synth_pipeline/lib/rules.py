@@ -63,7 +63,7 @@ SCREEN_ADHERENCE = 0.99  # a rule holding in 99.9 % of rows holds in 99 % of 2,0
 class Rule:
     kind: str  # order | dependency | identity | domain | nulls
     columns: tuple[str, ...]  # dependency: determinants then the dependent; identity: the result first
-    op: str = ""  # identity: + * clock = hour_of minute_of datetime; domain: non_negative whole step clock
+    op: str = ""  # identity: + * clock days = hour_of minute_of datetime; domain: non_negative whole step clock
     step: float = 0.0  # domain step (datetimes: nanoseconds)
     unit: str = ""  # domain step of a datetime column: day hour minute second
     origin: str = "discovered"  # discovered | declared | pinned
@@ -81,6 +81,8 @@ class Rule:
         if self.kind == "identity":
             if self.op == "clock":
                 return f"{c[0]} = clock({c[1]}) - clock({c[2]})"
+            if self.op == "days":
+                return f"{c[0]} = days({c[1]} - {c[2]})"
             if self.op == "=":
                 return f"{c[0]} = {c[1]}"
             if self.op in ENCODINGS:
@@ -113,6 +115,7 @@ _NAMES = r"(.+?)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} are null together$"), "nulls"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
+    (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
     (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime)\((.+)\)$"), "encoding"),
     (re.compile(rf"^{_NAMES} -> (.+)$"), "dependency"),
     (re.compile(rf"^{_NAMES} <= (.+)$"), "order"),
@@ -142,8 +145,8 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             if len(cols) < 2:
                 break
             return Rule("nulls", cols, origin=origin)
-        if form == "clock":
-            return Rule("identity", (g[0], g[1], g[2]), "clock", origin=origin)
+        if form in ("clock", "days"):
+            return Rule("identity", (g[0], g[1], g[2]), form, origin=origin)
         if form == "encoding":
             parts = tuple(x.strip() for x in g[2].split(","))
             zone = parts[-1][3:].strip() if g[1] == "datetime" and parts[-1].startswith("tz=") else ""
@@ -173,6 +176,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             return Rule("identity", (g[0], g[1]), "=", origin=origin)
     raise ValueError(
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
+        "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
@@ -330,7 +334,7 @@ class RuleBook:
         preference: dict[str, list[str]] = {}
         stepped = _stepped(self.rules)
         for r in self.rules:
-            if r.kind != "identity" or r.op in ("=", "*", *ENCODINGS):
+            if r.kind != "identity" or r.op in ("=", "*", "days", *ENCODINGS):
                 continue
             scored = []
             for target in r.columns:
@@ -698,6 +702,8 @@ class RuleBook:
             values = _encode(r.op, [v[c] for c in r.columns[1:]], r.zone)
         elif r.op == "*":
             values = v[c1] * v[r.columns[2]]
+        elif r.op == "days":
+            values = np.floor((v[c1] - v[r.columns[2]]) / NS["day"])
         else:  # x = y + z, solved for whichever column is derived
             c2 = r.columns[2]
             values = {c0: v[c1] + v[c2], c1: v[c0] - v[c2], c2: v[c0] - v[c1]}[target]
@@ -918,6 +924,8 @@ def _identity_residual(rule: Rule, values: list[np.ndarray]) -> np.ndarray:
         return np.mod(diff + DAY_MINUTES / 2, DAY_MINUTES) - DAY_MINUTES / 2
     if rule.op == "*":
         return values[0] - values[1] * values[2]
+    if rule.op == "days":
+        return values[0] - np.floor((values[1] - values[2]) / NS["day"])
     if rule.op in ENCODINGS:
         return values[0] - _encode(rule.op, values[1:], rule.zone)
     return values[0] - (values[1] + values[2])
@@ -1033,7 +1041,7 @@ def _plan(
         elif _rare_timestamp(r, real, k) and not any(part in derived for part in c[1:]):
             for part in c[1:]:  # the parts from the timestamp, each on its own
                 add(r, part, (c[0],))
-        elif r.op in ("=", "*", *ENCODINGS):
+        elif r.op in ("=", "*", "days", *ENCODINGS):
             add(r, c[0], c[1:])
         else:
             options = (preference or {}).get(r.text) or sorted(
@@ -1291,6 +1299,32 @@ def _discover_identities(
                 r = Rule("identity", (x, y, z), op)
                 if confirm(r, [values[x], vy, vz]):
                     rules.append(r)
+    # Whole days between two dates (a term, a stay), as pandas' .dt.days counts them. One rule per count, the one
+    # that applies to most rows: a count is derived from one pair of dates. Only counts most of whose rows hold a
+    # value fewer than k rows share: a count piled on a few values (COMPAS's r_days_from_arrest, 0 or 1 in 84 % of
+    # rows) computed from two dates a model drew apart landed on rare counts in 33 % of cells against 9 % for fresh
+    # real rows, and the rare-value check failed. Deriving the later date from the count instead is not done yet.
+    dates = [c for c in numeric if pd.api.types.is_datetime64_any_dtype(frame[c].dtype) and c not in copies]
+    stamps = {c: _numbers(frame, c) for c in dates[:MAX_IDENTITY_COLUMNS]}
+    counts = [
+        c
+        for c in live
+        if tol[c] < 1 and not mostly(values[c], 0.0) and (settings.k <= 1 or rare_share(frame[c], settings.k) >= 0.5)
+    ]
+    best: dict[str, tuple[int, Rule]] = {}
+    for a, b in itertools.permutations(stamps, 2):
+        with np.errstate(invalid="ignore"):
+            elapsed = np.floor((stamps[a][screen] - stamps[b][screen]) / NS["day"])
+        for x in counts:
+            given = values[x][screen]
+            both = ~np.isnan(elapsed) & ~np.isnan(given)
+            if not both.sum() or np.mean(given[both] == elapsed[both]) < 0.99:
+                continue
+            r = Rule("identity", (x, a, b), "days")
+            support = int((~np.isnan(values[x]) & ~np.isnan(stamps[a]) & ~np.isnan(stamps[b])).sum())
+            if support > best.get(x, (0, r))[0] and confirm(r, [values[x], stamps[a], stamps[b]]):
+                best[x] = (support, r)
+    rules += [r for _, r in best.values()]
     for a, b in itertools.permutations(clocks, 2):
         for x in plain:
             if x in (a, b) or x in clocks:
