@@ -227,6 +227,18 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
     }
 
 
+def restorable_types(converted: dict[str, str], schema: dict[str, str]) -> dict[str, str]:
+    """Source types a published table gives back: dates (pandas holds them as timestamps), and times of day and
+    intervals learnt as seconds."""
+    out = {col: "DATE" for col, kind in schema.items() if kind.startswith("date32")}
+    for col, how in converted.items():
+        if how.endswith("read as seconds since midnight"):
+            out[col] = "TIME"
+        elif how.endswith("read as seconds") and how.startswith("INTERVAL"):
+            out[col] = "INTERVAL"
+    return out
+
+
 def _booleans_as_written(
     con: duckdb.DuckDBPyConnection, select: str, described: list[tuple[str, str]], keep: set[str] | frozenset[str]
 ) -> tuple[str, list[tuple[str, str]]]:

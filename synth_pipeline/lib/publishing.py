@@ -156,6 +156,21 @@ def table_name(dataset: str) -> str:
     return f"{SCHEMA}.{dataset}"
 
 
+def _restored(source_types: dict[str, str]) -> str:
+    """The SELECT list that gives learnt-as-seconds columns their source type back."""
+    casts = []
+    for col, kind in source_types.items():
+        q = '"' + col.replace('"', '""') + '"'
+        micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
+        if kind == "DATE":
+            casts.append(f"CAST({q} AS DATE) AS {q}")
+        elif kind == "TIME":
+            casts.append(f"CAST(TIME '00:00:00' + {micros} AS TIME) AS {q}")
+        elif kind == "INTERVAL":
+            casts.append(f"{micros} AS {q}")
+    return f"SELECT * REPLACE ({', '.join(casts)})" if casts else "SELECT *"
+
+
 def publish_table(
     database: Path,
     dataset: str,
@@ -170,8 +185,13 @@ def publish_table(
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     stale_after_hours: float | None = None,
     columns: dict[str, dict[str, Any]] | None = None,
+    source_types: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Replace ``synthetic.<dataset>`` with the staged Parquet file, all or nothing.
+
+    ``source_types`` gives columns learnt in another form their source's type back: a time of day learnt as
+    seconds since midnight is published as a TIME (19:38:46, not 70726.0), an interval learnt as seconds as one,
+    and a date, which pandas holds as a timestamp, as a DATE.
 
     ``dp_epsilon`` is the differential-privacy budget the model spent, for tables from a DP synthesizer.
     ``columns`` documents each column for ``meta.columns`` (keys: is_key, pii_action, pii_type, description,
@@ -180,7 +200,10 @@ def publish_table(
 
     def change(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)", [str(staged_parquet)])
+        con.execute(
+            f"CREATE OR REPLACE TABLE {target} AS {_restored(source_types or {})} FROM read_parquet(?)",
+            [str(staged_parquet)],
+        )
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
         described = con.execute(f"DESCRIBE {target}").fetchall()
         num_cols = len(described)

@@ -155,6 +155,11 @@ class DatasetPaths:
         return self.root / "raw.parquet"
 
     @property
+    def source_types(self) -> Path:
+        """Source types the model learns in another form (a time of day as seconds), restored when published."""
+        return self.root / "source_types.json"
+
+    @property
     def validation_report(self) -> Path:
         return self.root / "validation.json"
 

@@ -82,6 +82,7 @@ def build_published_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                     synth.publish_lock_timeout_seconds,
                     dataset.freshness_hours,
                     column_notes(paths, verdict),
+                    read_json(paths.source_types) if paths.source_types.exists() else None,
                 )
         context.log.info(f"Published {result['table']} ({result['num_rows']} rows) to {synth.public_path}")
         return dg.MaterializeResult(
