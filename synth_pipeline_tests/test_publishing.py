@@ -104,3 +104,14 @@ def test_times_of_day_and_dates_are_published_as_their_source_wrote_them(tmp_pat
         values = con.execute("SELECT CAST(date AS VARCHAR), CAST(time AS VARCHAR) FROM synthetic.orders").fetchall()
     assert described == {"date": "DATE", "time": "TIME", "minutes": "BIGINT"}
     assert values == [("2015-01-01", "11:38:36"), ("2015-01-02", "23:59:59")]
+
+
+def test_a_date_the_pipeline_generalized_to_its_year_stays_a_year(tmp_path):
+    """COMPAS's `dob` is a DATE in the source and a year in the synthetic table: casting it back failed the publish."""
+    staged = tmp_path / "staged.parquet"
+    pd.DataFrame({"dob": [1980, 1991], "seen": pd.to_datetime(["2013-01-01", "2014-02-03"])}).to_parquet(staged)
+    db = tmp_path / "public.duckdb"
+    publish_table(db, "people", staged, "r1", "x", 1, "abc", source_types={"dob": "DATE", "seen": "DATE"})
+    with duckdb.connect(str(db), read_only=True) as con:
+        described = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE synthetic.people)").fetchall())
+    assert described == {"dob": "BIGINT", "seen": "DATE"}

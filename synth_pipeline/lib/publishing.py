@@ -156,10 +156,14 @@ def table_name(dataset: str) -> str:
     return f"{SCHEMA}.{dataset}"
 
 
-def _restored(source_types: dict[str, str]) -> str:
-    """The SELECT list that gives learnt-as-seconds columns their source type back."""
+def _restored(source_types: dict[str, str], staged: dict[str, str]) -> str:
+    """The SELECT list that gives learnt-as-seconds columns and dates their source type back, where the staged
+    table still holds them in that form: a date of birth generalized to its year stays a year."""
     casts = []
     for col, kind in source_types.items():
+        held = staged.get(col, "")
+        if not (held.startswith("TIMESTAMP") if kind == "DATE" else held in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")):
+            continue
         q = '"' + col.replace('"', '""') + '"'
         micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
         if kind == "DATE":
@@ -200,8 +204,10 @@ def publish_table(
 
     def change(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        described_staged = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(staged_parquet)]).fetchall()
+        staged = {str(r[0]): str(r[1]).upper() for r in described_staged}
         con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS {_restored(source_types or {})} FROM read_parquet(?)",
+            f"CREATE OR REPLACE TABLE {target} AS {_restored(source_types or {}, staged)} FROM read_parquet(?)",
             [str(staged_parquet)],
         )
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
