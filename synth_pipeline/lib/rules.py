@@ -1243,8 +1243,10 @@ def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], setting
         mask = notnull[a] & notnull[b]
         combined, inverse = np.unique(codes[a][0] * codes[b][1] + codes[b][0], return_inverse=True)
         groups = len(combined)
-        present = len(np.unique(inverse[mask]))
-        if groups > max_groups or present > mask.sum() / settings.min_group_rows:
+        if groups > max_groups:
+            continue
+        present = np.count_nonzero(np.bincount(inverse[mask], minlength=groups))
+        if present > mask.sum() / settings.min_group_rows:
             continue
         if groups <= max(codes[a][1], codes[b][1]) - 1:
             continue
@@ -1306,11 +1308,17 @@ def _discover_identities(
     # real rows, and the rare-value check failed. Deriving the later date from the count instead is not done yet.
     dates = [c for c in numeric if pd.api.types.is_datetime64_any_dtype(frame[c].dtype) and c not in copies]
     stamps = {c: _numbers(frame, c) for c in dates[:MAX_IDENTITY_COLUMNS]}
-    counts = [
-        c
-        for c in live
-        if tol[c] < 1 and not mostly(values[c], 0.0) and (settings.k <= 1 or rare_share(frame[c], settings.k) >= 0.5)
-    ]
+    counts = (
+        [
+            c
+            for c in live
+            if tol[c] < 1
+            and not mostly(values[c], 0.0)
+            and (settings.k <= 1 or rare_share(frame[c], settings.k) >= 0.5)
+        ]
+        if len(stamps) >= 2
+        else []
+    )
     best: dict[str, tuple[int, Rule]] = {}
     for a, b in itertools.permutations(stamps, 2):
         with np.errstate(invalid="ignore"):
