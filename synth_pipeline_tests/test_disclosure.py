@@ -216,3 +216,16 @@ def test_every_fine_grained_number_leaves_at_the_columns_own_precision():
     for col in out.columns:
         cents = out[col].to_numpy() * 100
         assert np.allclose(cents, np.round(cents), atol=1e-6), col
+
+
+def test_rows_on_rare_computed_values_are_kept_at_the_fresh_rate_once_the_rest_are_drawn_again():
+    """openintro's loanapp (unseen): a loan amount computed as price x share landed on a value fewer than k rows
+    hold in 60 % of drawn rows; keeping the fresh rate over that share, then drawing the rejected rows again, left
+    50 % of published rows on rare values against 35 % of fresh real rows, and the rare-value check failed."""
+    from synth_pipeline.lib.disclosure import _accepted_share
+
+    fresh, landed = 0.35, 0.6
+    a = _accepted_share(fresh, landed)
+    assert abs(landed * a / (1 - landed + landed * a) - fresh) < 1e-9
+    assert _accepted_share(0.35, 0.2) == 1.0 and _accepted_share(0.3, 0.0) == 0.0
+    assert _accepted_share(0.3, 1.0) == 0.3

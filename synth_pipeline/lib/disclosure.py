@@ -204,10 +204,12 @@ class DisclosureControl:
                 bad |= present & ((values < c.lower) | (values > c.upper))
             if c.fine_grained and c.rare_values is not None:
                 on_rare = present & np.isin(values, c.rare_values)
-                # As many cells on rare values as fresh real rows hold, not more: the share of this frame's
-                # values that may stay on one is the fresh rate over the share that landed on one.
+                # As many cells on rare values as fresh real rows hold, not more, among the rows kept: rejected
+                # rows are drawn again, so the kept ones are the frame's other rows plus the accepted share of
+                # these. Accepting the fresh rate over the share that landed kept too many (openintro's loanapp:
+                # a computed loan amount on a rare value in 50 % of rows against 35 % of fresh real rows).
                 landed = on_rare.sum() / max(1, present.sum())
-                accept = min(1.0, (c.fresh_hit_rate or 0.0) / landed) if landed else 0.0
+                accept = _accepted_share(c.fresh_hit_rate or 0.0, landed)
                 bad |= on_rare & ~_landable(values, accept, self.seed)
             elif c.frequent_values is not None and len(c.frequent_values):
                 bad |= present & ~np.isin(values, c.frequent_values)
@@ -386,6 +388,18 @@ def _replace_disallowed(s: pd.Series, c: ColumnControl, rng: np.random.Generator
         except (TypeError, ValueError):
             return out, n
     return out, n
+
+
+def _accepted_share(fresh: float, landed: float) -> float:
+    """The share ``a`` of rows landed on rare values to keep so that, once the rest are drawn again, rare values
+    make up ``fresh`` of the kept rows: ``landed * a / (1 - landed + landed * a) = fresh``."""
+    if not landed:
+        return 0.0
+    if landed <= fresh:
+        return 1.0
+    if landed >= 1.0 or fresh >= 1.0:  # nothing else to keep: at least do not let more through than fresh rows
+        return fresh
+    return fresh * (1.0 - landed) / (landed * (1.0 - fresh))
 
 
 def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
