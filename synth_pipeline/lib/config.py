@@ -429,7 +429,8 @@ def parse_config(raw: dict[str, Any], base_dir: Path) -> PipelineConfig:
     for name, body in datasets_raw.items():
         if not isinstance(name, str) or not DATASET_NAME.match(name):
             raise ConfigError(
-                f"dataset name {name!r} must be lower-case letters, digits and '_' (it becomes a table name)"
+                f"dataset name {name!r} must be lower-case letters, digits and '_', starting with a letter "
+                "(it becomes a table name)"
             )
         if not isinstance(body, dict):
             raise ConfigError(f"dataset {name!r}: settings must be a mapping")
