@@ -146,10 +146,10 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         params: dict[str, Any] = {}
         if action == "generalize":
             params = _generalize_params(dataset.name, col, pii_type, override)
-            if params["to"] == "year" and _finer_than_a_year(df[col]):
+            if params["to"] == "year" and not _readable_as_years(df[col]):
                 # `birthMonth`, `birthDay` beside `birthYear` (Lahman's People): with the year, an exact birth date
                 action = "drop"
-                reason += "; a part of the date finer than its year (only the year of a birth date is kept)"
+                reason += "; numbers that are not years nor dates, such as a birth date's month or day: dropped"
                 params = {}
         if action == "tokenize":
             params = {"linkable": bool(override and override.linkable_tokens)}
@@ -290,10 +290,12 @@ def tokenize(series: pd.Series, key: bytes) -> pd.Series:
     return series.map(one).astype(object)
 
 
-def _finer_than_a_year(series: pd.Series) -> bool:
-    """Numbers that are a date's month or day (1-31), not years nor whole dates."""
-    nums = pd.to_numeric(series, errors="coerce").dropna() if not _is_text(series) else pd.Series(dtype=float)
-    return bool(len(nums)) and bool(nums.between(0, 31).all())
+def _readable_as_years(series: pd.Series) -> bool:
+    """Dates, text, or numbers that are years (1981) or dates written as numbers (19811227); not a month or a day."""
+    if _is_text(series) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return True
+    nums = pd.to_numeric(series, errors="coerce").dropna()
+    return bool(nums.between(1000, 2200).all() or nums.between(1000_01_01, 2200_12_31).all())
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -310,6 +312,7 @@ def to_years(series: pd.Series) -> pd.Series:
             return nums.round().astype("Int64")
         if nums.dropna().between(1000_01_01, 2200_12_31).all():
             return (nums // 10_000).astype("Int64")
+        return pd.Series(pd.NA, index=series.index, dtype="Int64")  # no year in it (the plan drops such columns)
     return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
 
 
