@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, rare_value_check, time_grid_rate
 from synth_pipeline.lib.pii.generate import generate, learn_generator
@@ -229,3 +230,21 @@ def test_rows_on_rare_computed_values_are_kept_at_the_fresh_rate_once_the_rest_a
     assert abs(landed * a / (1 - landed + landed * a) - fresh) < 1e-9
     assert _accepted_share(0.35, 0.2) == 1.0 and _accepted_share(0.3, 0.0) == 0.0
     assert _accepted_share(0.3, 1.0) == 0.3
+
+
+def test_numbers_far_below_one_keep_their_values_through_the_control_and_the_rules():
+    """great-tables' reactions (unseen): rate constants such as 3.62e-13 rounded to zero at every precision up to
+    six decimals, so they counted as whole numbers. The control snapped every synthetic rate to its clamp's lower
+    end (1,102 real values, none published), and discovery took any two tiny columns for sums of each other."""
+    from benchmarks.tables import _package_dir
+    from synth_pipeline.lib.disclosure import decimal_grid
+    from synth_pipeline_tests.test_rules import _discover
+
+    reactions = pd.read_csv(_package_dir("great_tables", "great-tables==1.1.0") / "data" / "14-reactions.csv")
+    rates = reactions[["OH_k298", "OH_A", "Cl_k298", "cmpd_mwt"]]
+    assert decimal_grid(rates["OH_k298"].to_numpy()) is None and decimal_grid(np.array([0.05, 1.25])) == 2
+    control = DisclosureControl.learn(rates, {c: "numerical" for c in rates}, 10, 0)
+    kept = control.enforce(rates)["OH_k298"].dropna()
+    assert kept.nunique() > 100 and kept.median() == pytest.approx(rates["OH_k298"].median(), rel=0.5)
+    found, _, _ = _discover(rates)
+    assert not [r for r in found if r.kind == "identity"]

@@ -263,6 +263,21 @@ def as_float(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
+def decimal_grid(values: np.ndarray) -> int | None:
+    """The fewest decimals (0 to 6) that write every value, or None: rate constants of 3.6e-13 are on no such grid.
+
+    Near zero at every one of these precisions, they once counted as whole numbers: the control then snapped every
+    synthetic rate to the clamp's lower end and the rules took any two of them for equal (great-tables' reactions).
+    """
+    sample = values[~np.isnan(values)][:5000]
+    for d in range(0, 7):
+        scaled = sample * 10**d
+        rounded = np.round(scaled)
+        if np.allclose(scaled, rounded, atol=1e-6) and not np.any((rounded == 0) & (sample != 0)):
+            return d
+    return None
+
+
 def _step(values: np.ndarray, is_datetime: bool) -> float:
     """The column's precision: 1 day, 1 hour, 1 minute or 1 second for dates; 10**-d for decimals."""
     sample = values[:5000]
@@ -271,17 +286,17 @@ def _step(values: np.ndarray, is_datetime: bool) -> float:
             if np.all(np.mod(sample, step) == 0):
                 return step
         return 1e9
-    for decimals in range(0, 7):
-        scaled = sample * 10**decimals
-        if np.allclose(scaled, np.round(scaled), atol=1e-6):
-            # The grid itself: amounts in steps of 0.05 move in steps of 0.05, not 0.01, so a moved value
-            # still follows the column's domain rule instead of costing its row.
-            if np.abs(scaled).max() > 2.0**62:  # beyond int64: keep the decimal step
-                return 10.0**-decimals
-            units = np.abs(np.round(scaled)).astype(np.int64)
-            grid = int(np.gcd.reduce(units[units > 0])) if (units > 0).any() else 1
-            return max(grid, 1) * 10.0**-decimals
-    return 0.0
+    decimals = decimal_grid(sample)
+    if decimals is None:
+        return 0.0
+    scaled = sample[~np.isnan(sample)] * 10**decimals
+    # The grid itself: amounts in steps of 0.05 move in steps of 0.05, not 0.01, so a moved value
+    # still follows the column's domain rule instead of costing its row.
+    if not len(scaled) or np.abs(scaled).max() > 2.0**62:  # beyond int64: keep the decimal step
+        return 10.0**-decimals
+    units = np.abs(np.round(scaled)).astype(np.int64)
+    grid = int(np.gcd.reduce(units[units > 0])) if (units > 0).any() else 1
+    return max(grid, 1) * 10.0**-decimals
 
 
 def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import as_float, rare_share
+from synth_pipeline.lib.disclosure import as_float, decimal_grid, rare_share
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.outcomes import Outcome
 
@@ -196,13 +196,18 @@ def _is_number(s: pd.Series) -> bool:
     )
 
 
-def _decimals(values: np.ndarray) -> int:
-    sample = values[~np.isnan(values)][:5000]
-    for d in range(0, 7):
-        scaled = sample * 10**d
-        if np.allclose(scaled, np.round(scaled), atol=1e-6):
-            return d
-    return 6
+def _decimals(values: np.ndarray) -> int | None:
+    """The column's decimals, or None where no decimal grid writes it (rate constants of 3.6e-13)."""
+    return decimal_grid(values)
+
+
+def _tolerance(values: np.ndarray) -> float:
+    """Half a unit of the last decimal; off any grid, a millionth of the column's typical size."""
+    d = _decimals(values)
+    if d is not None:
+        return 0.5 * 10.0**-d + 1e-9
+    finite = np.abs(values[np.isfinite(values) & (values != 0)])
+    return 1e-6 * float(np.median(finite)) if len(finite) else 0.0
 
 
 def _minutes(hhmm: np.ndarray) -> np.ndarray:
@@ -292,7 +297,8 @@ class RuleBook:
                 v = v[~np.isnan(v)]
                 if len(v):
                     book.ranges[col] = (float(v.min()), float(v.max()))
-                    book.decimals[col] = _decimals(v)
+                    if (d := _decimals(v)) is not None:
+                        book.decimals[col] = d
         for r in rules:
             if r.kind == "dependency":
                 keys, values, rows = _mapping(real, r.columns[:-1], r.columns[-1], min_group_rows)
@@ -971,7 +977,7 @@ def _identity_tolerance(real: pd.DataFrame, rule: Rule) -> float:
     v = _numbers(real, rule.columns[0])
     if pd.api.types.is_datetime64_any_dtype(real[rule.columns[0]].dtype):
         return 0.5e9 if not np.all(np.mod(v[~np.isnan(v)], 1e9) == 0) else 0.0
-    return 0.5 * 10.0 ** -_decimals(v) + 1e-9
+    return _tolerance(v)
 
 
 def _stepped(rules: list[Rule]) -> set[str]:
@@ -1268,7 +1274,7 @@ def _discover_identities(
     clocks = [c for c in plain if _is_clock(values[c])]
     cols = [c for c in plain if c not in clocks][:MAX_IDENTITY_COLUMNS]
     screen = np.arange(min(len(frame), SCREEN_ROWS))
-    tol = {c: 0.5 * 10.0 ** -_decimals(values[c]) + 1e-9 for c in plain}
+    tol = {c: _tolerance(values[c]) for c in plain}
     rules: list[Rule] = []
 
     def confirm(rule: Rule, vals: list[np.ndarray]) -> bool:
@@ -1312,7 +1318,7 @@ def _discover_identities(
         [
             c
             for c in live
-            if tol[c] < 1
+            if _decimals(values[c]) == 0
             and not mostly(values[c], 0.0)
             and (settings.k <= 1 or rare_share(frame[c], settings.k) >= 0.5)
         ]
@@ -1544,6 +1550,8 @@ def _discover_domains(frame: pd.DataFrame, numeric: list[str], settings: Discove
         if v.min() >= 0 and np.mean(v > 0) >= 0.01:
             rules.append(Rule("domain", (c,), "non_negative"))
         d = _decimals(v)
+        if d is None:  # on no decimal grid: no step, nor whole numbers
+            continue
         scaled = np.round(v * 10**d).astype(np.int64)
         g = int(np.gcd.reduce(np.abs(scaled))) if len(scaled) else 0
         if g == 0:
