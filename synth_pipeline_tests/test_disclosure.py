@@ -246,5 +246,9 @@ def test_numbers_far_below_one_keep_their_values_through_the_control_and_the_rul
     control = DisclosureControl.learn(rates, {c: "numerical" for c in rates}, 10, 0)
     kept = control.enforce(rates)["OH_k298"].dropna()
     assert kept.nunique() > 100 and kept.median() == pytest.approx(rates["OH_k298"].median(), rel=0.5)
+    real = rates["OH_k298"].dropna().to_numpy()
+    drawn = real * np.random.default_rng(0).uniform(0.9, 1.1, len(real))
+    published = control.enforce(pd.DataFrame({"OH_k298": drawn}))["OH_k298"].dropna()
+    assert all(len(f"{v:.12e}".split("e")[0].rstrip("0").replace(".", "")) <= 3 for v in published)  # 3.62e-13
     found, _, _ = _discover(rates)
     assert not [r for r in found if r.kind == "identity"]
