@@ -87,13 +87,13 @@ def test_times_of_day_and_dates_are_published_as_their_source_wrote_them(tmp_pat
     """great-tables' pizza orders (unseen): `time` (11:38:36) is learnt as seconds since midnight and was published
     as 70726.0; `date` came out a timestamp at midnight. Both get their source type back."""
     from synth_pipeline.lib.config import DatasetConfig
-    from synth_pipeline.lib.ingestion import ingest, restorable_types
+    from synth_pipeline.lib.ingestion import ingest
 
     src = tmp_path / "orders.csv"
     src.write_text("date,time,minutes\n2015-01-01,11:38:36,3\n2015-01-02,23:59:59,4\n")
     ds = DatasetConfig(name="orders", source={"type": "csv", "path": str(src)})
     result = ingest(ds, tmp_path, tmp_path / "raw.parquet")
-    types = restorable_types(result.converted, result.schema)
+    types = result.source_types
     assert types == {"date": "DATE", "time": "TIME"}
     staged = tmp_path / "staged.parquet"
     pd.read_parquet(result.path).to_parquet(staged)  # as the pipeline holds them: timestamps and seconds

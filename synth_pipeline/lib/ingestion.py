@@ -61,6 +61,8 @@ class IngestResult:
     nulled: dict[str, int] = field(default_factory=dict)
     # Per column: the source type read as one the pipeline models (DECIMAL as DOUBLE, a LIST as JSON text, ...).
     converted: dict[str, str] = field(default_factory=dict)
+    # Per column: the source type publishing gives back (DATE, TIME, INTERVAL), from what DuckDB described.
+    source_types: dict[str, str] = field(default_factory=dict)
 
 
 def _sql_literal(text: str) -> str:
@@ -190,6 +192,9 @@ def _naive_utc(select: str, described: list[tuple[str, str]]) -> str:
     return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
 
+TIME_KINDS = ("TIME", "TIME WITH TIME ZONE", "TIME_NS", "TIMETZ")
+
+
 def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
     """Types a table model cannot learn, read as ones it can, each losing nothing of what a synthetic copy can hold:
 
@@ -211,7 +216,7 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
             casts[col], reads[col] = f"CAST({q} AS DOUBLE)", "DOUBLE"
         elif base in ("UUID", "ENUM"):  # an ENUM would reach pandas as a categorical dtype
             casts[col], reads[col] = f"CAST({q} AS VARCHAR)", "text"
-        elif base in ("TIME", "TIME WITH TIME ZONE", "TIME_NS", "TIMETZ"):
+        elif base in TIME_KINDS:
             casts[col], reads[col] = f"date_part('epoch', {q})", "seconds since midnight"
         elif base == "INTERVAL":
             casts[col], reads[col] = f"epoch({q})", "seconds"
@@ -227,16 +232,21 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
     }
 
 
-def restorable_types(converted: dict[str, str], schema: dict[str, str]) -> dict[str, str]:
+def restorable_types(described: list[tuple[str, str]]) -> dict[str, str]:
     """Source types a published table gives back: dates (pandas holds them as timestamps), and times of day and
-    intervals learnt as seconds."""
-    out = {col: "DATE" for col, kind in schema.items() if kind.startswith("date32")}
-    for col, how in converted.items():
-        if how.endswith("read as seconds since midnight"):
+    intervals learnt as seconds (a time with a zone comes back without it, as timestamps with one do)."""
+    out = {}
+    for col, kind in described:
+        base = kind.split("(")[0].strip()
+        if base in ("DATE", "INTERVAL"):
+            out[col] = base
+        elif base in TIME_KINDS:
             out[col] = "TIME"
-        elif how.endswith("read as seconds") and how.startswith("INTERVAL"):
-            out[col] = "INTERVAL"
     return out
+
+
+def _describe(con: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]]:
+    return [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
 
 
 def _booleans_as_written(
@@ -368,14 +378,14 @@ def ingest(
         with atomic_path(dest) as tmp:
             try:
                 try:
-                    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                    described = _describe(con, select)
                 except duckdb.InvalidInputException:
                     if not (isinstance(dataset.source, CsvSource) and _mixed_line_endings(dataset, base_dir)):
                         raise
                     # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
                     # monitor's export whose last line alone ends in LF); the lenient one reads every row of it.
                     select = _with_csv_option(select, "strict_mode = false")
-                    described = [(str(r[0]), str(r[1]).upper()) for r in con.execute(f"DESCRIBE {select}").fetchall()]
+                    described = _describe(con, select)
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
                 select = _naive_utc(select, described)
@@ -406,7 +416,14 @@ def ingest(
             _check_date_text(dataset.name, tmp, schema)
     finally:
         con.close()
-    return IngestResult(path=dest, num_rows=meta.num_rows, schema=schema, nulled=nulled, converted=converted)
+    return IngestResult(
+        path=dest,
+        num_rows=meta.num_rows,
+        schema=schema,
+        nulled=nulled,
+        converted=converted,
+        source_types=restorable_types(described),
+    )
 
 
 def _check_names(dataset: str, names: list[str]) -> None:

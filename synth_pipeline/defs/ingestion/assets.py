@@ -26,7 +26,7 @@ from synth_pipeline.lib.config import (
     resolve,
 )
 from synth_pipeline.lib.contracts import boolean_columns, text_columns
-from synth_pipeline.lib.ingestion import ingest, restorable_types
+from synth_pipeline.lib.ingestion import ingest
 from synth_pipeline.lib.storage import file_digest, write_json
 
 
@@ -51,7 +51,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 boolean_columns=boolean_columns(dataset.contract_path(base_dir)),
                 text_columns=text_columns(dataset.contract_path(base_dir)),
             )
-        write_json(paths.source_types, restorable_types(result.converted, result.schema))
+        write_json(paths.source_types, result.source_types)
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         if result.converted:
