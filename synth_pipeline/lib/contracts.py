@@ -325,17 +325,47 @@ def _quiet_context():
     return context
 
 
+def _columns_read(kwargs: dict[str, Any], columns: pd.Index) -> tuple[str, ...] | None:
+    """The columns an expectation reads, or None if it needs the whole table (table-level, a row condition, or a
+    column that is missing, so that GX reports it as it always has)."""
+    if kwargs.get("row_condition"):
+        return None
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+    cols += list(kwargs.get("column_list") or [])
+    if not cols or not all(c in columns for c in cols):
+        return None
+    return tuple(dict.fromkeys(cols))
+
+
+def _validate_by_columns(df: pd.DataFrame, suite: Any) -> list[Any]:
+    """GX results in the suite's order, each expectation run on a frame of only the columns it reads.
+
+    GX's pandas engine copies its whole batch for every column metric (dropping nulls, filtering rows): 8.3 s of
+    validating 1M flights rows x 19 columns, 4.7 s column by column, with the same results.
+    """
+    gx = _gx()
+    batches = _quiet_context().data_sources.add_pandas("source").add_dataframe_asset("table")
+    whole = batches.add_batch_definition_whole_dataframe("whole")
+    groups: dict[tuple[str, ...] | None, list[int]] = {}
+    for i, e in enumerate(suite.expectations):
+        groups.setdefault(_columns_read(e.configuration.kwargs, df.columns), []).append(i)
+    results: list[Any] = [None] * len(suite.expectations)
+    for cols, positions in groups.items():
+        frame = df if cols is None else df[list(cols)]
+        part = gx.ExpectationSuite(
+            name=f"{suite.name}_part",
+            expectations=[suite.expectations[i].configuration.to_json_dict() for i in positions],
+        )
+        result = whole.get_batch(batch_parameters={"dataframe": frame}).validate(part, result_format="SUMMARY")
+        for i, r in zip(positions, result.results, strict=True):
+            results[i] = r
+    return results
+
+
 def validate(df: pd.DataFrame, contract: Contract) -> ValidationOutcome:
-    context = _quiet_context()
-    batch = (
-        context.data_sources.add_pandas("source")
-        .add_dataframe_asset("table")
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": df})
-    )
-    result = batch.validate(contract.suite, result_format="SUMMARY")
+    results = _validate_by_columns(df, contract.suite)
     outcomes = []
-    for r in result.results:
+    for r in results:
         cfg = r.expectation_config
         res = r.result or {}
         note = ""
@@ -379,7 +409,7 @@ def validate(df: pd.DataFrame, contract: Contract) -> ValidationOutcome:
                 note=note,
             )
         )
-    return ValidationOutcome(bool(result.success), contract.version, contract.digest, outcomes)
+    return ValidationOutcome(all(o.success for o in outcomes), contract.version, contract.digest, outcomes)
 
 
 def raise_on_failure(outcome: ValidationOutcome, dataset: str) -> None:
