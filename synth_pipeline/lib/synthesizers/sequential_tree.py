@@ -118,7 +118,10 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 lo, hi = numeric.min(), numeric.max()
                 span = (hi - lo) if pd.notna(hi) and pd.notna(lo) else 1.0
                 self._sentinels[name] = (lo if pd.notna(lo) else 0.0) - 1.0 - abs(span)
-        encoded = {name: self._encode(name, frame[name]) for name in order}
+        # What the trees read, as sklearn would convert it for each of them: float32, built once.
+        encoded = np.empty((len(frame), len(order)), dtype=np.float32, order="F")
+        for i, name in enumerate(order):
+            encoded[:, i] = self._encode(name, frame[name])
         self._models = []
         for i, name in enumerate(order):
             model = _ColumnModel(name=name, sdtype=sdtypes[name])
@@ -126,8 +129,8 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
             if i == 0:
                 model.leaf_values = {0: values}
             else:
-                x = np.column_stack([encoded[c] for c in order[:i]])
-                y = encoded[name]
+                x = encoded[:, :i]
+                y = self._encode(name, frame[name])
                 categorical = name in self._categories
                 tree_cls = DecisionTreeClassifier if categorical else DecisionTreeRegressor
                 tree = tree_cls(
@@ -195,7 +198,8 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 leaves = np.zeros(num_rows, dtype=int)
             else:
                 leaves = model.tree.apply(encoded[:, :i])
-                values = np.empty(num_rows, dtype=object)
+                kinds = {v.dtype for v in model.leaf_values.values()}
+                values = np.empty(num_rows, dtype=kinds.pop() if len(kinds) == 1 else object)  # numbers as numbers
                 for rows in _groups(leaves):
                     donors = model.leaf_values[int(leaves[rows[0]])]
                     values[rows] = donors[rng.integers(0, len(donors), len(rows))]
