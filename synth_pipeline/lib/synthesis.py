@@ -79,7 +79,7 @@ def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.Dat
         if spec["sdtype"] == "categorical":
             out[col] = _as_text(out[col])
         elif spec["sdtype"] == "datetime" and not pd.api.types.is_datetime64_any_dtype(out[col].dtype):
-            out[col] = _to_datetime(out[col])
+            out[col] = text_to_datetime(out[col])
     return out
 
 
@@ -94,7 +94,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     return text
 
 
-def _to_datetime(values: pd.Series) -> pd.Series:
+def text_to_datetime(values: pd.Series) -> pd.Series:
     """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value)."""
     codes, uniques = pd.factorize(values)
     with warnings.catch_warnings():
@@ -114,7 +114,7 @@ def _looks_like_datetimes(values: pd.Series) -> bool:
     sample = values.dropna().astype(str).head(500)
     if sample.empty or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", regex=True).all():
         return False
-    return bool(_to_datetime(sample).notna().mean() >= 0.95)
+    return bool(text_to_datetime(sample).notna().mean() >= 0.95)
 
 
 def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:
