@@ -87,11 +87,22 @@ def _as_text(values: pd.Series) -> pd.Series:
     """Categories as Python strings, nulls kept; vectorized (this runs on every row of million-row tables)."""
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return values
-    missing = values.isna()
-    text = values.astype(str).astype(object)
-    if missing.any():
-        text[missing.to_numpy()] = values[missing].to_numpy()  # the null as it was (NaN, None)
-    return text
+    if values.dtype == object:  # mixed Python objects: 1, 1.0 and True are one value to factorize, three texts
+        missing = values.isna()
+        text = values.astype(str).astype(object)
+        if missing.any():
+            text[missing.to_numpy()] = values[missing].to_numpy()  # the null as it was (NaN, None)
+        return text
+    codes, uniques = pd.factorize(values)  # numbers, dates, flags: each distinct value written once
+    out = np.empty(len(values), dtype=object)
+    known = codes >= 0
+    out[known] = pd.Series(uniques).astype(str).astype(object).to_numpy()[codes[known]]
+    out[~known] = values[~known].to_numpy()  # the null as it was
+    if values.dtype.kind == "f":  # -0.0 and 0.0 are one value to factorize, two texts
+        zero = values.to_numpy() == 0
+        if np.signbit(values.to_numpy()[zero]).any():
+            out[zero] = values[zero].astype(str).to_numpy()
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
 def text_to_datetime(values: pd.Series) -> pd.Series:
