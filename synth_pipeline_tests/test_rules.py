@@ -556,3 +556,18 @@ def test_an_identity_does_not_compute_a_column_kept_in_coarse_steps():
     for plan in (book, book.adapted(prepared.sample(2000, random_state=0), prepared)):
         targets = {d.target for d in plan.derivations if d.rule.kind == "identity"}
         assert targets and "loan_amount" not in targets, targets
+
+
+def test_the_gate_takes_the_training_rows_adherence_from_the_rules_table_training_wrote(flights_model):
+    """The counts the synthesizer step stores are the ones scoring the training rows again would give."""
+    import json
+
+    from synth_pipeline.lib.selection import RuleChecker
+
+    df, _ds, meta, _model, _checker = flights_model
+    found = synthesis.learn_rules(df, _ds, meta)
+    scored = RuleChecker.of(found, df, meta)
+    table = json.loads(json.dumps(scored.book.rows(scored.real)))  # as rules.json holds it
+    assert RuleChecker.of(found, df, meta, table).real == scored.real
+    old_table = [{k: v for k, v in row.items() if k != "real_violations"} for row in table]
+    assert RuleChecker.of(found, df, meta, old_table).real == scored.real  # an older table: scored again

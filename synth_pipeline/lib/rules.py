@@ -797,6 +797,7 @@ class RuleBook:
                     "origin": r.origin,
                     "enforced_by": how,
                     "real_rows": s.applicable,
+                    "real_violations": s.violations,
                     "real_adherence": round(s.adherence, 5) if s.applicable else None,
                 }
             )

@@ -164,8 +164,18 @@ class RuleChecker:
     real: list[RuleScore]
 
     @classmethod
-    def of(cls, rules: list[Rule], train: pd.DataFrame, metadata: dict[str, Any]) -> RuleChecker:
+    def of(
+        cls, rules: list[Rule], train: pd.DataFrame, metadata: dict[str, Any], table: list[dict[str, Any]] | None = None
+    ) -> RuleChecker:
+        """``table``: the rules table training wrote from these same rows (:meth:`RuleBook.rows`). Its counts
+        stand for the training rows' adherence instead of scoring every row again (2 s of the gate at 1M rows);
+        a table without them (written by an earlier version) is scored again."""
         book = synthesis.rule_book(rules, train, metadata)
+        counts = {row["rule"]: row for row in table or [] if "real_violations" in row}
+        if rules and all(r.text in counts for r in rules):
+            return cls(
+                book, [RuleScore(r, counts[r.text]["real_rows"], counts[r.text]["real_violations"]) for r in rules]
+            )
         return cls(book, book.score(prepared(train, metadata)))
 
 

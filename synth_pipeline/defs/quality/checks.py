@@ -232,8 +232,8 @@ def _attack_results(
 def _rule_verdicts(paths, real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict, dataset: DatasetConfig):
     if not paths.rules.exists():
         return []
-    found = rules_from_json(read_json(paths.rules)["rules"])
-    checker = RuleChecker.of(found, real, metadata)
+    stored = read_json(paths.rules)
+    checker = RuleChecker.of(rules_from_json(stored["rules"]), real, metadata, stored.get("table", []))
     return judge_rules(
         checker.real, synthesis.prepare_training_frame(synthetic, metadata), checker.book, dataset.rules.tolerance
     )
