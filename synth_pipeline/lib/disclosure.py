@@ -67,8 +67,8 @@ def rare_share(s: pd.Series, k: int) -> float:
     keys = value_keys(s).dropna()
     if keys.empty:
         return 0.0
-    counts = keys.map(keys.value_counts())
-    return float((counts < k).mean())
+    counts = keys.value_counts()  # rows per value, summed per value rather than looked up per row
+    return float(counts[counts < k].sum() / counts.sum())
 
 
 @dataclass
