@@ -167,6 +167,8 @@ class PiiReference:
         Text is unescaped first (``\\u00e9`` in JSON, ``O\\'Brien`` and ``\\n`` in reprs), and ``key=value``
         is split, so a value at the start of a message or before a newline is still seen.
         """
+        if not self.size:  # nothing was detected to watch for: no window of words can match
+            return 0
         words = re.split(r"[\s=]+", unescape(text))
         stripped = [w.strip(EDGE_PUNCTUATION) for w in words]
         found: set[str] = set()
