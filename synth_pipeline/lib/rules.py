@@ -1010,13 +1010,37 @@ def _encode(op: str, inputs: list[np.ndarray], zone: str = "") -> np.ndarray:
 
 
 def _local_to_utc(stamps: pd.Series, zone: str) -> pd.Series:
-    """Wall-clock times in ``zone`` as naive UTC (NaT for a time the clock skips or repeats), each distinct time
-    once: pandas localizes to a zoneinfo zone a hundred times slower than it converts (4 s per million rows, paid
-    on every batch the rules repair). pytz's zone names would be fast but lose daylight saving after 2037."""
+    """Wall-clock times in ``zone`` as naive UTC (NaT for a time the clock skips or repeats).
+
+    pandas localizes to a ``zoneinfo`` zone a hundred times slower than it converts (4 s per million times), and
+    every sampled batch, nudge and check asks again: each distinct time is localized once per process and kept
+    (a flights table has 8,000 departure hours). pytz's zone names would be fast, but lose daylight saving after
+    2037."""
     codes, uniques = pd.factorize(stamps)
-    utc = pd.DatetimeIndex(uniques).tz_localize(_tz(zone), ambiguous="NaT", nonexistent="NaT")
-    local = utc.tz_convert("UTC").tz_localize(None).take(codes, allow_fill=True, fill_value=pd.NaT)
-    return pd.Series(local, index=stamps.index)
+    local = pd.DatetimeIndex(uniques).as_unit("ns").asi8
+    known, utc = _LOCALIZED.get(zone, (np.array([], np.int64), np.array([], np.int64)))
+    pos = np.searchsorted(known, local)
+    found = (pos < len(known)) & (known[np.minimum(pos, len(known) - 1)] == local) if len(known) else pos < 0
+    missing = np.unique(local[~found])
+    if len(missing):
+        fresh = pd.DatetimeIndex(missing.view("datetime64[ns]")).tz_localize(
+            _tz(zone), ambiguous="NaT", nonexistent="NaT"
+        )
+        keys = np.concatenate([known, missing])
+        order = np.argsort(keys, kind="stable")
+        known, utc = (
+            keys[order],
+            np.concatenate([utc, fresh.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8])[order],
+        )
+        if len(known) <= LOCALIZED_MAX:
+            _LOCALIZED[zone] = (known, utc)
+        pos = np.searchsorted(known, local)
+    out = pd.DatetimeIndex(utc[pos].view("datetime64[ns]")).take(codes, allow_fill=True, fill_value=pd.NaT)
+    return pd.Series(out, index=stamps.index)
+
+
+LOCALIZED_MAX = 2_000_000  # distinct local times kept per zone (32 MB)
+_LOCALIZED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # zone -> (local times, their UTC; both ns, sorted)
 
 
 def _identity_tolerance(real: pd.DataFrame, rule: Rule) -> float:
