@@ -294,8 +294,17 @@ def _readable_as_years(series: pd.Series) -> bool:
     """Dates, text, or numbers that are years (1981) or dates written as numbers (19811227); not a month or a day."""
     if _is_text(series) or pd.api.types.is_datetime64_any_dtype(series.dtype):
         return True
-    nums = pd.to_numeric(series, errors="coerce").dropna()
-    return bool(nums.between(1000, 2200).all() or nums.between(1000_01_01, 2200_12_31).all())
+    return _numeric_years(series) is not None
+
+
+def _numeric_years(series: pd.Series) -> pd.Series | None:
+    """The years of numbers that are years (1981) or dates written as numbers (19811227), else None."""
+    nums = pd.to_numeric(series, errors="coerce")
+    if nums.dropna().between(1000, 2200).all():
+        return nums.round().astype("Int64")
+    if nums.dropna().between(1000_01_01, 2200_12_31).all():
+        return (nums // 10_000).astype("Int64")
+    return None
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -307,12 +316,10 @@ def to_years(series: pd.Series) -> pd.Series:
 
     ``pd.to_datetime(1981)`` is 1,981 nanoseconds after 1970: every Lahman player was born in 1970."""
     if not _is_text(series) and not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        nums = pd.to_numeric(series, errors="coerce")
-        if nums.dropna().between(1000, 2200).all():
-            return nums.round().astype("Int64")
-        if nums.dropna().between(1000_01_01, 2200_12_31).all():
-            return (nums // 10_000).astype("Int64")
-        return pd.Series(pd.NA, index=series.index, dtype="Int64")  # no year in it (the plan drops such columns)
+        years = _numeric_years(series)
+        if years is None:  # no year in it (the plan drops such columns)
+            return pd.Series(pd.NA, index=series.index, dtype="Int64")
+        return years
     return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
 
 
