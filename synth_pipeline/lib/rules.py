@@ -646,11 +646,8 @@ class RuleBook:
             if not broken.any():
                 break
             sub = protect(self._close_orders(frame[broken].copy(), repairs, rng), moved)
-            for col in moved:  # written in place: ``frame`` is the copy protect returned to repair()
-                column = frame[col] if frame[col].dtype == sub[col].dtype else frame[col].astype(object)
-                column = column.copy()
-                column.iloc[np.flatnonzero(broken)] = sub[col].to_numpy()
-                frame[col] = column
+            # written in place: ``frame`` is the copy protect returned to repair()
+            frame = _write_rows(frame, np.flatnonzero(broken), sub[moved])
         return frame
 
     def order_repairs(self) -> list[tuple[Rule, str]]:
