@@ -72,14 +72,28 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
 
 def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
     """Make dtypes match the metadata (categoricals as strings, timestamps as datetime64) so SDV does not guess."""
-    out = df.copy()
+    out = dates_parsed(df, metadata)
+    out = out.copy() if out is df else out
     for col, spec in metadata["tables"][TABLE]["columns"].items():
-        if col not in out.columns:
-            continue
-        if spec["sdtype"] == "categorical":
+        if col in out.columns and spec["sdtype"] == "categorical":
             out[col] = _as_text(out[col])
-        elif spec["sdtype"] == "datetime" and not pd.api.types.is_datetime64_any_dtype(out[col].dtype):
-            out[col] = text_to_datetime(out[col])
+    return out
+
+
+def dates_parsed(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    """Timestamps the metadata calls dates but the frame holds as text, parsed (a copy only when there are any)."""
+    text = [
+        col
+        for col, spec in metadata["tables"][TABLE]["columns"].items()
+        if spec["sdtype"] == "datetime"
+        and col in df.columns
+        and not pd.api.types.is_datetime64_any_dtype(df[col].dtype)
+    ]
+    if not text:
+        return df
+    out = df.copy()
+    for col in text:
+        out[col] = _to_datetime(out[col])
     return out
 
 
@@ -105,7 +119,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
-def text_to_datetime(values: pd.Series) -> pd.Series:
+def _to_datetime(values: pd.Series) -> pd.Series:
     """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value)."""
     codes, uniques = pd.factorize(values)
     with warnings.catch_warnings():
@@ -125,7 +139,7 @@ def _looks_like_datetimes(values: pd.Series) -> bool:
     sample = values.dropna().astype(str).head(500)
     if sample.empty or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", regex=True).all():
         return False
-    return bool(text_to_datetime(sample).notna().mean() >= 0.95)
+    return bool(_to_datetime(sample).notna().mean() >= 0.95)
 
 
 def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:
