@@ -118,19 +118,18 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 lo, hi = numeric.min(), numeric.max()
                 span = (hi - lo) if pd.notna(hi) and pd.notna(lo) else 1.0
                 self._sentinels[name] = (lo if pd.notna(lo) else 0.0) - 1.0 - abs(span)
-        # What the trees read, as sklearn would convert it for each of them: float32, built once.
+        # What the trees read, as sklearn would convert it for each of them: float32, each column written once its
+        # own tree (which reads only the columns before it) is fitted.
         encoded = np.empty((len(frame), len(order)), dtype=np.float32, order="F")
-        for i, name in enumerate(order):
-            encoded[:, i] = self._encode(name, frame[name])
         self._models = []
         for i, name in enumerate(order):
             model = _ColumnModel(name=name, sdtype=sdtypes[name])
             values = frame[name].to_numpy()
+            y = self._encode(name, frame[name])
             if i == 0:
                 model.leaf_values = {0: values}
             else:
                 x = encoded[:, :i]
-                y = self._encode(name, frame[name])
                 categorical = name in self._categories
                 tree_cls = DecisionTreeClassifier if categorical else DecisionTreeRegressor
                 tree = tree_cls(
@@ -141,6 +140,7 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 leaves = tree.apply(x)
                 for group in _groups(leaves):
                     model.leaf_values[int(leaves[group[0]])] = values[group]
+            encoded[:, i] = y
             self._prepare_smoothing(model, frame[name])
             self._models.append(model)
         self.fit_seconds = time.perf_counter() - started
