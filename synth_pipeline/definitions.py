@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from synth_pipeline.executors import start_step_server_early
 from synth_pipeline.settings import PROJECT_ROOT
 
 # Set only in a run's step forkserver (synth_pipeline.warm): the definitions that run was launched with,
@@ -19,4 +20,5 @@ prebuilt: dg.Definitions | None = None
 def defs() -> dg.Definitions:
     if prebuilt is not None:
         return prebuilt
+    start_step_server_early()
     return dg.load_from_defs_folder(project_root=PROJECT_ROOT)

@@ -72,6 +72,26 @@ def executor_kind() -> str:
     return kind
 
 
+def start_step_server_early() -> None:
+    """In a process started to execute a run, start the step forkserver while the run is still loading its code.
+
+    Its imports (about 6 s: Great Expectations, SDV, torch, the definitions) then run on the second core beside the
+    CLI's own start instead of after it; Dagster's multiprocess executor finds the server running with the same
+    preload and forks from it. A 28k-row table: 18.2 s end to end with ``dagster job execute``, 16.3 s with this.
+    Only ``dagster job execute`` and ``dagster api execute_run`` (the run launcher's run worker) execute runs;
+    a webserver, daemon or code server never forks steps, so it never starts one."""
+    import multiprocessing
+    import sys
+    from multiprocessing import forkserver
+
+    if sys.argv[1:3] not in (["job", "execute"], ["api", "execute_run"]) or executor_kind() != "multiprocess":
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["dagster._core.executor.multiprocess", *PRELOADED]  # the list Dagster's executor sets: one server, not two
+    )
+    forkserver.ensure_running()
+
+
 def job_executor(max_concurrent: int = 0) -> dg.ExecutorDefinition:
     """The executor of every job and of materializations launched from the UI.
 
