@@ -26,16 +26,28 @@ def to_markdown(fig: plt.Figure, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
 
-def distributions(
-    real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str], sdtypes: dict[str, str], min_count: int = 10
-) -> str:
-    """Real against synthetic for the given (worst) columns.
+def _at_most(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    return frame.sample(n=max_rows, random_state=seed) if len(frame) > max_rows else frame
 
-    A category fewer than ``min_count`` real rows hold is never drawn as a label (the rare-value rule).
+
+def distributions(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    columns: list[str],
+    sdtypes: dict[str, str],
+    min_count: int = 10,
+    max_rows: int = 20_000,
+    seed: int = 0,
+) -> str:
+    """Real against synthetic for the given (worst) columns, on seeded samples of at most ``max_rows`` rows each.
+
+    A category is drawn as a label only when ``min_count`` rows of the real sample hold it (the rare-value rule):
+    the whole table holds it at least as often.
     """
     columns = columns[:6]
     if not columns:
         return "_no columns_"
+    real, synthetic = _at_most(real[columns], max_rows, seed), _at_most(synthetic[columns], max_rows, seed)
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.6), squeeze=False)
     for ax, col in zip(axes[0], columns, strict=False):
         r, s = real[col].dropna(), synthetic[col].dropna()
@@ -67,9 +79,7 @@ def correlations(
         return "_fewer than two numeric columns_"
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax, frame, title in ((axes[0], real, "real"), (axes[1], synthetic, "synthetic")):
-        rows = frame[numeric]
-        if len(rows) > max_rows:
-            rows = rows.sample(n=max_rows, random_state=seed)
+        rows = _at_most(frame[numeric], max_rows, seed)
         corr = rows.apply(pd.to_numeric, errors="coerce").corr(method="spearman")
         im = ax.imshow(corr.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(numeric)), numeric, rotation=90, fontsize=7)

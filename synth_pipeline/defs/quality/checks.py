@@ -343,7 +343,15 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
-                "column_shapes": plots.distributions(real, synthetic, worst, sdtypes, dataset.privacy.min_value_count),
+                "column_shapes": plots.distributions(
+                    real,
+                    synthetic,
+                    worst,
+                    sdtypes,
+                    dataset.privacy.min_value_count,
+                    dataset.gate.sample_rows,
+                    dataset.gate.seed,
+                ),
                 "column_pair_trends": plots.correlations(
                     real, synthetic, sdtypes, dataset.gate.sample_rows, dataset.gate.seed
                 ),
