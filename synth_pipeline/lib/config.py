@@ -35,7 +35,10 @@ DEFAULT_NULL_VALUES = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "None", "
 class CsvSource(_Strict):
     type: Literal["csv"]
     path: str = Field(description="One file, or a glob such as 'exports/*.csv' (a bare directory is refused).")
-    delimiter: str | None = Field(default=None, description="Default ',' (tab for .tsv).")
+    delimiter: str | None = Field(
+        default=None,
+        description="Default ',' (tab for .tsv); a header with no comma but tabs, semicolons or pipes is read with that.",
+    )
     header: bool = True
     encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
     null_values: list[str] = Field(

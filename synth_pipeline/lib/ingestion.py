@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 import pyarrow as pa
@@ -92,7 +93,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
         files = _csv_files(src, path)
         if not files:
             raise IngestionError(f"dataset {name!r}: CSV source not found: {path}")
-        delimiter = src.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
+        delimiter = csv_delimiter(src, files[0])
         if src.header:
             _check_names(name, _csv_header(files[0], delimiter, src.encoding))
         nulls = ", ".join(_sql_literal(v) for v in src.null_values)
@@ -122,12 +123,51 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
     raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
 
 
+# Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
+HEADER_DELIMITERS = ("\t", ";", "|")
+
+
+def csv_delimiter(src: CsvSource, first_file: str) -> str:
+    """The configured delimiter; else a tab for ``.tsv``; else a comma, unless the header holds no comma and does
+    hold tabs, semicolons or pipes. statsmodels' ``anes96.csv`` is tab-separated and ``modechoice.csv``
+    semicolon-separated: read with commas, each became one column of whole lines, and ``contract init`` wrote that
+    single column into the contract."""
+    if src.delimiter:
+        return src.delimiter
+    if Path(first_file).suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    header = _first_line(first_file, src.encoding)
+    if "," not in header:
+        found = [d for d in HEADER_DELIMITERS if d in header]
+        if found:
+            return max(found, key=header.count)
+    return ","
+
+
+def _open_text(path: str, encoding: str) -> TextIO:
+    """The file as text, gzip-compressed or not (DuckDB reads ``.csv.gz`` as it reads ``.csv``)."""
+    import gzip
+
+    encoding = encoding.replace("utf-8", "utf-8-sig")
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rt", newline="", encoding=encoding, errors="replace")
+    return open(path, newline="", encoding=encoding, errors="replace")
+
+
+def _first_line(path: str, encoding: str) -> str:
+    try:
+        with _open_text(path, encoding) as fh:
+            return str(fh.readline())
+    except OSError:
+        return ""  # DuckDB reports the file itself
+
+
 def _csv_header(path: str, delimiter: str, encoding: str) -> list[str]:
     """The header row as written: DuckDB renames repeated names (a, a_1), which would hide them."""
     import csv
 
     try:
-        with open(path, newline="", encoding=encoding.replace("utf-8", "utf-8-sig"), errors="replace") as fh:
+        with _open_text(path, encoding) as fh:
             row = next(csv.reader(fh, delimiter=delimiter), [])
     except (OSError, csv.Error):
         return []  # DuckDB reports the file itself
