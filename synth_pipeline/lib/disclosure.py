@@ -600,7 +600,7 @@ class ColumnRareHits:
             "holdout_cells": self.holdout_cells,
             "synthetic_rate": round(self.synthetic_rate, 4) if self.synthetic_cells else None,
             "holdout_rate": round(self.holdout_rate, 4) if self.holdout_cells else None,
-            "time_grid_rate": round(self.chance_rate, 4),
+            "grid_rate": round(self.chance_rate, 4),
             "p_value": round(self.p_value, 6),
             "passed": self.passed,
         }
@@ -631,24 +631,27 @@ def excess_over_known_rate(hits_s: int, n_s: int, rate: float, tolerance: float)
     return float(stats.norm.sf(z))
 
 
-def time_grid_rate(train: pd.Series, rare: set[float], k: int) -> float:
-    """For a time index, the share of the time points inside the released range, at the column's precision, that
-    are rare training values; 0 for any other column.
+def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> float:
+    """For an index, the share of the points inside the released range, at the column's precision, that are rare
+    training values; 0 for any other column.
 
-    A time index (one row per day, or per hour and station) holds nearly every point of its calendar once or
-    a few times, so a held-out day is never a training day and held-out rows hit rare training values at 0
-    however a model behaves, while any date drawn inside the range hits one at this rate. Only such a column
-    qualifies: nearly all rows on rare values (``TIME_INDEX_RARE_SHARE``) and at least ``TIME_INDEX_COVERAGE``
-    of the grid held, so the calendar is evenly filled and a uniform draw is what the data's own spread gives.
-    Event dates that cluster (COMPAS screening dates) or are sparse (bookings to the second) keep the holdout
-    as their only baseline.
+    An index (one row per day, or per hour and station; an ice core's depths in steps of 0.55 m, one row per
+    bag) holds nearly every point of its grid once or a few times, so a held-out point is never a training point
+    and held-out rows hit rare training values at 0 however a model behaves, while any point drawn inside the
+    range hits one at this rate. Only such a column qualifies: nearly all rows on rare values
+    (``TIME_INDEX_RARE_SHARE``) and at least ``TIME_INDEX_COVERAGE`` of the grid held, so the grid is evenly
+    filled and a uniform draw is what the data's own spread gives. Event dates that cluster (COMPAS screening
+    dates) or are sparse (bookings to the second), and amounts or measurements that cover a small part of their
+    grid, keep the holdout as their only baseline.
     """
     values = np.sort(as_float(train.dropna()))
     if len(values) < 2 * k or not rare or np.isin(values, list(rare)).mean() < TIME_INDEX_RARE_SHARE:
         return 0.0
-    step = _step(values, is_datetime=True)
+    step = _step(values, is_datetime)
+    if step <= 0:  # on no decimal grid
+        return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
-    points = math.floor(upper / step) - math.ceil(lower / step) + 1
+    points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
     if points <= 0:
         return 0.0
     inside = np.fromiter((v for v in rare if lower <= v <= upper), dtype=float)
@@ -674,7 +677,10 @@ def rare_value_check(
         hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
         hits_s, hits_h = int(syn.isin(rare).sum()), int(hold.isin(rare).sum())
         is_date = pd.api.types.is_datetime64_any_dtype(train[col].dtype)
-        chance = time_grid_rate(train_keys, rare, k) if is_date else 0.0  # the keys: dates as nanoseconds already
+        is_number = is_date or (
+            pd.api.types.is_numeric_dtype(train[col].dtype) and not pd.api.types.is_bool_dtype(train[col].dtype)
+        )
+        chance = grid_rate(train_keys, rare, k, is_date) if is_number else 0.0  # keys: dates as nanoseconds already
         if len(hold) and chance > hits_h / len(hold):
             p = excess_over_known_rate(hits_s, len(syn), chance, tolerance)
         else:

@@ -311,7 +311,7 @@ def _releasable_scores(
 def _rare_table(priv: privacy.PrivacyScores) -> str:
     rows = sorted(
         (r.row() for r in priv.rare_values),
-        key=lambda r: (r["passed"], -((r["synthetic_rate"] or 0) - max(r["holdout_rate"] or 0, r["time_grid_rate"]))),
+        key=lambda r: (r["passed"], -((r["synthetic_rate"] or 0) - max(r["holdout_rate"] or 0, r["grid_rate"]))),
     )
     return pd.DataFrame(rows).to_markdown(index=False) if rows else "_no column scored_"
 
