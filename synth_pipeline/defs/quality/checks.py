@@ -1,6 +1,7 @@
 """Stage 6: the quality gate. Blocking checks on the staged synthetic table; a failure publishes nothing."""
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from synth_pipeline.lib import attacks, plots, privacy, quality, synthesis
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.outcomes import Outcome, rounded
 from synth_pipeline.lib.pii.audit import PiiReference, judge_leaks, judge_run_records
+from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import RuleVerdict, judge_rule_set, judge_rules, rules_from_json
 from synth_pipeline.lib.selection import RuleChecker, gate_holdout
@@ -134,9 +136,10 @@ def run_records_text(context: dg.AssetCheckExecutionContext, paths, dataset: str
         folder = Path(str(base)) / run_id
         if base and folder.is_dir():
             records += [f.read_text(errors="replace") for f in folder.rglob("*") if f.is_file()]
-    for report in (paths.validation_report, paths.pii_plan):
-        if report.exists():
-            records.append(report.read_text())
+    if paths.validation_report.exists():
+        records.append(paths.validation_report.read_text())
+    if paths.pii_plan.exists():  # as the UI shows it; the generators' learnt vocabularies and layouts stay private
+        records.append(json.dumps(PiiPlan.from_dict(read_json(paths.pii_plan)).summary_rows()))
     return "\n".join(records)
 
 
@@ -437,7 +440,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             None,
             {
                 "raw_values_found": records_hits,
-                "scanned": "event logs and captured stdout/stderr of the runs that built this dataset, validation report, PII plan",
+                "scanned": "event logs and captured stdout/stderr of the runs that built this dataset, validation report, "
+                "PII plan as the UI shows it",
             },
             history,
         )
