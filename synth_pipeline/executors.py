@@ -77,7 +77,8 @@ def start_step_server_early() -> None:
 
     Its imports (about 6 s: Great Expectations, SDV, torch, the definitions) then run on the second core beside the
     CLI's own start instead of after it; Dagster's multiprocess executor finds the server running with the same
-    preload and forks from it. A 28k-row table: 18.2 s end to end with ``dagster job execute``, 16.3 s with this.
+    preload and forks from it. A 28k-row table: 17.5 to 18.2 s end to end with ``dagster job execute``, 14.7 to
+    15.5 s with this.
     Only ``dagster job execute`` and ``dagster api execute_run`` (what container run launchers start) are known to
     execute a run from their command line; a webserver, daemon or code server never forks steps, so it never starts
     one. A run the default launcher starts from the UI or the schedule runs in a process the code server spawns,

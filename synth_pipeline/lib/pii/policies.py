@@ -23,8 +23,8 @@ from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_number
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
-MIN_COMMON_COVER = 0.1  # text whose values held by k rows cover less of it is near-unique, not categories
 DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}
+MIN_COMMON_COVER = 0.1  # text whose values held by k rows cover less of it is near-unique, not categories
 
 
 @dataclass
