@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_pipeline.lib.disclosure import DisclosureControl, excess_p_value, grid_rate, rare_value_check
+from synth_pipeline.lib.disclosure import (
+    DisclosureControl,
+    as_float,
+    excess_p_value,
+    grid_rate,
+    rare_value_check,
+    value_keys,
+)
 from synth_pipeline.lib.pii.generate import generate, learn_generator
 
 
@@ -275,3 +282,27 @@ def test_a_numeric_index_is_scored_against_its_grid_as_a_time_index_is():
     assert not replayed[0].passed
     assert train["Age"].is_unique
     assert grid_rate(train["Age"], set(train["Age"]), 10, is_datetime=False) == 0.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [" Ann  Lee", "ann lee", None, "BOB", np.nan],
+        [1, "1", 1.0, True, None, " x "],
+        pd.Categorical(["b", None, "B ", "a"]),
+        [None, None],
+    ],
+)
+def test_value_keys_fold_each_distinct_value_once_and_leave_out_nulls(values):
+    """The keys the rare-value check counts: as folding every non-null cell's text would give them."""
+    s = pd.Series(values, index=range(10, 10 + len(values)))
+    present = s[s.notna()]
+    expected = pd.Series([" ".join(str(v).split()).casefold() for v in present], index=present.index, dtype=object)
+    assert value_keys(s).equals(expected)
+
+
+def test_text_is_read_as_numbers_once_per_distinct_value_as_pandas_reads_each_cell():
+    s = pd.Series(["2013", " 5 ", "1e3", "x", None, 7, "2013"], dtype=object)
+    expected = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+    np.testing.assert_array_equal(as_float(s), expected)
+    np.testing.assert_array_equal(as_float(s.astype("category")), expected)

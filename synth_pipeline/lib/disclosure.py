@@ -39,32 +39,31 @@ TIME_INDEX_COVERAGE = 0.5
 
 
 def value_keys(s: pd.Series) -> pd.Series:
-    """Comparable keys: text case- and space-folded, numbers as floats, datetimes as nanoseconds."""
+    """Comparable keys of the non-null values: text case- and space-folded, numbers as floats, datetimes as
+    nanoseconds."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pd.Series(as_float(s), index=s.index)
+        return pd.Series(as_float(s), index=s.index).dropna()
     if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype(object)
+        return s.astype(object).dropna()
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.astype(float)
-    return fold_text(s)
+        return s.astype(float).dropna()
+    return _fold_text(s)
 
 
-def fold_text(s: pd.Series) -> pd.Series:
-    """Text case- and space-folded, nulls as NaN. Each distinct value is folded once: a million-row column
-    holds far fewer distinct values, and a Python call per row was most of the gate's time."""
-    missing = s.isna().to_numpy()
-    out = np.full(len(s), np.nan, dtype=object)
-    if missing.all():
-        return pd.Series(out, index=s.index)
-    codes, uniques = pd.factorize(s[~missing].astype(str))
-    folded = np.array([" ".join(u.split()).casefold() for u in uniques], dtype=object)
-    out[~missing] = folded[codes]
-    return pd.Series(out, index=s.index)
+def _fold_text(s: pd.Series) -> pd.Series:
+    """Each distinct value folded once: a million-row column holds far fewer distinct values, and a Python call
+    per row was most of the gate's time. Nulls are told apart by factorizing, not by ``isna`` on every object."""
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        s = s.where(s.isna(), s.astype(str))  # mixed objects: 1, 1.0 and True are one value to factorize
+    codes, uniques = pd.factorize(s)
+    present = codes >= 0
+    folded = np.array([" ".join(str(u).split()).casefold() for u in uniques], dtype=object)
+    return pd.Series(folded[codes[present]], index=s.index[present], dtype=object)
 
 
 def rare_share(s: pd.Series, k: int) -> float:
     """Share of the non-null rows whose value fewer than ``k`` rows hold."""
-    keys = value_keys(s).dropna()
+    keys = value_keys(s)
     if keys.empty:
         return 0.0
     counts = keys.value_counts()  # rows per value, summed per value rather than looked up per row
@@ -263,7 +262,11 @@ def as_float(s: pd.Series) -> np.ndarray:
         return out
     if pd.api.types.is_numeric_dtype(s.dtype):  # to_numeric would copy and re-check every value (17 s at 1M rows)
         return s.to_numpy(dtype=float, na_value=np.nan, copy=True)
-    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+    # Text is parsed once per distinct value: a constant year the metadata made a category ("2013") was parsed a
+    # million times at each of a dozen rule evaluations (2.5 s of a 1M-row run).
+    codes, uniques = pd.factorize(s)
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").astype(float).to_numpy()
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(parsed) else np.nan, np.nan)
 
 
 def decimal_grid(values: np.ndarray) -> int | None:
@@ -670,17 +673,19 @@ def rare_value_check(
     """Per column: do synthetic cells hit values rare in the training rows more often than held-out rows do?"""
     out = []
     for col in [c for c in synthetic.columns if c in train.columns]:
-        train_keys = value_keys(train[col]).dropna()
+        train_keys = value_keys(train[col])
         counts = train_keys.value_counts()
         rare = set(counts.index[counts < k])
-        syn = value_keys(synthetic[col]).dropna()
-        hold = value_keys(holdout[col]).dropna() if col in holdout.columns else pd.Series(dtype=float)
+        syn = value_keys(synthetic[col])
+        hold = value_keys(holdout[col]) if col in holdout.columns else pd.Series(dtype=float)
         hits_s, hits_h = int(syn.isin(rare).sum()), int(hold.isin(rare).sum())
         is_date = pd.api.types.is_datetime64_any_dtype(train[col].dtype)
         is_number = is_date or (
             pd.api.types.is_numeric_dtype(train[col].dtype) and not pd.api.types.is_bool_dtype(train[col].dtype)
         )
-        chance = grid_rate(train_keys, rare, k, is_date) if is_number else 0.0  # keys: dates as nanoseconds already
+        # Only a column nearly all on rare values can be an index: known from the counts, before grid_rate sorts.
+        index_like = is_number and counts[counts < k].sum() >= TIME_INDEX_RARE_SHARE * len(train_keys)
+        chance = grid_rate(train_keys, rare, k, is_date) if index_like else 0.0  # keys: dates as nanoseconds already
         if len(hold) and chance > hits_h / len(hold):
             p = excess_over_known_rate(hits_s, len(syn), chance, tolerance)
         else:
