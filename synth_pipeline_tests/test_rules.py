@@ -20,6 +20,7 @@ from synth_pipeline.lib import rules, synthesis
 from synth_pipeline.lib.config import CandidateConfig, ConditionConfig, DatasetConfig, parse_config
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.rules import Rule, RuleBook, parse_rule
+from synth_pipeline.lib.selection import RuleChecker
 from synth_pipeline.lib.synthesizers.protected import UNSAFE
 from synth_pipeline_tests.real_tables import run_real_table
 
@@ -84,6 +85,21 @@ def test_flights_rules_are_discovered_without_naming_any_value():
     assert "month <= dep_time" not in texts
     values = {str(v) for c in ("origin", "dest", "carrier", "tailnum") for v in df[c].dropna().unique()}
     assert not any(v in r.text.replace(",", " ").split() for r in found for v in values)
+
+
+def test_the_scores_discovery_confirmed_its_rules_with_are_the_checkers_own():
+    """Found on a sample, confirmed on every row: the checker takes those scores instead of scoring again."""
+    df = flights(30_000)
+    ds = DatasetConfig(name="t", source={"type": "csv", "path": "t.csv"})
+    meta = synthesis.sdv_metadata_dict(df, ds)
+    prepared = synthesis.prepare_training_frame(df, meta)
+    confirmed: dict = {}
+    found = rules.discover(prepared, synthesis.sdtypes_of(meta), rules.DiscoverySettings(max_rows=10_000), confirmed)
+    assert found and set(confirmed) == {r.text for r in found}
+    pinned = [r.with_origin("pinned") if r.text == ROUTE else r for r in found]
+    checker = RuleChecker.of(pinned, df, meta, known=confirmed)
+    assert checker.real == RuleChecker.of(pinned, df, meta).real
+    assert next(s for s in checker.real if s.rule.text == ROUTE).rule.origin == "pinned"
 
 
 def test_compas_date_order_and_score_bands_are_discovered():

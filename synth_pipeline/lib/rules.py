@@ -260,6 +260,14 @@ class RuleScore:
         return 1.0 - self.violations / self.applicable if self.applicable else float("nan")
 
 
+def known_score(known: dict[str, RuleScore] | None, rule: Rule) -> RuleScore | None:
+    """``rule``'s score in ``known`` (keyed by text), whatever its origin (a pinned rule was discovered too)."""
+    was = (known or {}).get(rule.text)
+    if was is None or was.rule.with_origin(rule.origin) != rule:
+        return None
+    return RuleScore(rule, was.applicable, was.violations)
+
+
 @dataclass
 class _Derivation:
     rule: Rule
@@ -401,9 +409,13 @@ class RuleBook:
                 ok = np.abs(_identity_residual(rule, values)) <= self.tolerance.get(rule.text, 1e-9)
         return applicable, applicable & ok
 
-    def score(self, frame: pd.DataFrame) -> list[RuleScore]:
+    def score(self, frame: pd.DataFrame, known: dict[str, RuleScore] | None = None) -> list[RuleScore]:
+        """Each rule's adherence on ``frame``; a rule in ``known`` (scored on the same rows) is not scored again."""
         out = []
         for r in self.rules:
+            if (was := known_score(known, r)) is not None:
+                out.append(was)
+                continue
             if not all(c in frame.columns for c in r.columns):
                 out.append(RuleScore(r, 0, 0))
                 continue
@@ -1153,12 +1165,21 @@ class DiscoverySettings:
     k: int = 1  # privacy.min_value_count: a text column no value of which k rows hold is never emitted
 
 
-def discover(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySettings) -> list[Rule]:
+def discover(
+    frame: pd.DataFrame,
+    sdtypes: dict[str, str],
+    settings: DiscoverySettings,
+    scores: dict[str, RuleScore] | None = None,
+) -> list[Rule]:
     """Every rule of the kinds above that holds in ``min_adherence`` of the rows, most useful first.
 
     Trivial rules are left out: orders between columns whose ranges do not overlap, orders implied
     by two others, dependencies whose determinant is nearly unique or whose dependent is nearly
     constant, identities with a column that is nearly always 0 (or 1 for products).
+
+    ``scores``, when given, receives each kept rule's score on every row where discovery confirmed them
+    there (a rule's score does not depend on the other rules of its book): the gate's checker need not
+    score a million rows again.
     """
     if frame.empty:
         return []
@@ -1187,9 +1208,10 @@ def discover(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySe
     )
     if len(sample) < len(frame):  # found on a sample: confirmed on every row
         book = RuleBook.learn(rules, frame)
-        rules = [
-            s.rule for s in book.score(frame) if s.applicable and s.adherence >= _threshold(s.rule, frame, settings)
-        ]
+        kept = [s for s in book.score(frame) if s.applicable and s.adherence >= _threshold(s.rule, frame, settings)]
+        if scores is not None:
+            scores.update((s.rule.text, s) for s in kept)
+        rules = [s.rule for s in kept]
     return rules
 
 

@@ -23,7 +23,7 @@ from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import NoSynthesizerFitted, SynthPipelineError
 from synth_pipeline.lib.outcomes import Outcome, rounded
-from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules
+from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules, known_score
 
 FIDELITY_STEP = 0.005
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
@@ -165,18 +165,26 @@ class RuleChecker:
 
     @classmethod
     def of(
-        cls, rules: list[Rule], train: pd.DataFrame, metadata: dict[str, Any], table: list[dict[str, Any]] | None = None
+        cls,
+        rules: list[Rule],
+        train: pd.DataFrame,
+        metadata: dict[str, Any],
+        table: list[dict[str, Any]] | None = None,
+        known: dict[str, RuleScore] | None = None,
     ) -> RuleChecker:
-        """``table``: the rules table training wrote from these same rows (:meth:`RuleBook.rows`). Its counts
-        stand for the training rows' adherence instead of scoring every row again (2 s of the gate at 1M rows);
-        a table without them (written by an earlier version) is scored again."""
+        """The training rows' adherence is scored only for rules whose score is not known already (2 s at 1M rows):
+        ``known`` holds those discovery confirmed on these rows; ``table`` is the rules table training wrote from
+        them (:meth:`RuleBook.rows`), read by the gate. A table without counts (an earlier version's) is scored."""
         book = synthesis.rule_book(rules, train, metadata)
-        counts = {row["rule"]: row for row in table or [] if "real_violations" in row}
-        if rules and all(r.text in counts for r in rules):
-            return cls(
-                book, [RuleScore(r, counts[r.text]["real_rows"], counts[r.text]["real_violations"]) for r in rules]
-            )
-        return cls(book, book.score(prepared(train, metadata)))
+        known = dict(known or {})
+        by_text = {r.text: r for r in rules}
+        for row in table or []:
+            if "real_violations" in row and row["rule"] in by_text:
+                known[row["rule"]] = RuleScore(by_text[row["rule"]], row["real_rows"], row["real_violations"])
+        scored = [s for r in rules if (s := known_score(known, r)) is not None]
+        if len(scored) == len(rules):
+            return cls(book, scored)
+        return cls(book, book.score(prepared(train, metadata), known))
 
 
 @dataclass
@@ -203,9 +211,10 @@ def train_candidates(
     cfg = dataset.synthesizer
     fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
     control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
-    rules = synthesis.learn_rules(train, dataset, metadata, log)
+    confirmed: dict[str, RuleScore] = {}
+    rules = synthesis.learn_rules(train, dataset, metadata, log, confirmed)
     book = synthesis.rule_book(rules, train, metadata, dataset.privacy.min_value_count)  # enforces
-    checker = RuleChecker.of(rules, train, metadata)  # scores, as the gate does
+    checker = RuleChecker.of(rules, train, metadata, known=confirmed)  # scores, as the gate does
     log(
         f"{len(rules)} row rules ({_count_kinds(rules)}); "
         + ("enforced on every candidate's output" if dataset.rules.enforce else "NOT enforced (rules.enforce: false)")

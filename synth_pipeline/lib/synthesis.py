@@ -21,7 +21,15 @@ import pandas as pd
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
-from synth_pipeline.lib.rules import DiscoverySettings, Rule, RuleBook, discover, resolve_rules, within_budget
+from synth_pipeline.lib.rules import (
+    DiscoverySettings,
+    Rule,
+    RuleBook,
+    RuleScore,
+    discover,
+    resolve_rules,
+    within_budget,
+)
 from synth_pipeline.lib.synthesizers.base import PickledSynthesizer
 from synth_pipeline.lib.synthesizers.gaps import GapEncoding
 from synth_pipeline.lib.synthesizers.protected import ProtectedSynthesizer
@@ -197,10 +205,14 @@ def sdtypes_of(metadata_dict: dict[str, Any]) -> dict[str, str]:
 
 
 def learn_rules(
-    df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any], log: Callable[[str], None] | None = None
+    df: pd.DataFrame,
+    dataset: DatasetConfig,
+    metadata_dict: dict[str, Any],
+    log: Callable[[str], None] | None = None,
+    scores: dict[str, RuleScore] | None = None,
 ) -> list[Rule]:
     """The row rules of the training rows (discovered unless switched off, at most ``rules.max_rules``) with the
-    user's additions and removals."""
+    user's additions and removals. ``scores`` receives the scores discovery confirmed rules with (see ``discover``)."""
     cfg = dataset.rules
     found: list[Rule] = []
     if cfg.discover:
@@ -212,7 +224,7 @@ def learn_rules(
             seed=dataset.synthesizer.seed,
             k=dataset.privacy.min_value_count,
         )
-        found = discover(prepare_training_frame(df, metadata_dict), sdtypes_of(metadata_dict), settings)
+        found = discover(prepare_training_frame(df, metadata_dict), sdtypes_of(metadata_dict), settings, scores)
         found, left_out = within_budget(found, cfg.max_rules)
         if left_out and log is not None:
             log(
