@@ -1,6 +1,10 @@
 """Detection quality, measured: a held-out slice of the labeled benchmark must meet the targets."""
 
+import pandas as pd
+
 from benchmarks.pii_detection import build_real_tables, build_tables, evaluate
+from benchmarks.tables import packaged
+from synth_pipeline.lib.pii.detection import detect_each
 
 
 def test_detection_meets_recall_and_precision_targets_on_held_out_tables():
@@ -76,3 +80,21 @@ def test_detection_on_the_seventh_real_set_finds_a_persons_key_on_every_row_that
     assert "playerID" not in overall["missed"] and "customer_id" not in overall["missed"], overall["missed"]
     assert set(overall["missed"]) <= {"leaderspellreg", "session_id"}, overall["missed"]
     assert set(overall["false_positives"]) <= {"col as identifier"}, overall["false_positives"]
+
+
+def test_detection_on_the_eighth_real_set_finds_the_subjects_of_a_study_of_eight():
+    """vega-datasets' riot victims, nba_api's WNBA players, eleven pingouin study tables and ten look-alikes, labeled
+    and committed before the detector first ran on them. As first measured: precision 0.800, recall 0.870: every name
+    and address was found; the subject keys of two studies of eight people were not (10 distinct values were
+    needed). Team names (`Atlanta Hawks`, nicknames `Liberty`, `Mercury`) are still taken for people, the safe side."""
+    _, overall, _ = evaluate(build_real_tables(real_set="eighth"))
+    assert set(overall["missed"]) <= {"Sample Number"}, overall["missed"]  # a penguin sample's number
+    assert overall["flag_recall"] >= 0.95
+
+
+def test_a_subject_key_is_a_persons_key_from_three_subjects_and_a_yes_no_flag_is_not():
+    (subject,) = detect_each(packaged("pingouin", "rm_corr")[["Subject"]])  # 8 people, 47 rows
+    assert subject is not None and subject.pii_type == "identifier"
+    flags = pd.DataFrame({"participant": [0, 1] * 50, "re_subj": [1, 0] * 50})  # dragracer's, openintro's email
+    for finding in detect_each(flags):
+        assert finding is None or finding.category not in ("direct", "identifier")

@@ -430,7 +430,9 @@ def _name_shares(values: list[str], names: frozenset[str]) -> tuple[float, float
 
 
 MIN_DISTINCT_NAMES = 3
-MIN_SUBJECTS = 10
+# A study of five subjects (nlme's Glucose, pingouin's rm_corr of 8) still names each by its key; two values are flags
+# (`re_subj`: a reply in an email's subject line; `participant` 0/1), not people.
+MIN_SUBJECTS = 3
 FULL_NAME_SHARE = 0.5  # a column with no hint whose values are mostly first-and-last names, repeated or not
 FULL_NAME_SEARCH = re.compile(r"\b([A-Z][a-z'’]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z'’-]+)\b")
 FIRST_LAST_SHARE = 0.3  # a column with no hint: a third of its distinct values are "first last" (not "Houston")
