@@ -1191,9 +1191,9 @@ def discover(
     by two others, dependencies whose determinant is nearly unique or whose dependent is nearly
     constant, identities with a column that is nearly always 0 (or 1 for products).
 
-    ``scores``, when given, receives each kept rule's score on every row where discovery confirmed them
-    there (a rule's score does not depend on the other rules of its book): the gate's checker need not
-    score a million rows again.
+    ``scores``, when given, receives each kept rule's score on every row, where rules found on a sample are
+    confirmed on all rows. A rule's score does not depend on the other rules of its book, so the checker
+    (``selection.RuleChecker``) takes these instead of scoring a million rows again.
     """
     if frame.empty:
         return []
