@@ -471,6 +471,11 @@ class RuleBook:
             out = self._reclose_orders(out, repairs, rng, protect)
         for d in self.derivations:
             out[d.target] = self._derive(d, out)
+        touched = [(r, c) for r, c in repairs if set(r.columns) & set(self.derived_columns)]
+        if touched:  # a derived date (a count's later date) can break an order closed before it: close it again
+            out = self._close_orders(out, touched, rng)
+            for d in self.derivations:
+                out[d.target] = self._derive(d, out)
         redrawn, deriving = False, {d.rule.text for d in self.derivations}
         for r in self.rules:
             if r.kind == "dependency" and len(r.columns) > 2 and r.text not in deriving:
