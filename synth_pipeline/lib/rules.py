@@ -469,22 +469,22 @@ class RuleBook:
         if protect is not None and repairs:
             out = protect(out, self.order_moved_columns)
             out = self._reclose_orders(out, repairs, rng, protect)
-        for d in self.derivations:
-            out[d.target] = self._derive(d, out)
-        touched = [(r, c) for r, c in repairs if set(r.columns) & set(self.derived_columns)]
+        out = self._derive_all(out)
+        derived = set(self.derived_columns)
+        touched = [(r, c) for r, c in repairs if derived.intersection(r.columns)]
         if touched:  # a derived date (a count's later date) can break an order closed before it: close it again
-            out = self._close_orders(out, touched, rng)
-            for d in self.derivations:
-                out[d.target] = self._derive(d, out)
+            out = self._derive_all(self._close_orders(out, touched, rng))
         redrawn, deriving = False, {d.rule.text for d in self.derivations}
         for r in self.rules:
             if r.kind == "dependency" and len(r.columns) > 2 and r.text not in deriving:
                 out, changed = self._redraw_determinant(r, out, rng)
                 redrawn |= changed
-        if redrawn:  # a redrawn determinant may feed a derivation
-            for d in self.derivations:
-                out[d.target] = self._derive(d, out)
-        return out
+        return self._derive_all(out) if redrawn else out  # a redrawn determinant may feed a derivation
+
+    def _derive_all(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for d in self.derivations:
+            frame[d.target] = self._derive(d, frame)
+        return frame
 
     def inline_derivations(
         self, order: list[str], skip: Iterable[str] = ()
