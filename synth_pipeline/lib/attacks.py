@@ -38,6 +38,7 @@ import pandas as pd
 from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import as_float
 from synth_pipeline.lib.outcomes import Outcome
+from synth_pipeline.lib.quality import fixed_sample
 from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
 
 
@@ -108,9 +109,9 @@ def run_attacks(
 
     _cache_compiled()
     rows = cfg.attack_rows
-    ori = attack_frame(_sample(train, rows, cfg.seed), metadata)
-    syn = attack_frame(_sample(synthetic, rows, cfg.seed + 1), metadata)
-    control = attack_frame(_sample(holdout, rows, cfg.seed + 2), metadata)
+    ori = attack_frame(fixed_sample(train, rows, cfg.seed), metadata)
+    syn = attack_frame(fixed_sample(synthetic, rows, cfg.seed + 1), metadata)
+    control = attack_frame(fixed_sample(holdout, rows, cfg.seed + 2), metadata)
     n = min(cfg.attack_count, len(control), len(ori))
     if len(control) < cfg.min_holdout_rows:  # too few rows to measure what chance gives: no evidence, fails
         note = f"{len(control)} held-out rows, at least {cfg.min_holdout_rows} needed"
@@ -241,10 +242,6 @@ def _ordered_univariate_queries(df: Any, n_queries: int, rng: np.random.Generato
     unique = UniqueSinglingOutQueries(max_size=n_queries)
     unique.check_and_extend(queries, df)
     return unique.queries
-
-
-def _sample(df: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    return df.sample(n=rows, random_state=seed) if len(df) > rows else df
 
 
 def linking_columns(frame: pd.DataFrame, limit: int) -> list[str]:

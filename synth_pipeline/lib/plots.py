@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.quality import fixed_sample
+
 MAX_CATEGORIES = 10
 
 
@@ -24,10 +26,6 @@ def to_markdown(fig: plt.Figure, alt: str) -> str:
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
-
-
-def _at_most(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    return frame.sample(n=max_rows, random_state=seed) if len(frame) > max_rows else frame
 
 
 def distributions(
@@ -47,7 +45,7 @@ def distributions(
     columns = columns[:6]
     if not columns:
         return "_no columns_"
-    real, synthetic = _at_most(real[columns], max_rows, seed), _at_most(synthetic[columns], max_rows, seed)
+    real, synthetic = fixed_sample(real[columns], max_rows, seed), fixed_sample(synthetic[columns], max_rows, seed)
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.6), squeeze=False)
     for ax, col in zip(axes[0], columns, strict=False):
         r, s = real[col].dropna(), synthetic[col].dropna()
@@ -79,7 +77,7 @@ def correlations(
         return "_fewer than two numeric columns_"
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax, frame, title in ((axes[0], real, "real"), (axes[1], synthetic, "synthetic")):
-        rows = _at_most(frame[numeric], max_rows, seed)
+        rows = fixed_sample(frame[numeric], max_rows, seed)
         corr = rows.apply(pd.to_numeric, errors="coerce").corr(method="spearman")
         im = ax.imshow(corr.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(numeric)), numeric, rotation=90, fontsize=7)
