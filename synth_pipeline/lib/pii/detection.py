@@ -14,6 +14,7 @@ import importlib
 import ipaddress
 import re
 import warnings
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -357,10 +358,28 @@ HOUSE_NUMBER = re.compile(r"(^|[\s,])\d{1,5}[a-zA-Z]?([\s,]|$)")
 HOUSE_TOKEN = re.compile(r"^\d{1,6}[a-z]?(-\d{1,6}[a-z]?)?$")  # 12, 12b, 12-14; not "2-wheel" of "2-Wheel Drive"
 
 
+# A date written with its month's name ("Mar 26, 2005", "26 March 2005") has a comma, a small and a four-digit number
+# as "Main St 12, 8001 Zurich" has; it is a date.
+MONTH_DATE = re.compile(
+    r"^(\w+,?\s+)?(\d{1,2}(st|nd|rd|th)?\s+)?(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
+    r"(\s+\d{1,2}(st|nd|rd|th)?)?,?\s+\d{4}$",
+    re.IGNORECASE,
+)
+MAX_ADDRESS_WORDS = 12  # "4299 Bobcat Drive, Apt 2, Springfield, IL 62701"; more is a sentence that names a road
+
+
 def _is_address(v: str) -> bool:
     if ADDRESS_RE.match(v) or ADDRESS_RE_EU.match(v) or US_CITY_STATE_ZIP.search(v):
         return True
-    if "," in v and len(v.split()) >= 3 and POSTAL_CODE_IN_TEXT.search(v) and HOUSE_NUMBER.search(v):
+    words = len(v.split())
+    if (
+        "," in v
+        and 3 <= words <= MAX_ADDRESS_WORDS
+        and POSTAL_CODE_IN_TEXT.search(v)
+        and HOUSE_NUMBER.search(v)
+        and not MONTH_DATE.match(v)
+    ):
         return True
     tokens = [t.strip(".,").lower() for t in v.split()]
     return bool(len(tokens) >= 3 and HOUSE_TOKEN.match(tokens[0]) and any(t in street_suffixes() for t in tokens[1:6]))
@@ -369,6 +388,9 @@ def _is_address(v: str) -> bool:
 PARENTHESES = re.compile(r"\([^)]*\)")
 NAME_MARKS = "'’\"-*†‡#"
 NAME_TOKEN = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")
+
+
+TRAILING_CODE = re.compile(r"^[A-Z]{2,3}$")
 
 
 def name_parts(v: str) -> tuple[list[str], int] | None:
@@ -384,6 +406,9 @@ def name_parts(v: str) -> tuple[list[str], int] | None:
     # A dot separates as a space does: "L.H." is two initials, "HEALEY.A.H." and "HADDEN,W.L.JR." are typed so.
     # Marks around a word are typography, not part of the name: "-Andy Allanson", "Babe Ruth*", "Ruth†".
     parts = [t.strip(NAME_MARKS) for t in re.split(r"[\s,;/.]+", PARENTHESES.sub(" ", v)) if t.strip(NAME_MARKS)]
+    if any(ch.islower() for ch in v):  # "Javi Galán LB", "É. Youan LM ST RM": codes after a name (positions, states)
+        while len(parts) > 1 and TRAILING_CODE.match(parts[-1]) and fold(parts[-1]) not in TITLE_TOKENS:
+            parts.pop()
     if not 1 <= len(parts) <= 7:
         return None
     initials = [t for t in parts if len(t) == 1]
@@ -441,10 +466,45 @@ MIN_FIRST_LAST = 10
 FREE_TEXT_NAME_SHARE = 0.2  # text mentions people now and then; a column of case notes names one in most rows
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# In running text, two capitalized words are often a sentence's first word and a name ("In June", "The College") or a
+# place ("San Diego", "Moreno Valley", "Forest Service"): the name lists hold "In", "San" and "Valley" as names too.
+NOT_FIRST_IN_TEXT = _words(
+    "the a an in on at of for by with from to and or but as after before during since until when while if this that "
+    "his her its their our my your both all some many most each every no not then there here where however although "
+    "san santa santo sao los las el la le les de del della da di du saint st fort port mount mt lake new "
+    "north south east west northern southern eastern western upper lower great little old"
+)
+CALENDAR_WORDS = _words(
+    "january february march april may june july august september october november december jan feb mar apr jun jul "
+    "aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"
+)
+PLACE_OR_BODY_WORDS = _words(
+    "valley valleys hills springs city island islands area county state university college school academy institute "
+    "church cathedral hospital center centre airport national international river forest service league company "
+    "corporation association society department office committee council house hall club team arts class war act "
+    "treaty doctrine crisis party movement mountain mountains canyon beach coast desert county district region "
+    "province territory republic kingdom empire army navy guard police"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _not_surnames_in_text() -> frozenset[str]:
+    return CALENDAR_WORDS | PLACE_OR_BODY_WORDS | street_suffixes()
+
+
 def _contains_full_name(v: str) -> bool:
-    """A capitalized first name followed by a capitalized surname ("called Maria Lopez", "J. Smith" is not)."""
-    first, last = first_names(), last_names()
-    return any(fold(a) in first and fold(b) in last for a, b in FULL_NAME_SEARCH.findall(v))
+    """A capitalized first name followed by a capitalized surname ("called Maria Lopez", "J. Smith" is not), neither
+    word a function word, a date's or a place's word."""
+    first, last, not_last = first_names(), last_names(), _not_surnames_in_text()
+    for a, b in FULL_NAME_SEARCH.findall(v):
+        a, b = fold(a), fold(b)
+        if a in first and b in last and a not in NOT_FIRST_IN_TEXT and b not in not_last:
+            return True
+    return False
 
 
 def _contains_pii(v: str) -> bool:
@@ -529,6 +589,10 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
     n = len(non_null)
     is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
     distinct_ratio = non_null.nunique() / n if n else 0.0
+    # Whole numbers stored as floats because the column has nulls (`plot_ID` of 1.0, 2.0, NaN) are integers.
+    integral = pd.api.types.is_integer_dtype(series.dtype) or bool(
+        n and pd.api.types.is_float_dtype(series.dtype) and (non_null % 1 == 0).all()
+    )
 
     if is_text and n:
         values = _sample_strings(series)
@@ -580,12 +644,14 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         finding = _name_only_finding(name, name_hit, non_null, is_text, distinct_ratio)
         if finding is not None:
             return finding
-    named_id = bool(name_hit and name_hit[0] == "identifier") or bool(
-        not name_hit and is_text and n and WEAK_ID.search(norm) and _mostly_codes(non_null)
+    named_id = (
+        bool(name_hit and name_hit[0] == "identifier")
+        or bool(not name_hit and is_text and n and WEAK_ID.search(norm) and _mostly_codes(non_null))
+        or bool(not name_hit and integral and KEY_ID.search(norm))  # `Full Complaint ID`: 15 digits, a few repeated
     )
     subjects = SUBJECT_ID.search(norm)
     if (subjects or PERSON_KEY.search(norm)) and n and non_null.nunique() >= MIN_SUBJECTS:
-        coded = pd.api.types.is_integer_dtype(series.dtype) or (is_text and _mostly_codes(non_null))
+        coded = integral or (is_text and _mostly_codes(non_null))
         if coded:
             return PiiFinding(
                 name,
@@ -618,16 +684,13 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             and _mostly_codes(non_null)
             and not _mostly_dates_or_numbers(non_null)
             and not _mostly_written_numbers(non_null)
+            and not _mostly_year_spans(non_null)
         ):
             return PiiFinding(
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
         ordinal = ORDINAL_NAME.search(norm) and not PURCHASE_ORDER.search(norm)
-        if (
-            pd.api.types.is_integer_dtype(series.dtype)
-            and not ordinal
-            and (WEAK_ID.search(norm) or _sequential(non_null))
-        ):
+        if integral and not ordinal and (WEAK_ID.search(norm) or _sequential(non_null)):
             return PiiFinding(
                 name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
             )
@@ -653,7 +716,7 @@ def _person_name_finding(
         return _first_last_finding(name, values, FIRST_LAST_OVER_OTHER_KIND, "although the column name says otherwise")
     names = all_names()
     strict, lenient, _, _ = _name_shares(values[:PROBE_SIZE], names)
-    if max(strict, lenient) < 0.3:
+    if max(strict, lenient) < 0.3 or _things_of_one_kind(values):
         return None
     strict, lenient, distinct, distinct_lenient = _name_shares(values, names)
     if strong or WEAK_NAME.search(norm):
@@ -676,6 +739,27 @@ def _person_name_finding(
         f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
         + (f", {lenient:.0%} partly (some words known names, or initials)" if lenient > strict else ""),
     )
+
+
+ONE_KIND_SHARE = 0.5
+
+
+def _things_of_one_kind(values: list[str]) -> bool:
+    """Half the distinct values of several words share a first or last word that no name resource corroborates:
+    named things of one kind ("Rim Fire", "Powerhouse Fire"; "PATROL BORO QUEENS NORTH"), whose other words collide
+    with names. No real population shares one name so widely; "Nguyen" is a name. Words as ``name_parts`` reads
+    them: titles and the codes after a name are left out ("Twiggs County, GA")."""
+    parsed = (name_parts(v) for v in set(values))
+    words = [[fold(t) for t in p[0]] for p in parsed if p is not None and len(p[0]) >= 2]
+    if len(words) < MIN_DISTINCT_NAMES:
+        return False
+    names = corroborated_names()
+    for ends in ([w[0] for w in words], [w[-1] for w in words]):
+        word, count = Counter(ends).most_common(1)[0]
+        word = word.strip(".")  # "et al.": a word of two letters is a connector or an initial, too short to tell
+        if count >= ONE_KIND_SHARE * len(words) and len(word) >= 3 and word not in names and word not in TITLE_TOKENS:
+            return True
+    return False
 
 
 def _first_last_finding(name: str, values: list[str], needed: float, aside: str) -> PiiFinding | None:
@@ -784,6 +868,12 @@ def _mostly_written_numbers(values: pd.Series) -> bool:
         r"(?<=\d),(?=\d{3}\b)", "", regex=True
     )
     return bool(pd.to_numeric(bare, errors="coerce").notna().mean() >= 0.9)
+
+
+def _mostly_year_spans(values: pd.Series) -> bool:
+    """A term or a season (``1789-1797``, ``2003-04``) is unique in a table of presidents or seasons, not a key."""
+    sample = values.head(SAMPLE_SIZE).astype(str).str.strip()
+    return bool(sample.str.match(YEAR_SPAN).mean() >= 0.9)
 
 
 def _sequential(values: pd.Series) -> bool:
