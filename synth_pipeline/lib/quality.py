@@ -20,7 +20,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import GateConfig
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame
+from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame, text_to_datetime
 
 
 @dataclass
@@ -95,6 +95,8 @@ def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows:
     for col in frame.columns:
         s = frame[col]
         if sdtypes.get(col) in ("numerical", "datetime") and s.notna().any():
+            if sdtypes[col] == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
+                s = text_to_datetime(s)  # dates written as text ("Mar 26, 2005") order as dates, not as words
             keep.update([s.idxmin(), s.idxmax()])
             # A null too, when the real column has one: SDMetrics counts a synthetic null as out of bounds
             # when the reference has none (a column with 1 null in 2,160 real rows failed validity so).

@@ -8,6 +8,7 @@ ranges, so both live in the private area only.
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ import pandas as pd
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
+from synth_pipeline.lib.pii.detection import MONTH_DATE
 from synth_pipeline.lib.rules import (
     DiscoverySettings,
     Rule,
@@ -101,7 +103,7 @@ def dates_parsed(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
         return df
     out = df.copy()
     for col in text:
-        out[col] = _to_datetime(out[col])
+        out[col] = text_to_datetime(out[col])
     return out
 
 
@@ -127,12 +129,16 @@ def _as_text(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
-def _to_datetime(values: pd.Series) -> pd.Series:
-    """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value)."""
+def text_to_datetime(values: pd.Series) -> pd.Series:
+    """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value).
+
+    Value by value, ``13/04/1998`` is the 13th of April and ``01/04/1998`` the 4th of January: a column whose
+    first numbers go past 12 and whose second never do is read day first throughout."""
     codes, uniques = pd.factorize(values)
+    texts = pd.Series(uniques, dtype=object)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", utc=True, format="mixed")
+        parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed", dayfirst=_day_first(texts))
     naive = parsed.dt.tz_localize(None).to_numpy()
     out = np.full(len(values), np.datetime64("NaT"), dtype=naive.dtype if len(naive) else "datetime64[ns]")
     known = codes >= 0
@@ -140,14 +146,26 @@ def _to_datetime(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name)
 
 
+DAY_MONTH = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b")
+
+
+def _day_first(texts: pd.Series) -> bool:
+    fields = texts.astype(str).str.extract(DAY_MONTH).dropna().astype(int)
+    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+
+
 def _looks_like_datetimes(values: pd.Series) -> bool:
-    """Text columns of timestamps ("2013-07-17T14:00:00Z") are dates, not thousands of categories."""
+    """Text columns of timestamps ("2013-07-17T14:00:00Z", "Mar 26, 2005") are dates, not thousands of categories."""
     if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
         return False
     sample = values.dropna().astype(str).head(500)
-    if sample.empty or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", regex=True).all():
+    if sample.empty:
         return False
-    return bool(_to_datetime(sample).notna().mean() >= 0.95)
+    # US reports write "Mar 26, 2005": dates all the same, not 1,300 categories each withheld as rare.
+    numeric = sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)
+    if not (numeric | sample.str.strip().str.match(MONTH_DATE)).all():
+        return False
+    return bool(text_to_datetime(sample).notna().mean() >= 0.95)
 
 
 def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:

@@ -8,7 +8,8 @@ instead, and writing ``c_jail_out`` back as ``c_jail_in + gap``, keeps both marg
 The dates of discovered or declared orders between two dates form a forest: each date is measured from at
 most one anchor, tightest gaps first, and only from an anchor it almost never has a value without. A gap is
 a number of the date's own steps (days, hours, minutes or seconds), on the order's side when written back.
-The encoding holds column names and steps only, no value.
+The encoding holds column names and steps, and per gap one aggregate: the anchor's median (of 100 rows or more),
+from which the few dates without an anchor are measured.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Gap:
     step: float  # nanoseconds: the column's precision
     later: bool = True  # the column comes after its anchor (an order's later date); else before it
     dtype: str = "datetime64[ns]"  # the column's own unit (Parquet gives us or ms): published as it came
+    # Where the anchor is null (at most MAX_ORPHAN_SHARE of the column's rows), the gap is measured from the anchor's
+    # median instead: the date keeps its value rather than coming out null where the real column never is.
+    fill: float = float("nan")
 
 
 @dataclass
@@ -69,7 +73,9 @@ class GapEncoding:
                 present = ~np.isnan(values)
                 if (present & ~both).sum() <= MAX_ORPHAN_SHARE * present.sum():
                     step = _step(np.sort(values[present]), True)
-                    candidates.append((spread, Gap(anchor, col, step, later, str(frame[col].dtype))))
+                    anchors = va if later else vb
+                    fill = float(np.round(np.nanmedian(anchors) / step) * step)  # a median of 100 rows or more
+                    candidates.append((spread, Gap(anchor, col, step, later, str(frame[col].dtype), fill)))
         chosen: dict[str, Gap] = {}
         tree = _Forest()
         for _, g in sorted(candidates, key=lambda c: (c[0], c[1].column, c[1].anchor)):
@@ -96,7 +102,7 @@ class GapEncoding:
         """Each measured date as its distance from its anchor, in its own steps (from the real values of both)."""
         out = frame.copy()
         for g in self.gaps:
-            gap = (as_float(frame[g.column]) - as_float(frame[g.anchor])) / g.step
+            gap = (as_float(frame[g.column]) - _anchor(frame, g)[0]) / g.step
             out[g.column] = pd.Series(gap if g.later else -gap, index=frame.index, dtype=float)
         return out
 
@@ -105,15 +111,23 @@ class GapEncoding:
         out = frame.copy()
         for g in self.gaps:
             gap = pd.to_numeric(out[g.column], errors="coerce").to_numpy(dtype=float)
-            steps = np.round(np.clip(gap, 0.0, None)) * (1.0 if g.later else -1.0)
+            anchor, orphan = _anchor(out, g)  # an orphan is measured from the median: either side of it
+            steps = np.round(np.where(orphan, gap, np.clip(gap, 0.0, None))) * (1.0 if g.later else -1.0)
             # On the column's own grid: the model's anchor may carry a fraction of a second the column never has.
-            values = np.round((as_float(out[g.anchor]) + steps * g.step) / g.step) * g.step
+            values = np.round((anchor + steps * g.step) / g.step) * g.step
             ok = ~np.isnan(values)
             stamps = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
             stamps[ok] = values[ok].astype(np.int64).astype("datetime64[ns]")
             written = pd.Series(stamps, index=out.index)
             out[g.column] = written.astype(g.dtype) if "," not in g.dtype else written  # a zone: left as UTC
         return out
+
+
+def _anchor(frame: pd.DataFrame, g: Gap) -> tuple[np.ndarray, np.ndarray]:
+    """The anchor's values, its median where it is null, and which rows those are."""
+    values = as_float(frame[g.anchor])
+    orphan = np.isnan(values) & ~np.isnan(g.fill)
+    return np.where(orphan, g.fill, values), orphan
 
 
 def _in_anchor_order(chosen: dict[str, Gap]) -> list[Gap]:
