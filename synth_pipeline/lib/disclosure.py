@@ -360,8 +360,14 @@ def _numeric_control(col: str, s: pd.Series, k: int) -> ColumnControl:
     else:
         idx = min(k, len(values)) - 1
         c.lower, c.upper = float(values[idx]), float(values[len(values) - 1 - idx])
-        if c.lower > c.upper:  # fewer than 2k values: the middle one is all that is safe
-            c.lower = c.upper = float(np.median(values))
+        if c.lower > c.upper:  # fewer than 2k values: the middle one is all that is safe ...
+            middle = float(np.median(values))
+            if in_sorted(np.array([middle]), rare)[0]:
+                # ... unless it is a value fewer than k rows hold (a stray column of ufo sightings: ten 1.0 and
+                # one 0.0 published 1.0 in every row that had a value): then nothing is.
+                c.withheld = True
+                return c
+            c.lower = c.upper = middle
     if c.fine_grained:
         c.sorted_values = np.clip(values, c.lower, c.upper)
         c.step = _step(values, is_datetime)
