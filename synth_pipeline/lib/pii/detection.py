@@ -549,7 +549,8 @@ EVENT_DATE = re.compile(
     r"(releas|publish|issu|creat|updat|modif|order|ship|open|clos|found|start|end|begin|finish|admi|discharg|"
     r"visit|event|transact|pay|due|expir|report|fil(ed|ing)|sale|sold|purchas|hire|join|regist|sign|appoint|"
     r"elect|death|died|deceas|launch|premier|air(ed|date)|built|construct|complet|incorporat|establish|"
-    r"inaugur|review|last|first_seen|observ|measur|record)"
+    r"inaugur|review|last|first_seen|observ|measur|record|offen[cs]e|arrest|charg|convict|sentenc|receiv|execut|"
+    r"incident|accident|injur|diagnos|interview|surve)"
 )
 
 
