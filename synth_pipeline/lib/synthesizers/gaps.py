@@ -33,8 +33,8 @@ class Gap:
     step: float  # nanoseconds: the column's precision
     later: bool = True  # the column comes after its anchor (an order's later date); else before it
     dtype: str = "datetime64[ns]"  # the column's own unit (Parquet gives us or ms): published as it came
-    # Where the anchor is null (at most MAX_ORPHAN_SHARE of the column's rows), the gap is measured from the anchor's
-    # median instead: the date keeps its value rather than coming out null where the real column never is.
+    # Where real rows have the date but not the anchor (at most MAX_ORPHAN_SHARE of them), the gap is measured from
+    # the anchor's median instead: the date keeps its value rather than coming out null where the real one is not.
     fill: float = float("nan")
 
 
@@ -71,10 +71,13 @@ class GapEncoding:
             spread = float(np.std(vb[both] - va[both]))
             for anchor, col, values, later in ((a, b, vb, True), (b, a, va, False)):
                 present = ~np.isnan(values)
-                if (present & ~both).sum() <= MAX_ORPHAN_SHARE * present.sum():
+                orphans = int((present & ~both).sum())
+                if orphans <= MAX_ORPHAN_SHARE * present.sum():
                     step = _step(np.sort(values[present]), True)
                     anchors = va if later else vb
-                    fill = float(np.round(np.nanmedian(anchors) / step) * step)  # a median of 100 rows or more
+                    # A median of 100 rows or more; only where real rows have the date without the anchor (else a
+                    # drawn date without its anchor stays null, as in every real row).
+                    fill = float(np.round(np.nanmedian(anchors) / step) * step) if orphans else float("nan")
                     candidates.append((spread, Gap(anchor, col, step, later, str(frame[col].dtype), fill)))
         chosen: dict[str, Gap] = {}
         tree = _Forest()
