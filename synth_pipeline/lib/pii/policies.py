@@ -22,6 +22,7 @@ from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_k
 from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect, normalize_name
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 from synth_pipeline.lib.privacy import holdout_mask
+from synth_pipeline.lib.synthesis import text_to_datetime
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
 DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}
@@ -334,7 +335,8 @@ def to_years(series: pd.Series) -> pd.Series:
         if years is None:  # no year in it (the plan drops such columns)
             return pd.Series(pd.NA, index=series.index, dtype="Int64")
         return years
-    return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
+    dates = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else text_to_datetime(series)
+    return dates.dt.year.astype("Int64")  # text read as the pipeline reads dates: `13/04/1998` day first throughout
 
 
 def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
