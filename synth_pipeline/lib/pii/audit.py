@@ -54,6 +54,11 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
     return common
 
 
+def _named(values: pd.Series) -> pd.Series:
+    """Which values read as a person's name: every word a name the lists hold (one unknown among three)."""
+    return values.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
+
+
 @dataclass
 class PiiReference:
     salt: bytes
@@ -92,13 +97,13 @@ class PiiReference:
                 # `WORKERS WORLD`, a party in 44 rows, once typed into the candidate column.
                 held = values.isin(common)
                 unnamed = held.copy()
-                unnamed[held] = ~values[held].map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
+                unnamed[held] = ~_named(values[held])
                 kept = ~((is_word & held) | values.isin(places) | unnamed)
             values, is_word = values[kept], is_word[kept]
             is_num = values.str.match(_NUMERIC)
             phrases = values[~is_num & ~is_word]
             if d.action == "generate" and d.category not in ("direct", "identifier") and len(phrases):
-                named = phrases.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
+                named = _named(phrases)
                 ref.quasi.update(_digest(v, ref.salt) for v in phrases[~named])
                 phrases = phrases[named]
             ref.text.update(_digest(v, ref.salt) for v in phrases)

@@ -121,7 +121,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
     # What k rows hold is counted in the rows a model will see, as the disclosure control counts it: a club 13 of
     # 623 players play for has 9 once a third is held out, and no club could be published.
     p = dataset.privacy
-    training = df[~holdout_mask(len(df), p.holdout_fraction, p.holdout_max_rows, p.seed)]
+    trained = ~holdout_mask(len(df), p.holdout_fraction, p.holdout_max_rows, p.seed)  # column by column: no copy
     decisions = []
     for col in map(str, df.columns):
         finding = by_column.get(col)
@@ -139,7 +139,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
             continue
         if finding is None and (override is None or override.pii is None):
-            decisions.append(_undetected(col, training[col], dataset.privacy.min_value_count))
+            decisions.append(_undetected(col, df[col][trained], dataset.privacy.min_value_count))
             continue
         pii_type = (override.pii_type if override else None) or (finding.pii_type if finding else "custom")
         category = finding.category if finding else "direct"
@@ -169,7 +169,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
     for d in decisions:
         override = dataset.columns.get(d.column)
         written_keep = override is not None and override.pii == "keep"
-        if d.action == "keep" and d.is_pii and _no_value_publishable(training[d.column], k):
+        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column][trained], k):
             if written_keep:
                 _refuse_unpublishable(dataset, d.column)
             # Kept by default (a quasi-identifier such as job_ad_id, two to four rows per value): the control
@@ -183,7 +183,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             d.action == "keep"
             and d.is_pii
             and not written_keep
-            and (share := _near_unique_share(training[d.column], k))
+            and (share := _near_unique_share(df[d.column][trained], k))
         ):
             # Kept by default, yet most rows hold a value too rare to leave (airports' 2,674 cities in 3,376 rows):
             # the control would turn the column into its few common values, or into nulls if none is left in the
@@ -191,7 +191,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             d.action = "generate"
             d.reason += f"; {share:.0%} of rows hold a value fewer than {k} rows share: fresh values instead"
         if d.action == "generate" and "generator" not in d.params:
-            d.params["generator"] = _known_kind(d) or learn_generator(training[d.column], k)
+            d.params["generator"] = _known_kind(d) or learn_generator(df[d.column][trained], k)
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
