@@ -464,6 +464,7 @@ FIRST_LAST_SHARE = 0.3  # a column with no hint: a third of its distinct values 
 FIRST_LAST_OVER_OTHER_KIND = 0.5  # a column named as places or things: half ("county" of NFL players' names)
 MIN_FIRST_LAST = 10
 FREE_TEXT_NAME_SHARE = 0.2  # text mentions people now and then; a column of case notes names one in most rows
+ONE_KIND_SHARE = 0.5  # half the values end in one word no name resource holds: things of one kind ("X Fire")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -496,15 +497,23 @@ def _not_surnames_in_text() -> frozenset[str]:
     return CALENDAR_WORDS | PLACE_OR_BODY_WORDS | street_suffixes()
 
 
-def _contains_full_name(v: str) -> bool:
-    """A capitalized first name followed by a capitalized surname ("called Maria Lopez", "J. Smith" is not), neither
-    word a function word, a date's or a place's word."""
+def _full_names(v: str) -> list[tuple[str, str]]:
+    """Each capitalized first name followed by a capitalized surname ("called Maria Lopez"; "J. Smith" is not), folded,
+    neither word a function word, a date's or a place's word."""
     first, last, not_last = first_names(), last_names(), _not_surnames_in_text()
-    for a, b in FULL_NAME_SEARCH.findall(v):
-        a, b = fold(a), fold(b)
-        if a in first and b in last and a not in NOT_FIRST_IN_TEXT and b not in not_last:
-            return True
-    return False
+    pairs = [(fold(a), fold(b)) for a, b in FULL_NAME_SEARCH.findall(v)]
+    return [(a, b) for a, b in pairs if a in first and b in last and a not in NOT_FIRST_IN_TEXT and b not in not_last]
+
+
+def _named_share(values: list[str]) -> float:
+    """Share of values that name a person, not counting a second word most of the column's pairs share that no two
+    name resources hold: "Oak Fire", "River Fire", "Grant Fire" are fires (the column rule of one kind, in text)."""
+    found = [_full_names(v) for v in values]
+    ends = Counter(b for pairs in found for _, b in pairs)
+    total = sum(ends.values())
+    things = {b for b, n in ends.items() if n >= ONE_KIND_SHARE * total and b not in corroborated_names()}
+    named = sum(1 for pairs in found if any(b not in things for _, b in pairs))
+    return named / len(values) if values else 0.0
 
 
 def _contains_pii(v: str) -> bool:
@@ -628,7 +637,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                     round(min(0.99, 0.6 + share), 2),
                     f"{share:.0%} of sampled free-text values contain emails, phones, national ids or card numbers",
                 )
-            named = _share(values, _contains_full_name)
+            named = _named_share(values)
             if named >= FREE_TEXT_NAME_SHARE:
                 return PiiFinding(
                     name,
@@ -740,9 +749,6 @@ def _person_name_finding(
         f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
         + (f", {lenient:.0%} partly (some words known names, or initials)" if lenient > strict else ""),
     )
-
-
-ONE_KIND_SHARE = 0.5
 
 
 def _things_of_one_kind(values: list[str]) -> bool:
