@@ -623,7 +623,9 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                     round(conf, 2),
                     f"{share:.0%} of sampled values look like {pii_type.replace('_', ' ')}s",
                 )
-        finding = _person_name_finding(name, norm, name_hit, values, distinct_ratio)
+        finding = _person_name_finding(name, norm, name_hit, values, distinct_ratio) or _case_caption_finding(
+            name, values
+        )
         if finding is not None:
             return finding
         lengths = [len(v) for v in values]
@@ -767,6 +769,31 @@ def _things_of_one_kind(values: list[str]) -> bool:
         if count >= ONE_KIND_SHARE * len(words) and len(word) >= 3 and word not in names and word not in TITLE_TOKENS:
             return True
     return False
+
+
+# A court case is written by its parties: `Clifford v. Trump`, `United States v. Manafort` (one `v`, as courts write
+# it; a match is `Lakers vs. Celtics`).
+CASE_CAPTION = re.compile(r"^(.+?)\s+v\.?\s+(.+?)$")
+CASE_CAPTION_SHARE = 0.5
+
+
+def _case_caption_finding(name: str, values: list[str]) -> PiiFinding | None:
+    """Case captions whose parties are, often enough, people: each side read as a name would be read."""
+    captions = [m.groups() for m in map(CASE_CAPTION.match, values) if m]
+    if len(captions) < MIN_DISTINCT_NAMES or len(captions) < CASE_CAPTION_SHARE * len(values):
+        return None
+    names = all_names()
+    named = sum(1 for sides in captions if any(name_evidence(side, names)[1] for side in sides)) / len(captions)
+    if named < FREE_TEXT_NAME_SHARE:
+        return None
+    return PiiFinding(
+        name,
+        "person_name",
+        "direct",
+        round(min(0.95, 0.5 + named / 2), 2),
+        f"{len(captions) / len(values):.0%} of sampled values are case captions (`A v. B`); "
+        f"{named:.0%} name a person as a party",
+    )
 
 
 def _first_last_finding(name: str, values: list[str], needed: float, aside: str) -> PiiFinding | None:
