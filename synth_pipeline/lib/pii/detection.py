@@ -509,9 +509,7 @@ def _named_share(values: list[str]) -> float:
     """Share of values that name a person, not counting a second word most of the column's pairs share that no two
     name resources hold: "Oak Fire", "River Fire", "Grant Fire" are fires (the column rule of one kind, in text)."""
     found = [_full_names(v) for v in values]
-    ends = Counter(b for pairs in found for _, b in pairs)
-    total = sum(ends.values())
-    things = {b for b, n in ends.items() if n >= ONE_KIND_SHARE * total and b not in corroborated_names()}
+    things = _kind_words([b for pairs in found for _, b in pairs])
     named = sum(1 for pairs in found if any(b not in things for _, b in pairs))
     return named / len(values) if values else 0.0
 
@@ -756,19 +754,24 @@ def _person_name_finding(
 def _things_of_one_kind(values: list[str]) -> bool:
     """Half the distinct values of several words share a first or last word that no name resource corroborates:
     named things of one kind ("Rim Fire", "Powerhouse Fire"; "PATROL BORO QUEENS NORTH"), whose other words collide
-    with names. No real population shares one name so widely; "Nguyen" is a name. Words as ``name_parts`` reads
-    them: titles and the codes after a name are left out ("Twiggs County, GA")."""
+    with names. Words as ``name_parts`` reads them: titles, initials and the codes after a name are left out ("Twiggs
+    County, GA")."""
     parsed = (name_parts(v) for v in set(values))
     words = [[fold(t) for t in p[0]] for p in parsed if p is not None and len(p[0]) >= 2]
     if len(words) < MIN_DISTINCT_NAMES:
         return False
-    names = corroborated_names()
     for ends in ([w[0] for w in words], [w[-1] for w in words]):
-        word, count = Counter(ends).most_common(1)[0]
-        word = word.strip(".")  # "et al.": a word of two letters is a connector or an initial, too short to tell
-        if count >= ONE_KIND_SHARE * len(words) and len(word) >= 3 and word not in names and word not in TITLE_TOKENS:
+        # "et al.": a word of two letters is a connector or an initial, too short to tell
+        if any(len(word) >= 3 for word in _kind_words(ends)):
             return True
     return False
+
+
+def _kind_words(ends: list[str]) -> set[str]:
+    """The words that end at least half of ``ends`` and that no two name resources hold: what the values are kinds
+    of ("fire" of "Rim Fire" and "Oak Fire"). No real population shares one name so widely, and "Nguyen" is a name."""
+    names = corroborated_names()
+    return {word for word, n in Counter(ends).items() if n >= ONE_KIND_SHARE * len(ends) and word not in names}
 
 
 # A court case is written by its parties: `Clifford v. Trump`, `United States v. Manafort` (one `v`, as courts write
