@@ -190,6 +190,7 @@ def test_a_category_column_mostly_too_rare_to_leave_is_named_and_generating_it_p
     trends = {e.check_name: e for e in result.get_asset_check_evaluations()}["column_pair_trends_meet_threshold"]
     note = str(getattr(trends.metadata["note"], "value", trends.metadata["note"]))
     assert not trends.passed and "columns.course_num: {pii: generate}" in note and "columns.year" not in note
+    assert "replaced by common ones: course_num in 7" in note  # what the control cost, named
 
     _, result = run_real_table(tmp_path / "generated", "ucla", table, {"columns": {"course_num": {"pii": "generate"}}})
     assert result.success, {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
