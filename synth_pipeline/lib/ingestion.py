@@ -222,13 +222,21 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+ZONED_TIMESTAMPS = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS")
+
+
 def _naive_utc(select: str, described: list[tuple[str, str]]) -> str:
     """Timestamps with a zone ("2013-01-01T10:00:00Z") become plain UTC timestamps: one kind of datetime
-    for the contract, the models and the published table."""
-    zoned = [c for c, t in described if t == "TIMESTAMP WITH TIME ZONE"]
+    for the contract, the models and the published table.
+
+    ``timezone('UTC', ...)``, not a cast: DuckDB 2.0 pushes a cast to TIMESTAMP into the CSV reader, which then
+    parses ``14:45:00+01:00`` as 14:45 and drops the offset (a price feed's times across a change of clocks
+    went out of order), while a fetch of the same query gave 13:45. A Parquet file written by pandas holds
+    TIMESTAMPTZ_NS, which the contract could not type."""
+    zoned = [c for c, t in described if t in ZONED_TIMESTAMPS]
     if not zoned:
         return select
-    casts = ", ".join(f"CAST({_quote_ident(c)} AS TIMESTAMP) AS {_quote_ident(c)}" for c in zoned)
+    casts = ", ".join(f"timezone('UTC', {_quote_ident(c)}) AS {_quote_ident(c)}" for c in zoned)
     return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
 
