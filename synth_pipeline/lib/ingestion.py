@@ -93,6 +93,12 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
         files = _csv_files(src, path)
         if not files:
             raise IngestionError(f"dataset {name!r}: CSV source not found: {path}")
+        for file in files:
+            if kind := _not_csv(file):
+                raise IngestionError(
+                    f"dataset {name!r}: {file} is {kind}, which DuckDB does not read as CSV (it reads plain, gzip "
+                    "and zstd files). Give the CSV itself, or compress it with gzip. Nothing was overwritten."
+                )
         delimiter = csv_delimiter(src, files[0])
         if src.header:
             _check_names(name, _csv_header(files[0], delimiter, src.encoding))
@@ -121,6 +127,28 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
             raise IngestionError(f"dataset {name!r}: DuckDB source database not found: {db}")
         return src.query, str(db)  # one SELECT: checked when the datasets file loaded (DuckDBQuerySource)
     raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
+
+
+# What a file that is not text starts with (gzip and zstd are read as they are). A bzip2 file or a zip archive
+# was refused with "its delimiter and quoting could not be told apart", which sent users to the wrong setting.
+NOT_CSV = (
+    (b"BZh", "compressed with bzip2"),
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument file is one too)"),
+    (b"\xfd7zXZ\x00", "compressed with xz"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook"),
+    (b"PAR1", "a Parquet file (set source.type: parquet)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+
+
+def _not_csv(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None  # DuckDB reports the file itself
+    return next((kind for magic, kind in NOT_CSV if head.startswith(magic)), None)
 
 
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
