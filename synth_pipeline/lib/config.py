@@ -39,7 +39,11 @@ class CsvSource(_Strict):
         default=None,
         description="Default ',' (tab for .tsv); a header with no comma but tabs, semicolons or pipes is read with that.",
     )
-    header: bool = True
+    header: bool | None = Field(
+        default=None,
+        description="Default: true unless DuckDB's sniffer finds the first line holds data of the columns' types "
+        "(a file with no header row; its columns are then named column0, column1, ...).",
+    )
     encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
     null_values: list[str] = Field(
         default_factory=lambda: list(DEFAULT_NULL_VALUES),

@@ -64,6 +64,8 @@ class IngestResult:
     converted: dict[str, str] = field(default_factory=dict)
     # Per column: the source type publishing gives back (DATE, TIME, INTERVAL), from what DuckDB described.
     source_types: dict[str, str] = field(default_factory=dict)
+    # A CSV whose first line holds data of the columns' types, read as a row (columns column0, column1, ...).
+    headerless: bool = False
 
 
 def _sql_literal(text: str) -> str:
@@ -79,8 +81,9 @@ def _is_glob(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
-def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, str | None]:
-    """The SELECT that reads the source, and a database to open read-only (or None)."""
+def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, str | None, bool]:
+    """The SELECT that reads the source, a database to open read-only (or None), and whether a CSV's first line
+    was found to be data, not a header."""
     src = dataset.source
     name = dataset.name
     if isinstance(src, CsvSource):
@@ -100,17 +103,22 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
                     "and zstd files). Give the CSV itself, or compress it with gzip. Nothing was overwritten."
                 )
         delimiter = csv_delimiter(src, files[0])
-        if src.header:
+        header = src.header if src.header is not None else has_header(files[0], delimiter, src.encoding)
+        if header:
             _check_names(name, _csv_header(files[0], delimiter, src.encoding))
         nulls = ", ".join(_sql_literal(v) for v in src.null_values)
         opts = [
-            f"header = {str(src.header).lower()}",
+            f"header = {str(header).lower()}",
             "sample_size = -1",
             f"delim = {_sql_literal(delimiter)}",
             *([f"nullstr = [{nulls}]"] if src.null_values else []),  # none listed: DuckDB's default, empty cells
             f"encoding = {_sql_literal(src.encoding)}",
         ]
-        return f"SELECT * FROM read_csv({_sql_literal(str(path))}, {', '.join(opts)})", None
+        return (
+            f"SELECT * FROM read_csv({_sql_literal(str(path))}, {', '.join(opts)})",
+            None,
+            src.header is None and not header,
+        )
     if isinstance(src, ParquetSource):
         path = resolve(base_dir, src.path)
         pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
@@ -120,12 +128,12 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
         if not src.union_by_name:
             _same_schema(name, files)
         union = str(src.union_by_name).lower()
-        return f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})", None
+        return f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})", None, False
     if isinstance(src, DuckDBQuerySource):
         db = resolve(base_dir, src.database)
         if not db.exists():
             raise IngestionError(f"dataset {name!r}: DuckDB source database not found: {db}")
-        return src.query, str(db)  # one SELECT: checked when the datasets file loaded (DuckDBQuerySource)
+        return src.query, str(db), False  # one SELECT: checked when the datasets file loaded (DuckDBQuerySource)
     raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
 
 
@@ -180,6 +188,24 @@ def _open_text(path: str, encoding: str) -> TextIO:
     if path.lower().endswith(".gz"):
         return gzip.open(path, "rt", newline="", encoding=encoding, errors="replace")
     return open(path, newline="", encoding=encoding, errors="replace")
+
+
+def has_header(path: str, delimiter: str, encoding: str) -> bool:
+    """Whether the first line names the columns, as DuckDB's sniffer judges it: not when its values have the
+    types of the columns below. mlxtend's boston_housing.csv and wine.csv have no header; read with one, their
+    first row became column names, and a file of people's records would have put a person's values in the
+    contract and the published schema. Where the sniffer cannot tell (text columns), the line is a header."""
+    try:
+        con = duckdb.connect()
+        try:
+            found = con.execute(
+                "SELECT HasHeader FROM sniff_csv(?, delim = ?, encoding = ?)", [path, delimiter, encoding]
+            ).fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return True  # read_csv reports the file itself
+    return bool(found[0][0]) if found else True
 
 
 def _first_line(path: str, encoding: str) -> str:
@@ -448,7 +474,7 @@ def ingest(
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success. ``boolean_columns``: CSV
     columns the dataset's contract types as booleans, read so even where they are written yes/no; ``text_columns``:
     those it types as text, kept text even where every value is a number written with thousands separators."""
-    select, database = source_relation_sql(dataset, base_dir)
+    select, database, headerless = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     try:
         with atomic_path(dest) as tmp:
@@ -499,6 +525,7 @@ def ingest(
         nulled=nulled,
         converted=converted,
         source_types=restorable_types(described),
+        headerless=headerless,
     )
 
 

@@ -54,6 +54,11 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         write_json(paths.source_types, result.source_types)
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
+        if result.headerless:
+            context.log.warning(
+                "The CSV's first line holds values of its columns' types, so it was read as a row: the file has no "
+                "header, and its columns are named column0, column1, ... Set source.header: true if it is one."
+            )
         if result.converted:
             context.log.info(
                 "Types a model cannot learn were read as ones it can: "
@@ -74,6 +79,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "file_digest": digest[:16],
                 "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
                 "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
+                "first line read as data (no header)": result.headerless,
             },
         )
 
