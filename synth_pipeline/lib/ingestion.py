@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
 # What a file that is not text starts with (gzip and zstd are read as they are). A bzip2 file or a zip archive
 # was refused with "its delimiter and quoting could not be told apart", which sent users to the wrong setting.
 NOT_CSV = (
-    (b"BZh", "compressed with bzip2"),
+    (b"BZh91AY&SY", "compressed with bzip2"),  # block size 9, the default (the digit is checked as any of 1-9)
     (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument file is one too)"),
     (b"\xfd7zXZ\x00", "compressed with xz"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
@@ -154,9 +155,17 @@ def _not_csv(path: str) -> str | None:
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
+            fh.seek(max(0, os.path.getsize(path) - 4))
+            tail = fh.read(4)
     except OSError:
         return None  # DuckDB reports the file itself
-    return next((kind for magic, kind in NOT_CSV if head.startswith(magic)), None)
+    if head[:3] == b"BZh" and head[3:4].isdigit():
+        head = head[:3] + b"9" + head[4:]
+    for magic, kind in NOT_CSV:
+        # A header may start "PAR1,PAR2": a Parquet file also ends with its magic.
+        if head.startswith(magic) and (magic != b"PAR1" or tail == magic):
+            return kind
+    return None
 
 
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
