@@ -80,7 +80,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
         actions = Counter(d.action for d in plan.decisions if d.is_pii)
         context.log.info(
             f"PII plan for {dataset.name!r}: "
-            + ", ".join(f"{n} column(s) {a}" for a, n in sorted(actions.items()))
+            + (", ".join(f"{n} column(s) {a}" for a, n in sorted(actions.items())) or "no identifying column found")
             + f"; {training.shape[1]} columns go to training"
         )
         return dg.MaterializeResult(
