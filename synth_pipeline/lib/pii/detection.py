@@ -162,8 +162,11 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 # People in a study, written as codes (M01, a01, s1, 100), or a bare "id" (HELPfull: 470 people, a row per visit):
 # a person's key even where each has many rows.
 # Singular and last in the name: "patients" or "individuals_affected" are counts.
+# Panel surveys key households and people by short names: `hid`, `hhid`, `pid` (Ecdat's Tuna: `Tuna.hid`, a household
+# on each of its purchases).
 SUBJECT_ID = re.compile(
-    r"(^|_)(subject|subj|participant|respondent|patient|individual|person)(_?(id|no|nr|num|number|code))?$|^id$"
+    r"(^|_)(subject|subj|participant|respondent|patient|individual|person|household|hhid|hid|pid)"
+    r"(_?(id|no|nr|num|number|code))?$|^id$"
 )
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
 # Repeated across rows, it is still one person's key, and other tables join on it.
@@ -171,7 +174,7 @@ PERSON_KEY = re.compile(
     r"(^|_)(player|person|people|customer|cust|client|patient|employee|emp|member|user|driver|student|pupil|"
     r"applicant|borrower|(account|policy|card)_?holder|voter|donor|citizen|resident|passenger|guest|visitor|buyer|"
     r"seller|author|artist|athlete|manager|owner|contact|individual|worker|staff|teacher|physician|doctor|nurse|"
-    r"inmate|offender|defendant|victim|suspect)_?(id|no|nr|num|number|code|key)$"
+    r"inmate|offender|defendant|victim|suspect|hh|family)_?(id|no|nr|num|number|code|key)$"
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
@@ -668,7 +671,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 "identifier",
                 "identifier",
                 0.75,
-                f"column name says {'study subjects' if subjects else 'a person'}; "
+                f"column name says {'study subjects or households' if subjects else 'a person'}; "
                 f"{non_null.nunique()} distinct codes, each a person's key",
             )
     slug_key = (  # `schoolID` of `abilchrist`, `pennst`: a key made of letters, one per row
