@@ -673,8 +673,12 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 "identifier",
                 "identifier",
                 0.75,
-                f"column name says {'study subjects or households' if subjects else 'a person'}; "
-                f"{non_null.nunique()} distinct codes, each a person's key",
+                (
+                    "a bare id column"
+                    if norm == "id"
+                    else f"column name says {'study subjects or households' if subjects else 'a person'}"
+                )
+                + f"; {non_null.nunique()} distinct codes, each taken for a person's key",
             )
     slug_key = (  # `schoolID` of `abilchrist`, `pennst`: a key made of letters, one per row
         is_text and n >= 20 and distinct_ratio >= 0.95 and KEY_ID.search(norm) and _single_tokens(non_null)
