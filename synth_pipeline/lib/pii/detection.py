@@ -151,7 +151,17 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
     ("ethnicity", "quasi", _rx(r"race|ethnicity|ethnic(_?group)?"), 0.7),
     ("marital_status", "quasi", _rx(r"marital(_?status)?|maritl|civil_?status"), 0.6),
     ("occupation", "quasi", _rx(r"occupation|job(_?title)?|profession|emp_?title"), 0.5),
-    ("location", "quasi", _rx(r"city|town|county|municipality|ciudad|stadt"), 0.5),
+    # Not before a measure: `city_mpg` and `county_population` are numbers about a place, not where someone is.
+    (
+        "location",
+        "quasi",
+        re.compile(
+            r"(^|_)(city|town|county|municipality|ciudad|stadt)(_|$)(?!(mpg|pop|population|size|area|count|rate|"
+            r"share|pct|percent|total|density|growth|index|miles|km|distance|income|tax|score|rank|budget|spending|"
+            r"revenue|cost|price|speed|fuel)(_|$))"
+        ),
+        0.5,
+    ),
 ]
 WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds people as much as "author"
     r"(?:(?:long|display|legal|real|nick|birth)?name|nom|nombre|first|last|given|forename|fname|lname|player|"
@@ -562,7 +572,7 @@ EVENT_DATE = re.compile(
     r"visit|event|transact|pay|due|expir|report|fil(ed|ing)|sale|sold|purchas|hire|join|regist|sign|appoint|"
     r"elect|death|died|deceas|launch|premier|air(ed|date)|built|construct|complet|incorporat|establish|"
     r"inaugur|review|last|first_seen|observ|measur|record|offen[cs]e|arrest|charg|convict|sentenc|receiv|execut|"
-    r"incident|accident|injur|diagnos|interview|surve)"
+    r"incident|accident|injur|diagnos|interview|surve)|^(date|datetime|timestamp|time|month|period|week|ds)$"
 )
 
 
@@ -575,11 +585,15 @@ def _dob_like(series: pd.Series, today: pd.Timestamp) -> bool:
         return False
     years = dates.dt.year
     ages = (today.year - years).to_numpy()
+    # People are born on every day of the month; a monthly or yearly series (stevedata's sugar prices since 1980,
+    # each on the 1st) is not a column of birth dates, and generalizing it to years erased the series.
+    one_day = float(dates.dt.day.value_counts(normalize=True).iloc[0])
     return bool(
         (dates <= today).all()
         and years.min() >= 1900
         and 18 <= float(np.median(ages)) <= 90
         and (years.max() - years.min()) >= 20
+        and one_day <= 0.5
     )
 
 
