@@ -140,14 +140,15 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
 
 # What a file that is not text starts with (gzip and zstd are read as they are). A bzip2 file or a zip archive
 # was refused with "its delimiter and quoting could not be told apart", which sent users to the wrong setting.
-NOT_CSV = (
-    (b"BZh91AY&SY", "compressed with bzip2"),  # block size 9, the default (the digit is checked as any of 1-9)
-    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument file is one too)"),
-    (b"\xfd7zXZ\x00", "compressed with xz"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook"),
-    (b"PAR1", "a Parquet file (set source.type: parquet)"),
-    (b"SQLite format 3\x00", "an SQLite database"),
+NOT_CSV: tuple[tuple[re.Pattern[bytes], bytes, str], ...] = (
+    # (how the file starts, how it ends, what it is). A header may start "PAR1,PAR2": a Parquet file also ends so.
+    (re.compile(rb"BZh[1-9]1AY&SY"), b"", "compressed with bzip2"),
+    (re.compile(rb"PK\x03\x04"), b"", "a zip archive (an Excel .xlsx or OpenDocument file is one too)"),
+    (re.compile(rb"\xfd7zXZ\x00"), b"", "compressed with xz"),
+    (re.compile(rb"7z\xbc\xaf\x27\x1c"), b"", "a 7-Zip archive"),
+    (re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), b"", "an Excel 97-2003 workbook"),
+    (re.compile(rb"PAR1"), b"PAR1", "a Parquet file (set source.type: parquet)"),
+    (re.compile(rb"SQLite format 3\x00"), b"", "an SQLite database"),
 )
 
 
@@ -159,13 +160,7 @@ def _not_csv(path: str) -> str | None:
             tail = fh.read(4)
     except OSError:
         return None  # DuckDB reports the file itself
-    if head[:3] == b"BZh" and head[3:4].isdigit():
-        head = head[:3] + b"9" + head[4:]
-    for magic, kind in NOT_CSV:
-        # A header may start "PAR1,PAR2": a Parquet file also ends with its magic.
-        if head.startswith(magic) and (magic != b"PAR1" or tail == magic):
-            return kind
-    return None
+    return next((kind for start, end, kind in NOT_CSV if start.match(head) and tail.endswith(end)), None)
 
 
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
