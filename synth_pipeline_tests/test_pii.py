@@ -418,6 +418,8 @@ def test_a_monthly_series_is_no_birth_date_and_a_measure_named_for_a_city_is_no_
     # A real column of birth dates is still one, under any name.
     born = pd.Series(pd.to_datetime("1950-01-01") + pd.to_timedelta(np.arange(0, 365 * 40, 97), unit="D"))
     assert detect_column("when", born).pii_type == "date_of_birth"
+    month_ends = pd.Series(pd.date_range("1960-01-31", periods=600, freq="ME"))
+    assert detect_column("when", month_ends) is None  # a monthly series, whatever its name
     assert detect_column("County_living", pd.Series(["Pingtung County", "Tainan City"] * 30)).pii_type == "location"
 
 
