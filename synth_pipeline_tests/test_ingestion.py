@@ -224,7 +224,7 @@ def test_a_csv_without_a_header_is_read_as_rows_and_no_person_becomes_a_column_n
     names = " ".join(result.schema).lower()
     assert str(first["nameLast"]).lower() not in names and str(first["nameFirst"]).lower() not in names
     assert list(result.schema)[:2] == ["column0", "column1"]
-    # The same file with its header is read as before; so is a file whose text columns leave the sniffer unsure.
+    # The same rows with their header are read with it, and source.header: true still forces one.
     players.to_csv(tmp_path / "with_header.csv", index=False)
     again = ingest(_dataset(tmp_path, {"type": "csv", "path": "with_header.csv"}), tmp_path, tmp_path / "r2.parquet")
     assert not again.headerless and list(again.schema)[:2] == ["nameFirst", "nameLast"]
