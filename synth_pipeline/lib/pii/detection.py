@@ -184,9 +184,10 @@ SUBJECT_ID = re.compile(
 FAMILY_KEY = re.compile(r"(^|_)(kid|child|mom|mother|dad|father|baby|infant|husband|wife|spouse)$")
 MIN_FAMILY_KEYS = 50
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
-# Repeated across rows, it is still one person's key, and other tables join on it.
+# Repeated across rows, it is still one person's key, and other tables join on it. A case is a patient in a study
+# (survival's nafld1: `case.id`, the case each of 13,000 controls was matched to, 3,853 keys) or a court case.
 PERSON_KEY = re.compile(
-    r"(^|_)(player|person|people|customer|cust|client|patient|employee|emp|member|user|driver|student|pupil|"
+    r"(^|_)(player|person|people|customer|cust|client|patient|case|employee|emp|member|user|driver|student|pupil|"
     r"applicant|borrower|(account|policy|card)_?holder|voter|donor|citizen|resident|passenger|guest|visitor|buyer|"
     r"seller|author|artist|athlete|manager|owner|contact|individual|worker|staff|teacher|physician|doctor|nurse|"
     r"inmate|offender|defendant|victim|suspect|hh|family|child|kid|infant|mother|father|parent|spouse)"
