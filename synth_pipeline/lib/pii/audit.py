@@ -190,11 +190,15 @@ class PiiReference:
         """
         if not self.size:  # nothing was detected to watch for: no window of words can match
             return 0
-        words = re.split(r"[\s=]+", unescape(text))
+        # A table's cell border ends a window: two neighbouring cells are not one value (a synthetic preview's
+        # "| Brooklyn | Apartment |" read as the real listing called "Brooklyn Apartment").
+        words = re.split(r"[\s=]+", unescape(text).replace("|", " | "))
         stripped = [w.strip(EDGE_PUNCTUATION) for w in words]
         found: set[str] = set()
         for i in range(len(words)):
             for j in range(i + 1, min(i + max_words, len(words)) + 1):
+                if words[j - 1] == "|":
+                    break
                 for candidate in {" ".join(words[i:j]), " ".join(stripped[i:j]).strip(EDGE_PUNCTUATION)}:
                     norm = normalize_value(candidate)
                     if len(norm) < MIN_LENGTH:
