@@ -621,7 +621,7 @@ def test_two_neighbouring_cells_of_a_logged_table_are_not_one_value():
     words = ["Sunny", "Cozy", "Quiet", "Large", "Bright", "Modern", "Charming", "Spacious"]
     places = ["Williamsburg", "Bushwick", "Harlem", "Astoria", "Chelsea", "Soho", "Midtown", "Flatbush"]
     kinds = ["Loft", "Studio", "Room", "Suite", "Flat", "Duplex", "Townhouse", "Nook"]
-    names = sorted({f"{a} {b} {c}" for a in words for b in places for c in kinds})[:400] + ["Brooklyn Apartment"]
+    names = [*sorted({f"{a} {b} {c}" for a in words for b in places for c in kinds})[:400], "Brooklyn Apartment"]
     raw = pd.DataFrame(
         {
             "Name": names,
