@@ -375,6 +375,12 @@ class RuleBook:
     def derived_columns(self) -> list[str]:
         return [d.target for d in self.derivations]
 
+    @property
+    def lookup_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Per column a dependency derives, the columns it is looked up from: a model that draws column by column
+        draws it right after them (``SequentialTreeSynthesizer``'s ``drawn_after``)."""
+        return {d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency"}
+
     # -- checking -------------------------------------------------------------------------------------
 
     def holds(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

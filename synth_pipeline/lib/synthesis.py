@@ -282,7 +282,10 @@ def fit(
     model_metadata = gaps.metadata(metadata_dict) if gaps else metadata_dict
     metadata = model_metadata if entry.metadata_dict else Metadata.load_from_dict(model_metadata)
     _seed_everything(dataset.synthesizer.seed)
-    synthesizer = cls(metadata, **params)
+    ordered = (
+        {"drawn_after": rules.lookup_inputs} if enforced and rules is not None and hasattr(cls, "visit_order") else {}
+    )
+    synthesizer = cls(metadata, **params, **ordered)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
