@@ -21,8 +21,9 @@ def test_the_static_parameter_table_matches_the_real_signatures(name):
     from synth_pipeline.lib.synthesizers.registry import REGISTRY
 
     cls = REGISTRY[name].load()
-    # the seed comes from synthesizer.seed, not from params
-    assert set(inspect.signature(cls.__init__).parameters) - {"self", "metadata", "seed"} == SYNTHESIZER_PARAMS[name]
+    # the seed comes from synthesizer.seed, not from params; the tree's drawn_after from the rules
+    internal = {"self", "metadata", "seed", "drawn_after"}
+    assert set(inspect.signature(cls.__init__).parameters) - internal == SYNTHESIZER_PARAMS[name]
 
 
 def test_fast_is_the_old_fast_ml_preset_and_neural_models_stay_on_cpu():
