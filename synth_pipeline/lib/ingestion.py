@@ -428,47 +428,48 @@ THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
 # Numbers as most of Europe writes them: a decimal comma, dots between thousands (`10,56`, `1.234,5`).
 DECIMAL_COMMA = r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?"
 NOT_THOUSANDS = r".*,([0-9]{1,2}|[0-9]{4,})"  # `10,5` or `3,1416`: no thousands separator is followed so
+SIGNS = "[$€£¥%]"  # currency and percent signs, dropped: `$1,234.50` is 1234.5, `12.5%` is 12.5
 
 
 def _numbers_as_written(
     path: Path, schema: dict[str, str], keep: set[str] | frozenset[str], delimiter: str = ","
 ) -> dict[str, str]:
-    """CSV text columns whose every value is a number written with thousands separators (``23,288``, as spreadsheets
-    export them; bokeh's county unemployment) or with a decimal comma (``10,56``, ``1.234,5``) are rewritten as
-    numbers. DuckDB reads them as text, and the pipeline then generated fresh strings of their shape instead of
-    modelling amounts. Where the comma is the decimal mark, spreadsheets separate fields with semicolons: there every
-    comma is a decimal one. Between tabs or pipes a comma is decimal where some value has other than three digits
-    after it (``10,5``), which no thousands separator has; between commas it stays a thousands separator, since
-    ``"1,2"`` there is as likely a list as a number. ``keep``: columns a contract types as text. Checked on the Parquet copy: on the CSV every query sniffs the whole file again (2 s of 6
-    at 1M rows)."""
+    """CSV text columns whose every value is a number as spreadsheets write them are rewritten as numbers: with
+    thousands separators (``23,288``: bokeh's county unemployment), a currency or percent sign (``$10.56``,
+    ``12.5%``) or a decimal comma (``10,56``, ``1.234,5``). DuckDB reads them as text, and the pipeline then generated
+    fresh strings of their shape, or kept the amounts k rows share, instead of modelling amounts.
+
+    Where the comma is the decimal mark, spreadsheets separate fields with semicolons: there every comma is a decimal
+    one. Between tabs or pipes a comma is decimal where some value has other than three digits after it (``10,5``),
+    which no thousands separator has; between commas it stays a thousands separator, since ``"1,2"`` there is as
+    likely a list as a number. ``keep``: columns a contract types as text. Checked on the Parquet copy: on the CSV
+    every query sniffs the whole file again (2 s of 6 at 1M rows)."""
     text = [c for c, t in schema.items() if t in ("string", "large_string") and c not in keep]
     if not text:
         return {}
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
+        bare = {c: f"trim(regexp_replace({_quote_ident(c)}, '{SIGNS}', '', 'g'))" for c in text}
         tests = ", ".join(
-            f"bool_and(regexp_full_match(trim({q}), '{THOUSANDS}')), bool_or(contains({q}, ',')), "
-            f"bool_or(contains({q}, '.')), bool_and(regexp_full_match(trim({q}), '{DECIMAL_COMMA}')), "
-            f"bool_or(regexp_full_match(trim({q}), '{NOT_THOUSANDS}'))"
-            for q in map(_quote_ident, text)
+            f"bool_and(regexp_full_match({b}, '{THOUSANDS}')), bool_or(contains({q}, ',')), "
+            f"bool_or(regexp_matches({q}, '{SIGNS}')), bool_or(contains({q}, '.')), "
+            f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}')), bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}'))"
+            for q, b in ((_quote_ident(c), bare[c]) for c in text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, separated, decimals, european, not_thousands = row[5 * i : 5 * i + 5]
-            q = _quote_ident(c)
-            if european and separated and (delimiter == ";" or (delimiter != "," and not_thousands)):
+            thousands, commas, signs, dots, european, not_thousands = row[6 * i : 6 * i + 6]
+            written = "currency or percent signs" if signs else "thousands separators"
+            if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
-                    f"CAST(replace(replace(trim({q}), '.', ''), ',', '.') AS DOUBLE)",
-                    "text with a decimal comma read as DOUBLE",
+                    f"CAST(replace(replace({bare[c]}, '.', ''), ',', '.') AS DOUBLE)",
+                    f"text with a decimal comma{' and ' + written if signs else ''} read as DOUBLE",
                 )
-            elif thousands and separated:
-                kind = "DOUBLE" if decimals else "BIGINT"
-                casts[c] = (
-                    f"CAST(replace(trim({q}), ',', '') AS {kind})",
-                    f"text with thousands separators read as {kind}",
-                )
+            elif thousands and (commas or signs):
+                kind = "DOUBLE" if dots else "BIGINT"
+                casts[c] = (f"CAST(replace({bare[c]}, ',', '') AS {kind})", f"text with {written} read as {kind}")
         if casts:
             replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
             again = path.with_name(path.name + ".numbers")
