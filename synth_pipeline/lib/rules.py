@@ -288,6 +288,8 @@ class RuleBook:
     rules: list[Rule]
     mappings: dict[str, tuple[pd.Index, np.ndarray]] = field(default_factory=dict)  # keys, dependent values
     numeric_keys: dict[str, np.ndarray] = field(default_factory=dict)
+    # Numeric determinant values fewer than k rows hold, sorted, with their dependent values.
+    rare_keys: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     mapping_rows: dict[str, np.ndarray] = field(default_factory=dict)  # real rows behind each mapping key
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     clock_midnight: dict[str, int] = field(default_factory=dict)
@@ -318,6 +320,12 @@ class RuleBook:
                 if len(r.columns) == 2 and _is_number(real[r.columns[0]]):
                     keys = np.sort(as_float(pd.Series(book.mappings[r.text][0])))
                     book.numeric_keys[r.text] = keys[~np.isnan(keys)]
+                    if min_group_rows > 1:
+                        every, dependent, _ = _mapping(real, r.columns[:-1], r.columns[-1], 1)
+                        every_keys = as_float(pd.Series(every))
+                        rare = ~np.isin(every_keys, book.numeric_keys[r.text]) & ~np.isnan(every_keys)
+                        order = np.argsort(every_keys[rare])
+                        book.rare_keys[r.text] = (every_keys[rare][order], dependent[rare][order])
             elif r.kind == "order":
                 va, vb = _numbers(real, r.columns[0]), _numbers(real, r.columns[1])
                 kept = ~np.isnan(va) & ~np.isnan(vb) & (vb >= va)
@@ -787,8 +795,10 @@ class RuleBook:
         keys, values = self.mappings.get(rule.text, (pd.Index([]), np.array([], dtype=object)))
         det = list(rule.columns[:-1])
         probe: pd.Index
+        drawn = snapped = None
         if rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
-            snapped = _snap(self.numeric_keys[rule.text], _numbers(frame, det[0]))
+            drawn = _numbers(frame, det[0])
+            snapped = _snap(self.numeric_keys[rule.text], drawn)
             if pd.api.types.is_datetime64_any_dtype(keys.dtype):
                 probe = pd.DatetimeIndex(pd.to_datetime(snapped, unit="ns")).astype(keys.dtype)
             else:
@@ -801,6 +811,16 @@ class RuleBook:
         known = positions >= 0
         out = np.full(len(frame), None, dtype=object)
         out[known] = values[positions[known]]
+        rare_keys, rare_values = self.__dict__.get("rare_keys", {}).get(rule.text, (np.array([]), np.array([])))
+        if drawn is not None and len(rare_keys):
+            # Nearest to a real value fewer than k rows hold, a row has that value's dependent value, which the rule
+            # check (over every real row) expects. Where the value k rows hold nearby has another, enforcement
+            # cannot write it out: the row is unknown here, and rejected (the share of education 11.4 is 11.5's,
+            # not 11.0's; an age of 66 is "Greater than 45" as 65 is, and stays known).
+            nearest = _snap(np.union1d(self.numeric_keys[rule.text], rare_keys), drawn)
+            at = np.clip(np.searchsorted(rare_keys, nearest), 0, len(rare_keys) - 1)
+            known &= ~((rare_keys[at] == nearest) & (rare_values[at] != out))
+            out[~known] = None
         return pd.Series(out, index=frame.index, dtype=object), known
 
     def rows(self, real_scores: list[RuleScore]) -> list[dict[str, Any]]:
