@@ -589,6 +589,7 @@ def ingest(
 
 
 def _delimiter(dataset: DatasetConfig, base_dir: Path) -> str:
+    """The CSV's delimiter as it was read (:func:`source_relation_sql`): what a comma in a number means depends on it."""
     src = dataset.source
     assert isinstance(src, CsvSource)
     files = _csv_files(src, resolve(base_dir, src.path))

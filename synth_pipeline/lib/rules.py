@@ -795,7 +795,7 @@ class RuleBook:
         keys, values = self.mappings.get(rule.text, (pd.Index([]), np.array([], dtype=object)))
         det = list(rule.columns[:-1])
         probe: pd.Index
-        drawn = snapped = None
+        drawn: np.ndarray | None = None  # a numeric determinant's values, as drawn
         if rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
             drawn = _numbers(frame, det[0])
             snapped = _snap(self.numeric_keys[rule.text], drawn)
