@@ -892,12 +892,15 @@ def _weekdays(stamps_ns: np.ndarray) -> np.ndarray:
 
 def _weekday_labels(real: pd.DataFrame, date: str, label: str) -> tuple[pd.Index, np.ndarray]:
     """Each day of the week's label in the real rows (its most common one): `Wed`, `Wednesday`, 3 or 4."""
-    frame = pd.DataFrame({"day": _weekdays(_numbers(real, date)), "label": real[label]}).dropna()
-    if frame.empty:
-        return pd.Index([]), np.array([], dtype=object)
-    best = frame.groupby(["day", "label"], observed=True).size().reset_index(name="n")
-    best = best.sort_values("n", ascending=False, kind="stable").drop_duplicates("day")
+    best, _ = _labels_by_day(_weekdays(_numbers(real, date)), real[label])
     return pd.Index(best["day"]), best["label"].astype(object).to_numpy()
+
+
+def _labels_by_day(days: np.ndarray, labels: pd.Series) -> tuple[pd.DataFrame, int]:
+    """Per day of the week, its most common label and how many rows hold it; and how many rows have both."""
+    pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
+    best = pairs.groupby(["day", "label"], observed=True).size().reset_index(name="n")
+    return best.sort_values("n", ascending=False, kind="stable").drop_duplicates("day"), len(pairs)
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -1556,15 +1559,9 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
 def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
     """Seven labels, one for each day of the week, in ``min_adherence`` of the rows (mosaicData's Birthdays: `wday`
     beside `date`, published with Tuesdays called Wed)."""
-    pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
-    if pairs.empty or pairs["day"].nunique() < 7:
-        return False
-    counts = pairs.groupby(["day", "label"], observed=True).size()
-    best = counts.groupby(level="day").max()
-    tops = counts[counts.groupby(level="day").transform("max") == counts].reset_index()["label"]
-    applicable = np.ones(len(pairs), bool)
-    kept = np.arange(len(pairs)) < int(best.sum())  # as many rows as agree with their day's label
-    return tops.nunique() == 7 and _holds_enough(applicable, kept, settings)
+    best, n = _labels_by_day(days, labels)
+    agree = np.arange(n) < int(best["n"].sum())  # as many rows as hold their day's label
+    return len(best) == 7 and best["label"].nunique() == 7 and _holds_enough(np.ones(n, bool), agree, settings)
 
 
 def _datetime_encoding(
