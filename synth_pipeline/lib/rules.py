@@ -892,15 +892,14 @@ def _weekdays(stamps_ns: np.ndarray) -> np.ndarray:
 
 def _weekday_labels(real: pd.DataFrame, date: str, label: str) -> tuple[pd.Index, np.ndarray]:
     """Each day of the week's label in the real rows (its most common one): `Wed`, `Wednesday`, 3 or 4."""
-    best, _ = _labels_by_day(_weekdays(_numbers(real, date)), real[label])
-    return pd.Index(best["day"]), best["label"].astype(object).to_numpy()
+    days, labels, _, _ = _labels_by_day(_weekdays(_numbers(real, date)), real[label])
+    return days, labels
 
 
-def _labels_by_day(days: np.ndarray, labels: pd.Series) -> tuple[pd.DataFrame, int]:
-    """Per day of the week, its most common label and how many rows hold it; and how many rows have both."""
+def _labels_by_day(days: np.ndarray, labels: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray, int]:
+    """:func:`_mapping` from the day of the week to a label, over the rows that have both, and how many those are."""
     pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
-    best = pairs.groupby(["day", "label"], observed=True).size().reset_index(name="n")
-    return best.sort_values("n", ascending=False, kind="stable").drop_duplicates("day"), len(pairs)
+    return (*_mapping(pairs, ("day",), "label", 1), len(pairs))
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -1559,9 +1558,9 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
 def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
     """Seven labels, one for each day of the week, in ``min_adherence`` of the rows (mosaicData's Birthdays: `wday`
     beside `date`, published with Tuesdays called Wed)."""
-    best, n = _labels_by_day(days, labels)
-    agree = np.arange(n) < int(best["n"].sum())  # as many rows as hold their day's label
-    return len(best) == 7 and best["label"].nunique() == 7 and _holds_enough(np.ones(n, bool), agree, settings)
+    keys, top, held, n = _labels_by_day(days, labels)
+    agree = np.arange(n) < int(held.sum())  # as many rows as hold their day's label
+    return len(keys) == 7 and len(set(top)) == 7 and _holds_enough(np.ones(n, bool), agree, settings)
 
 
 def _datetime_encoding(
