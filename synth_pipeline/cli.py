@@ -23,7 +23,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     import tempfile
 
     from synth_pipeline.lib.contracts import write_contract
-    from synth_pipeline.lib.ingestion import ingest
+    from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
     from synth_pipeline.lib.pii.policies import plan_columns
 
     config = load_config(args.datasets or Settings.from_env().datasets_file)
@@ -41,11 +41,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)
     n = len(contract["expectation_suite"]["expectations"])
     if result.headerless:
-        print(
-            "note: the first line holds values of the columns' types, so the file was read as having no header "
-            "(columns column0, column1, ...); set source.header: true if it has one",
-            file=sys.stderr,
-        )
+        print(f"note: {HEADERLESS_NOTE}", file=sys.stderr)
     print(
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 import duckdb
 import pyarrow as pa
@@ -83,9 +83,22 @@ def _is_glob(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
-def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, str | None, bool]:
-    """The SELECT that reads the source, a database to open read-only (or None), and whether a CSV's first line
-    was found to be data, not a header."""
+class SourceRelation(NamedTuple):
+    select: str  # the SELECT that reads the source
+    database: str | None = None  # a database to open read-only
+    headerless: bool = False  # a CSV's first line was found to be data, not a header
+    delimiter: str = ","  # a CSV's: what a comma inside a number means depends on it
+
+
+# What the log and `contract init` say about a CSV read as having no header.
+HEADERLESS_NOTE = (
+    "The CSV's first line holds values of its columns' types, so it was read as a row: the file has no header, and "
+    "its columns are named column0, column1, ... Set source.header: true if it is one."
+)
+
+
+def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelation:
+    """How the source is read (:class:`SourceRelation`)."""
     src = dataset.source
     name = dataset.name
     if isinstance(src, CsvSource):
@@ -120,10 +133,10 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
             *([f"nullstr = [{nulls}]"] if src.null_values else []),  # none listed: DuckDB's default, empty cells
             f"encoding = {_sql_literal(src.encoding)}",
         ]
-        return (
+        return SourceRelation(
             f"SELECT * FROM read_csv({_sql_literal(str(path))}, {', '.join(opts)})",
-            None,
-            src.header is None and not header,
+            headerless=src.header is None and not header,
+            delimiter=delimiter,
         )
     if isinstance(src, ParquetSource):
         path = resolve(base_dir, src.path)
@@ -134,12 +147,12 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> tuple[str, st
         if not src.union_by_name:
             _same_schema(name, files)
         union = str(src.union_by_name).lower()
-        return f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})", None, False
+        return SourceRelation(f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})")
     if isinstance(src, DuckDBQuerySource):
         db = resolve(base_dir, src.database)
         if not db.exists():
             raise IngestionError(f"dataset {name!r}: DuckDB source database not found: {db}")
-        return src.query, str(db), False  # one SELECT: checked when the datasets file loaded (DuckDBQuerySource)
+        return SourceRelation(src.query, str(db))  # one SELECT: checked when the datasets file loaded
     raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
 
 
@@ -531,7 +544,7 @@ def ingest(
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success. ``boolean_columns``: CSV
     columns the dataset's contract types as booleans, read so even where they are written yes/no; ``text_columns``:
     those it types as text, kept text even where every value is a number written with thousands separators."""
-    select, database, headerless = source_relation_sql(dataset, base_dir)
+    select, database, headerless, delimiter = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     try:
         with atomic_path(dest) as tmp:
@@ -568,7 +581,7 @@ def ingest(
                 raise IngestionError(f"dataset {dataset.name!r}: the source has no rows. Nothing was overwritten.")
             schema = {f.name: str(f.type) for f in pq.read_schema(tmp)}
             if isinstance(dataset.source, CsvSource) and (
-                written := _numbers_as_written(tmp, schema, text_columns, _delimiter(dataset, base_dir))
+                written := _numbers_as_written(tmp, schema, text_columns, delimiter)
             ):
                 converted |= written
                 schema = {f.name: str(f.type) for f in pq.read_schema(tmp)}
@@ -586,14 +599,6 @@ def ingest(
         source_types=restorable_types(described),
         headerless=headerless,
     )
-
-
-def _delimiter(dataset: DatasetConfig, base_dir: Path) -> str:
-    """The CSV's delimiter as it was read (:func:`source_relation_sql`): what a comma in a number means depends on it."""
-    src = dataset.source
-    assert isinstance(src, CsvSource)
-    files = _csv_files(src, resolve(base_dir, src.path))
-    return csv_delimiter(src, files[0]) if files else ","
 
 
 def _check_names(dataset: str, names: list[str]) -> None:

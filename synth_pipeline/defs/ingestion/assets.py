@@ -26,7 +26,7 @@ from synth_pipeline.lib.config import (
     resolve,
 )
 from synth_pipeline.lib.contracts import boolean_columns, text_columns
-from synth_pipeline.lib.ingestion import ingest
+from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
 from synth_pipeline.lib.storage import file_digest, write_json
 
 
@@ -55,10 +55,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         digest = file_digest(result.path)
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         if result.headerless:
-            context.log.warning(
-                "The CSV's first line holds values of its columns' types, so it was read as a row: the file has no "
-                "header, and its columns are named column0, column1, ... Set source.header: true if it is one."
-            )
+            context.log.warning(HEADERLESS_NOTE)
         if result.converted:
             context.log.info(
                 "Types a model cannot learn were read as ones it can: "
