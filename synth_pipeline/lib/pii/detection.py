@@ -196,6 +196,9 @@ PERSON_KEY = re.compile(
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
 KEY_ID = re.compile(r"_(id|key)$")  # `school_id`: a key by name; a bare `id` or `key` may be anything
+# Row names as R (`rownames`, `row.names`, read.csv's `X`), pandas (`Unnamed: 0`, `index`) and a CSV's empty first
+# header (`column0`) write them: unique whole numbers there are a row's key even where rows were cut out.
+ROW_NAMES = re.compile(r"rownames|row_names?|unnamed_0|x|index|column0")
 MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, however they are coded
 # "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
@@ -734,7 +737,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
         ordinal = ORDINAL_NAME.search(norm) and not PURCHASE_ORDER.search(norm)
-        if integral and not ordinal and (WEAK_ID.search(norm) or _sequential(non_null)):
+        if integral and not ordinal and (WEAK_ID.search(norm) or ROW_NAMES.fullmatch(norm) or _sequential(non_null)):
             return PiiFinding(
                 name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
             )
