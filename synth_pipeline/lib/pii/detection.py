@@ -198,7 +198,7 @@ WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
 KEY_ID = re.compile(r"_(id|key)$")  # `school_id`: a key by name; a bare `id` or `key` may be anything
 # Row names as R (`rownames`, `row.names`, read.csv's `X`), pandas (`Unnamed: 0`, `index`) and a CSV's empty first
 # header (`column0`) write them: unique whole numbers there are a row's key even where rows were cut out.
-ROW_NAMES = re.compile(r"rownames|row_names?|unnamed_0|x|index|column0")
+ROW_NAMES = re.compile(r"rownames|row_names?|unnamed_0|x|index|column0+")
 MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, however they are coded
 # "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
