@@ -16,7 +16,7 @@ from synth_pipeline.lib.privacy import (
     judge_privacy,
     split_holdout,
 )
-from synth_pipeline.lib.selection import CandidateResult, choose, train_candidates
+from synth_pipeline.lib.selection import CandidateResult, choose, passes_with_margin, train_candidates
 from synth_pipeline.lib.synthesis import TABLE
 from synth_pipeline.lib.synthesizers.sequential_tree import SequentialTreeSynthesizer
 
@@ -111,7 +111,7 @@ def test_sequential_tree_keeps_values_valid_and_relationships_and_is_reproducibl
     assert copy_rate(a, df) < 0.05
 
 
-def _result(name, cs, cpt, dcr=0.5, fit=1.0, passed=True):
+def _result(name, cs, cpt, dcr=0.5, fit=1.0, passed=True, privacy_p=0.5):
     return CandidateResult(
         name,
         {},
@@ -120,7 +120,9 @@ def _result(name, cs, cpt, dcr=0.5, fit=1.0, passed=True):
         column_shapes=cs,
         column_pair_trends=cpt,
         dcr_share=dcr,
+        privacy_p_value=privacy_p,
         passed=passed,
+        evaluated=True,
         failures=[] if passed else ["x"],
     )
 
@@ -136,6 +138,20 @@ def test_choose_prefers_passing_then_fidelity_then_privacy_then_speed():
     assert winner.name == "near"
     winner, reason = choose([_result("a", 0.7, 0.7, passed=False)])
     assert winner.name == "a" and "nothing will be published" in reason
+
+
+def test_a_candidate_that_passes_the_copy_test_narrowly_neither_stops_the_search_nor_beats_a_clear_one():
+    """dragracer's contestants, one row per episode: selection passed the tree on its half of the held-out rows
+    (the membership test), the gate tested the other half and refused it (p = 0.00017), and the night published
+    nothing, with GaussianCopula never trained."""
+    narrow, clear = _result("tree", 0.98, 0.97, privacy_p=0.004), _result("copula", 0.90, 0.88)
+    body = {"source": {"type": "csv", "path": "x"}, "synthesizer": {"stop_margin": 0.05}}
+    ds = parse_config({"datasets": {"t": body}}, Path("/tmp")).dataset("t")
+    assert not passes_with_margin(narrow, ds) and passes_with_margin(clear, ds)
+    winner, reason = choose([narrow, clear])
+    assert winner.name == "copula" and "preferred to tree" in reason and "narrowly" in reason, reason
+    winner, reason = choose([narrow, _result("copula", 0.90, 0.88, passed=False)])
+    assert winner.name == "tree" and "the gate may refuse it" in reason, reason
 
 
 def test_auto_trains_every_candidate_and_records_why():

@@ -127,6 +127,7 @@ def judge_privacy(p: PrivacyScores, cfg: PrivacyConfig) -> list[Outcome]:
     m = p.membership
     if not copies_passed and m is not None and m.has_power and m.p_value >= alpha:
         copies_passed = True
+        copies_p = m.p_value  # the test that decided
         copies_note += (
             f"; above the held-out rows' copy rate, but the {m.copies} synthetic rows equal to real rows match "
             f"training rows no more than a random split predicts (membership test p={m.p_value:.3g}, excess "

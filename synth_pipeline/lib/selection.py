@@ -26,6 +26,11 @@ from synth_pipeline.lib.outcomes import Outcome, rounded
 from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules, known_score
 
 FIDELITY_STEP = 0.005
+# A candidate whose copy or distance test passes with p below this stops no search and loses to one that clears
+# it: the gate re-tests on other held-out rows and another sample, and dragracer's contestants' episodes, copied
+# by the tree, passed selection and failed the gate (p = 0.00017), so the night published nothing.
+NARROW_PRIVACY_P = 0.05
+NARROW_PRIVACY_CHECKS = ("exact_copies", "dcr")
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
 
 
@@ -44,6 +49,7 @@ class CandidateResult:
     dcr_share: float = float("nan")
     rare_value_excess: float = float("nan")  # worst column's excess of rare-value hits over the holdout's
     rule_adherence: float = float("nan")  # the worst row rule's adherence in the synthetic sample
+    privacy_p_value: float = float("nan")  # the smallest p of the copy and distance tests it passed
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
@@ -67,6 +73,7 @@ class CandidateResult:
             "exact_copy_rate": r(self.exact_copy_rate, 4),
             "holdout_copy_rate": r(self.holdout_copy_rate, 4),
             "dcr_share": r(self.dcr_share, 3),
+            "copy_and_dcr_p": r(self.privacy_p_value, 4),
             "worst_rule_adherence": r(self.rule_adherence, 4),
             "passed": self.passed if self.evaluated else None,
             "why_not": "; ".join(self.failures) if self.evaluated or self.failures else NOT_COMPARED,
@@ -140,6 +147,7 @@ def evaluate_candidate(
     outcomes = privacy.judge_privacy(p, dataset.privacy)
     result.failures += failure_texts(outcomes)
     result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
+    result.privacy_p_value = min(o.p_value for o in outcomes if o.name in NARROW_PRIVACY_CHECKS)
     if rules is not None:
         verdicts = judge_rules(rules.real, prepared(synthetic, metadata), rules.book, dataset.rules.tolerance)
         outcome = judge_rule_set(verdicts, dataset.rules.none_on_purpose)  # the gate's judgement, to the letter
@@ -259,13 +267,17 @@ def passes_with_margin(result: CandidateResult, dataset: DatasetConfig) -> bool:
     """Good enough to stop looking: every check passed, and both fidelity scores clear their thresholds by
     ``stop_margin`` (so a pricier candidate could at best win by a margin the gate does not ask for)."""
     margin = dataset.synthesizer.stop_margin
-    if margin is None or not (result.evaluated and result.passed):
+    if margin is None or not (result.evaluated and result.passed) or passes_narrowly(result):
         return False
     gate = dataset.gate
     return (
         result.column_shapes >= gate.column_shapes + margin
         and result.column_pair_trends >= gate.column_pair_trends + margin
     )
+
+
+def passes_narrowly(result: CandidateResult) -> bool:
+    return result.privacy_p_value < NARROW_PRIVACY_P
 
 
 def _not_needed(
@@ -326,7 +338,8 @@ def _one(
         verdict = "passes" if result.passed else "fails: " + "; ".join(result.failures)
         log(
             f"{candidate.name}: fit {result.fit_seconds:.1f}s, shapes {result.column_shapes:.3f}, "
-            f"pair trends {result.column_pair_trends:.3f}, DCR share {result.dcr_share:.3f}, {verdict}"
+            f"pair trends {result.column_pair_trends:.3f}, DCR share {result.dcr_share:.3f}, copy and distance "
+            f"tests p={result.privacy_p_value:.2g}, {verdict}"
         )
     else:
         log(f"{candidate.name}: fit {result.fit_seconds:.1f}s, {'; '.join(result.failures) or NOT_COMPARED}")
@@ -348,7 +361,7 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
             + "; ".join(f"{r.name}: {'; '.join(r.failures) or r.status}" for r in results)
         )
     passing = [r for r in fitted if r.passed]
-    pool = passing or fitted
+    pool = [r for r in passing if not passes_narrowly(r)] or passing or fitted
 
     def key(r: CandidateResult) -> tuple[float, float, float]:
         fidelity = -1.0 if math.isnan(r.fidelity) else r.fidelity
@@ -361,10 +374,20 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
             f"no candidate passed the gate and privacy checks; kept {winner.name} (highest fidelity "
             f"{winner.fidelity:.3f}) so the gate can show why; nothing will be published"
         )
-    others = [r for r in passing if r is not winner]
+    others = [r for r in passing if r is not winner and r in pool]
+    narrow = [r for r in passing if r not in pool]
     reason = f"{winner.name} passed every check with fidelity {winner.fidelity:.3f} (mean of shapes and pair trends)"
     if others:
         reason += "; beat " + ", ".join(f"{r.name} ({r.fidelity:.3f})" for r in others)
+    if narrow:
+        reason += "; preferred to " + ", ".join(
+            f"{r.name} ({r.fidelity:.3f}, whose copy or distance test passed narrowly: p={r.privacy_p_value:.2g})"
+            for r in narrow
+        )
+    elif passes_narrowly(winner):
+        reason += (
+            f"; its copy or distance test passed narrowly (p={winner.privacy_p_value:.2g}): the gate may refuse it"
+        )
     failed = [r for r in results if r not in passing and r.status != "skipped"]
     if failed:
         reason += "; did not qualify: " + ", ".join(f"{r.name} ({r.status}: {'; '.join(r.failures)})" for r in failed)
