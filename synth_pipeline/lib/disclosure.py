@@ -25,6 +25,7 @@ the private model file. :func:`rare_value_check` measures the result against a h
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ TIME_INDEX_COVERAGE = 0.5
 # Dates' precisions, coarsest first (nanoseconds), and the share of a column's dates that must be on one.
 DATE_STEPS = (86_400e9, 3_600e9, 1_800e9, 900e9, 600e9, 300e9, 60e9, 1e9)
 DATE_STEP_SHARE = 0.99
+WEEK = 7 * 86_400e9
 
 
 def value_keys(s: pd.Series) -> pd.Series:
@@ -94,6 +96,7 @@ class ColumnControl:
     clamped_rows: int = 0
     withheld: bool = False  # fewer than k values in all: no number or date of it can leave (HELPfull's U32D_T)
     fresh_hit_rate: float | None = None  # how often a fresh real row holds a rare training value (Good-Turing)
+    period: float = 0.0  # rare values move by whole periods: a week for a date a weekday rule reads
 
 
 @dataclass
@@ -162,6 +165,15 @@ class DisclosureControl:
                     moved += snapped
             self.moved_cells[col] = self.moved_cells.get(col, 0) + moved
         return out
+
+    def keep_weekdays(self, dates: Iterable[str]) -> None:
+        """Rare dates a weekday is looked up from move by whole weeks: moved by a few days, BirthsSSA's unique days
+        took other weekdays, the weekday rule relabelled them, and the births drawn for a Sunday stood on a
+        Tuesday (Column Pair Trends 0.78)."""
+        for date in dates:
+            c = self.columns.get(date)
+            if c is not None and c.is_datetime:
+                c.period = WEEK
 
     def known(self, column: str) -> bool:
         return column in self.columns or column in getattr(self, "sdtypes", {})
@@ -568,10 +580,19 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         if len(idx) == 0:
             break
         width = _kernel_width(c, original[idx], k)
-        moved = original[idx] + rng.uniform(-1.0, 1.0, len(idx)) * width
-        # Reflected at the range's ends, not clipped: clipping would pile draws onto the end value, a real one.
-        moved = np.where(moved < c.lower, 2 * c.lower - moved, moved)
-        moved = np.where(moved > c.upper, 2 * c.upper - moved, moved)
+        period = getattr(c, "period", 0.0)  # models saved before the field keep working
+        if period:
+            # Whole periods, at least one, within the window; turned back at the range's ends.
+            shift = rng.integers(1, np.maximum(1, np.round(width / period)) + 1) * period
+            ahead = rng.random(len(idx)) < 0.5
+            moved = original[idx] + np.where(ahead, shift, -shift)
+            moved = np.where(moved > c.upper, original[idx] - shift, moved)
+            moved = np.where(moved < c.lower, original[idx] + shift, moved)
+        else:
+            moved = original[idx] + rng.uniform(-1.0, 1.0, len(idx)) * width
+            # Reflected at the range's ends, not clipped: clipping would pile draws onto the end value, a real one.
+            moved = np.where(moved < c.lower, 2 * c.lower - moved, moved)
+            moved = np.where(moved > c.upper, 2 * c.upper - moved, moved)
         values[idx] = _snap(moved, c)
         # Landing on another rare value is what fresh real rows do too (most days of a date column), as often as
         # the Good-Turing estimate says: accept such a landing with that probability, and never the value itself.

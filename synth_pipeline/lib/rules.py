@@ -389,9 +389,22 @@ class RuleBook:
     @property
     def lookup_inputs(self) -> dict[str, tuple[str, ...]]:
         """Per column a dependency (or a date's weekday) derives, the columns it is looked up from: a model that draws
-        column by column draws it right after them (``SequentialTreeSynthesizer``'s ``drawn_after``), so the columns
+        column by column draws it after them (``SequentialTreeSynthesizer``'s ``drawn_after``), so the columns
         drawn after it go with the derived value (births with the day of the week)."""
-        return {d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency" or d.rule.op == "weekday"}
+        lookups = {
+            d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency" or d.rule.op == "weekday"
+        }
+        # The date a weekday is looked up from comes right after its parts (`date = datetime(year, month, day)`,
+        # whichever way the rule derives), or first when it has none, and so the weekday with it: drawn by their
+        # number of values, births came before the date and the weekday, and mosaicData's BirthsSSA lost its
+        # weekend dip (Column Pair Trends 0.78).
+        parts = {r.columns[0]: r.columns[1:] for r in self.rules if r.op == "datetime"}
+        return {date: parts.get(date, ()) for date in self.weekday_dates if date not in lookups} | lookups
+
+    @property
+    def weekday_dates(self) -> list[str]:
+        """The dates a weekday is derived from."""
+        return sorted({c for d in self.derivations if d.rule.op == "weekday" for c in d.inputs})
 
     # -- checking -------------------------------------------------------------------------------------
 

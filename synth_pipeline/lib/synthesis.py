@@ -276,6 +276,8 @@ def fit(
     control = control or learn_control(df, dataset, metadata_dict)
     training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
     enforced = rules is not None and dataset.rules.enforce
+    if enforced and rules is not None:
+        control.keep_weekdays(rules.weekday_dates)
     gaps = None
     if rules is not None and enforced and dataset.rules.model_gaps:
         gaps = GapEncoding.learn(rules.rules, training) or None  # no date in order: nothing changes
