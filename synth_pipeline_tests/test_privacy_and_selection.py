@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synth_pipeline.lib import synthesis
 from synth_pipeline.lib.config import PrivacyConfig, parse_config
 from synth_pipeline.lib.privacy import (
     copy_rate,
@@ -217,3 +218,32 @@ def test_a_table_of_one_row_per_combination_is_judged_by_membership_not_by_the_h
         o.name: o for o in judge_privacy(evaluate_privacy(train, holdout, knows_the_training_rows, metadata, cfg), cfg)
     }
     assert not memorized["exact_copies"].passed
+
+
+def test_training_rows_the_model_never_saw_give_the_membership_test_its_power():
+    """mosaicData's Birthdays: 372,864 state-days, a row each, 10,000 held out and the model fitted on 200,000 of the
+    rest. The held-out rows were 2.7 % of the real rows a synthetic row could equal, too few for the membership test
+    to tell chance copies from memorized ones, so the tree failed on chance copies and a worse model was published.
+    The 162,864 training rows the model never saw are controls as good as held-out rows."""
+    rng = np.random.default_rng(0)
+    keys = pd.MultiIndex.from_product([range(400), range(100)], names=["state", "day"]).to_frame(index=False)
+    real = keys.assign(births=rng.integers(0, 4, len(keys)))  # few values: chance copies are common
+    train, holdout = split_holdout(real, 0.2, 400, 0)
+    fitted = synthesis.fitted_rows(train, 20_000, [], 42)
+    assert fitted is not None and fitted.sum() == 20_000
+    metadata = _metadata(state="categorical", day="categorical", births="numerical")
+    cfg = PrivacyConfig()
+    # Knows how births fall, not which rows it was fitted on: a chance copy is as likely of any real row.
+    honest = keys.sample(10_000, random_state=1).assign(births=rng.integers(0, 4, 10_000)).reset_index(drop=True)
+    seen = train[fitted].sample(2_000, random_state=2)
+    memorizing = pd.concat([honest.iloc[:8_000], seen], ignore_index=True)
+
+    def copies(synthetic: pd.DataFrame, mask: np.ndarray | None):
+        return {
+            o.name: o for o in judge_privacy(evaluate_privacy(train, holdout, synthetic, metadata, cfg, mask), cfg)
+        }["exact_copies"]
+
+    without = copies(honest, None)
+    assert not without.passed and "too few held-out rows" in without.note, without.note
+    assert copies(honest, fitted).passed
+    assert not copies(memorizing, fitted).passed

@@ -130,7 +130,9 @@ def evaluate_candidate(
     synthetic = synthesis.restore_types(synthetic, pa.Schema.from_pandas(train, preserve_index=False))
     result.sample_seconds = time.perf_counter() - started
     scores = quality.evaluate(train, synthetic, metadata, dataset.gate)
-    p = privacy.evaluate_privacy(train, selection_holdout(holdout), synthetic, metadata, dataset.privacy)
+    cfg = dataset.synthesizer
+    fitted = synthesis.fitted_rows(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
+    p = privacy.evaluate_privacy(train, selection_holdout(holdout), synthetic, metadata, dataset.privacy, fitted)
     result.data_validity, result.column_shapes, result.column_pair_trends = (
         scores.data_validity,
         scores.column_shapes,

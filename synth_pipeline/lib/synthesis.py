@@ -172,6 +172,19 @@ def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], see
     """A representative, seeded sample when the table exceeds the row budget; says how it was drawn."""
     if len(df) <= max_rows:
         return df, f"all {len(df)} training rows"
+    sample, how = _drawn(df, max_rows, stratify_by, seed)
+    return sample.reset_index(drop=True), f"{len(sample)} of {len(df)} training rows, {how}, seed {seed}"
+
+
+def fitted_rows(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> np.ndarray | None:
+    """Which training rows :func:`training_sample` gives the model (None: all of them). The others are real rows it
+    never saw, as held-out rows are: controls for the privacy checks' membership test."""
+    if len(df) <= max_rows or not df.index.is_unique:
+        return None
+    return np.asarray(df.index.isin(_drawn(df, max_rows, stratify_by, seed)[0].index))
+
+
+def _drawn(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:
     fraction = max_rows / len(df)
     if stratify_by:
         missing = [c for c in stratify_by if c not in df.columns]
@@ -184,7 +197,7 @@ def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], see
     else:
         sample = df.sample(n=max_rows, random_state=seed)
         how = "uniform random"
-    return sample.reset_index(drop=True), f"{len(sample)} of {len(df)} training rows, {how}, seed {seed}"
+    return sample, how
 
 
 @dataclass(frozen=True)
