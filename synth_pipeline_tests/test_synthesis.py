@@ -214,3 +214,12 @@ def test_dates_written_day_first_are_read_day_first_throughout():
     assert (synthesis.text_to_datetime(births).dt.day == births.str[:2].astype(int)).all()
     us = pd.Series(["04/13/1998", "04/01/1998"])  # month first where the second number passes 12
     assert synthesis.text_to_datetime(us).dt.month.tolist() == [4, 4]
+
+
+def test_the_fitted_rows_are_the_rows_the_training_sample_holds():
+    df = pd.DataFrame({"g": np.repeat(list("abcd"), 2_500), "v": np.arange(10_000)})
+    for stratify in ([], ["g"]):
+        sample, _ = synthesis.training_sample(df, 3_000, stratify, 42)
+        fitted = synthesis.fitted_rows(df, 3_000, stratify, 42)
+        assert fitted is not None and sorted(df.loc[fitted, "v"]) == sorted(sample["v"])
+    assert synthesis.fitted_rows(df, 10_000, [], 42) is None

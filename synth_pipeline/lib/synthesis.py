@@ -179,9 +179,10 @@ def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], see
 def fitted_rows(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> np.ndarray | None:
     """Which training rows :func:`training_sample` gives the model (None: all of them). The others are real rows it
     never saw, as held-out rows are: controls for the privacy checks' membership test."""
-    if len(df) <= max_rows or not df.index.is_unique:
+    if len(df) <= max_rows or not df.index.is_unique or any(c not in df.columns for c in stratify_by):
         return None
-    return np.asarray(df.index.isin(_drawn(df, max_rows, stratify_by, seed)[0].index))
+    lean = df[stratify_by] if stratify_by else df[[]]  # the same draw without copying every column's rows
+    return np.asarray(df.index.isin(_drawn(lean, max_rows, stratify_by, seed)[0].index))
 
 
 def _drawn(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:
