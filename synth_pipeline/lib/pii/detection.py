@@ -177,7 +177,7 @@ WEAK_NAME = _rx(  # each word also in the plural: a column of "authors" holds pe
 SUBJECT_ID = re.compile(
     r"(^|_)(subject|subj|participant|respondent|patient|individual|person|household|hhid|hid|pid|student|pupil|"
     r"customer|client|member)"
-    r"(_?(id|no|nr|num|number|code))?$|^id$"
+    r"(_?(id|no|nr|num|number|code))?$|^id(_?(code|no|nr|num|number))?$"  # Stata's nlswork: `idcode`
 )
 # Bare family words name a count as often as a key (`child`: how many children): a key only with many values
 # (mlmRev's guImmun numbers 2,159 children in `kid` and 1,595 mothers in `mom`).
