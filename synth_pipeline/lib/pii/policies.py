@@ -313,10 +313,14 @@ def _readable_as_years(series: pd.Series) -> bool:
 
 
 def _numeric_years(series: pd.Series) -> pd.Series | None:
-    """The years of numbers that are years (1981) or dates written as numbers (19811227), else None."""
+    """The years of numbers that are years (1981, or 81) or dates written as numbers (19811227), else None."""
     nums = pd.to_numeric(series, errors="coerce")
     if nums.dropna().between(1000, 2200).all():
         return nums.round().astype("Int64")
+    present = nums.dropna()
+    if len(present) and (present % 1 == 0).all() and present.between(0, 99).all() and (present > 31).any():
+        # Two-digit years, kept as written (the NLS's `birth_yr`, 41 to 54): not a month, nor a day of one.
+        return nums.astype("Int64")
     if nums.dropna().between(1000_01_01, 2200_12_31).all():
         return (nums // 10_000).astype("Int64")
     return None
