@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from synth_pipeline.lib import synthesis
-from synth_pipeline.lib.config import PrivacyConfig, parse_config
+from synth_pipeline.lib.config import PrivacyConfig, SynthesizerConfig, parse_config
 from synth_pipeline.lib.privacy import (
     copy_rate,
     evaluate_privacy,
@@ -229,7 +229,7 @@ def test_training_rows_the_model_never_saw_give_the_membership_test_its_power():
     keys = pd.MultiIndex.from_product([range(400), range(100)], names=["state", "day"]).to_frame(index=False)
     real = keys.assign(births=rng.integers(0, 4, len(keys)))  # few values: chance copies are common
     train, holdout = split_holdout(real, 0.2, 400, 0)
-    fitted = synthesis.fitted_rows(train, 20_000, [], 42)
+    fitted = synthesis.fitted_rows(train, SynthesizerConfig(max_training_rows=20_000))
     assert fitted is not None and fitted.sum() == 20_000
     metadata = _metadata(state="categorical", day="categorical", births="numerical")
     cfg = PrivacyConfig()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from synth_pipeline.lib import synthesis
-from synth_pipeline.lib.config import SYNTHESIZER_PARAMS, parse_config
+from synth_pipeline.lib.config import SYNTHESIZER_PARAMS, SynthesizerConfig, parse_config
 
 
 def _ds(synth: dict | None = None, columns: dict | None = None):
@@ -220,6 +220,7 @@ def test_the_fitted_rows_are_the_rows_the_training_sample_holds():
     df = pd.DataFrame({"g": np.repeat(list("abcd"), 2_500), "v": np.arange(10_000)})
     for stratify in ([], ["g"]):
         sample, _ = synthesis.training_sample(df, 3_000, stratify, 42)
-        fitted = synthesis.fitted_rows(df, 3_000, stratify, 42)
+        cfg = SynthesizerConfig(max_training_rows=3_000, stratify_by=stratify, seed=42)
+        fitted = synthesis.fitted_rows(df, cfg)
         assert fitted is not None and sorted(df.loc[fitted, "v"]) == sorted(sample["v"])
-    assert synthesis.fitted_rows(df, 10_000, [], 42) is None
+    assert synthesis.fitted_rows(df, SynthesizerConfig(max_training_rows=10_000)) is None

@@ -583,7 +583,7 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         period = getattr(c, "period", 0.0)  # models saved before the field keep working
         if period:
             # Whole periods, at least one, within the window; turned back at the range's ends.
-            shift = rng.integers(1, np.maximum(1, np.round(width / period)) + 1) * period
+            shift = rng.integers(1, np.maximum(1, np.round(width / period)).astype(np.int64) + 1) * period
             ahead = rng.random(len(idx)) < 0.5
             moved = original[idx] + np.where(ahead, shift, -shift)
             moved = np.where(moved > c.upper, original[idx] - shift, moved)

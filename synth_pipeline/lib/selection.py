@@ -49,7 +49,7 @@ class CandidateResult:
     dcr_share: float = float("nan")
     rare_value_excess: float = float("nan")  # worst column's excess of rare-value hits over the holdout's
     rule_adherence: float = float("nan")  # the worst row rule's adherence in the synthetic sample
-    privacy_p_value: float = float("nan")  # the smallest p of the copy and distance tests it passed
+    privacy_p_value: float = float("nan")  # the smaller p of its copy and distance tests
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
@@ -130,8 +130,7 @@ def evaluate_candidate(
     synthetic = synthesis.restore_types(synthetic, pa.Schema.from_pandas(train, preserve_index=False))
     result.sample_seconds = time.perf_counter() - started
     scores = quality.evaluate(train, synthetic, metadata, dataset.gate)
-    cfg = dataset.synthesizer
-    fitted = synthesis.fitted_rows(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
+    fitted = synthesis.fitted_rows(train, dataset.synthesizer)
     p = privacy.evaluate_privacy(train, selection_holdout(holdout), synthetic, metadata, dataset.privacy, fitted)
     result.data_validity, result.column_shapes, result.column_pair_trends = (
         scores.data_validity,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.config import CandidateConfig, DatasetConfig
+from synth_pipeline.lib.config import CandidateConfig, DatasetConfig, SynthesizerConfig
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
 from synth_pipeline.lib.pii.detection import MONTH_DATE
@@ -176,13 +176,14 @@ def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], see
     return sample.reset_index(drop=True), f"{len(sample)} of {len(df)} training rows, {how}, seed {seed}"
 
 
-def fitted_rows(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> np.ndarray | None:
+def fitted_rows(df: pd.DataFrame, cfg: SynthesizerConfig) -> np.ndarray | None:
     """Which training rows :func:`training_sample` gives the model (None: all of them). The others are real rows it
     never saw, as held-out rows are: controls for the privacy checks' membership test."""
-    if len(df) <= max_rows or not df.index.is_unique or any(c not in df.columns for c in stratify_by):
+    strata = cfg.stratify_by
+    if len(df) <= cfg.max_training_rows or not df.index.is_unique or any(c not in df.columns for c in strata):
         return None
-    lean = df[stratify_by] if stratify_by else df[[]]  # the same draw without copying every column's rows
-    return np.asarray(df.index.isin(_drawn(lean, max_rows, stratify_by, seed)[0].index))
+    lean = df[strata] if strata else df[[]]  # the same draw without copying every column's rows
+    return np.asarray(df.index.isin(_drawn(lean, cfg.max_training_rows, strata, cfg.seed)[0].index))
 
 
 def _drawn(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:

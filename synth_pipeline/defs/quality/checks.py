@@ -354,8 +354,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
             outcomes = quality.judge(scores, dataset.gate)
             # The other half of the holdout than candidate selection used: the gate's evidence is its own.
-            cfg = dataset.synthesizer
-            fitted = synthesis.fitted_rows(real, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
+            fitted = synthesis.fitted_rows(real, dataset.synthesizer)
             priv = privacy.evaluate_privacy(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy, fitted)
             context.log.info(f"Running anonymeter attacks on {dataset.privacy.attack_rows} rows of each table")
             risks = attacks.run_attacks(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy)

@@ -51,9 +51,9 @@ def _after_inputs(order: list[str], drawn_after: dict[str, tuple[str, ...]]) -> 
     wrote the drawn school's MEANSES over it: their correlation went from 0.53 to 0 (Column Pair Trends 0.79; 0.91
     with MEANSES after School). Moving the inputs forward instead cost COMPAS's Column Shapes 0.001.
 
-    A chain's middle link (the date a weekday is looked up from) comes right after its own inputs (the date's
-    parts), or first when it has none, wherever it stood: the weekday then follows it, ahead of the columns its
-    cardinality put before the date."""
+    A chain's middle link (a column another is looked up from: the date of a weekday) comes right after its own
+    inputs (the date's parts), or first when it has none, wherever it stood: the weekday then follows it, ahead of
+    the columns its cardinality put before the date."""
     out = list(order)
     links = [t for t in drawn_after if t in out and any(t in inputs for inputs in drawn_after.values())]
     for _ in range(len(links)):  # a link that feeds another settles in as many passes as there are links
