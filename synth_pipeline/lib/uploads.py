@@ -178,7 +178,7 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
         kind=kind,
         rows=len(df),
         columns=columns,
-        rules=_rules(df, plan, dataset),
+        rules=_rules(df, plan, dataset) or [],
         primary_key=key,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         origin=origin,
@@ -225,19 +225,15 @@ def _view(series: pd.Series, d: Any) -> ColumnView:
     )
 
 
-def _rules(df: pd.DataFrame, plan: Any, dataset: Any) -> list[str]:
-    """The row rules discovery finds among the columns that are modelled (texts name columns, never values)."""
+def _rules(df: pd.DataFrame, plan: Any, dataset: Any) -> list[str] | None:
+    """The row rules discovery finds among the columns that are modelled (texts name columns, never values).
+    None found means none is checked: the page says so, and :func:`configure` writes ``rules.discover: false``."""
     from synth_pipeline.lib import synthesis
 
-    modelled = [d.column for d in plan.decisions if d.action in ("keep", "generalize")]
-    if len(modelled) < 2:
-        return []
-    frame = df[modelled]
     try:
-        metadata = synthesis.sdv_metadata_dict(frame, dataset)
-        return [r.text for r in synthesis.learn_rules(frame, dataset, metadata)]
+        return [r.text for r in synthesis.rules_of_modelled_columns(df, plan, dataset)]
     except Exception:  # discovery is a courtesy here; the run discovers them again and reports them
-        return []
+        return None
 
 
 def load_upload(uploads_dir: Path, name: str) -> Upload:
@@ -302,6 +298,12 @@ def configure(
         result = ingest(dataset, folder, Path(tmp) / "raw.parquet")
         df = read_frame(result.path)
     plan = plan_columns(df, dataset)
+    found = _rules(df, plan, dataset)
+    upload.rules = found or []
+    if found == []:
+        # The page said no rule holds in the rows; the entry says so too, or the gate would refuse the run for
+        # want of a rule to check (Likert answers, a few measurements), which an owner cannot set on the page.
+        body["rules"] = {"discover": False}
     write_contract(folder / "contract.json", upload.name, df, plan, k=dataset.privacy.min_value_count)
     entry = folder / UPLOAD_CONFIG
     entry.write_text(yaml.safe_dump({"datasets": {upload.name: body}}, sort_keys=False))
