@@ -26,11 +26,13 @@ from synth_pipeline.lib.outcomes import Outcome, rounded
 from synth_pipeline.lib.rules import Rule, RuleBook, RuleScore, judge_rule_set, judge_rules, known_score
 
 FIDELITY_STEP = 0.005
-# A candidate whose copy or distance test passes with p below this stops no search and loses to one that clears
-# it: the gate re-tests on other held-out rows and another sample, and dragracer's contestants' episodes, copied
-# by the tree, passed selection and failed the gate (p = 0.00017), so the night published nothing.
-NARROW_PRIVACY_P = 0.05
-NARROW_PRIVACY_CHECKS = ("exact_copies", "dcr")
+# A candidate whose copy test passes with p below 0.05, or whose DCR share is a standard error or more past its
+# limit (p below 0.16: small held-out samples let such shares through), passes narrowly: it stops no search and
+# loses to a candidate that passes clearly, since the gate re-tests on other held-out rows and another sample.
+# dragracer's contestants' episodes, copied by the tree, passed selection at p = 0.036 and failed the gate at
+# p = 0.00017; modeldata's grants_test (1,504 columns) passed at a DCR share of 0.61 (p = 0.12 on 101 held-out
+# rows) and failed at 0.71. Each night published nothing.
+NARROW_PRIVACY_P = {"exact_copies": 0.05, "dcr": 0.16}
 NOT_COMPARED = "not compared (synthesizer.name is not 'auto'); the quality gate judges its sample"
 
 
@@ -50,6 +52,7 @@ class CandidateResult:
     rare_value_excess: float = float("nan")  # worst column's excess of rare-value hits over the holdout's
     rule_adherence: float = float("nan")  # the worst row rule's adherence in the synthetic sample
     privacy_p_value: float = float("nan")  # the smaller p of its copy and distance tests
+    privacy_narrow: bool = False  # one of them passed narrowly (NARROW_PRIVACY_P)
     dp_epsilon: float = float("nan")  # budget spent, for a differentially private synthesizer
     passed: bool = False
     evaluated: bool = False  # scored against the gate here; only 'auto' compares candidates
@@ -148,7 +151,9 @@ def evaluate_candidate(
     outcomes = privacy.judge_privacy(p, dataset.privacy)
     result.failures += failure_texts(outcomes)
     result.rare_value_excess = next(o.score for o in outcomes if o.name == "rare_values")
-    result.privacy_p_value = min(o.p_value for o in outcomes if o.name in NARROW_PRIVACY_CHECKS)
+    tested = [o for o in outcomes if o.name in NARROW_PRIVACY_P]
+    result.privacy_p_value = min(o.p_value for o in tested)
+    result.privacy_narrow = any(o.p_value < NARROW_PRIVACY_P[o.name] for o in tested)
     if rules is not None:
         verdicts = judge_rules(rules.real, prepared(synthetic, metadata), rules.book, dataset.rules.tolerance)
         outcome = judge_rule_set(verdicts, dataset.rules.none_on_purpose)  # the gate's judgement, to the letter
@@ -278,7 +283,7 @@ def passes_with_margin(result: CandidateResult, dataset: DatasetConfig) -> bool:
 
 
 def passes_narrowly(result: CandidateResult) -> bool:
-    return result.privacy_p_value < NARROW_PRIVACY_P
+    return result.privacy_narrow
 
 
 def _not_needed(
