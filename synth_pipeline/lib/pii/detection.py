@@ -693,6 +693,10 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
         or bool(not name_hit and integral and KEY_ID.search(norm))  # `Full Complaint ID`: 15 digits, a few repeated
     )
     subjects = SUBJECT_ID.search(norm)
+    if subjects and subjects.start() > 0 and non_null.nunique() < MIN_FAMILY_KEYS:
+        # A subject word after others names what is rated of it (carData's BEPS: `economic.cond.household`, 1 to
+        # 5), unless it holds many codes (Ecdat's `Tuna.hid`: a household on each of its purchases).
+        subjects = None
     family = FAMILY_KEY.search(norm) and non_null.nunique() >= MIN_FAMILY_KEYS
     if (subjects or family or PERSON_KEY.search(norm)) and n and non_null.nunique() >= MIN_SUBJECTS:
         coded = integral or (is_text and _mostly_codes(non_null))
