@@ -979,8 +979,8 @@ MIN_PANEL_KEYS = 100
 
 def _panel_key(df: pd.DataFrame, col: str) -> str | None:
     """A column of whole numbers that keys a panel, whatever its name: rows grouped by it in the file in its order,
-    a few per code, each a different year (or wave, visit, date) of the same code. sampleSelection's RandHIE numbers its 5,912
-    people in `zper`, three to five years each, and 8 % of published cells were real people's numbers."""
+    a few per code, each a different year (or wave, visit, date) of the same code. sampleSelection's RandHIE numbers
+    its 5,912 people in `zper`, three to five years each, and 8 % of published cells were real people's numbers."""
     s = df[col]
     values = s.dropna()
     norm = normalize_name(col)
