@@ -25,6 +25,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     from synth_pipeline.lib.contracts import write_contract
     from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
     from synth_pipeline.lib.pii.policies import plan_columns
+    from synth_pipeline.lib.privacy import too_few_rows
 
     config = load_config(args.datasets or Settings.from_env().datasets_file)
     dataset = config.dataset(args.dataset)
@@ -46,6 +47,9 @@ def _contract_init(args: argparse.Namespace) -> int:
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"
     )
+    refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ")
+    if refusal:
+        print(f"note: {refusal}", file=sys.stderr)
     if _finds_no_rule(df, plan, dataset):
         print(
             "note: no row rule holds among the columns the model learns, so the nightly run's check "

