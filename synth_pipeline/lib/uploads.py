@@ -167,6 +167,13 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
         df = read_frame(result.path)
     if df.empty:
         raise UploadRefused("the file has a header but no rows")
+    from synth_pipeline.lib.privacy import too_few_rows
+
+    # Said now, not by a run that fails after ingestion, validation and detection: the owner cannot change the
+    # setting that would run it (a data engineer can, in the datasets file).
+    refusal = too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ")
+    if refusal:
+        raise UploadRefused(refusal)
     key = _guess_key(df)
     if key:
         dataset = dataset.model_copy(update={"primary_key": key})
