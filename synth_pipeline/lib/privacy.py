@@ -170,11 +170,17 @@ def _worst_excess(rows: list[ColumnRareHits]) -> float:
     return max(excess) if excess else float("nan")
 
 
-def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np.ndarray:
-    """Seeded choice of held-out rows; capped so large tables keep most rows for training."""
+def holdout_rows(num_rows: int, fraction: float, max_rows: int) -> int:
+    """How many rows :func:`holdout_mask` holds out; capped so large tables keep most rows for training."""
     n_holdout = min(round(num_rows * fraction), max_rows)
+    return n_holdout if n_holdout >= 1 and num_rows - n_holdout >= 1 else 0
+
+
+def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np.ndarray:
+    """Seeded choice of held-out rows."""
+    n_holdout = holdout_rows(num_rows, fraction, max_rows)
     mask = np.zeros(num_rows, dtype=bool)
-    if n_holdout >= 1 and num_rows - n_holdout >= 1:
+    if n_holdout:
         mask[np.random.default_rng(seed).choice(num_rows, n_holdout, replace=False)] = True
     return mask
 
@@ -182,7 +188,7 @@ def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np
 def too_few_rows(name: str, num_rows: int, cfg: PrivacyConfig, consequence: str) -> str | None:
     """Why a table of ``num_rows`` rows is refused, with ``consequence`` and the way out, or None when it is not:
     the PII stage raises it, ``contract init`` says it before the first run."""
-    held = int(holdout_mask(num_rows, cfg.holdout_fraction, cfg.holdout_max_rows, cfg.seed).sum())
+    held = holdout_rows(num_rows, cfg.holdout_fraction, cfg.holdout_max_rows)
     if held // 2 >= cfg.min_holdout_rows:
         return None
     return (
