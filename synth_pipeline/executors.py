@@ -75,7 +75,8 @@ def executor_kind() -> str:
 def start_step_server_early() -> None:
     """In a process started to execute a run, start the step forkserver while the run is still loading its code.
 
-    Its imports (about 6 s: Great Expectations, SDV, torch, the definitions) then run on the second core beside the
+    Its imports (about 7 s: Great Expectations, SDV, the definitions; torch only where a dataset trains one of SDV's
+    neural models, ``synth_pipeline.warm``) then run on the second core beside the
     CLI's own start instead of after it; Dagster's multiprocess executor finds the server running with the same
     preload and forks from it. A 28k-row table: 17.5 to 18.2 s end to end with ``dagster job execute``, 14.7 to
     15.5 s with this.
@@ -101,7 +102,7 @@ def job_executor(max_concurrent: int = 0) -> dg.ExecutorDefinition:
     With ``SYNTH_PIPELINE_CELERY_BROKER`` set, steps go to Celery workers (``synth-pipeline worker``); with
     ``SYNTH_PIPELINE_EXECUTOR=k8s``, each step is a Kubernetes job (dagster-k8s, the ``k8s`` extra).
     Otherwise they run in local subprocesses forked from a server that has already imported the stack, so a
-    step starts in a fraction of a second instead of importing SDV, torch and pandas again. ``max_concurrent``
+    step starts in a fraction of a second instead of importing SDV and pandas again. ``max_concurrent``
     0 means one step per core.
     """
     kind = executor_kind()

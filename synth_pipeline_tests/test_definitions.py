@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 
 import dagster as dg
 
@@ -123,3 +124,35 @@ def test_adding_a_dataset_renames_no_step_of_the_others(tmp_path):
 
     before = step_names(["loans"])
     assert before <= step_names(["loans", "uploaded"])
+
+
+WARM_PROBE = """
+import os, sys
+import pandas as pd
+import synth_pipeline.warm
+from sdv.single_table import ctgan
+from synth_pipeline.lib import synthesis
+from synth_pipeline.lib.config import CandidateConfig, load_config
+
+dataset = load_config(os.environ["SYNTH_PIPELINE_DATASETS"]).dataset("customers")
+df = pd.DataFrame({"age": [20 + i % 50 for i in range(400)], "grade": ["ab"[i % 2] for i in range(400)]})
+for name in ("sequential_tree", "gaussian_copula"):
+    model = synthesis.fit(df, dataset, CandidateConfig(name=name))[0].synthesizer
+    next(synthesis.sample_chunks(model, 100, 100, 1))
+print(int("torch" in sys.modules), int(ctgan.CTGAN is not None))
+"""
+
+
+def test_step_processes_load_torch_only_where_a_dataset_trains_an_sdv_neural_model(project):
+    """The step forkserver's imports are the run's critical path: torch costs them 1.4 s and every step 180 MB,
+    and a step that fits or samples the default models must not import it for itself."""
+
+    def probe() -> str:
+        env = {**os.environ, "SYNTH_PIPELINE_DATASETS": str(project.write())}
+        out = subprocess.run([sys.executable, "-c", WARM_PROBE], env=env, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.split()[-2:]
+
+    assert probe() == ["0", "0"]  # the default candidates: the tree and GaussianCopula
+    project.settings["datasets"]["customers"]["synthesizer"]["candidates"] = ["sequential_tree", "tvae"]
+    assert probe() == ["1", "1"]
