@@ -147,7 +147,7 @@ def test_step_processes_load_torch_only_where_a_dataset_trains_an_sdv_neural_mod
     """The step forkserver's imports are the run's critical path: torch costs them 1.4 s and every step 180 MB,
     and a step that fits or samples the default models must not import it for itself."""
 
-    def probe() -> str:
+    def probe() -> list[str]:
         env = {**os.environ, "SYNTH_PIPELINE_DATASETS": str(project.write())}
         out = subprocess.run([sys.executable, "-c", WARM_PROBE], env=env, capture_output=True, text=True, timeout=180)
         assert out.returncode == 0, out.stderr[-2000:]

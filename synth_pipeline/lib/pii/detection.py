@@ -586,8 +586,6 @@ EVENT_DATE = re.compile(
 
 
 SERIES_DAY_SHARE = 0.9
-
-
 WEEKDAY_SERIES_DATES = 100
 
 
