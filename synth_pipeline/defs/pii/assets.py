@@ -21,7 +21,7 @@ from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
-from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns
+from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns, too_few_columns
 from synth_pipeline.lib.privacy import holdout_mask, too_few_rows
 from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json, write_parquet
 
@@ -55,12 +55,8 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan, dataset.privacy.min_value_count)
             del raw  # the largest frame of the stage; nothing below needs it
-            if training.shape[1] < 2 and dataset.gate.column_pair_trends > 0:
-                raise TooFewRows(
-                    f"dataset {dataset.name!r}: {training.shape[1]} column is left to learn from after PII removal, "
-                    "so the gate's Column Pair Trends has no pair to score and could never pass. Add columns, or set "
-                    "gate.column_pair_trends: 0 to publish a single-column table."
-                )
+            if refusal := too_few_columns(dataset.name, training.shape[1], dataset.gate.column_pair_trends):
+                raise TooFewRows(refusal)
             write_parquet(training[held_out], paths.holdout)
             write_parquet(training[~held_out], paths.deidentified)
             n_train, n_holdout = int((~held_out).sum()), int(held_out.sum())

@@ -357,6 +357,18 @@ def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
     raise PiiPolicyError(f"unknown generalization {how!r}")
 
 
+def too_few_columns(name: str, modelled: int, column_pair_trends: float) -> str | None:
+    """Why a table the plan leaves one column of to model cannot pass the gate, or None: Column Pair Trends needs
+    a pair. Said by the PII stage, and by ``contract init`` before the first run."""
+    if modelled >= 2 or column_pair_trends <= 0:
+        return None
+    return (
+        f"dataset {name!r}: {modelled} column is left to learn from after PII removal, so the gate's Column Pair "
+        "Trends has no pair to score and could never pass. Add columns, or set gate.column_pair_trends: 0 to publish "
+        "a single-column table."
+    )
+
+
 def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.DataFrame:
     """The training table: PII dropped, tokenized or generalized; fakes and keys are added back at sampling."""
     out = {}
