@@ -50,9 +50,10 @@ def _contract_init(args: argparse.Namespace) -> int:
     refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ")
     if refusal:
         print(f"note: {refusal}", file=sys.stderr)
-    if blocked := _too_few_columns(df, plan, dataset):
+    modelled, blocked = _modelled(df, plan, dataset)
+    if blocked:
         print(f"note: {blocked} The nightly run will refuse it.", file=sys.stderr)
-    elif _finds_no_rule(df, plan, dataset):
+    elif _finds_no_rule(modelled, dataset):
         print(
             "note: no row rule holds among the columns the model learns, so the nightly run's check "
             "rows_follow_the_datas_rules would fail for want of evidence and publish nothing. If the table has none, "
@@ -62,32 +63,29 @@ def _contract_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _too_few_columns(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> str | None:
-    """modeldata's fine-food reviews (a product code, the review, a score): codes and text get fresh values, so one
-    column was left to model, and the first run stopped at PII removal; the note said only that no rule held."""
+def _modelled(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> tuple[pd.DataFrame, str | None]:
+    """The frame the PII plan leaves to the model, and why the run will stop at PII removal, if it will.
+    modeldata's fine-food reviews (a product code, the review, a score): codes and text get fresh values, so one
+    column was left to model, and the first run stopped there; the note said only that no rule held."""
     from synth_pipeline.lib.errors import PiiPolicyError
     from synth_pipeline.lib.pii.policies import apply_plan, too_few_columns
 
     try:
-        modelled = apply_plan(df, plan, "discovery")
+        modelled = apply_plan(df, plan, "discovery")  # tokens only count distinct values here
     except PiiPolicyError as err:
-        return str(err)
-    return too_few_columns(dataset.name, modelled.shape[1], dataset.gate.column_pair_trends)
+        return df.iloc[:, :0], str(err)
+    return modelled, too_few_columns(dataset.name, modelled.shape[1], dataset.gate.column_pair_trends)
 
 
-def _finds_no_rule(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> bool:
+def _finds_no_rule(modelled: pd.DataFrame, dataset: DatasetConfig) -> bool:
     """Discovery as the run does it, on the columns the model learns: a table of a few categories (openintro's
     simpsons_paradox_covid, Stat2Data's AthleteGrad) has no rule, and its first run published nothing. Said here,
     the user sets rules.discover: false before the first run instead of after it."""
     from synth_pipeline.lib import synthesis
-    from synth_pipeline.lib.errors import PiiPolicyError
 
     if not dataset.rules.discover or dataset.rules.add or dataset.rules.pin:
         return False
-    try:
-        return not synthesis.rules_of_modelled_columns(df, plan, dataset)
-    except PiiPolicyError:
-        return False  # the run says why nothing is left to learn from
+    return not synthesis.discovered_rules(modelled, dataset)
 
 
 def _where(args: argparse.Namespace) -> int:

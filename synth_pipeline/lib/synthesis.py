@@ -272,7 +272,11 @@ def rules_of_modelled_columns(df: pd.DataFrame, plan: Any, dataset: DatasetConfi
     the upload page tell a user before the first run. Raises ``PiiPolicyError`` when the plan cannot be applied."""
     from synth_pipeline.lib.pii.policies import apply_plan
 
-    modelled = apply_plan(df, plan, "discovery")  # tokens only count distinct values here
+    return discovered_rules(apply_plan(df, plan, "discovery"), dataset)  # tokens only count distinct values here
+
+
+def discovered_rules(modelled: pd.DataFrame, dataset: DatasetConfig) -> list[Rule]:
+    """Discovery on the frame the PII plan left to the model."""
     return learn_rules(modelled, dataset, sdv_metadata_dict(modelled, dataset))
 
 
