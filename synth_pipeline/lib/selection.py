@@ -273,17 +273,13 @@ def passes_with_margin(result: CandidateResult, dataset: DatasetConfig) -> bool:
     """Good enough to stop looking: every check passed, and both fidelity scores clear their thresholds by
     ``stop_margin`` (so a pricier candidate could at best win by a margin the gate does not ask for)."""
     margin = dataset.synthesizer.stop_margin
-    if margin is None or not (result.evaluated and result.passed) or passes_narrowly(result):
+    if margin is None or not (result.evaluated and result.passed) or result.privacy_narrow:
         return False
     gate = dataset.gate
     return (
         result.column_shapes >= gate.column_shapes + margin
         and result.column_pair_trends >= gate.column_pair_trends + margin
     )
-
-
-def passes_narrowly(result: CandidateResult) -> bool:
-    return result.privacy_narrow
 
 
 def _not_needed(
@@ -367,7 +363,7 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
             + "; ".join(f"{r.name}: {'; '.join(r.failures) or r.status}" for r in results)
         )
     passing = [r for r in fitted if r.passed]
-    pool = [r for r in passing if not passes_narrowly(r)] or passing or fitted
+    pool = [r for r in passing if not r.privacy_narrow] or passing or fitted
 
     def key(r: CandidateResult) -> tuple[float, float, float]:
         fidelity = -1.0 if math.isnan(r.fidelity) else r.fidelity
@@ -390,7 +386,7 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult, str]:
             f"{r.name} ({r.fidelity:.3f}, whose copy or distance test passed narrowly: p={r.privacy_p_value:.2g})"
             for r in narrow
         )
-    elif passes_narrowly(winner):
+    elif winner.privacy_narrow:
         reason += (
             f"; its copy or distance test passed narrowly (p={winner.privacy_p_value:.2g}): the gate may refuse it"
         )
