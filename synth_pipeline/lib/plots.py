@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.disclosure import holders
 from synth_pipeline.lib.quality import fixed_sample
 
 MAX_CATEGORIES = 10
@@ -36,15 +37,19 @@ def distributions(
     min_count: int = 10,
     max_rows: int = 20_000,
     seed: int = 0,
+    entities: np.ndarray | None = None,
 ) -> str:
     """Real against synthetic for the given (worst) columns, on seeded samples of at most ``max_rows`` rows each.
 
     A category is drawn as a label only when ``min_count`` rows of the real sample hold it (the rare-value rule):
-    the whole table holds it at least as often.
+    the whole table holds it at least as often. Where ``entities`` gives each real row's person, ``min_count``
+    people of the whole table must hold it too.
     """
     columns = columns[:6]
     if not columns:
         return "_no columns_"
+    people = None if entities is None else pd.Series(entities, index=real.index)
+    whole = real
     real, synthetic = fixed_sample(real[columns], max_rows, seed), fixed_sample(synthetic[columns], max_rows, seed)
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.6), squeeze=False)
     for ax, col in zip(axes[0], columns, strict=False):
@@ -55,6 +60,9 @@ def distributions(
             ax.hist(pd.to_numeric(s, errors="coerce").dropna(), bins=bins, alpha=0.5, density=True, label="synthetic")
         else:
             counts = r.astype(str).value_counts()
+            if people is not None:
+                held = holders(whole[col].dropna().astype(str), people)
+                counts = counts[counts.index.isin(held.index[held >= min_count])]
             top = (counts[counts >= min_count] / max(1, len(r))).head(MAX_CATEGORIES)
             syn = s.astype(str).value_counts(normalize=True).reindex(top.index).fillna(0)
             x = np.arange(len(top))

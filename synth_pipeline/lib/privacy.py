@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from scipy import stats
 from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
 from synth_pipeline.lib.outcomes import Outcome
+from synth_pipeline.lib.storage import read_frame, write_parquet
 from synth_pipeline.lib.synthesis import TABLE, dates_parsed, prepare_training_frame
 
 MAX_ONE_HOT = 50
@@ -101,6 +103,7 @@ class PrivacyScores:
     holdout_copies: int = 0
     rare_values: list[ColumnRareHits] = field(default_factory=list)
     membership: MembershipTest | None = None
+    people: int | None = None  # distinct people of the training rows where k counts them (a panel), else None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k not in ("rare_values", "membership")}
@@ -176,13 +179,68 @@ def holdout_rows(num_rows: int, fraction: float, max_rows: int) -> int:
     return n_holdout if n_holdout >= 1 and num_rows - n_holdout >= 1 else 0
 
 
-def holdout_mask(num_rows: int, fraction: float, max_rows: int, seed: int) -> np.ndarray:
-    """Seeded choice of held-out rows."""
+def holdout_mask(
+    num_rows: int, fraction: float, max_rows: int, seed: int, entities: np.ndarray | None = None
+) -> np.ndarray:
+    """Seeded choice of held-out rows: whole people where ``entities`` gives each row's person (a panel).
+
+    Rows drawn one by one put a person's other years in the holdout: the held-out rows then hit that person's
+    values and lie near that person's training rows, and every check that compares with them is lenient.
+    """
     n_holdout = holdout_rows(num_rows, fraction, max_rows)
     mask = np.zeros(num_rows, dtype=bool)
-    if n_holdout:
-        mask[np.random.default_rng(seed).choice(num_rows, n_holdout, replace=False)] = True
-    return mask
+    if not n_holdout:
+        return mask
+    rng = np.random.default_rng(seed)
+    if entities is None:
+        mask[rng.choice(num_rows, n_holdout, replace=False)] = True
+        return mask
+    sizes = np.bincount(entities)
+    order = rng.permutation(len(sizes))
+    chosen = order[np.cumsum(sizes[order]) <= n_holdout]
+    return np.isin(entities, chosen)
+
+
+@dataclass(frozen=True)
+class People:
+    """Each row's person as a code, where rows are a panel's records: of the training rows and of the held-out rows
+    (the PII stage's ``entities.parquet``). Codes say which rows are one person's, nothing about who."""
+
+    train: np.ndarray
+    holdout: np.ndarray
+
+    def save(self, path: Path) -> None:
+        split = np.r_[np.zeros(len(self.train), bool), np.ones(len(self.holdout), bool)]
+        write_parquet(pd.DataFrame({"entity": np.r_[self.train, self.holdout], "held_out": split}), path)
+
+    @classmethod
+    def load(cls, path: Path) -> People | None:
+        if not path.exists():
+            return None
+        frame = read_frame(path)
+        held = frame["held_out"].to_numpy()
+        codes = frame["entity"].to_numpy()
+        return cls(codes[~held], codes[held])
+
+
+def held_out(df: pd.DataFrame, cfg: PrivacyConfig, entity_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The held-out rows of ``df`` (whole people where ``entity_key`` says whose each row is), and each row's
+    person code."""
+    codes = entity_codes(df, entity_key)
+    return holdout_mask(len(df), cfg.holdout_fraction, cfg.holdout_max_rows, cfg.seed, codes), codes
+
+
+def entity_codes(df: pd.DataFrame, key: str | None) -> np.ndarray | None:
+    """Each row's person as a code 0..n-1 (a row without a key is a person of its own); None without a key.
+
+    The codes stay in the private area beside the training rows: they tell which rows are one person's, nothing
+    about who."""
+    if key is None or key not in df.columns:
+        return None
+    codes, uniques = pd.factorize(df[key])
+    missing = codes < 0
+    codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes.astype(np.int64)
 
 
 def too_few_rows(name: str, num_rows: int, cfg: PrivacyConfig, consequence: str) -> str | None:
@@ -336,9 +394,11 @@ def evaluate_privacy(
     metadata: dict[str, Any],
     cfg: PrivacyConfig,
     fitted: np.ndarray | None = None,
+    people: People | None = None,
 ) -> PrivacyScores:
     """``fitted``: which training rows the model was fitted on, when it saw a sample of them
-    (:func:`synthesis.fitted_rows`); the others join the held-out rows as the membership test's controls."""
+    (:func:`synthesis.fitted_rows`); the others join the held-out rows as the membership test's controls.
+    ``people``: whose each row is, where rows are a panel's records: rare values count people."""
     cols = list(metadata["tables"][TABLE]["columns"])
     sdtypes = {c: metadata["tables"][TABLE]["columns"][c]["sdtype"] for c in cols}
     sample_rows, seed = cfg.sample_rows, cfg.seed
@@ -369,6 +429,7 @@ def evaluate_privacy(
         cfg.min_value_count,
         cfg.rare_value_tolerance,
         cfg.significance,
+        None if people is None else people.train,
     )
     return PrivacyScores(
         exact_copy_rate=exact / len(syn) if len(syn) else 0.0,
@@ -382,6 +443,7 @@ def evaluate_privacy(
         membership=_membership(syn_keys, train_keys, hold_keys, fitted)
         if held / len(hold) < exact / max(1, len(syn))
         else None,
+        people=None if people is None else len(np.unique(people.train)),
     )
 
 

@@ -103,17 +103,28 @@ def failure_texts(outcomes: list[Outcome]) -> list[str]:
 SELECTION_SEED_OFFSET = 7919  # selection scores its own synthetic sample, never the one the gate scores
 
 
-def selection_holdout(holdout: pd.DataFrame) -> pd.DataFrame:
-    """Half the held-out rows for choosing a model; the gate judges on the other half (:func:`gate_holdout`).
+SELECTION, GATE = 0, 1  # the halves of the held-out rows
+
+
+def holdout_half(holdout: pd.DataFrame, half: int, people: privacy.People | None = None) -> pd.DataFrame:
+    """Half the held-out rows for choosing a model (``SELECTION``); the gate judges on the other (``GATE``).
 
     Choosing the best of k candidates on the same evidence the gate then re-scores would turn the gate
-    into a best-of-k test; separate halves keep it an independent one.
+    into a best-of-k test; separate halves keep it an independent one. Where rows are a panel's records the
+    halves are whole people: every other row of a man's ten yearly rows gave one half only odd years and the
+    other only even ones, and a fresh sample's rows lay nearer the training rows than that half (a DCR share
+    of 0.96 for real held-out rows, 0.65 for a Gaussian copula on LaborSupply).
     """
-    return holdout.iloc[0::2].reset_index(drop=True)
+    rows = slice(half, None, 2) if people is None else people.holdout % 2 == half
+    return holdout[rows].reset_index(drop=True)
 
 
-def gate_holdout(holdout: pd.DataFrame) -> pd.DataFrame:
-    return holdout.iloc[1::2].reset_index(drop=True)
+def selection_holdout(holdout: pd.DataFrame, people: privacy.People | None = None) -> pd.DataFrame:
+    return holdout_half(holdout, SELECTION, people)
+
+
+def gate_holdout(holdout: pd.DataFrame, people: privacy.People | None = None) -> pd.DataFrame:
+    return holdout_half(holdout, GATE, people)
 
 
 def evaluate_candidate(
@@ -123,6 +134,7 @@ def evaluate_candidate(
     metadata: dict[str, Any],
     dataset: DatasetConfig,
     rules: RuleChecker | None = None,
+    people: privacy.People | None = None,
 ) -> None:
     rows = min(len(train) + len(holdout), max(dataset.gate.sample_rows, dataset.privacy.sample_rows))
     started = time.perf_counter()
@@ -134,7 +146,8 @@ def evaluate_candidate(
     result.sample_seconds = time.perf_counter() - started
     scores = quality.evaluate(train, synthetic, metadata, dataset.gate)
     fitted = synthesis.fitted_rows(train, dataset.synthesizer)
-    p = privacy.evaluate_privacy(train, selection_holdout(holdout), synthetic, metadata, dataset.privacy, fitted)
+    half = selection_holdout(holdout, people)
+    p = privacy.evaluate_privacy(train, half, synthetic, metadata, dataset.privacy, fitted, people)
     result.data_validity, result.column_shapes, result.column_pair_trends = (
         scores.data_validity,
         scores.column_shapes,
@@ -219,12 +232,16 @@ def train_candidates(
     holdout: pd.DataFrame,
     dataset: DatasetConfig,
     log: Callable[[str], None] = lambda _: None,
+    people: privacy.People | None = None,
 ) -> TrainingOutcome:
-    """Fit and score each candidate; the winner, all results, why it won, the SDV metadata and the row rules."""
+    """Fit and score each candidate; the winner, all results, why it won, the SDV metadata and the row rules.
+    ``people``: whose each row is, where rows are a panel's records (k counts people)."""
     metadata = synthesis.sdv_metadata_dict(train, dataset)
     cfg = dataset.synthesizer
     fit_rows, how = synthesis.training_sample(train, cfg.max_training_rows, cfg.stratify_by, cfg.seed)
-    control = synthesis.learn_control(train, dataset, metadata)  # once, from every training row
+    control = synthesis.learn_control(
+        train, dataset, metadata, None if people is None else people.train
+    )  # once, every row
     confirmed: dict[str, RuleScore] = {}
     rules = synthesis.learn_rules(train, dataset, metadata, log, confirmed)
     book = synthesis.rule_book(rules, train, metadata, dataset.privacy.min_value_count)  # enforces
@@ -254,6 +271,7 @@ def train_candidates(
                 started,
                 cfg.time_budget_seconds,
                 log,
+                people,
             )
         )
         if cfg.name == "auto" and passes_with_margin(results[-1], dataset):
@@ -313,6 +331,7 @@ def _one(
     started: float,
     budget: float,
     log: Callable[[str], None],
+    people: privacy.People | None = None,
 ) -> CandidateResult:
     result = CandidateResult(candidate.name, {k: repr(v) for k, v in candidate.params.items()}, "ok")
     if time.perf_counter() - started > budget and dataset.synthesizer.name == "auto":
@@ -330,7 +349,7 @@ def _one(
             result.dp_epsilon = spent["epsilon"]
             log(f"{candidate.name}: differential privacy: {describe_privacy_spent(spent)}")
         if dataset.synthesizer.name == "auto":
-            evaluate_candidate(result, train, holdout, metadata, dataset, checker)
+            evaluate_candidate(result, train, holdout, metadata, dataset, checker, people)
     except Exception as err:
         result.status = "failed"
         # The pipeline's own errors say which rule or setting, never a value; a library's may quote rows.

@@ -173,6 +173,12 @@ class DatasetPaths:
         return self.root / "holdout.parquet"
 
     @property
+    def entities(self) -> Path:
+        """Each training and held-out row's person as a code (row-aligned with both tables, :class:`privacy.People`),
+        where rows are a panel's records; absent where each row is a person of its own."""
+        return self.root / "entities.parquet"
+
+    @property
     def candidates(self) -> Path:
         """Scores of every candidate synthesizer of the last training run."""
         return self.root / "candidates.json"
@@ -261,6 +267,12 @@ def read_frame(path: Path, columns: list[str] | None = None):
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=columns).to_pandas(date_as_object=False)
+
+
+def entity_digests(paths: DatasetPaths) -> list[str]:
+    """Part of the training rows' version where there is one: the same rows grouped into other people are other
+    evidence (none where each row is a person of its own, so such versions stay as they were)."""
+    return [file_digest(paths.entities)] if paths.entities.exists() else []
 
 
 @contextlib.contextmanager

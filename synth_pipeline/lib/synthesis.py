@@ -225,11 +225,14 @@ def _seed_everything(seed: int) -> None:
         torch.set_flush_denormal(True)  # denormal floats made TVAE ~3x slower on this CPU
 
 
-def learn_control(df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any]) -> DisclosureControl:
-    """What may leave the models, from all training rows: a value rare in the table is rare in any sample of it."""
+def learn_control(
+    df: pd.DataFrame, dataset: DatasetConfig, metadata_dict: dict[str, Any], entities: np.ndarray | None = None
+) -> DisclosureControl:
+    """What may leave the models, from all training rows: a value rare in the table is rare in any sample of it.
+    ``entities``: each row's person, where rows are a panel's records."""
     training = prepare_training_frame(df, metadata_dict)
     return DisclosureControl.learn(
-        training, sdtypes_of(metadata_dict), dataset.privacy.min_value_count, dataset.synthesizer.seed
+        training, sdtypes_of(metadata_dict), dataset.privacy.min_value_count, dataset.synthesizer.seed, entities
     )
 
 

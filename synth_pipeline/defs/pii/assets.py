@@ -22,8 +22,9 @@ from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns, too_few_columns
-from synth_pipeline.lib.privacy import holdout_mask, too_few_rows
-from synth_pipeline.lib.storage import file_digest, read_frame, read_json, write_json, write_parquet
+from synth_pipeline.lib.privacy import People, too_few_rows
+from synth_pipeline.lib.privacy import held_out as privacy_holdout
+from synth_pipeline.lib.storage import entity_digests, file_digest, read_frame, read_json, write_json, write_parquet
 
 
 def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
@@ -47,10 +48,8 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             refusal = too_few_rows(dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ")
             if refusal:
                 raise TooFewRows(refusal)
-            held_out = holdout_mask(
-                len(raw), dataset.privacy.holdout_fraction, dataset.privacy.holdout_max_rows, dataset.privacy.seed
-            )
             plan = plan_columns(raw, dataset)
+            held_out, entities = privacy_holdout(raw, dataset.privacy, plan.entity_key)
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan, dataset.privacy.min_value_count)
@@ -59,6 +58,10 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 raise TooFewRows(refusal)
             write_parquet(training[held_out], paths.holdout)
             write_parquet(training[~held_out], paths.deidentified)
+            if entities is not None:  # whose each row is: the disclosure control and the checks count people
+                People(entities[~held_out], entities[held_out]).save(paths.entities)
+            else:
+                paths.entities.unlink(missing_ok=True)
             n_train, n_holdout = int((~held_out).sum()), int(held_out.sum())
             if encrypted is not None:
                 # In source order: the n-th "train" row belongs to the n-th row of deidentified.parquet.
@@ -74,7 +77,9 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             + f"; {training.shape[1]} columns go to training"
         )
         return dg.MaterializeResult(
-            data_version=dg.DataVersion(fingerprint(file_digest(paths.deidentified), file_digest(paths.holdout))),
+            data_version=dg.DataVersion(
+                fingerprint(file_digest(paths.deidentified), file_digest(paths.holdout), *entity_digests(paths))
+            ),
             metadata={
                 "dagster/row_count": n_train,
                 "dagster/column_schema": table_schema(
@@ -87,6 +92,9 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "pii_columns": len(plan.pii_columns),
                 "actions": dict(actions),
                 "decisions": markdown_rows(plan.summary_rows()),
+                "k counts": (
+                    f"people: {plan.entity_reason}" if plan.entity_key else "rows: no identifying key repeats"
+                ),
             },
         )
 

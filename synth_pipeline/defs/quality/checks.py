@@ -52,7 +52,8 @@ PRIVACY_CHECKS = {
     "rare_values": (
         "reproduces_rare_values_no_more_than_holdout",
         "In every column, whatever detection said, synthetic cells hit values that fewer than k training rows "
-        "hold no more often than held-out real rows do (one-sided test per column).",
+        "(people, where rows are a panel's records) hold no more often than held-out real rows do (one-sided test "
+        "per column).",
     ),
 }
 ATTACK_CHECKS = {
@@ -173,6 +174,7 @@ def _privacy_results(
         },
         "rare_values": {
             "k (privacy.min_value_count)": cfg.min_value_count,
+            "k counts": f"people: {priv.people} in the training rows" if priv.people else "rows",
             "tolerance": cfg.rare_value_tolerance,
             "columns_tested": len(priv.rare_values),
             "columns_failing": sum(not r.passed for r in priv.rare_values),
@@ -355,9 +357,11 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             outcomes = quality.judge(scores, dataset.gate)
             # The other half of the holdout than candidate selection used: the gate's evidence is its own.
             fitted = synthesis.fitted_rows(real, dataset.synthesizer)
-            priv = privacy.evaluate_privacy(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy, fitted)
+            people = privacy.People.load(paths.entities)  # where rows are a panel's records
+            judged_on = gate_holdout(holdout, people)
+            priv = privacy.evaluate_privacy(real, judged_on, synthetic, metadata, dataset.privacy, fitted, people)
             context.log.info(f"Running anonymeter attacks on {dataset.privacy.attack_rows} rows of each table")
-            risks = attacks.run_attacks(real, gate_holdout(holdout), synthetic, metadata, dataset.privacy)
+            risks = attacks.run_attacks(real, judged_on, synthetic, metadata, dataset.privacy)
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
             worst = list(scores.column_shapes_detail.sort_values("Score")["Column"].head(4))
             pictures = {
@@ -369,6 +373,7 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                     dataset.privacy.min_value_count,
                     dataset.gate.sample_rows,
                     dataset.gate.seed,
+                    None if people is None else people.train,
                 ),
                 "column_pair_trends": plots.correlations(
                     real, synthetic, sdtypes, dataset.gate.sample_rows, dataset.gate.seed

@@ -29,11 +29,13 @@ from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
+from synth_pipeline.lib.privacy import People
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import rules_to_json
 from synth_pipeline.lib.selection import describe_privacy_spent, train_candidates
 from synth_pipeline.lib.storage import (
     atomic_path,
+    entity_digests,
     file_digest,
     private_tempdir,
     read_frame,
@@ -62,7 +64,10 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     def synthesizer(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
         version = fingerprint(
-            file_digest(paths.deidentified), file_digest(paths.holdout), stage_version(dataset, "synthesizer")
+            file_digest(paths.deidentified),
+            file_digest(paths.holdout),
+            *entity_digests(paths),
+            stage_version(dataset, "synthesizer"),
         )
         previous = unchanged_since(
             paths.model_fingerprint, version, paths.model, paths.candidates, paths.sdv_metadata, paths.rules
@@ -87,7 +92,10 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             context.log.info(
                 f"Training {chosen} on {len(train)} rows x {train.shape[1]} columns ({len(holdout)} held out)"
             )
-            outcome = train_candidates(train, holdout, dataset, context.log.info)
+            people = People.load(paths.entities)  # whose each row is, where rows are a panel's records
+            k_counts = "rows" if people is None else f"people: {len(set(people.train))} in the training rows"
+            context.log.info(f"k (privacy.min_value_count) counts {k_counts}")
+            outcome = train_candidates(train, holdout, dataset, context.log.info, people)
             winner, results, reason, metadata = outcome
             model_digest = synthesis.save_model(winner.synthesizer, paths.model)
             write_json(paths.sdv_metadata, metadata)
@@ -118,6 +126,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             "fit_seconds": round(winner.fit_seconds, 2),
             "training_rows": len(train),
             "training_columns": train.shape[1],
+            "k counts": k_counts,
             "candidates": dg.MetadataValue.md(pd.DataFrame([r.row() for r in results]).to_markdown(index=False)),
             "row_rules": len(outcome.rules),
             "row_rules_enforced": dataset.rules.enforce,

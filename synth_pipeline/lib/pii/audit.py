@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.disclosure import holders
 from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.pii.detection import name_evidence, normalize_name
 from synth_pipeline.lib.pii.names import all_names
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
+from synth_pipeline.lib.privacy import entity_codes
 from synth_pipeline.lib.storage import read_json, write_json
 
 _NUMERIC = re.compile(r"^[+-]?\d+(\.0+)?$")
@@ -37,17 +40,23 @@ PLACE_NAME = re.compile(
 
 
 def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bool]:
-    """Normalized text values that ``k`` rows of a modelled column hold: the disclosure control lets them out.
+    """Normalized text values that ``k`` rows (people, where rows are a panel's records) of a modelled column
+    hold: the disclosure control lets them out.
 
     Each maps to whether such a column's name says it holds places (``birthCity``)."""
     watched = set(plan.reference_columns)
+    codes = entity_codes(raw, plan.entity_key)
+    people = None if codes is None else pd.Series(codes, index=raw.index)
     common: dict[str, bool] = {}
     for d in plan.decisions:
         s = raw[d.column]
         if d.column in watched or d.action != "keep" or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
             continue
-        counts = s.value_counts()  # per distinct value, then folded: one Python call per value, not per row
-        folded = counts.groupby(counts.index.map(normalize_value)).sum()
+        # Per distinct value, then folded: one Python call per value, not per row.
+        values, uniques = pd.factorize(s)
+        present = values >= 0
+        names = np.array([normalize_value(u) for u in uniques], dtype=object)
+        folded = holders(pd.Series(names[values[present]], index=s.index[present]), people)
         place = d.pii_type == "location" or bool(PLACE_NAME.search(normalize_name(d.column)))
         for v in folded.index[folded >= k]:
             common[v] = common.get(v, False) or place

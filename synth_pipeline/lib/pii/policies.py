@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
-from synth_pipeline.lib.disclosure import rare_share
+from synth_pipeline.lib.disclosure import holders, rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
-from synth_pipeline.lib.pii.detection import PiiFinding, _mostly_dates_or_numbers, detect, normalize_name
+from synth_pipeline.lib.pii.detection import ENTITY_KEY, PiiFinding, _mostly_dates_or_numbers, detect, normalize_name
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
-from synth_pipeline.lib.privacy import holdout_mask
+from synth_pipeline.lib.privacy import held_out
 from synth_pipeline.lib.synthesis import text_to_datetime
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
@@ -47,6 +47,8 @@ class PiiPlan:
     columns: list[str]
     decisions: list[ColumnDecision]
     primary_key: str | None = None
+    entity_key: str | None = None  # whose each row is: k counts its values' distinct keys (see entity_key_of)
+    entity_reason: str = ""
 
     def decision(self, column: str) -> ColumnDecision:
         return next(d for d in self.decisions if d.column == column)
@@ -82,6 +84,8 @@ class PiiPlan:
             "dataset": self.dataset,
             "columns": self.columns,
             "primary_key": self.primary_key,
+            "entity_key": self.entity_key,
+            "entity_reason": self.entity_reason,
             "decisions": [asdict(d) for d in self.decisions],
         }
 
@@ -91,6 +95,8 @@ class PiiPlan:
             dataset=data["dataset"],
             columns=list(data["columns"]),
             primary_key=data.get("primary_key"),
+            entity_key=data.get("entity_key"),
+            entity_reason=data.get("entity_reason", ""),
             decisions=[ColumnDecision(**d) for d in data["decisions"]],
         )
 
@@ -118,10 +124,12 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         raise PiiPolicyError(f"dataset {dataset.name!r}: columns.{sorted(unknown)[0]}: no such column in the source")
     if dataset.primary_key and dataset.primary_key not in df.columns:
         raise PiiPolicyError(f"dataset {dataset.name!r}: primary_key: no column {dataset.primary_key!r} in the source")
+    entity, entity_reason = entity_key_of(df, findings, dataset)
     # What k rows hold is counted in the rows a model will see, as the disclosure control counts it: a club 13 of
     # 623 players play for has 9 once a third is held out, and no club could be published.
-    p = dataset.privacy
-    trained = ~holdout_mask(len(df), p.holdout_fraction, p.holdout_max_rows, p.seed)  # column by column: no copy
+    held, codes = held_out(df, dataset.privacy, entity)
+    trained = ~held  # column by column: no copy
+    people = None if codes is None else pd.Series(codes, index=df.index)[trained]
     decisions = []
     for col in map(str, df.columns):
         finding = by_column.get(col)
@@ -139,7 +147,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
             continue
         if finding is None and (override is None or override.pii is None):
-            decisions.append(_undetected(col, df[col][trained], dataset.privacy.min_value_count))
+            decisions.append(_undetected(col, df[col][trained], dataset.privacy.min_value_count, people))
             continue
         pii_type = (override.pii_type if override else None) or (finding.pii_type if finding else "custom")
         category = finding.category if finding else "direct"
@@ -169,7 +177,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
     for d in decisions:
         override = dataset.columns.get(d.column)
         written_keep = override is not None and override.pii == "keep"
-        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column][trained], k):
+        if d.action == "keep" and d.is_pii and _no_value_publishable(df[d.column][trained], k, people):
             if written_keep:
                 _refuse_unpublishable(dataset, d.column)
             # Kept by default (a quasi-identifier such as job_ad_id, two to four rows per value): the control
@@ -183,7 +191,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             d.action == "keep"
             and d.is_pii
             and not written_keep
-            and (share := _near_unique_share(df[d.column][trained], k))
+            and (share := _near_unique_share(df[d.column][trained], k, people))
         ):
             # Kept by default, yet most rows hold a value too rare to leave (airports' 2,674 cities in 3,376 rows):
             # the control would turn the column into its few common values, or into nulls if none is left in the
@@ -197,16 +205,58 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
             d.params["integer_start"] = 10 ** len(str(int(df[d.column].abs().max())))
     return PiiPlan(
-        dataset=dataset.name, columns=list(map(str, df.columns)), decisions=decisions, primary_key=dataset.primary_key
+        dataset=dataset.name,
+        columns=list(map(str, df.columns)),
+        decisions=decisions,
+        primary_key=dataset.primary_key,
+        entity_key=entity,
+        entity_reason=entity_reason,
     )
 
 
-def _no_value_publishable(series: pd.Series, k: int) -> bool:
-    """Text or categories none of whose values ``k`` rows hold: the disclosure control would withhold them all.
-    Numbers and dates are not: their rare values are smoothed, not withheld."""
+MIN_ENTITY_KEYS = 100
+MAX_ROWS_PER_ENTITY = 100  # a patient's lab tests, a person's years; not a store's or a hospital's thousands
+
+
+def entity_key_of(df: pd.DataFrame, findings: list[PiiFinding], dataset: DatasetConfig) -> tuple[str | None, str]:
+    """The column that says whose each row is, and why: ``entity_key`` when set, else the identifying key whose
+    codes repeat (a panel's person, a household), the coarsest where there are several. None where no key
+    repeats: each row is then a person of its own.
+
+    Where rows are a person's records, a value is as rare as the people who hold it: the disclosure control, the
+    rare-value check and the holdout (whole people) count them, not rows.
+    """
+    if dataset.entity_key:
+        if dataset.entity_key not in df.columns:
+            raise PiiPolicyError(
+                f"dataset {dataset.name!r}: entity_key: no column {dataset.entity_key!r} in the source"
+            )
+        return dataset.entity_key, "set by configuration (entity_key)"
+    keys = []
+    for f in findings:
+        override = dataset.columns.get(f.column)
+        if f.pii_type != "identifier" or (override is not None and override.is_pii is False):
+            continue
+        if ENTITY_KEY.match(normalize_name(f.column)):
+            continue  # a school's or a firm's code: its rows are many people's
+        counts = df[f.column].value_counts()
+        if len(counts) >= MIN_ENTITY_KEYS and counts.max() > 1 and counts.median() <= MAX_ROWS_PER_ENTITY:
+            keys.append((len(counts), f.column, float(counts.sum() / len(counts))))
+    if not keys:
+        return None, ""
+    n, col, per = min(keys)
+    return col, (
+        f"{col}: {n} keys, {per:.1f} rows each on average; a value is as rare as the keys that hold it, and the "
+        "held-out rows are whole keys' rows"
+    )
+
+
+def _no_value_publishable(series: pd.Series, k: int, people: pd.Series | None = None) -> bool:
+    """Text or categories none of whose values ``k`` rows (or people) hold: the disclosure control would withhold
+    them all. Numbers and dates are not: their rare values are smoothed, not withheld."""
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
         return False
-    counts = series.dropna().value_counts()
+    counts = holders(series.dropna(), people)
     return bool(len(counts)) and not bool((counts >= k).any())
 
 
@@ -224,7 +274,7 @@ def _refuse_unpublishable(dataset: DatasetConfig, col: str) -> None:
     )
 
 
-def _near_unique_share(series: pd.Series, k: int) -> float | None:
+def _near_unique_share(series: pd.Series, k: int, people: pd.Series | None = None) -> float | None:
     """The share of rows holding a value fewer than ``k`` rows share, when text is mostly such values; else None.
 
     Categories (fewer distinct values than half the rows, those held by ``k`` rows covering a tenth of them) are
@@ -233,12 +283,13 @@ def _near_unique_share(series: pd.Series, k: int) -> float | None:
     is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
     if not is_text or series.notna().sum() == 0 or _mostly_dates_or_numbers(series.dropna()):
         return None
-    share = rare_share(series, k)
+    share = rare_share(series, k, people)
     counts = series.value_counts()
+    held = counts if people is None else holders(series.dropna(), people).reindex(counts.index)
     # A few common values do not make a set of categories when they cover almost no row: DAAG's nasscds keys
     # 26,217 crash occupants by `caseid` (`2:3:1`, 9,409 cases), three of which have 10 or 11 rows. Modelled, the
     # control withheld every other case, no case reached k training rows, and the column came out empty.
-    categories = counts.size < 0.5 * counts.sum() and counts[counts >= k].sum() >= MIN_COMMON_COVER * counts.sum()
+    categories = counts.size < 0.5 * counts.sum() and counts[held >= k].sum() >= MIN_COMMON_COVER * counts.sum()
     return None if share < NEAR_UNIQUE_SHARE or categories else share
 
 
@@ -254,9 +305,9 @@ def _known_kind(d: ColumnDecision) -> dict[str, Any] | None:
     return None
 
 
-def _undetected(col: str, series: pd.Series, k: int) -> ColumnDecision:
+def _undetected(col: str, series: pd.Series, k: int, people: pd.Series | None = None) -> ColumnDecision:
     """Detection found nothing. Text whose values are mostly one person's each is still not modelled."""
-    share = _near_unique_share(series, k)
+    share = _near_unique_share(series, k, people)
     if share is None:
         return ColumnDecision(col, "keep", False)
     return ColumnDecision(
