@@ -47,6 +47,12 @@ def _contract_init(args: argparse.Namespace) -> int:
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"
     )
+    if plan.entity_key:
+        print(
+            f"note: rows are records of people ({plan.entity_reason}): k (privacy.min_value_count) counts people, "
+            "not rows, and whole people are held out. Set entity_key in the datasets entry to name another column",
+            file=sys.stderr,
+        )
     refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ")
     if refusal:
         print(f"note: {refusal}", file=sys.stderr)

