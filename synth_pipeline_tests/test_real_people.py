@@ -224,7 +224,10 @@ def test_a_panel_of_patient_visits_publishes_no_patients_own_follow_up_time(tmp_
     assert result.success and all(checks.values()), checks
     private = root / "private" / "pbcseq"
     assert json.loads((private / "pii_plan.json").read_text())["entity_key"] == "id"
-    assert len(pd.read_parquet(private / "entities.parquet")) == len(pd.read_parquet(private / "deidentified.parquet"))
+    people = privacy.People.load(private / "entities.parquet")
+    assert people is not None and len(people.train) == len(pd.read_parquet(private / "deidentified.parquet"))
+    assert len(people.holdout) == len(pd.read_parquet(private / "holdout.parquet"))
+    assert not set(people.train) & set(people.holdout)  # whole patients held out
     con = duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True)
     published = con.execute("SELECT * FROM synthetic.pbcseq").df()
     con.close()

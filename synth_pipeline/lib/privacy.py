@@ -223,6 +223,17 @@ class People:
         return cls(codes[~held], codes[held])
 
 
+def _rows_of_people_like(codes: np.ndarray, like: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Positions of ``rows`` rows drawn from as many people of ``codes`` as ``like`` holds: training rows as spread
+    over people as the held-out ones. Drawn by rows from every training person, they covered about three times as
+    many people as the held-out half did, and any fresh person lay nearer to them: real held-out people, scored as
+    if synthetic, gave a DCR share of 0.556 on RandHIE and 0.553 on nlswork (0.485 and 0.503 now)."""
+    rng = np.random.default_rng(seed)
+    people = rng.permutation(np.unique(codes))[: len(np.unique(like))]
+    pool = np.flatnonzero(np.isin(codes, people))
+    return np.sort(rng.choice(pool, min(rows, len(pool)), replace=False))
+
+
 def held_out(df: pd.DataFrame, cfg: PrivacyConfig, entity_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     """The held-out rows of ``df`` (whole people where ``entity_key`` says whose each row is), and each row's
     person code."""
@@ -398,7 +409,8 @@ def evaluate_privacy(
 ) -> PrivacyScores:
     """``fitted``: which training rows the model was fitted on, when it saw a sample of them
     (:func:`synthesis.fitted_rows`); the others join the held-out rows as the membership test's controls.
-    ``people``: whose each row is, where rows are a panel's records: rare values count people."""
+    ``people``: whose each row is (training rows, and the held-out rows given), where rows are a panel's records:
+    rare values count people, and the distances go to training rows of as many people as the held-out rows'."""
     cols = list(metadata["tables"][TABLE]["columns"])
     sdtypes = {c: metadata["tables"][TABLE]["columns"][c]["sdtype"] for c in cols}
     sample_rows, seed = cfg.sample_rows, cfg.seed
@@ -412,7 +424,11 @@ def evaluate_privacy(
         return PrivacyScores(copy_rate(syn, train), float("nan"), float("nan"), len(syn), 0)
     h = min(len(holdout), sample_rows)
     hold = holdout.sample(n=h, random_state=seed) if len(holdout) > h else holdout
-    train_eq = train.sample(n=min(h, len(train)), random_state=seed + 1)
+    if people is None:
+        train_eq = train.sample(n=min(h, len(train)), random_state=seed + 1)
+    else:  # as many training people as the held-out rows compared are of
+        held_people = people.holdout[hold.index.to_numpy()] if len(holdout) > h else people.holdout
+        train_eq = train.iloc[_rows_of_people_like(people.train, held_people, h, seed + 1)]
     encoder = _Encoder(train, sdtypes)
     syn_x, width = encoder.transform(syn), len(cols)
     d_train = _nearest(encoder.transform(train_eq), syn_x, width)

@@ -18,7 +18,7 @@ from synth_pipeline.lib.pii.audit import PiiReference, judge_leaks, judge_run_re
 from synth_pipeline.lib.pii.policies import PiiPlan
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import RuleVerdict, judge_rule_set, judge_rules, rules_from_json
-from synth_pipeline.lib.selection import RuleChecker, gate_holdout
+from synth_pipeline.lib.selection import GATE, RuleChecker, holdout_half
 from synth_pipeline.lib.storage import append_jsonl, pinned, read_frame, read_json, write_json
 from synth_pipeline.lib.synthesis import TABLE
 
@@ -358,8 +358,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             # The other half of the holdout than candidate selection used: the gate's evidence is its own.
             fitted = synthesis.fitted_rows(real, dataset.synthesizer)
             people = privacy.People.load(paths.entities)  # where rows are a panel's records
-            judged_on = gate_holdout(holdout, people)
-            priv = privacy.evaluate_privacy(real, judged_on, synthetic, metadata, dataset.privacy, fitted, people)
+            judged_on, half_people = holdout_half(holdout, GATE, people)
+            priv = privacy.evaluate_privacy(real, judged_on, synthetic, metadata, dataset.privacy, fitted, half_people)
             context.log.info(f"Running anonymeter attacks on {dataset.privacy.attack_rows} rows of each table")
             risks = attacks.run_attacks(real, judged_on, synthetic, metadata, dataset.privacy)
             sdtypes = {c: spec["sdtype"] for c, spec in metadata["tables"][TABLE]["columns"].items()}
