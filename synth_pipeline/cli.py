@@ -25,7 +25,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     from synth_pipeline.lib.contracts import write_contract
     from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
     from synth_pipeline.lib.pii.policies import plan_columns
-    from synth_pipeline.lib.privacy import too_few_rows
+    from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
 
     config = load_config(args.datasets or Settings.from_env().datasets_file)
     dataset = config.dataset(args.dataset)
@@ -53,7 +53,8 @@ def _contract_init(args: argparse.Namespace) -> int:
             "not rows, and whole people are held out. Set entity_key in the datasets entry to name another column",
             file=sys.stderr,
         )
-    refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ")
+    people = people_in(entity_codes(df, plan.entity_key))
+    refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ", people)
     if refusal:
         print(f"note: {refusal}", file=sys.stderr)
     modelled, blocked = _modelled(df, plan, dataset)

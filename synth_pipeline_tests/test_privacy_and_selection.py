@@ -288,3 +288,6 @@ def test_a_panels_held_out_rows_and_their_halves_are_whole_people_so_fresh_peopl
     parity = evaluate_privacy(train, selection_holdout(holdout), gate_holdout(holdout), metadata, dataset.privacy)
     assert fresh.dcr_share < 0.55 < 0.9 < parity.dcr_share
     assert fresh.people == len(set(people.train))
+    # About 50 men a half: evidence counts men, not their 500 rows, and is too little (the run refuses the table).
+    verdicts = judge_privacy(fresh, dataset.privacy)
+    assert not any(v.passed for v in verdicts) and f"{fresh.reference_people} held-out people" in verdicts[0].note

@@ -238,7 +238,10 @@ class PrivacyConfig(_Strict):
     )
     holdout_max_rows: int = Field(default=10_000, gt=0)
     min_holdout_rows: int = Field(
-        default=100, ge=10, description="Fewer held-out rows are too little evidence: the privacy checks fail."
+        default=100,
+        ge=10,
+        description="Fewer held-out rows (people, where rows are records of people) in each half are too little "
+        "evidence: the privacy checks fail, and a table that cannot give both halves as many is refused.",
     )
     min_value_count: int = Field(
         default=10,

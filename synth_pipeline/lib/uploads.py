@@ -167,7 +167,7 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
         df = read_frame(result.path)
     if df.empty:
         raise UploadRefused("the file has a header but no rows")
-    from synth_pipeline.lib.privacy import too_few_rows
+    from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
 
     # Said now, not by a run that fails after ingestion, validation and detection: the owner cannot change the
     # setting that would run it (a data engineer can, in the datasets file).
@@ -178,6 +178,11 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
     if key:
         dataset = dataset.model_copy(update={"primary_key": key})
     plan = plan_columns(df, dataset)
+    people = people_in(entity_codes(df, plan.entity_key))
+    if people is not None and (
+        refusal := too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ", people)
+    ):
+        raise UploadRefused(refusal)
     columns = [_view(df[d.column], d) for d in plan.decisions]
     return Upload(
         name=name,

@@ -22,7 +22,7 @@ from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.errors import ContractViolation, TooFewRows
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.policies import apply_plan, encrypt_columns, plan_columns, too_few_columns
-from synth_pipeline.lib.privacy import People, too_few_rows
+from synth_pipeline.lib.privacy import People, people_in, too_few_rows
 from synth_pipeline.lib.privacy import held_out as privacy_holdout
 from synth_pipeline.lib.storage import entity_digests, file_digest, read_frame, read_json, write_json, write_parquet
 
@@ -50,6 +50,12 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 raise TooFewRows(refusal)
             plan = plan_columns(raw, dataset)
             held_out, entities = privacy_holdout(raw, dataset.privacy, plan.entity_key)
+            if entities is not None and (
+                refusal := too_few_rows(
+                    dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ", people_in(entities)
+                )
+            ):
+                raise TooFewRows(refusal)
             training = apply_plan(raw, plan, synth.token_key)
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan, dataset.privacy.min_value_count)
