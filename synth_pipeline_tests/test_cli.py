@@ -86,7 +86,9 @@ def test_contract_init_says_before_the_first_run_when_the_table_is_too_small(tmp
     err = _contract_init_notes(tmp_path, "wars", small, capsys)
     assert "779 rows are too few to protect" in err and "privacy.holdout_fraction to 0.26" in err, err
     assert "will refuse it" in err
-    assert "too few" not in _contract_init_notes(tmp_path, "wars", pd.concat([small] * 2), capsys)
+    # Twice as many wars (the copies numbered on: the same numbers twice would be 779 wars' two records each).
+    larger = pd.concat([small, small.assign(ID=small["ID"] + small["ID"].max())])
+    assert "too few" not in _contract_init_notes(tmp_path, "wars", larger, capsys)
 
 
 def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_model(tmp_path, capsys):
