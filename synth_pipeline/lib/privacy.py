@@ -234,7 +234,7 @@ def _rows_of_people_like(codes: np.ndarray, like: np.ndarray, rows: int, seed: i
     many people as the held-out half did, and any fresh person lay nearer to them: real held-out people, scored as
     if synthetic, gave a DCR share of 0.556 on RandHIE and 0.553 on nlswork (0.485 and 0.503 now)."""
     rng = np.random.default_rng(seed)
-    people = rng.permutation(np.unique(codes))[: len(np.unique(like))]
+    people = rng.permutation(np.unique(codes))[: people_in(like)]
     pool = np.flatnonzero(np.isin(codes, people))
     return np.sort(rng.choice(pool, min(rows, len(pool)), replace=False))
 

@@ -29,7 +29,7 @@ from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
 from synth_pipeline.lib.pii.audit import PiiReference
 from synth_pipeline.lib.pii.fakes import add_fakes_and_keys
 from synth_pipeline.lib.pii.policies import PiiPlan
-from synth_pipeline.lib.privacy import People
+from synth_pipeline.lib.privacy import People, people_in
 from synth_pipeline.lib.publishing import record
 from synth_pipeline.lib.rules import rules_to_json
 from synth_pipeline.lib.selection import describe_privacy_spent, train_candidates
@@ -93,7 +93,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 f"Training {chosen} on {len(train)} rows x {train.shape[1]} columns ({len(holdout)} held out)"
             )
             people = People.load(paths.entities)  # whose each row is, where rows are a panel's records
-            k_counts = "rows" if people is None else f"people: {len(set(people.train))} in the training rows"
+            k_counts = "rows" if people is None else f"people: {people_in(people.train)} in the training rows"
             context.log.info(f"k (privacy.min_value_count) counts {k_counts}")
             outcome = train_candidates(train, holdout, dataset, context.log.info, people)
             winner, results, reason, metadata = outcome
