@@ -366,8 +366,8 @@ def _pbcseq_split():
 
 def test_a_value_one_patient_repeats_at_every_visit_is_as_rare_as_one_patient():
     """pbcseq repeats a patient's follow-up time and exact age (58.7652) in each of up to 16 visits. Counted in
-    rows, 58 follow-up times and 56 ages were each held by ten rows, so common, while one patient held each: 4.4 %
-    of published follow-up times were one patient's own. The control counts patients now, and the held-out rows
+    rows, 58 follow-up times and 56 ages of the training rows were each held by ten rows, so common, while fewer
+    than ten patients held each: 4.4 % of published follow-up times were such values. The control counts patients now, and the held-out rows
     are whole patients (a patient's other visits there hit that patient's values, as a copy would)."""
     train, _, patients, held_patients = _pbcseq_split()
     assert not set(patients) & set(held_patients)

@@ -71,8 +71,8 @@ def holders(keys: pd.Series, entities: pd.Series | None = None) -> pd.Series:
     index), how many people do.
 
     A panel repeats a person's values in each of their rows: pbcseq's patients come back up to 16 times, so a
-    patient's exact age (58.7652) was held by ten rows, counted as common, and 43 % of published ages were one
-    patient's own. Counted by people, it is held by one.
+    patient's follow-up time was held by ten rows or more, counted as common, and 4.4 % of published follow-up
+    times were one patient's own. Counted by people, each is held by one.
     """
     if entities is None:
         return keys.value_counts()
