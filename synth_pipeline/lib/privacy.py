@@ -271,7 +271,7 @@ def too_few_rows(
 
     Where rows are records of ``people`` (a panel), the evidence is people, not rows: 133 people's 4,152 headache
     diary days (carData's KosteckiDillon) gave each half of the held-out rows 13 people, and the distance check
-    scored fresh people anywhere from 0.40 to 0.56 on panels of 25 to 50 people a half."""
+    scored fresh people anywhere from 0.405 to 0.549 on panels of 25 to 50 people a half."""
     count, unit = (num_rows, "rows") if people is None else (people, "people")
     held = holdout_rows(count, cfg.holdout_fraction, cfg.holdout_max_rows)
     if held // 2 >= cfg.min_holdout_rows:
