@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import holders
+from synth_pipeline.lib.disclosure import holders, sorted_ends
 from synth_pipeline.lib.errors import ContractViolation
 from synth_pipeline.lib.pii.policies import PiiPlan
-from synth_pipeline.lib.privacy import entity_codes
+from synth_pipeline.lib.privacy import people_of
 
 
 def _gx():
@@ -112,9 +112,7 @@ def _range(series: pd.Series, k: int, people: pd.Series | None = None) -> tuple[
     s = pd.to_numeric(series, errors="coerce").dropna().sort_values()
     if s.empty:
         return None
-    by = s.groupby(people.reindex(s.index)) if people is not None else None
-    lows = np.sort(by.min().to_numpy()) if by is not None else s.to_numpy()
-    highs = np.sort(by.max().to_numpy()) if by is not None else s.to_numpy()
+    lows, highs = sorted_ends(s, people)
     idx = min(k, len(lows)) - 1
     lo, hi = float(lows[idx]), float(highs[len(highs) - 1 - idx])
     span = max(hi - lo, abs(hi), abs(lo), 1.0)
@@ -142,8 +140,7 @@ def build_expectations(df: pd.DataFrame, plan: PiiPlan, k: int = 10) -> list[Any
     people, where ``plan.entity_key`` says whose each row is)."""
     gx = _gx()
     pii = set(plan.pii_columns)
-    codes = entity_codes(df, plan.entity_key)
-    people = None if codes is None else pd.Series(codes, index=df.index)
+    people = people_of(df, plan.entity_key)
     exps: list[Any] = [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=[str(c) for c in df.columns], exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),

@@ -80,6 +80,17 @@ def holders(keys: pd.Series, entities: pd.Series | None = None) -> pd.Series:
     return pairs.drop_duplicates()["v"].value_counts()
 
 
+def sorted_ends(values: pd.Series, entities: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The non-null ``values``' smallest and largest per person (``entities``, by index), each sorted; the values
+    themselves where each row is a person of its own. A range that ends at the k-th of them has k people beyond
+    it, not one person's k visits."""
+    if entities is None:
+        ordered = np.sort(values.to_numpy(dtype=float))
+        return ordered, ordered
+    grouped = values.groupby(entities.reindex(values.index))
+    return np.sort(grouped.min().to_numpy(dtype=float)), np.sort(grouped.max().to_numpy(dtype=float))
+
+
 def rare_share(s: pd.Series, k: int, entities: pd.Series | None = None) -> float:
     """Share of the non-null rows whose value fewer than ``k`` rows (or people: :func:`holders`) hold."""
     keys = value_keys(s)
@@ -388,15 +399,14 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
     )
     if len(values) == 0:
         return c
+    # Each person's values once: a value, and a range's end, must be held by k people, not by one person's k
+    # yearly rows; the smoothing window holds k values of different rows of people, not one's repeats.
+    lows, highs = sorted_ends(pd.Series(x, index=s.index[present]), entities)
     if entities is None:
-        pairs, lows, highs = values, values, values
+        pairs = values
     else:
-        # Each person's values once: a value, and a range's end, must be held by k people, not by one person's
-        # k yearly rows; the smoothing window holds k values of different rows of people, not one's repeats.
         by_person = pd.DataFrame({"v": x, "e": entities.reindex(s.index).to_numpy()[present]})
         pairs = np.sort(by_person.drop_duplicates()["v"].to_numpy())
-        grouped = by_person.groupby("e")["v"]
-        lows, highs = np.sort(grouped.min().to_numpy()), np.sort(grouped.max().to_numpy())
     if len(lows) < k:  # one answer in 1,472 rows: clamping or smoothing could only give that answer back
         c.withheld = True
         return c

@@ -250,6 +250,12 @@ def people_in(codes: np.ndarray | None) -> int | None:
     return None if codes is None else len(np.unique(codes))
 
 
+def people_of(df: pd.DataFrame, key: str | None) -> pd.Series | None:
+    """Each row's person code by ``df``'s index (what :func:`disclosure.holders` counts by), or None."""
+    codes = entity_codes(df, key)
+    return None if codes is None else pd.Series(codes, index=df.index)
+
+
 def entity_codes(df: pd.DataFrame, key: str | None) -> np.ndarray | None:
     """Each row's person as a code 0..n-1 (a row without a key is a person of its own); None without a key.
 

@@ -20,7 +20,7 @@ from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.pii.detection import name_evidence, normalize_name
 from synth_pipeline.lib.pii.names import all_names
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
-from synth_pipeline.lib.privacy import entity_codes
+from synth_pipeline.lib.privacy import people_of
 from synth_pipeline.lib.storage import read_json, write_json
 
 _NUMERIC = re.compile(r"^[+-]?\d+(\.0+)?$")
@@ -45,8 +45,7 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
 
     Each maps to whether such a column's name says it holds places (``birthCity``)."""
     watched = set(plan.reference_columns)
-    codes = entity_codes(raw, plan.entity_key)
-    people = None if codes is None else pd.Series(codes, index=raw.index)
+    people = people_of(raw, plan.entity_key)
     common: dict[str, bool] = {}
     for d in plan.decisions:
         s = raw[d.column]
