@@ -50,7 +50,7 @@ def distributions(
         return "_no columns_"
     people = None if entities is None else pd.Series(entities, index=real.index)
     whole = real
-    real, synthetic = fixed_sample(real[columns], max_rows, seed), fixed_sample(synthetic[columns], max_rows, seed)
+    real, synthetic = fixed_sample(real, max_rows, seed)[columns], fixed_sample(synthetic, max_rows, seed)[columns]
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.6), squeeze=False)
     for ax, col in zip(axes[0], columns, strict=False):
         r, s = real[col].dropna(), synthetic[col].dropna()
@@ -85,7 +85,7 @@ def correlations(
         return "_fewer than two numeric columns_"
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax, frame, title in ((axes[0], real, "real"), (axes[1], synthetic, "synthetic")):
-        rows = fixed_sample(frame[numeric], max_rows, seed)
+        rows = fixed_sample(frame, max_rows, seed)[numeric]  # rows drawn first: frame[numeric] copies every row
         corr = rows.apply(pd.to_numeric, errors="coerce").corr(method="spearman")
         im = ax.imshow(corr.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(numeric)), numeric, rotation=90, fontsize=7)

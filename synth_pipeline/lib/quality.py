@@ -85,16 +85,19 @@ def pool_rare_categories(
 
 
 def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows: int, seed: int) -> pd.DataFrame:
-    """A small stand-in for the real table with the same minimum, maximum and categories per column.
+    """A small stand-in for the real table's columns in ``sdtypes``, with the same minimum, maximum and categories
+    per column.
 
     SDMetrics' Data Validity (boundary and category adherence) only reads those, so a million-row
-    table need not be copied to check it.
+    table need not be copied to check it (nor is it copied here: rows are picked, then taken).
     """
-    frame = real.reset_index(drop=True)
+    default_index = isinstance(real.index, pd.RangeIndex) and real.index.start == 0 and real.index.step == 1
+    frame = real if default_index else real.reset_index(drop=True)
+    columns = [c for c in frame.columns if c in sdtypes]
     keep = set(fixed_sample(frame, min(sample_rows, 1000), seed).index)
-    for col in frame.columns:
+    for col in columns:
         s = frame[col]
-        if sdtypes.get(col) in ("numerical", "datetime") and s.notna().any():
+        if sdtypes[col] in ("numerical", "datetime") and s.notna().any():
             if sdtypes[col] == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
                 s = text_to_datetime(s)  # dates written as text ("Mar 26, 2005") order as dates, not as words
             keep.update([s.idxmin(), s.idxmax()])
@@ -105,7 +108,57 @@ def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows:
                 keep.add(frame.index[missing[0]])
         else:
             keep.update(s.drop_duplicates().index)
-    return frame.loc[sorted(keep)]
+    return frame.loc[sorted(keep), columns]
+
+
+# Data Validity is scored a few columns at a time, about this many synthetic cells at once: prepared whole, a
+# million-row synthetic table was the gate's largest copy (+230 MB at 1M x 19, and SDMetrics' own copies on top).
+VALIDITY_CELLS = 2_000_000
+
+
+def diagnose(
+    real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], sample_rows: int, seed: int
+) -> tuple[float, float, pd.DataFrame]:
+    """SDMetrics' Diagnostic report (Data Validity, Data Structure) over every synthetic row, column group by group.
+
+    Data Validity averages one score per column and metric, and Data Structure compares column names and dtypes,
+    so the groups' details together give the report's scores on the whole table."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # the single-table reports are deprecated, not changed
+        from sdmetrics.reports.single_table import DiagnosticReport
+        from sdmetrics.single_table import TableStructure
+
+    table_meta = metadata["tables"][TABLE]
+    cols = list(table_meta["columns"])
+    sdtypes = {c: spec["sdtype"] for c, spec in table_meta["columns"].items()}
+    reference = prepare_training_frame(validity_reference(real, sdtypes, sample_rows, seed), metadata)
+    step = max(1, VALIDITY_CELLS // max(1, len(synthetic)))
+    details, shells = [], []
+    for start in range(0, len(cols), step):
+        group = cols[start : start + step]
+        syn = prepare_training_frame(synthetic[group], metadata)
+        report = DiagnosticReport()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report.generate(reference[group], syn, _table_meta_of(table_meta, group), verbose=False)
+        details.append(report.get_details("Data Validity"))
+        shells.append(syn.iloc[:0])
+    detail = pd.concat(details, ignore_index=True)
+    structure = TableStructure.compute(reference, pd.concat(shells, axis=1))
+    return _score(detail["Score"].mean()), _score(structure), detail
+
+
+def _table_meta_of(table_meta: dict[str, Any], group: list[str]) -> dict[str, Any]:
+    """The table's metadata for ``group`` of its columns: a key is kept where its columns are in the group."""
+    meta = {k: v for k, v in table_meta.items() if k not in ("columns", "primary_key", "alternate_keys")}
+    meta["columns"] = {c: table_meta["columns"][c] for c in group}
+    key = table_meta.get("primary_key")
+    if key is not None and set([key] if isinstance(key, str) else key) <= set(group):
+        meta["primary_key"] = key
+    alternate = [k for k in table_meta.get("alternate_keys", []) if set([k] if isinstance(k, str) else k) <= set(group)]
+    if alternate:
+        meta["alternate_keys"] = alternate
+    return meta
 
 
 def _score(value: Any) -> float:
@@ -215,12 +268,13 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     """Score ``synthetic`` against the de-identified ``real`` table it was trained on."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # the single-table reports are deprecated, not changed
-        from sdmetrics.reports.single_table import DiagnosticReport, QualityReport
+        from sdmetrics.reports.single_table import QualityReport
 
     table_meta = metadata["tables"][TABLE]
     cols = list(table_meta["columns"])
-    real_s = prepare_training_frame(fixed_sample(real[cols], gate.sample_rows, gate.seed), metadata)
-    syn_s = prepare_training_frame(fixed_sample(synthetic[cols], gate.sample_rows, gate.seed + 1), metadata)
+    # Rows drawn first, columns taken after (the same rows): ``frame[cols]`` would copy every row.
+    real_s = prepare_training_frame(fixed_sample(real, gate.sample_rows, gate.seed)[cols], metadata)
+    syn_s = prepare_training_frame(fixed_sample(synthetic, gate.sample_rows, gate.seed + 1)[cols], metadata)
     pooled = pool_rare_categories(real_s, syn_s, table_meta, gate.max_categories)
     sdtypes = {c: spec["sdtype"] for c, spec in table_meta["columns"].items()}
     np.random.seed(gate.seed)
@@ -231,17 +285,10 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         quality.num_rows_subsample = None
         quality._properties["Column Pair Trends"] = _real_binned_pair_trends(gate.seed)
         quality.generate(real_s, syn_s, table_meta, verbose=False)
-        # Validity is judged against every real value range and category, not just the scoring sample.
-        diagnostic = DiagnosticReport()
-        diagnostic.generate(
-            prepare_training_frame(validity_reference(real[cols], sdtypes, real_s.index.size, gate.seed), metadata),
-            prepare_training_frame(synthetic[cols], metadata),
-            table_meta,
-            verbose=False,
-        )
+    # Validity is judged on every synthetic row against every real value range and category.
+    validity, structure, validity_detail = diagnose(real, synthetic, metadata, real_s.index.size, gate.seed)
 
     props = quality.get_properties().set_index("Property")["Score"]
-    diag = diagnostic.get_properties().set_index("Property")["Score"]
     pairs = quality.get_details("Column Pair Trends").copy()
     if "Meets Threshold?" in pairs.columns:
         scored = pairs[pairs["Meets Threshold?"].fillna(False).astype(bool) & pairs["Score"].notna()]
@@ -255,8 +302,8 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         scored = pairs[pairs["Score"].notna()]
         pair_trends = float(scored["Score"].mean()) if len(scored) else float("nan")
     return GateScores(
-        data_validity=_score(diag.get("Data Validity")),
-        data_structure=_score(diag.get("Data Structure")),
+        data_validity=validity,
+        data_structure=structure,
         column_shapes=_score(props.get("Column Shapes")),
         column_pair_trends=pair_trends,
         pairs_scored=len(scored),
@@ -267,7 +314,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         column_shapes_detail=quality.get_details("Column Shapes"),
         pooled_columns=pooled,
         column_pair_trends_detail=pairs,
-        validity_detail=diagnostic.get_details("Data Validity"),
+        validity_detail=validity_detail,
     )
 
 
