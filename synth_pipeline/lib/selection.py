@@ -85,10 +85,6 @@ class CandidateResult:
         }
 
 
-def prepared(frame: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-    return synthesis.prepare_training_frame(frame, metadata)
-
-
 def privacy_failures(p: privacy.PrivacyScores, dataset: DatasetConfig) -> list[str]:
     return failure_texts(privacy.judge_privacy(p, dataset.privacy))
 
@@ -178,7 +174,9 @@ def evaluate_candidate(
     result.privacy_p_value = min(o.p_value for o in tested)
     result.privacy_narrow = any(o.p_value < NARROW_PRIVACY_P[o.name] for o in tested)
     if rules is not None:
-        verdicts = judge_rules(rules.real, prepared(synthetic, metadata), rules.book, dataset.rules.tolerance)
+        verdicts = judge_rules(
+            rules.real, synthesis.typed_view(synthetic, metadata), rules.book, dataset.rules.tolerance
+        )
         outcome = judge_rule_set(verdicts, dataset.rules.none_on_purpose)  # the gate's judgement, to the letter
         broken = [v for v in verdicts if not v.passed]
         result.rule_adherence = 1.0 if math.isnan(outcome.score) else outcome.score
@@ -221,7 +219,7 @@ class RuleChecker:
         scored = [s for r in rules if (s := known_score(known, r)) is not None]
         if len(scored) == len(rules):
             return cls(book, scored)
-        return cls(book, book.score(prepared(train, metadata), known))
+        return cls(book, book.score(synthesis.typed_view(train, metadata), known))
 
 
 @dataclass

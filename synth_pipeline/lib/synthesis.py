@@ -81,31 +81,41 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
     return {"tables": {TABLE: {"columns": columns}}, "relationships": [], "METADATA_SPEC_VERSION": "V2"}
 
 
+def columns_of(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``df[cols]`` without copying a row: the same arrays, in the order ``cols`` names them, for reading only
+    (``df[cols]`` copied the gate's million training rows, 150 MB, to put the columns in the model's order)."""
+    if list(df.columns) == cols:
+        return df
+    return pd.DataFrame({c: df[c] for c in cols}, copy=False)
+
+
 def prepare_training_frame(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-    """Make dtypes match the metadata (categoricals as strings, timestamps as datetime64) so SDV does not guess."""
-    out = dates_parsed(df, metadata)
-    out = out.copy() if out is df else out
-    for col, spec in metadata["tables"][TABLE]["columns"].items():
-        if col in out.columns and spec["sdtype"] == "categorical":
-            out[col] = _as_text(out[col])
-    return out
+    """Make dtypes match the metadata (categoricals as strings, timestamps as datetime64) so SDV does not guess.
+    A copy: the models and the disclosure control write into what they are given."""
+    return typed_view(df, metadata).copy()
+
+
+def typed_view(df: pd.DataFrame, metadata: dict[str, Any], categories_as_text: bool = True) -> pd.DataFrame:
+    """``df`` as the models see it (timestamps held as text parsed; categories as strings where
+    ``categories_as_text``), sharing with ``df`` every column left as it is: for reading only. The gate's checks
+    read a million training rows so, where a copy of them cost 150 MB each time."""
+    specs = metadata["tables"][TABLE]["columns"]
+    typed: dict[Any, pd.Series] = {}
+    for col in df.columns:
+        sdtype, values = specs.get(col, {}).get("sdtype"), df[col]
+        if sdtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            typed[col] = text_to_datetime(values)
+        elif sdtype == "categorical" and categories_as_text and (text := _as_text(values)) is not values:
+            typed[col] = text
+    if not typed:
+        return df
+    return pd.DataFrame({c: typed.get(c, df[c]) for c in df.columns}, copy=False)
 
 
 def dates_parsed(df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-    """Timestamps the metadata calls dates but the frame holds as text, parsed (a copy only when there are any)."""
-    text = [
-        col
-        for col, spec in metadata["tables"][TABLE]["columns"].items()
-        if spec["sdtype"] == "datetime"
-        and col in df.columns
-        and not pd.api.types.is_datetime64_any_dtype(df[col].dtype)
-    ]
-    if not text:
-        return df
-    out = df.copy()
-    for col in text:
-        out[col] = text_to_datetime(out[col])
-    return out
+    """Timestamps the metadata calls dates but the frame holds as text, parsed; the other columns are ``df``'s
+    (for reading only)."""
+    return typed_view(df, metadata, categories_as_text=False)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -230,7 +240,7 @@ def learn_control(
 ) -> DisclosureControl:
     """What may leave the models, from all training rows: a value rare in the table is rare in any sample of it.
     ``entities``: each row's person, where rows are a panel's records."""
-    training = prepare_training_frame(df, metadata_dict)
+    training = typed_view(df, metadata_dict)
     return DisclosureControl.learn(
         training, sdtypes_of(metadata_dict), dataset.privacy.min_value_count, dataset.synthesizer.seed, entities
     )
@@ -260,7 +270,7 @@ def learn_rules(
             seed=dataset.synthesizer.seed,
             k=dataset.privacy.min_value_count,
         )
-        found = discover(prepare_training_frame(df, metadata_dict), sdtypes_of(metadata_dict), settings, scores)
+        found = discover(typed_view(df, metadata_dict), sdtypes_of(metadata_dict), settings, scores)
         found, left_out = within_budget(found, cfg.max_rules)
         if left_out and log is not None:
             log(
@@ -285,7 +295,7 @@ def discovered_rules(modelled: pd.DataFrame, dataset: DatasetConfig) -> list[Rul
 
 def rule_book(rules: list[Rule], df: pd.DataFrame, metadata_dict: dict[str, Any], min_group_rows: int = 1) -> RuleBook:
     """What checking (``min_group_rows`` 1) or enforcing (k) the rules needs, learnt from real rows."""
-    return RuleBook.learn(rules, prepare_training_frame(df, metadata_dict), min_group_rows)
+    return RuleBook.learn(rules, typed_view(df, metadata_dict), min_group_rows)
 
 
 def fit(
@@ -305,7 +315,7 @@ def fit(
     entry = REGISTRY[candidate.name]
     cls = entry.load()
     control = control or learn_control(df, dataset, metadata_dict)
-    training = control.protect(prepare_training_frame(df, metadata_dict))  # rare values never reach a model
+    training = control.protect(typed_view(df, metadata_dict))  # a copy; rare values never reach a model
     enforced = rules is not None and dataset.rules.enforce
     if enforced and rules is not None:
         control.keep_weekdays(rules.weekday_dates)

@@ -243,9 +243,7 @@ def _rule_verdicts(paths, real: pd.DataFrame, synthetic: pd.DataFrame, metadata:
         return []
     stored = read_json(paths.rules)
     checker = RuleChecker.of(rules_from_json(stored["rules"]), real, metadata, stored.get("table", []))
-    return judge_rules(
-        checker.real, synthesis.prepare_training_frame(synthetic, metadata), checker.book, dataset.rules.tolerance
-    )
+    return judge_rules(checker.real, synthesis.typed_view(synthetic, metadata), checker.book, dataset.rules.tolerance)
 
 
 def _rules_result(
@@ -307,7 +305,7 @@ def _releasable_scores(
     context.log.info("Fidelity failed: scoring again against the training rows as the disclosure control releases them")
     # As the model saw them (integer-coded categories as text, or every year of ucla_f18 counted as rewritten),
     # then typed back like the published table, so the scoring compares like with like.
-    released = control.protect(synthesis.prepare_training_frame(real, metadata))
+    released = control.protect(synthesis.typed_view(real, metadata))  # protect copies
     released = synthesis.restore_types(released, pa.Schema.from_pandas(real, preserve_index=False))
     again = quality.evaluate(released, synthetic, metadata, dataset.gate)
     rewritten = {
