@@ -227,8 +227,10 @@ def test_data_validity_scored_a_few_columns_at_a_time_is_sdmetrics_report_on_the
     assert validity == pytest.approx(scores["Data Validity"], abs=1e-12) and 0.9 < validity < 1
     assert structure == scores["Data Structure"] == 1
     expected = whole.get_details("Data Validity")
-    assert detail.sort_values(["Column", "Metric"]).reset_index(drop=True).equals(
-        expected.sort_values(["Column", "Metric"]).reset_index(drop=True)
+    assert (
+        detail.sort_values(["Column", "Metric"])
+        .reset_index(drop=True)
+        .equals(expected.sort_values(["Column", "Metric"]).reset_index(drop=True))
     )
     assert set(detail.loc[detail["Score"] < 1, "Column"]) >= {"dep_delay", "carrier", "time_hour"}
 
