@@ -20,7 +20,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import GateConfig
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.synthesis import TABLE, prepare_training_frame, text_to_datetime
+from synth_pipeline.lib.synthesis import TABLE, columns_of, prepare_training_frame, text_to_datetime
 
 
 @dataclass
@@ -136,7 +136,7 @@ def diagnose(
     details, shells = [], []
     for start in range(0, len(cols), step):
         group = cols[start : start + step]
-        syn = prepare_training_frame(synthetic[group], metadata)
+        syn = prepare_training_frame(columns_of(synthetic, group), metadata)  # one copy of the group, not two
         report = DiagnosticReport()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
