@@ -17,9 +17,9 @@ from synth_pipeline.executors import celery_app_args
 from synth_pipeline.stack import import_stack
 
 # A process whose step grew it by more than this is replaced, after the step, by a fresh one forked from the
-# warm main process: a process kept what a large table's training step left for the quality gate after it
-# (1M rows: 1,514 to 1,613 MB, 3.7 to 3.9 x the frame; 1,183 to 1,188 MB replaced). Small tables' steps stay
-# under it and keep their process: a replacement costs about 1.3 s before the next step starts.
+# warm main process: a kept process held what a large table's training step left for the quality gate after it
+# (one worker, 1M rows: 1,514 MB at its peak, 3.7 x the frame; 1,242 MB so). A replacement delays the next step
+# by 1 to 7 s; small tables' steps stay under it and keep their process (docs/deploy.md).
 RECYCLE_AFTER_GROWTH_MB = 256
 
 app = make_app(celery_app_args())
