@@ -122,6 +122,16 @@ def _contract(path: Path) -> Path:
     return path.with_suffix(".contract.json")
 
 
+def _datasets_file(root: Path, path: Path, synthesizer: dict | None = None) -> Path:
+    """The datasets file both pipeline runs read: the input with its contract, and a synthesizer when given."""
+    body: dict = {"source": {"type": "parquet", "path": str(path)}, "contract": str(_contract(path))}
+    if synthesizer:
+        body["synthesizer"] = synthesizer
+    datasets = root / "datasets.yaml"
+    datasets.write_text(yaml.safe_dump({"datasets": {"flights": body}}))
+    return datasets
+
+
 def run_pipeline(path: Path, synthesizer: str, rows: int) -> dict:
     import dagster as dg
 
@@ -131,11 +141,8 @@ def run_pipeline(path: Path, synthesizer: str, rows: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        body: dict = {"source": {"type": "parquet", "path": str(path)}, "contract": str(_contract(path))}
-        if synthesizer == "gaussian_copula":
-            body["synthesizer"] = {"name": "gaussian_copula", "max_training_rows": rows + 1}
-        (root / "datasets.yaml").write_text(yaml.safe_dump({"datasets": {"flights": body}}))
-        config = load_config(root / "datasets.yaml")
+        synth = {"name": "gaussian_copula", "max_training_rows": rows + 1} if synthesizer == "gaussian_copula" else None
+        config = load_config(_datasets_file(root, path, synth))
         resource = SynthPipelineResource(private_dir=str(root / "private"), public_database=str(root / "pub.duckdb"))
         defs = build_defs(config, resource)
         instance = dg.DagsterInstance.ephemeral()
@@ -179,14 +186,13 @@ def run_deployed(path: Path, rows: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        body = {"source": {"type": "parquet", "path": str(path)}, "contract": str(_contract(path))}
-        (root / "datasets.yaml").write_text(yaml.safe_dump({"datasets": {"flights": body}}))
+        datasets = _datasets_file(root, path)
         (root / "home").mkdir()
         (root / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         env = {
             **os.environ,
             "DAGSTER_HOME": str(root / "home"),
-            "SYNTH_PIPELINE_DATASETS": str(root / "datasets.yaml"),
+            "SYNTH_PIPELINE_DATASETS": str(datasets),
             "SYNTH_PIPELINE_PRIVATE_DIR": str(root / "private"),
             "SYNTH_PIPELINE_PUBLIC_DATABASE": str(root / "pub.duckdb"),
         }
