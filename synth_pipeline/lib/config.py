@@ -373,10 +373,11 @@ class DatasetConfig(_Strict):
     description: str = ""
     source: Source
     primary_key: str | None = None
-    entity_key: str | None = Field(
+    entity_key: str | list[str] | None = Field(
         default=None,
         description="The column that says whose each row is (a panel's person, a household): values are as rare as "
-        "the keys that hold them, and the holdout takes whole keys. Found among identifying keys when not set.",
+        "the keys that hold them, and the holdout takes whole keys. A list names a group's column before a key "
+        "numbered within each group ([school, pupil]). Found among identifying keys when not set.",
     )
     contract: str | None = None
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)

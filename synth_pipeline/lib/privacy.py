@@ -239,7 +239,9 @@ def _rows_of_people_like(codes: np.ndarray, like: np.ndarray, rows: int, seed: i
     return np.sort(rng.choice(pool, min(rows, len(pool)), replace=False))
 
 
-def held_out(df: pd.DataFrame, cfg: PrivacyConfig, entity_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+def held_out(
+    df: pd.DataFrame, cfg: PrivacyConfig, entity_key: str | list[str] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The held-out rows of ``df`` (whole people where ``entity_key`` says whose each row is), and each row's
     person code."""
     codes = entity_codes(df, entity_key)
@@ -250,22 +252,34 @@ def people_in(codes: np.ndarray | None) -> int | None:
     return None if codes is None else len(np.unique(codes))
 
 
-def people_of(df: pd.DataFrame, key: str | None) -> pd.Series | None:
+def people_of(df: pd.DataFrame, key: str | list[str] | None) -> pd.Series | None:
     """Each row's person code by ``df``'s index (what :func:`disclosure.holders` counts by), or None."""
     codes = entity_codes(df, key)
     return None if codes is None else pd.Series(codes, index=df.index)
 
 
-def entity_codes(df: pd.DataFrame, key: str | None) -> np.ndarray | None:
+def key_columns(key: str | list[str] | None) -> list[str]:
+    """An entity key's columns: one, or a group's column before the key numbered within each group."""
+    return [] if key is None else [key] if isinstance(key, str) else list(key)
+
+
+def entity_codes(df: pd.DataFrame, key: str | list[str] | None) -> np.ndarray | None:
     """Each row's person as a code 0..n-1 (a row without a key is a person of its own); None without a key.
 
     The codes stay in the private area beside the training rows: they tell which rows are one person's, nothing
     about who."""
-    if key is None or key not in df.columns:
+    cols = key_columns(key)
+    if not cols or any(c not in df.columns for c in cols):
         return None
-    codes, uniques = pd.factorize(df[key])
-    missing = codes < 0
-    codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    if len(cols) == 1:
+        codes = pd.factorize(df[cols[0]])[0]
+        missing = codes < 0
+    else:  # pupils numbered within each school: the pair is the person
+        missing = df[cols[-1]].isna().to_numpy()
+        groups = df.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+        codes = np.full(len(df), -1, dtype=np.int64)
+        codes[~missing] = pd.factorize(groups[~missing])[0]
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
     return codes.astype(np.int64)
 
 
