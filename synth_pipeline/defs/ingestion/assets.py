@@ -61,6 +61,11 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "Types a model cannot learn were read as ones it can: "
                 + ", ".join(f"{c} ({how})" for c, how in result.converted.items())
             )
+        if result.line_breaks:
+            context.log.warning(
+                f"{result.line_breaks} carriage returns inside text (written unquoted, as pandas writes them) were "
+                "read as line breaks"
+            )
         if result.nulled:
             context.log.warning(
                 "Numbers a model cannot learn (NaN, infinite, or beyond 1e150) were read as null: "
@@ -77,6 +82,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
                 "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
                 "first line read as data (no header)": result.headerless,
+                "carriage returns read as line breaks": result.line_breaks,
             },
         )
 
