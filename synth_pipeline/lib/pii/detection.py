@@ -984,6 +984,30 @@ ENTITY_KEY = re.compile(
 MIN_PANEL_KEYS = 100
 
 
+def _key_within_groups(df: pd.DataFrame, col: str) -> str | None:
+    """Whole numbers named like a key (`no.`, `nr`, `id`) that count 1, 2, 3 ... afresh in each group of another
+    column, one row each: oncodatasets' glioma trial numbers its 37 patients 1..19 in one arm and 1..18 in the
+    other, so no number is unique and the key went unseen. Numbers that count a few rows of each of many units
+    are a sequence within the unit, not a key: nlme's Dialyzer's seven pressure levels of each subject, a
+    state's quarters."""
+    s = df[col]
+    norm = normalize_name(col)
+    named = WEAK_ID.search(norm) or ROW_NAMES.fullmatch(norm)
+    if len(s) < 20 or not named or PANEL_TIME.search(norm) or s.isna().any():
+        return None
+    if not pd.api.types.is_integer_dtype(s.dtype) or s.nunique() == len(s):
+        return None  # unique numbers are judged column by column
+    for group in df.columns:
+        g = df[group]
+        if group == col or g.isna().any() or not 2 <= g.nunique() <= 50 or g.value_counts().median() < 10:
+            continue
+        if pd.DataFrame({"g": g, "k": s}).duplicated().any():
+            continue
+        if all(_sequential(values) and values.min() <= 1 for _, values in s.groupby(g)):
+            return f"a key numbered 1, 2, 3 ... afresh within each {group}: one row per pair"
+    return None
+
+
 def _panel_key(df: pd.DataFrame, col: str) -> str | None:
     """A column of whole numbers that keys a panel, whatever its name: rows grouped by it in the file in its order,
     a few per code, each a different year (or wave, visit, date) of the same code. sampleSelection's RandHIE numbers
@@ -1031,8 +1055,14 @@ def detect_each(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[Pii
         series = df.iloc[:, i]
         if m and (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             families.setdefault(m.group(1), []).append(i)
+    # Judged beside the other columns by name: a name that repeats (the benchmark's generated tables; ingestion
+    # refuses them) names no one column.
+    named = df.loc[:, ~df.columns.duplicated(keep=False)]
+    named.columns = [str(c) for c in named.columns]
     for i, col in enumerate(df.columns):
-        if findings[i] is None and (reason := _panel_key(df, str(col))):
+        if findings[i] is not None or str(col) not in named.columns:
+            continue
+        if reason := _panel_key(named, str(col)) or _key_within_groups(named, str(col)):
             findings[i] = PiiFinding(str(col), "identifier", "identifier", 0.7, reason)
     for stem, members in families.items():
         named = [f for i in members if (f := findings[i]) is not None and f.pii_type == "person_name"]
