@@ -1057,12 +1057,12 @@ def detect_each(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[Pii
             families.setdefault(m.group(1), []).append(i)
     # Judged beside the other columns by name: a name that repeats (the benchmark's generated tables; ingestion
     # refuses them) names no one column.
-    named = df.loc[:, ~df.columns.duplicated(keep=False)]
-    named.columns = [str(c) for c in named.columns]
+    by_name = df.loc[:, ~df.columns.duplicated(keep=False)]
+    by_name.columns = [str(c) for c in by_name.columns]
     for i, col in enumerate(df.columns):
-        if findings[i] is not None or str(col) not in named.columns:
+        if findings[i] is not None or str(col) not in by_name.columns:
             continue
-        if reason := _panel_key(named, str(col)) or _key_within_groups(named, str(col)):
+        if reason := _panel_key(by_name, str(col)) or _key_within_groups(by_name, str(col)):
             findings[i] = PiiFinding(str(col), "identifier", "identifier", 0.7, reason)
     for stem, members in families.items():
         named = [f for i in members if (f := findings[i]) is not None and f.pii_type == "person_name"]
