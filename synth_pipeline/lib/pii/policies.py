@@ -19,7 +19,15 @@ from synth_pipeline.lib.config import DatasetConfig
 from synth_pipeline.lib.disclosure import holders, rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
-from synth_pipeline.lib.pii.detection import ENTITY_KEY, PiiFinding, _mostly_dates_or_numbers, detect, normalize_name
+from synth_pipeline.lib.pii.detection import (
+    ENTITY_KEY,
+    PANEL_TIME,
+    PiiFinding,
+    _mostly_dates_or_numbers,
+    detect,
+    normalize_name,
+    numbering_group,
+)
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
 from synth_pipeline.lib.privacy import entity_codes, held_out, key_columns
 from synth_pipeline.lib.synthesis import text_to_datetime
@@ -268,9 +276,13 @@ def _numbered_within(df: pd.DataFrame, col: str) -> str | None:
     mlmRev's `Gcsemv` numbers 1,905 pupils of 73 schools in `student`: pupil 16 of one school is not pupil 16 of
     the next. Taken alone, its 649 numbers made 1,905 pupils 649 people, and the table was refused as too few.
     A person who moves between firms or industries over the years (the NLS's `nlswork`) keeps a pair on several
-    rows, and their race on every row."""
+    rows, and their race on every row. A trial that numbers its patients 1, 2, 3 ... in each arm
+    (:func:`numbering_group`) is read the same way, unless the groups are waves or years of one set of people
+    (a balanced panel numbers them so too)."""
+    numbered = numbering_group(df, col)
     for group in df.columns:
-        if group == col or not ENTITY_KEY.match(normalize_name(str(group))):
+        named = ENTITY_KEY.match(normalize_name(str(group)))
+        if group == col or not (named or (group == numbered and not PANEL_TIME.search(normalize_name(str(group))))):
             continue
         pairs = df[[group, col]].dropna()
         if not len(pairs) or pairs.duplicated().mean() > 0.01:
