@@ -306,6 +306,29 @@ def test_the_leak_check_sees_a_phone_in_another_format_and_values_inside_sentenc
     assert ref.scan_text('{"text": "\\ud83d\\ude00 ann.lee@example.org \\ud83d"}') == 1
 
 
+def test_mail_headers_name_people_as_mailboxes_and_each_part_is_watched(fake):
+    """An inbox export's `from` (`Robert Elz <kre@munnari.OZ.AU>`) was kept as a category: senders of ten mails
+    or more would have been published, name and address."""
+    forms = [
+        lambda: f"{fake.name()} <{fake.email()}>",
+        lambda: f'"{fake.name()}" <{fake.email()}>',
+        lambda: f"{fake.email()} ({fake.first_name()})",
+        lambda: f"<{fake.email()}>",
+        lambda: f'{fake.email()}, "{fake.last_name()}, {fake.first_name()}"\n    <{fake.email()}>',
+    ]
+    senders = pd.Series([forms[i % len(forms)]() for i in range(200)])
+    finding = detect_column("from", senders)
+    assert finding is not None and (finding.pii_type, finding.category) == ("email", "direct")
+    # A recipient list cut off mid-way, as headers are: its whitespace once had 2^20 ways to split.
+    cut = ", ".join(f'"{fake.name()}"\n    <{fake.email()}>' for _ in range(20)) + ',\n    "Weedman"\n'
+    assert detect_column("to", pd.Series([cut] * 50)) is not None
+
+    raw = pd.DataFrame({"id": range(20), "from": ["Ann Lee-Moore <ann.lee@example.org>", '"Bo Chen" <bo@x.io>'] * 10})
+    ref = PiiReference.build(raw, plan_columns(raw, _ds({})))
+    assert ref.scan_text("mail from ann.lee@example.org today") == 1
+    assert ref.scan_text("sent by Ann Lee-Moore on Monday") == 1
+
+
 def test_detection_flags_free_text_that_names_a_person_in_most_rows(fake):
     notes = pd.Series([f"Spoke with {fake.name()} about the {fake.word()} claim; call back." for _ in range(200)])
     finding = detect_column("notes", notes)

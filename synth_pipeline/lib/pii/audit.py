@@ -17,7 +17,7 @@ import pandas as pd
 
 from synth_pipeline.lib.disclosure import holders
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.pii.detection import name_evidence, normalize_name
+from synth_pipeline.lib.pii.detection import EMAIL_SEARCH, name_evidence, normalize_name
 from synth_pipeline.lib.pii.names import all_names
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
 from synth_pipeline.lib.privacy import people_of
@@ -67,6 +67,15 @@ def _named(values: pd.Series) -> pd.Series:
     return values.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
 
 
+def _mailbox_parts(value: str) -> list[str]:
+    """The addresses and display names of ``Robert Elz <kre@munnari.oz.au>, "Tim" <t@x.com>``: each names a
+    person on its own, in a published cell or a log line."""
+    addresses = [m.group(0) for m in EMAIL_SEARCH.finditer(value)]
+    rest = EMAIL_SEARCH.sub(",", value)
+    names = [" ".join(n.replace('"', " ").split()).strip(EDGE_PUNCTUATION) for n in re.split(r"[,;<>()]", rest)]
+    return addresses + [n for n in names if n]
+
+
 @dataclass
 class PiiReference:
     salt: bytes
@@ -88,9 +97,11 @@ class PiiReference:
         categories = _common_categories(raw, plan, k) if plan.reference_columns else {}
         common, places = list(categories), [v for v, place in categories.items() if place]
         for col in plan.reference_columns:
-            values = raw[col].dropna().map(normalize_value).drop_duplicates()
-            values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
             d = plan.decision(col)
+            values = raw[col].dropna().map(normalize_value).drop_duplicates()
+            if d.pii_type == "email":
+                values = pd.Series(sorted({p for v in values for p in (v, *_mailbox_parts(v))}), dtype=object)
+            values = values[(values.str.len() >= MIN_LENGTH) & ~values.isin(LITERALS)]
             is_word = values.str.fullmatch(r"[^\W\d_]+")
             if d.action == "generate" and d.category not in ("direct", "identifier"):
                 # Generated only because it is near-unique, not because it names anyone: a course called

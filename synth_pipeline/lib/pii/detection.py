@@ -205,6 +205,13 @@ MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, how
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_ADDRESS = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_MAILBOX = rf'(?:(?:"[^"]*"\s*|[^<>",;@]*)<\s*{_ADDRESS}\s*>|{_ADDRESS}(?:\s*\([^()]*\))?)'
+# Mail headers and mail clients' exports write a person as `Robert Elz <kre@munnari.OZ.AU>`, `"Tim" <t@x.com>`
+# or `t@x.com (Tim Chapman)`, and recipients as a list of those. An inbox export's `from` held real names and
+# addresses in that form, and a whole-cell address pattern let every one through as a category.
+# Each mailbox is atomic: a truncated list of 20 recipients had 2^20 ways to split its whitespace between them.
+MAILBOXES_RE = re.compile(rf"^\s*+(?>{_MAILBOX})(?:\s*+[,;]\s*+(?>{_MAILBOX}))*+\s*+[,;]?\s*$")
 EMAIL_SEARCH = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 SSN_SEARCH = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
@@ -563,7 +570,7 @@ def _is_postcode(v: str) -> bool:
 
 
 CONTENT_RULES: list[tuple[str, Category, float, object]] = [
-    ("email", "direct", 0.8, lambda v: bool(EMAIL_RE.match(v))),
+    ("email", "direct", 0.8, lambda v: bool(EMAIL_RE.match(v) or MAILBOXES_RE.match(v))),
     ("national_id", "direct", 0.8, _is_national_id),
     ("credit_card", "direct", 0.8, _is_card),
     ("iban", "direct", 0.8, _is_iban),
