@@ -73,7 +73,29 @@ class DuckDBQuerySource(_Strict):
         return self
 
 
-Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource, Field(discriminator="type")]
+class PostgresQuerySource(_Strict):
+    type: Literal["postgres_query"]
+    url_env: str = Field(
+        default="SYNTH_PIPELINE_SOURCE_URL",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The environment variable that holds the connection URL "
+        "(postgresql://user:password@host:5432/db): credentials stay out of the datasets file and of every log.",
+    )
+    query: str = Field(
+        min_length=1,
+        description="One SELECT (checked with PostgreSQL's own parser), run in a read-only transaction through a "
+        "server-side cursor.",
+    )
+
+    @model_validator(mode="after")
+    def _one_select(self) -> PostgresQuerySource:
+        from synth_pipeline.lib.postgres_source import check_query
+
+        check_query(self.query)
+        return self
+
+
+Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource | PostgresQuerySource, Field(discriminator="type")]
 
 
 class ColumnOverride(_Strict):

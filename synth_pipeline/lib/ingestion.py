@@ -6,7 +6,8 @@ re-raised without DuckDB's message, which can quote the offending raw line.
 
 A ``duckdb_query`` source is configuration a data owner writes, so it is held to
 one read-only SELECT, run on a read-only connection with file access switched off:
-it can read its own database and nothing else, and write nothing anywhere.
+it can read its own database and nothing else, and write nothing anywhere. A
+``postgres_query`` source is fetched to Parquet first (:mod:`synth_pipeline.lib.postgres_source`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synth_pipeline.lib.config import CsvSource, DatasetConfig, DuckDBQuerySource, ParquetSource, resolve
+from synth_pipeline.lib.config import (
+    CsvSource,
+    DatasetConfig,
+    DuckDBQuerySource,
+    ParquetSource,
+    PostgresQuerySource,
+    resolve,
+)
 from synth_pipeline.lib.errors import IngestionError
 from synth_pipeline.lib.storage import atomic_path
 
@@ -582,6 +590,8 @@ def ingest(
     """Copy the source to ``dest`` as Parquet; ``dest`` is replaced only on success. ``boolean_columns``: CSV
     columns the dataset's contract types as booleans, read so even where they are written yes/no; ``text_columns``:
     those it types as text, kept text even where every value is a number written with thousands separators."""
+    if isinstance(dataset.source, PostgresQuerySource):
+        return _ingest_postgres(dataset, base_dir, dest, memory_limit, boolean_columns, text_columns)
     select, database, headerless, delimiter = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     cleanup: list[Path] = []
@@ -657,6 +667,29 @@ def ingest(
         headerless=headerless,
         line_breaks=line_breaks,
     )
+
+
+def _ingest_postgres(
+    dataset: DatasetConfig,
+    base_dir: Path,
+    dest: Path,
+    memory_limit: str | None,
+    boolean_columns: set[str] | frozenset[str],
+    text_columns: set[str] | frozenset[str],
+) -> IngestResult:
+    """The query's rows fetched beside ``dest`` (the private area), then read as a Parquet source is."""
+    from synth_pipeline.lib.postgres_source import fetch
+
+    assert isinstance(dataset.source, PostgresQuerySource)
+    fetched = dest.with_name(dest.name + ".postgres.parquet")
+    fetched.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fetch(dataset.source, dataset.name, fetched)
+        parquet = ParquetSource(type="parquet", path=str(fetched))
+        as_parquet = dataset.model_copy(update={"source": parquet})
+        return ingest(as_parquet, base_dir, dest, memory_limit, boolean_columns, text_columns)
+    finally:
+        fetched.unlink(missing_ok=True)
 
 
 def _check_names(dataset: str, names: list[str]) -> None:
