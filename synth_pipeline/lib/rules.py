@@ -107,6 +107,8 @@ class Rule:
 # the hour and minute of an hhmm clock, a timestamp from its year, month, day (and hour) columns, and a date's day of
 # the week however the table writes it (Mon, Monday, 1): ``weekday`` keeps the real rows' label of each day.
 ENCODINGS = ("hour_of", "minute_of", "datetime", "weekday")
+MAX_DATE_PARTS = 3  # (year, month, day) triples a weekday is looked for in
+MAX_DATE_TRIES = 200  # candidate triples tried: a wide table of small counts has many
 DATETIME_PARTS = ("year", "month", "day", "hour")
 # A timestamp most of whose training rows hold a value fewer than k rows share (one row a day, three weather
 # stations an hour) is not written from its parts: that would publish rare real timestamps the disclosure control
@@ -157,7 +159,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             parts = parts[:-1] if zone else parts
             if zone and zone not in _zones():
                 break
-            if (len(parts) in (3, 4)) if g[1] == "datetime" else len(parts) == 1:
+            if len(parts) in {"datetime": (3, 4), "weekday": (1, 3)}.get(g[1], (1,)):
                 return Rule("identity", (g[0], *parts), g[1], origin=origin, zone=zone)
             break
         if form == "dependency":
@@ -182,6 +184,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
+        "'w = weekday(year, month, day)', "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -337,7 +340,7 @@ class RuleBook:
                     by_a, by_b = np.argsort(a_kept, kind="stable"), np.argsort(b_kept, kind="stable")
                     book.gap_neighbours[r.text] = (a_kept[by_a], g_kept[by_a], b_kept[by_b], g_kept[by_b])
             elif r.op == "weekday":
-                book.mappings[r.text] = _weekday_labels(real, r.columns[1], r.columns[0])
+                book.mappings[r.text] = _weekday_labels(real, r.columns[1:], r.columns[0])
             elif r.kind == "identity":
                 book.tolerance[r.text] = _identity_tolerance(real, r)
                 if r.op == "clock":
@@ -413,7 +416,7 @@ class RuleBook:
     @property
     def weekday_dates(self) -> list[str]:
         """The dates a weekday is derived from."""
-        return sorted({c for d in self.derivations if d.rule.op == "weekday" for c in d.inputs})
+        return sorted({d.inputs[0] for d in self.derivations if d.rule.op == "weekday" and len(d.inputs) == 1})
 
     # -- checking -------------------------------------------------------------------------------------
 
@@ -823,7 +826,7 @@ class RuleBook:
         probe: pd.Index
         drawn: np.ndarray | None = None  # a numeric determinant's values, as drawn
         if rule.op == "weekday":
-            probe = pd.Index(_weekdays(_numbers(frame, det[0])))
+            probe = pd.Index(_weekday_of(frame, det))
         elif rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
             drawn = _numbers(frame, det[0])
             snapped = _snap(self.numeric_keys[rule.text], drawn)
@@ -903,7 +906,7 @@ def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
     """The columns a lookup reads and the column it gives: a dependency's determinants and dependent, or a date and
     its day of the week."""
     if rule.op == "weekday":
-        return [rule.columns[1]], rule.columns[0]
+        return list(rule.columns[1:]), rule.columns[0]
     return list(rule.columns[:-1]), rule.columns[-1]
 
 
@@ -912,9 +915,18 @@ def _weekdays(stamps_ns: np.ndarray) -> np.ndarray:
     return pd.DatetimeIndex(pd.to_datetime(stamps_ns, unit="ns")).weekday.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _weekday_labels(real: pd.DataFrame, date: str, label: str) -> tuple[pd.Index, np.ndarray]:
+def _weekday_of(frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
+    """Monday 0 ... Sunday 6 of a date column, or of the date its year, month and day columns write (NaN where they
+    write none: 31 November)."""
+    columns = list(date)
+    if len(columns) == 1:
+        return _weekdays(_numbers(frame, columns[0]))
+    return _weekdays(_encode("datetime", [_numbers(frame, c) for c in columns]))
+
+
+def _weekday_labels(real: pd.DataFrame, date: Iterable[str], label: str) -> tuple[pd.Index, np.ndarray]:
     """Each day of the week's label in the real rows (its most common one): `Wed`, `Wednesday`, 3 or 4."""
-    days, labels, _, _ = _labels_by_day(_weekdays(_numbers(real, date)), real[label])
+    days, labels, _, _ = _labels_by_day(_weekday_of(real, date), real[label])
     return days, labels
 
 
@@ -1572,13 +1584,42 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
         if rule is not None:
             rules.append(rule)
     weeks = [str(c) for c in frame.columns if str(c) not in dates and frame[c].nunique() == 7]
-    for t in dates:
-        days = _weekdays(_numbers(frame, t))
+    date_columns: list[tuple[str, ...]] = [*[(d,) for d in dates], *_date_parts(whole, settings)]
+    for date in date_columns:
+        days = _weekday_of(frame, date)
         for x in weeks:
-            if x not in used and _is_weekday_of(days, frame[x], settings):
-                rules.append(Rule("identity", (x, t), "weekday"))
+            if x not in used and x not in date and _is_weekday_of(days, frame[x], settings):
+                rules.append(Rule("identity", (x, *date), "weekday"))
                 used.add(x)
     return rules
+
+
+def _date_parts(whole: dict[str, np.ndarray], settings: DiscoverySettings) -> list[tuple[str, str, str]]:
+    """Year, month and day columns that write a real date on nearly every row, with no date column beside them:
+    the CDC's births per day (`year`, `month`, `date_of_month`, `day_of_week`) were published with 31 November and
+    with days of the week that agreed with their dates one time in seven. A weekday read from them is then a rule,
+    and a row whose parts write no date breaks it."""
+
+    def within(v: np.ndarray, low: float, high: float) -> bool:
+        present = v[np.isfinite(v)]
+        return bool(len(present)) and bool(present.min() >= low and present.max() <= high)
+
+    years = [c for c, v in whole.items() if within(v, 1000, 2999)]
+    months = [c for c, v in whole.items() if within(v, 1, 12) and len(np.unique(v[np.isfinite(v)])) > 1]
+    days = [c for c, v in whole.items() if within(v, 1, 31) and np.nanmax(v) >= 28]
+    found: list[tuple[str, str, str]] = []
+    triples = [t for t in itertools.product(years, months, days) if len(set(t)) == 3][:MAX_DATE_TRIES]
+    for triple in triples:  # a few thousand rows first: a wide table of small counts has many candidates
+        for rows in (slice(0, SCREEN_ROWS), slice(None)):
+            parts = [whole[c][rows] for c in triple]
+            applicable = np.all([np.isfinite(v) for v in parts], axis=0)
+            if not _holds_enough(applicable, ~np.isnan(_encode("datetime", parts)), settings):
+                break
+        else:
+            found.append(triple)
+            if len(found) == MAX_DATE_PARTS:
+                break
+    return found
 
 
 def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
