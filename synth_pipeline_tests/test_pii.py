@@ -340,6 +340,15 @@ def test_logins_made_of_names_are_names_whatever_the_column_is_called(fake, form
     assert detect_column("created_by", pd.Series(words * 100)) is None
 
 
+def test_a_films_major_genre_is_no_sex_though_genre_is_french_for_it():
+    """vega-datasets' films: `Major Genre` holds twelve genres (Drama, Comedy, ...), flagged as a person's sex."""
+    genres = pd.Series(["Drama", "Comedy", "Action", "Adventure", "Horror", "Musical"] * 50)
+    assert detect_column("Major Genre", genres) is None
+    for sexes in (["homme", "femme"], [1, 2]):
+        finding = detect_column("genre", pd.Series(sexes * 50))
+        assert finding is not None and finding.pii_type == "sex"
+
+
 def test_detection_flags_free_text_that_names_a_person_in_most_rows(fake):
     notes = pd.Series([f"Spoke with {fake.name()} about the {fake.word()} claim; call back." for _ in range(200)])
     finding = detect_column("notes", notes)

@@ -200,6 +200,12 @@ KEY_ID = re.compile(r"_(id|key)$")  # `school_id`: a key by name; a bare `id` or
 # Row names as R (`rownames`, `row.names`, read.csv's `X`), pandas (`Unnamed: 0`, `index`) and a CSV's empty first
 # header (`column0`) write them: unique whole numbers there are a row's key even where rows were cut out.
 ROW_NAMES = re.compile(r"rownames|row_names?|unnamed_0|x|index|column0+")
+SEX_WORDS = frozenset(
+    (  # noqa: SIM905
+        "m f h x u male female man woman men women homme femme masculin feminin féminin masculine feminine "
+        "other autre unknown inconnu non-binary nonbinary"
+    ).split()
+)
 MAX_SEX_CATEGORIES = 12  # sex and gender columns hold a handful of answers, however they are coded
 # "order" is a sort order (an ordinal), except as a purchase order's key: `order_id`, `order_no` are keys.
 PURCHASE_ORDER = re.compile(r"(^|_)order_?(id|no|nr|number|num|key|ref)(_|$)")
@@ -764,6 +770,13 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             )
     if name_hit and name_hit[0] == "sex" and n and non_null.nunique() > MAX_SEX_CATEGORIES:
         return None  # "genre" is French for sex, and English for a film's genre: OMDb's has hundreds of values
+    if name_hit and name_hit[0] == "sex" and n and not re.search(r"sex|gender|geschlecht|sexo", norm):
+        # vega's films have a `Major Genre` of twelve values (Drama, Comedy, ...): French is read only where the
+        # values say sex, as `homme` and `femme`, `H` and `F` do.
+        sexes = non_null.astype(str).str.strip().str.casefold().isin(SEX_WORDS)
+        coded = non_null.nunique() <= 3 and bool(pd.to_numeric(non_null, errors="coerce").notna().all())  # 1, 2
+        if sexes.mean() < 0.5 and not coded:
+            return None
     if name_hit and name_hit[1] == "quasi":
         return PiiFinding(
             name,
