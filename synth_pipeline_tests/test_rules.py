@@ -72,6 +72,8 @@ def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
         "t = datetime(y, m, d, h)",
         "t = datetime(y, m, d, h, tz=Europe/Paris)",
         "wday = weekday(date)",
+        "wday = weekday(y, m, d)",
+        "y, m, d write a date",
         "a in steps of 5",
         "a in steps of 1 day",
         "a, b, c are null together",
@@ -574,6 +576,14 @@ def test_a_weekday_written_beside_a_dates_parts_alone_is_derived_from_them():
     assert (day == dates.dt.weekday + 1).all()  # the table's 1 is a Monday
     real_dip = df.loc[df["day_of_week"] == 7, "births"].mean() / df["births"].mean()
     assert abs(out.loc[day == 7, "births"].mean() / out["births"].mean() - real_dip) < 0.03  # Sundays: 0.83
+
+    # Without the weekday, the parts alone are a rule: no synthetic row is 31 November.
+    parts = df.drop(columns=["day_of_week"])
+    _, meta, found, model = _tree_with_discovered_rules(parts, "births")
+    assert Rule("date", ("year", "month", "date_of_month")) in found
+    out = synthesis.prepare_training_frame(model.sample(len(parts)), meta)
+    days = pd.DataFrame({"year": out["year"], "month": out["month"], "day": out["date_of_month"]})
+    assert pd.to_datetime(days, errors="coerce").notna().all()
 
 
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):

@@ -62,7 +62,7 @@ SCREEN_ADHERENCE = 0.99  # a rule holding in 99.9 % of rows holds in 99 % of 2,0
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # order | dependency | identity | domain | nulls
+    kind: str  # order | dependency | identity | domain | nulls | date
     columns: tuple[str, ...]  # dependency: determinants then the dependent; identity: the result first
     op: str = ""  # identity: + * clock days = hour_of minute_of datetime; domain: non_negative whole step clock
     step: float = 0.0  # domain step (datetimes: nanoseconds)
@@ -79,6 +79,8 @@ class Rule:
             return f"{', '.join(c[:-1])} -> {c[-1]}"
         if self.kind == "nulls":
             return f"{', '.join(c)} are null together"
+        if self.kind == "date":
+            return f"{c[0]}, {c[1]}, {c[2]} write a date"
         if self.kind == "identity":
             if self.op == "clock":
                 return f"{c[0]} = clock({c[1]}) - clock({c[2]})"
@@ -120,6 +122,7 @@ COARSE_COUNT_RARE_SHARE = 0.5
 _NAMES = r"(.+?)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} are null together$"), "nulls"),
+    (re.compile(r"^(.+?), (.+?), (.+?) write a date$"), "date"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
     (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
     (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime|weekday)\((.+)\)$"), "encoding"),
@@ -153,6 +156,8 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             return Rule("nulls", cols, origin=origin)
         if form in ("clock", "days"):
             return Rule("identity", (g[0], g[1], g[2]), form, origin=origin)
+        if form == "date":
+            return Rule("date", (g[0], g[1], g[2]), origin=origin)
         if form == "encoding":
             parts = tuple(x.strip() for x in g[2].split(","))
             zone = parts[-1][3:].strip() if g[1] == "datetime" and parts[-1].startswith("tz=") else ""
@@ -184,7 +189,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
-        "'w = weekday(year, month, day)', "
+        "'w = weekday(year, month, day)', 'year, month, day write a date', "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -440,6 +445,8 @@ class RuleBook:
         with np.errstate(invalid="ignore"):
             if rule.kind == "order":
                 ok = values[0] <= values[1]
+            elif rule.kind == "date":
+                ok = ~np.isnan(_encode("datetime", values))
             elif rule.kind == "domain":
                 v = values[0]
                 if rule.op == "non_negative":
@@ -1308,7 +1315,11 @@ def discover(
         if sdtypes.get(str(c)) in ("numerical", "datetime") and _is_number(sample[c]) and sample[c].nunique() > 1
     ]
     equal = _equal_pairs(sample, numeric, settings)
-    identities = _discover_identities(sample, numeric, equal, settings) + _discover_encodings(sample, settings)
+    whole = _whole_numbers(sample)
+    date_parts = _date_parts(whole, settings)
+    identities = _discover_identities(sample, numeric, equal, settings) + _discover_encodings(
+        sample, settings, whole, date_parts
+    )
     identities = _derivable(identities, sample, settings.k)
     # A copy or an encoding (hour = hour_of(sched_dep_time)) implies the dependency between the same columns.
     implied = {frozenset(r.columns) for r in identities if r.op == "=" or r.op in ENCODINGS}
@@ -1317,6 +1328,7 @@ def discover(
         _discover_nulls(sample, settings)
         + dependencies
         + identities
+        + _untied_dates(date_parts, identities)
         + _discover_orders(sample, numeric, equal, settings)
         + _discover_domains(sample, numeric, settings)
     )
@@ -1329,7 +1341,7 @@ def discover(
     return rules
 
 
-RULE_PRIORITY = {"order": 0, "identity": 0, "domain": 1, "nulls": 2, "dependency": 3}
+RULE_PRIORITY = {"order": 0, "identity": 0, "date": 1, "domain": 1, "nulls": 2, "dependency": 3}
 
 
 def within_budget(rules: list[Rule], max_rules: int) -> tuple[list[Rule], int]:
@@ -1550,19 +1562,16 @@ def _discover_identities(
     return rules
 
 
-def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> list[Rule]:
+def _discover_encodings(
+    frame: pd.DataFrame,
+    settings: DiscoverySettings,
+    whole: dict[str, np.ndarray],
+    date_parts: list[tuple[str, str, str]],
+) -> list[Rule]:
     """Columns that write again what another column says: the hour and the minute of an hhmm clock
-    (``hour = hour_of(sched_dep_time)``), and a timestamp built from year, month, day and hour columns
-    (``time_hour = datetime(year, month, day, hour)``)."""
-    whole = {  # whole numbers, also where a constant or a few years became categories ("2013")
-        str(c): v
-        for c in frame.columns
-        if not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
-        for v in [as_float(pd.to_numeric(frame[c], errors="coerce"))]
-        if np.isfinite(v).any()
-        and np.isfinite(v).sum() == frame[c].notna().sum()
-        and np.all(v[np.isfinite(v)] == np.round(v[np.isfinite(v)]))
-    }
+    (``hour = hour_of(sched_dep_time)``), a timestamp built from year, month, day and hour columns
+    (``time_hour = datetime(year, month, day, hour)``), and a date's weekday (from the date, or from ``date_parts``:
+    :func:`_date_parts`). ``whole``: :func:`_whole_numbers` of ``frame``."""
     rules: list[Rule] = []
 
     def holds(target: np.ndarray, encoded: np.ndarray) -> bool:
@@ -1584,7 +1593,7 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
         if rule is not None:
             rules.append(rule)
     weeks = [str(c) for c in frame.columns if str(c) not in dates and frame[c].nunique() == 7]
-    date_columns: list[tuple[str, ...]] = [*[(d,) for d in dates], *_date_parts(whole, settings)]
+    date_columns: list[tuple[str, ...]] = [*[(d,) for d in dates], *date_parts]
     for date in date_columns:
         days = _weekday_of(frame, date)
         for x in weeks:
@@ -1592,6 +1601,26 @@ def _discover_encodings(frame: pd.DataFrame, settings: DiscoverySettings) -> lis
                 rules.append(Rule("identity", (x, *date), "weekday"))
                 used.add(x)
     return rules
+
+
+def _whole_numbers(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Columns of whole numbers, also where a constant or a few years became categories ("2013")."""
+    return {
+        str(c): v
+        for c in frame.columns
+        if not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+        for v in [as_float(pd.to_numeric(frame[c], errors="coerce"))]
+        if np.isfinite(v).any()
+        and np.isfinite(v).sum() == frame[c].notna().sum()
+        and np.all(v[np.isfinite(v)] == np.round(v[np.isfinite(v)]))
+    }
+
+
+def _untied_dates(date_parts: list[tuple[str, str, str]], identities: list[Rule]) -> list[Rule]:
+    """Year, month and day columns that write a real date, where no date column or weekday is tied to them (those
+    rules already hold the parts to a real date): a tree draws the parts one by one, and 31 November follows."""
+    tied = [set(r.columns) for r in identities if r.op in ("datetime", "weekday")]
+    return [Rule("date", parts) for parts in date_parts if not any(set(parts) <= columns for columns in tied)]
 
 
 def _date_parts(whole: dict[str, np.ndarray], settings: DiscoverySettings) -> list[tuple[str, str, str]]:
