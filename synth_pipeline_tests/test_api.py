@@ -450,6 +450,40 @@ def test_an_upload_too_small_for_its_held_out_rows_is_refused_when_it_arrives(tm
     assert not (tmp_path / "uploads" / "wars").exists()
 
 
+def test_an_excel_workbook_is_taken_as_its_one_filled_sheet(tmp_path):
+    """Data owners keep tables in spreadsheets. COMPAS defendants saved as a workbook (real names, dates of birth,
+    jail entries to the second, a column of numbers and notes): read with the dates' types, the names found, and
+    stored as Parquet. A workbook of two filled sheets, or one that is not a workbook, is refused and not kept."""
+    from benchmarks.tables import compas
+    from synth_pipeline.lib import uploads
+
+    columns = ["name", "sex", "dob", "c_jail_in", "priors_count", "decile_score", "score_text"]
+    table = compas()[columns].head(2500).copy()
+    table["dob"], table["c_jail_in"] = pd.to_datetime(table["dob"]), pd.to_datetime(table["c_jail_in"])
+    table["bail"] = [1500 if i % 3 else "pending" for i in range(len(table))]
+    with pd.ExcelWriter(tmp_path / "defendants.xlsx") as book:
+        table.to_excel(book, sheet_name="Defendants", index=False)
+        pd.DataFrame().to_excel(book, sheet_name="Notes", index=False)  # an empty sheet beside it
+    upload = uploads.register(
+        tmp_path / "defendants.xlsx", tmp_path / "uploads", "defendants", "defendants.xlsx", set()
+    )
+    stored = pd.read_parquet(tmp_path / "uploads" / "defendants" / "source.parquet")
+    assert upload.kind == "parquet" and upload.rows == len(stored) == 2500
+    assert pd.api.types.is_datetime64_any_dtype(stored["c_jail_in"]) and stored["bail"].dtype == object
+    assert {c.name: c.pii_type for c in upload.columns}["name"] == "person_name"
+    assert not list((tmp_path / "uploads" / "defendants").glob("*.xlsx"))
+
+    with pd.ExcelWriter(tmp_path / "two.xlsx") as book:
+        table.to_excel(book, sheet_name="2013", index=False)
+        table.to_excel(book, sheet_name="2014", index=False)
+    with pytest.raises(uploads.UploadRefused, match="2 sheets with data"):
+        uploads.register(tmp_path / "two.xlsx", tmp_path / "uploads", "two", "two.xlsx", set())
+    table.to_csv(tmp_path / "renamed.xlsx", index=False)
+    with pytest.raises(uploads.UploadRefused, match="not an Excel workbook"):
+        uploads.register(tmp_path / "renamed.xlsx", tmp_path / "uploads", "renamed", "renamed.xlsx", set())
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["defendants"]
+
+
 def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
     """A Parquet upload is read and understood (no Dagster needed for that step); a file over the size limit
     is refused with 413 and nothing of it is kept in the private area or the system's temporary folder."""

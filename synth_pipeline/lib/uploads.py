@@ -22,7 +22,7 @@ from synth_pipeline.lib.config import DATASET_NAME, PipelineConfig, load_config,
 from synth_pipeline.lib.errors import ConfigError, IngestionError, SynthPipelineError
 from synth_pipeline.lib.storage import ensure_private_dir, read_json, write_json
 
-SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 POLICIES = ("keep", "drop", "fake", "generate", "tokenize", "generalize", "encrypt")
 UPLOAD_CONFIG = "dataset.yaml"
 UPLOAD_STATE = "upload.json"
@@ -50,7 +50,7 @@ class ColumnView:
 class Upload:
     name: str
     filename: str
-    kind: str  # csv | parquet
+    kind: str  # csv | parquet (an .xlsx workbook is stored as the Parquet of its one filled sheet)
     rows: int
     columns: list[ColumnView]
     rules: list[str]
@@ -98,12 +98,46 @@ def sniff(path: Path, kind: str) -> None:
         if head[:4] != b"PAR1":
             raise UploadRefused("the file is named .parquet but is not a Parquet file")
         return
+    if kind == "xlsx":
+        if head[:4] != b"PK\x03\x04":
+            raise UploadRefused("the file is named .xlsx but is not an Excel workbook")
+        return
     if b"\x00" in head:
         raise UploadRefused("the file is named .csv but holds binary data (is it a spreadsheet? save it as CSV)")
     if head[:4] == b"PAR1" or head[:2] == b"PK":
         raise UploadRefused("the file is named .csv but is a Parquet or zip (xlsx) file")
     if b"\n" not in head and len(head) == 65536:
         raise UploadRefused("the file has no line break in its first 64 KB: it is not a CSV table")
+
+
+def workbook_as_parquet(path: Path) -> Path:
+    """The workbook's one sheet with data, as Parquet beside it; the workbook is removed. Data owners keep tables in
+    spreadsheets, and saving one as CSV loses its dates' types and, with a comma as the decimal mark, its numbers.
+    Several filled sheets are refused: which one is the table is the owner's call, not a guess."""
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
+    except Exception as err:  # a damaged or encrypted workbook; openpyxl's message can quote cells
+        raise UploadRefused(f"the workbook could not be read ({type(err).__name__})") from None
+    filled = [df.dropna(how="all") for df in sheets.values()]
+    filled = [df for df in filled if not df.empty]
+    if not filled:
+        raise UploadRefused("the workbook has no sheet with rows under a header")
+    if len(filled) > 1:
+        raise UploadRefused(
+            f"the workbook has {len(filled)} sheets with data: save the one to synthesize as a workbook of its own"
+        )
+    df = filled[0]
+    df.columns = [str(c) for c in df.columns]
+    blank = [c for c in df.columns if c.startswith("Unnamed: ") and df[c].isna().all()]  # formatting, no header
+    df = df.drop(columns=blank)
+    for c in df.columns:  # a column of numbers and notes ("n/a", "pending") is text, as a CSV would give it
+        if df[c].dtype == object and df[c].dropna().map(type).nunique() > 1:
+            df[c] = df[c].map(lambda v: None if pd.isna(v) else str(v))
+    out = path.with_suffix(".parquet")
+    df.to_parquet(out, index=False)
+    out.chmod(0o600)
+    path.unlink()
+    return out
 
 
 def configured_names(datasets_file: Path) -> set[str]:
@@ -125,7 +159,7 @@ def register(
     understood and what will be done to it. Nothing of it is run yet."""
     kind = SUFFIXES.get(Path(filename).suffix.lower())
     if kind is None:
-        raise UploadRefused("only .csv and .parquet files are accepted")
+        raise UploadRefused("only .csv, .parquet and .xlsx files are accepted")
     if name in taken:
         raise UploadRefused("a dataset of the datasets file has this name already: choose another name")
     if name == "all":
@@ -138,6 +172,8 @@ def register(
         data = staging / f"source.{kind}"
         shutil.move(str(source), data)
         data.chmod(0o600)
+        if kind == "xlsx":
+            data, kind = workbook_as_parquet(data), "parquet"
         body = {"source": {"type": kind, "path": str(folder / data.name)}, "synthesizer": {"name": DEFAULT_SYNTHESIZER}}
         upload = _infer(staging, name, body, data, filename, kind, origin)
         write_json(staging / UPLOAD_STATE, upload.to_dict())
