@@ -1,9 +1,10 @@
 """A ``postgres_query`` source: one SELECT streamed from PostgreSQL into a private Parquet file.
 
 The query is one SELECT as PostgreSQL's own parser reads it (checked when the datasets file loads), run in a
-read-only transaction through a server-side cursor, so nothing it does can write. Rows arrive in batches, so memory does not grow with the table. Types follow the column's
-PostgreSQL type, not the first rows' values: a column null in the first batch keeps its type. The file then goes
-through the Parquet path of :func:`synth_pipeline.lib.ingestion.ingest`, like any other source.
+read-only transaction through a server-side cursor, so nothing it does can write. Rows arrive in batches, so memory
+does not grow with the table. Types follow the column's PostgreSQL type, not the first rows' values: a column null in
+the first batch keeps its type. The file then goes through the Parquet path of
+:func:`synth_pipeline.lib.ingestion.ingest`, like any other source.
 
 The URL comes from an environment variable; errors name the variable and PostgreSQL's error code, and quote
 PostgreSQL's message only where it cannot hold a row's value (syntax, unknown table or column, permissions,
@@ -12,11 +13,9 @@ connection).
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +105,7 @@ def _cell(value: Any, kind: pa.DataType) -> Any:
             return json.dumps(value, default=str, ensure_ascii=False)
         if isinstance(value, memoryview | bytes):
             return bytes(value).hex()
-        if isinstance(value, uuid.UUID | dt.time | dt.timedelta | decimal.Decimal):
-            return str(value)
-        return str(value)
+        return str(value)  # uuids, times, intervals
     if isinstance(value, decimal.Decimal):
         return float(value)
     return value
@@ -128,10 +125,7 @@ def fetch(src: PostgresQuerySource, dataset: str, dest: Path) -> int:
                 batch = cur.fetchmany(BATCH_ROWS)
             except psycopg2.Error as err:
                 raise _refused(err, src, dataset) from None
-            names = [d.name for d in cur.description]
-            schema = pa.schema(
-                [(n, _ARROW_TYPES.get(d.type_code, pa.string())) for n, d in zip(names, cur.description, strict=True)]
-            )
+            schema = pa.schema([(d.name, _ARROW_TYPES.get(d.type_code, pa.string())) for d in cur.description])
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
                 while batch:
                     columns = [
