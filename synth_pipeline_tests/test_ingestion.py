@@ -70,6 +70,15 @@ def test_null_tokens_are_configurable(tmp_path):
     assert plain.schema["b"] == "string"  # only empty cells are null: N/A stays text
 
 
+def test_a_question_mark_is_a_missing_value_as_uci_files_write_it(tmp_path):
+    """scikit-survival's flchain (the UCI/ARFF convention): creatinine `?` for 1,350 of 7,874 people made the
+    column text, so it was modelled and published as categories."""
+    (tmp_path / "t.csv").write_text("age,creatinine,chapter\n97,1.7,Circulatory\n90,?,?\n91,0.9,Mental\n")
+    table = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert table.schema["creatinine"] == "double"
+    assert pd.read_parquet(tmp_path / "r.parquet")["chapter"].isna().sum() == 1
+
+
 def test_a_csv_keeps_yes_no_as_written_and_reads_true_false_as_booleans(tmp_path):
     """DuckDB reads YES/NO as booleans; the published table would then say True where the source said YES."""
     from synth_pipeline.lib.config import DatasetConfig
