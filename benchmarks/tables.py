@@ -81,6 +81,7 @@ PACKAGED = {
             "pizzaplace": "05-pizzaplace.csv",
             "nuclides": "16-nuclides.csv",
             "countrypops": "01-countrypops.csv",
+            "sp500": "04-sp500.csv",  # S&P 500 per trading day, 1950-2015
         },
     ),
     "lifelines": (

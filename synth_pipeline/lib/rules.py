@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import as_float, decimal_grid, rare_share
+from synth_pipeline.lib.disclosure import as_float, decimal_grid, on_weekdays_only, rare_share
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.outcomes import Outcome
 
@@ -67,7 +67,7 @@ PAIR_SCREEN_SLACK = 5
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # order | dependency | identity | domain | nulls | date
+    kind: str  # order | dependency | identity | domain | nulls | date (parts that write one; weekdays only)
     columns: tuple[str, ...]  # dependency: determinants then the dependent; identity: the result first
     op: str = ""  # identity: + * clock days = hour_of minute_of datetime; domain: non_negative whole step clock
     step: float = 0.0  # domain step (datetimes: nanoseconds)
@@ -85,7 +85,9 @@ class Rule:
         if self.kind == "nulls":
             return f"{', '.join(c)} are null together"
         if self.kind == "date":
-            return f"{c[0]}, {c[1]}, {c[2]} write a date"
+            return (
+                f"{c[0]} falls on Monday to Friday" if self.op == "weekdays" else f"{c[0]}, {c[1]}, {c[2]} write a date"
+            )
         if self.kind == "identity":
             if self.op == "clock":
                 return f"{c[0]} = clock({c[1]}) - clock({c[2]})"
@@ -128,6 +130,7 @@ _NAMES = r"(.+?)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} are null together$"), "nulls"),
     (re.compile(r"^(.+?), (.+?), (.+?) write a date$"), "date"),
+    (re.compile(rf"^{_NAMES} falls on Monday to Friday$"), "weekdays"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
     (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
     (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime|weekday)\((.+)\)$"), "encoding"),
@@ -163,6 +166,8 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             return Rule("identity", (g[0], g[1], g[2]), form, origin=origin)
         if form == "date":
             return Rule("date", (g[0], g[1], g[2]), origin=origin)
+        if form == "weekdays":
+            return Rule("date", (g[0],), "weekdays", origin=origin)
         if form == "encoding":
             parts = tuple(x.strip() for x in g[2].split(","))
             zone = parts[-1][3:].strip() if g[1] == "datetime" and parts[-1].startswith("tz=") else ""
@@ -194,7 +199,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
-        "'w = weekday(year, month, day)', 'year, month, day write a date', "
+        "'w = weekday(year, month, day)', 'year, month, day write a date', 'date falls on Monday to Friday', "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -428,6 +433,13 @@ class RuleBook:
         """The dates a weekday is derived from."""
         return sorted({d.inputs[0] for d in self.derivations if d.rule.op == "weekday" and len(d.inputs) == 1})
 
+    @property
+    def dates_kept_on_their_weekday(self) -> list[str]:
+        """Dates a weekday is derived from, and dates on Monday to Friday only: the disclosure control moves their
+        rare values by whole weeks."""
+        weekdays_only = {r.columns[0] for r in self.rules if r.kind == "date" and r.op == "weekdays"}
+        return sorted(set(self.weekday_dates) | weekdays_only)
+
     # -- checking -------------------------------------------------------------------------------------
 
     def holds(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -450,6 +462,8 @@ class RuleBook:
         with np.errstate(invalid="ignore"):
             if rule.kind == "order":
                 ok = values[0] <= values[1]
+            elif rule.kind == "date" and rule.op == "weekdays":
+                ok = _weekdays(values[0]) < 5
             elif rule.kind == "date":
                 ok = ~np.isnan(_encode("datetime", values))
             elif rule.kind == "domain":
@@ -1334,6 +1348,7 @@ def discover(
         + dependencies
         + identities
         + _untied_dates(date_parts, identities)
+        + _weekdays_only(sample, numeric, settings)
         + _discover_orders(sample, numeric, equal, settings)
         + _discover_domains(sample, numeric, settings)
     )
@@ -1597,7 +1612,7 @@ def _discover_encodings(
         rule = _datetime_encoding(frame, t, whole, holds)
         if rule is not None:
             rules.append(rule)
-    weeks = [str(c) for c in frame.columns if str(c) not in dates and frame[c].nunique() == 7]
+    weeks = [str(c) for c in frame.columns if str(c) not in dates and 5 <= frame[c].nunique() <= 7]
     date_columns: list[tuple[str, ...]] = [*[(d,) for d in dates], *date_parts]
     for date in date_columns:
         days = _weekday_of(frame, date)
@@ -1657,11 +1672,24 @@ def _date_parts(whole: dict[str, np.ndarray], settings: DiscoverySettings) -> li
 
 
 def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
-    """Seven labels, one for each day of the week, in ``min_adherence`` of the rows (mosaicData's Birthdays: `wday`
-    beside `date`, published with Tuesdays called Wed)."""
+    """A label for each day of the week the dates fall on, five to seven, in ``min_adherence`` of the rows
+    (mosaicData's Birthdays: `wday` beside `date`, published with Tuesdays called Wed; ISLP's NYSE trading days
+    `mon` to `fri`, published with a weekday that agreed with the date in 4 % of rows)."""
     keys, top, held, n = _labels_by_day(days, labels)
     agree = np.arange(n) < int(held.sum())  # as many rows as hold their day's label
-    return len(keys) == 7 and len(set(top)) == 7 and _holds_enough(np.ones(n, bool), agree, settings)
+    return len(keys) >= 5 and len(set(top)) == len(keys) and _holds_enough(np.ones(n, bool), agree, settings)
+
+
+def _weekdays_only(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySettings) -> list[Rule]:
+    """Dates that fall on Monday to Friday only (:func:`on_weekdays_only`): ISLP's NYSE was published with 29 % of
+    its trading days on a Saturday or a Sunday."""
+    return [
+        Rule("date", (str(c),), "weekdays")
+        for c in numeric
+        if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+        and int(frame[c].notna().sum()) >= settings.min_support
+        and on_weekdays_only(_numbers(frame, c), settings.min_adherence)
+    ]
 
 
 def _datetime_encoding(

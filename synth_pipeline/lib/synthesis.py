@@ -318,7 +318,7 @@ def fit(
     training = control.protect(typed_view(df, metadata_dict))  # a copy; rare values never reach a model
     enforced = rules is not None and dataset.rules.enforce
     if enforced and rules is not None:
-        control.keep_weekdays(rules.weekday_dates)
+        control.keep_weekdays(rules.dates_kept_on_their_weekday)
         control.keep_clock_parts(rules.clock_parts)
     gaps = None
     if rules is not None and enforced and dataset.rules.model_gaps:
