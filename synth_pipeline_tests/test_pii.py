@@ -833,6 +833,8 @@ def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
 
     diaries = refusal("carData", "KosteckiDillon")
     assert diaries and "4152 rows of 133 people" in diaries and "Even half of the people" in diaries, diaries
+    # ... with the pair of settings that runs it: 40 people (0.30) give each half 20.
+    assert "privacy.min_holdout_rows to 20 and privacy.holdout_fraction to 0.30: 93 people" in diaries, diaries
     men = refusal("Ecdat", "Males")
     assert men and "545 people" in men and "privacy.holdout_fraction to 0.37" in men, men
     assert refusal("sampleSelection", "nlswork") is None  # 4,711 women

@@ -29,6 +29,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MIN_HOLDOUT_ROWS = 10  # held-out rows (people) in each half below which no privacy check is evidence
 # "?" is how the UCI repository's files and Weka's ARFF exports write a missing value.
 DEFAULT_NULL_VALUES = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "None", "NaN", "nan", "?")
 
@@ -262,7 +263,7 @@ class PrivacyConfig(_Strict):
     holdout_max_rows: int = Field(default=10_000, gt=0)
     min_holdout_rows: int = Field(
         default=100,
-        ge=10,
+        ge=MIN_HOLDOUT_ROWS,
         description="Fewer held-out rows (people, where rows are records of people) in each half are too little "
         "evidence: the privacy checks fail, and a table that cannot give both halves as many is refused.",
     )

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synth_pipeline.lib.config import PrivacyConfig
+from synth_pipeline.lib.config import MIN_HOLDOUT_ROWS, PrivacyConfig
 from synth_pipeline.lib.disclosure import ColumnRareHits, as_float, excess_p_value, rare_value_check
 from synth_pipeline.lib.outcomes import Outcome
 from synth_pipeline.lib.storage import read_frame, write_parquet
@@ -323,11 +323,16 @@ def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int, unit: s
             f"To synthesize it anyway, set privacy.holdout_fraction to {fraction:.2f}: {kept} {unit} are left to "
             "train on, so expect lower fidelity."
         )
-    return (
-        f"Even half of the {unit} would not be enough: at privacy.min_holdout_rows {min_holdout_rows} a table needs "
-        f"{2 * needed} {unit}. A smaller privacy.min_holdout_rows (at least 10) runs it, with privacy checks that can "
-        "see only gross copying."
-    )
+    too_few = f"Even half of the {unit} would not be enough: at privacy.min_holdout_rows {min_holdout_rows} a table needs {2 * needed} {unit}."
+    for fraction in (0.3, 0.4, 0.5):  # the most training rows that still give each half the least evidence allowed
+        smaller = min(round(num_rows * fraction) // 2, min_holdout_rows - 1)
+        if smaller >= MIN_HOLDOUT_ROWS:
+            return (
+                f"{too_few} To synthesize it anyway, set privacy.min_holdout_rows to {smaller} and "
+                f"privacy.holdout_fraction to {fraction:.2f}: {num_rows - round(num_rows * fraction)} {unit} are left "
+                f"to train on, and privacy checks on {smaller} {unit} a half can see only gross copying."
+            )
+    return f"{too_few} No setting runs it: the privacy checks need at least {4 * MIN_HOLDOUT_ROWS} {unit}."
 
 
 def split_holdout(df: pd.DataFrame, fraction: float, max_rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
