@@ -9,6 +9,8 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from synth_pipeline.defs import build_defs
@@ -17,13 +19,18 @@ from synth_pipeline.lib.config import load_config
 
 
 def run_real_table(
-    root: Path, name: str, table: pd.DataFrame, settings: dict[str, Any] | None = None
+    root: Path, name: str, table: pd.DataFrame | pa.Table, settings: dict[str, Any] | None = None
 ) -> tuple[Path, dg.ExecuteInProcessResult]:
-    """Write ``table`` as data/<name>.csv, declare it with ``settings`` (none per column), let
-    `synth-pipeline contract init` write its contract, and materialize every asset and check."""
+    """Write ``table`` as data/<name>.csv (an Arrow table as data/<name>.parquet, its types kept), declare it with
+    ``settings`` (none per column), let `synth-pipeline contract init` write its contract, and materialize every
+    asset and check."""
     (root / "data").mkdir()
-    table.to_csv(root / "data" / f"{name}.csv", index=False)
-    body = {"source": {"type": "csv", "path": f"data/{name}.csv"}, **(settings or {})}
+    kind = "parquet" if isinstance(table, pa.Table) else "csv"
+    if isinstance(table, pa.Table):
+        pq.write_table(table, root / "data" / f"{name}.parquet")
+    else:
+        table.to_csv(root / "data" / f"{name}.csv", index=False)
+    body = {"source": {"type": kind, "path": f"data/{name}.{kind}"}, **(settings or {})}
     datasets = root / "datasets.yaml"
     datasets.write_text(yaml.safe_dump({"datasets": {name: body}}))
     subprocess.run(

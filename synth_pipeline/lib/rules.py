@@ -986,7 +986,12 @@ def _restore_like(original: pd.Series, values: Any, numeric: bool = True) -> pd.
     """New values in the column's own dtype (datetime, integer with nulls, float, text)."""
     s = pd.Series(values, index=original.index)
     if pd.api.types.is_datetime64_any_dtype(original.dtype):
-        out = pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit="ns")
+        # Numbers (nanoseconds) from arithmetic, or timestamps looked up from real rows (`season -> start_date`):
+        # read as numbers, a looked-up timestamp was NaT, and every row broke its dependency.
+        if s.dtype == object:
+            out = pd.to_datetime(s, errors="coerce")
+        else:
+            out = pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit="ns")
         return out.astype(original.dtype)
     if numeric and pd.api.types.is_numeric_dtype(original.dtype) and not pd.api.types.is_bool_dtype(original.dtype):
         num = pd.to_numeric(s, errors="coerce")
