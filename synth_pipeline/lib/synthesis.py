@@ -70,6 +70,8 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
             sdtype = "boolean"
         elif pd.api.types.is_integer_dtype(s.dtype) and s.nunique() <= LOW_CARDINALITY:
             sdtype = "categorical"  # codes and flags (0/1, 1-5 ratings): modelled as categories, as SDV detects them
+        elif _day_numbers(s):
+            sdtype = "datetime"
         elif pd.api.types.is_numeric_dtype(s.dtype):
             sdtype = "numerical"
         elif pd.api.types.is_datetime64_any_dtype(s.dtype) or _looks_like_datetimes(s):
@@ -104,7 +106,7 @@ def typed_view(df: pd.DataFrame, metadata: dict[str, Any], categories_as_text: b
     for col in df.columns:
         sdtype, values = specs.get(col, {}).get("sdtype"), df[col]
         if sdtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
-            typed[col] = text_to_datetime(values)
+            typed[col] = as_datetime(values)
         elif sdtype == "categorical" and categories_as_text and (text := _as_text(values)) is not values:
             typed[col] = text
     if not typed:
@@ -138,6 +140,31 @@ def _as_text(values: pd.Series) -> pd.Series:
         if np.signbit(values.to_numpy()[zero]).any():
             out[zero] = values[zero].astype(str).to_numpy()
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
+def _day_numbers(values: pd.Series) -> bool:
+    """Dates written as whole numbers, yyyymmdd: statsmodels' Mauna Loa CO2 readings date each week `19580329`.
+    Modelled as numbers, 19601783 (the 83rd day of a 17th month) was published. Every distinct value must be a real
+    day: random 8-digit codes are so one time in 25, sequential ones never (their months start at 00)."""
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    present = values.dropna()
+    if present.empty or not present.between(1000_01_01, 2999_12_31).all() or (present % 1 != 0).any():
+        return False
+    return bool(_from_day_numbers(pd.Series(present.unique())).notna().all())
+
+
+def _from_day_numbers(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values.astype("Int64").astype(str), format="%Y%m%d", errors="coerce").set_axis(values.index)
+
+
+def as_datetime(values: pd.Series) -> pd.Series:
+    """A column the metadata calls a date as datetimes: dates written yyyymmdd as numbers, or as text."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return _from_day_numbers(values).rename(values.name)
+    return text_to_datetime(values)
 
 
 def text_to_datetime(values: pd.Series) -> pd.Series:
@@ -434,9 +461,15 @@ def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
     out = frame.copy(deep=False)  # columns are replaced, never written into: the caller's frame is untouched
     for field in schema:
         col = field.name
+        t = field.type
+        numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
+        if col in frame.columns and numeric and pd.api.types.is_datetime64_any_dtype(frame[col]):
+            days = frame[col].dt  # dates the source wrote yyyymmdd, as it wrote them
+            written = (days.year * 10_000 + days.month * 100 + days.day).astype("Int64")
+            out[col] = written if pa.types.is_integer(t) else written.astype("float64")
+            continue
         if col not in frame.columns or frame[col].dtype != object:
             continue
-        t = field.type
         if pa.types.is_boolean(t):
             text = frame[col].map(lambda v: v if v is None or isinstance(v, bool) or v != v else str(v).lower())
             values = text.map({"true": True, "false": False, True: True, False: False})
