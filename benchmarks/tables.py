@@ -82,6 +82,7 @@ PACKAGED = {
             "nuclides": "16-nuclides.csv",
             "countrypops": "01-countrypops.csv",
             "sp500": "04-sp500.csv",  # S&P 500 per trading day, 1950-2015
+            "reactions": "14-reactions.csv",  # gas-phase rate constants of 1,683 compounds, mostly null
         },
     ),
     "lifelines": (
