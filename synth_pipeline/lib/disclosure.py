@@ -47,7 +47,7 @@ WEEKEND_FREE_DAYS = 21  # distinct days none of which falls on a weekend: by cha
 
 
 def weekdays_of(stamps_ns: np.ndarray) -> np.ndarray:
-    """Monday 0 ... Sunday 6 of each timestamp (nanoseconds since 1970-01-01, a Thursday)."""
+    """Monday 0 ... Sunday 6 of each timestamp (nanoseconds since 1970-01-01, a Thursday), NaN where there is none."""
     return np.mod(np.floor(stamps_ns / DAY) + 3, 7)
 
 

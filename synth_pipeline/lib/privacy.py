@@ -323,7 +323,10 @@ def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int, unit: s
             f"To synthesize it anyway, set privacy.holdout_fraction to {fraction:.2f}: {kept} {unit} are left to "
             "train on, so expect lower fidelity."
         )
-    too_few = f"Even half of the {unit} would not be enough: at privacy.min_holdout_rows {min_holdout_rows} a table needs {2 * needed} {unit}."
+    too_few = (
+        f"Even half of the {unit} would not be enough: at privacy.min_holdout_rows {min_holdout_rows} a table needs "
+        f"{2 * needed} {unit}."
+    )
     for fraction in (0.3, 0.4, 0.5):  # the most training rows that still give each half the least evidence allowed
         smaller = min(round(num_rows * fraction) // 2, min_holdout_rows - 1)
         if smaller >= MIN_HOLDOUT_ROWS:

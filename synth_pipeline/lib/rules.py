@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import as_float, decimal_grid, on_weekdays_only, rare_share
+from synth_pipeline.lib.disclosure import as_float, decimal_grid, on_weekdays_only, rare_share, weekdays_of
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.outcomes import Outcome
 
@@ -463,7 +463,7 @@ class RuleBook:
             if rule.kind == "order":
                 ok = values[0] <= values[1]
             elif rule.kind == "date" and rule.op == "weekdays":
-                ok = _weekdays(values[0]) < 5
+                ok = weekdays_of(values[0]) < 5
             elif rule.kind == "date":
                 ok = ~np.isnan(_encode("datetime", values))
             elif rule.kind == "domain":
@@ -936,18 +936,13 @@ def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
     return list(rule.columns[:-1]), rule.columns[-1]
 
 
-def _weekdays(stamps_ns: np.ndarray) -> np.ndarray:
-    """Monday 0 ... Sunday 6 of each timestamp (nanoseconds), NaN where there is none."""
-    return pd.DatetimeIndex(pd.to_datetime(stamps_ns, unit="ns")).weekday.to_numpy(dtype=float, na_value=np.nan)
-
-
 def _weekday_of(frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
     """Monday 0 ... Sunday 6 of a date column, or of the date its year, month and day columns write (NaN where they
     write none: 31 November)."""
     columns = list(date)
     if len(columns) == 1:
-        return _weekdays(_numbers(frame, columns[0]))
-    return _weekdays(_encode("datetime", [_numbers(frame, c) for c in columns]))
+        return weekdays_of(_numbers(frame, columns[0]))
+    return weekdays_of(_encode("datetime", [_numbers(frame, c) for c in columns]))
 
 
 def _weekday_labels(real: pd.DataFrame, date: Iterable[str], label: str) -> tuple[pd.Index, np.ndarray]:

@@ -162,7 +162,7 @@ def as_datetime(values: pd.Series) -> pd.Series:
     """A column the metadata calls a date as datetimes: dates written yyyymmdd as numbers, or as text."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    if _day_numbers(values):
         return _from_day_numbers(values).rename(values.name)
     return text_to_datetime(values)
 
