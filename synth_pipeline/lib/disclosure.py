@@ -51,13 +51,27 @@ def weekdays_of(stamps_ns: np.ndarray) -> np.ndarray:
     return np.mod(np.floor(stamps_ns / DAY) + 3, 7)
 
 
-def on_weekdays_only(stamps_ns: np.ndarray, share: float) -> bool:
-    """Whether ``share`` of the timestamps, over ``WEEKEND_FREE_DAYS`` distinct days or more, fall on Monday to
-    Friday: trading days, office hours."""
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONDAY_TO_FRIDAY = "Monday to Friday"
+
+
+def days_of_the_week(stamps_ns: np.ndarray, share: float) -> str | None:
+    """The days of the week ``share`` of the timestamps fall on, over ``WEEKEND_FREE_DAYS`` distinct days or more,
+    where they are fewer than seven: one day (weekly readings: statsmodels' CO2 on Saturdays, Ecdat's exchange
+    rates on Fridays) or Monday to Friday (trading days, office hours). None otherwise."""
     v = stamps_ns[~np.isnan(stamps_ns)]
     if len(np.unique(np.floor(v / DAY))) < WEEKEND_FREE_DAYS:
-        return False
-    return bool(np.mean(weekdays_of(v) < 5) >= share)
+        return None
+    days = weekdays_of(v)
+    counts = np.bincount(days.astype(np.int64), minlength=7)
+    if counts.max() >= share * len(v):
+        return DAY_NAMES[int(counts.argmax())]
+    return MONDAY_TO_FRIDAY if counts[:5].sum() >= share * len(v) else None
+
+
+def weekday_mask(days: str) -> list[bool]:
+    """Monday ... Sunday, which of them ``days`` (a :func:`days_of_the_week` answer) holds."""
+    return [i < 5 for i in range(7)] if days == MONDAY_TO_FRIDAY else [name == days for name in DAY_NAMES]
 
 
 def value_keys(s: pd.Series) -> pd.Series:
@@ -789,10 +803,11 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
         return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
     points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
-    if is_datetime and step <= DAY and DAY % step == 0 and on_weekdays_only(values, 0.999):
-        # Trading days (ISLP's NYSE): a date drawn inside the range, as the rules draw it, is never on a weekend.
+    if is_datetime and step <= DAY and DAY % step == 0 and (days := days_of_the_week(values, 0.999)):
+        # Trading days (ISLP's NYSE), weekly readings: a date drawn inside the range, as the rules draw it, is only
+        # ever on those days of the week.
         first, last = (np.datetime64(int(x // DAY), "D") for x in (lower, upper))
-        points = int(np.busday_count(first, last + 1)) * int(DAY // step)
+        points = int(np.busday_count(first, last + 1, weekmask=weekday_mask(days))) * int(DAY // step)
     if points <= 0:
         return 0.0
     inside = np.fromiter((v for v in rare if lower <= v <= upper), dtype=float)

@@ -38,7 +38,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.disclosure import as_float, decimal_grid, on_weekdays_only, rare_share, weekdays_of
+from synth_pipeline.lib.disclosure import (
+    DAY_NAMES,
+    MONDAY_TO_FRIDAY,
+    as_float,
+    days_of_the_week,
+    decimal_grid,
+    rare_share,
+    weekday_mask,
+    weekdays_of,
+)
 from synth_pipeline.lib.errors import ConfigError
 from synth_pipeline.lib.outcomes import Outcome
 
@@ -85,9 +94,9 @@ class Rule:
         if self.kind == "nulls":
             return f"{', '.join(c)} are null together"
         if self.kind == "date":
-            return (
-                f"{c[0]} falls on Monday to Friday" if self.op == "weekdays" else f"{c[0]}, {c[1]}, {c[2]} write a date"
-            )
+            if self.op == "weekdays":  # unit: one day of the week, or "" for Monday to Friday
+                return f"{c[0]} falls on {self.unit or MONDAY_TO_FRIDAY}"
+            return f"{c[0]}, {c[1]}, {c[2]} write a date"
         if self.kind == "identity":
             if self.op == "clock":
                 return f"{c[0]} = clock({c[1]}) - clock({c[2]})"
@@ -130,7 +139,7 @@ _NAMES = r"(.+?)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} are null together$"), "nulls"),
     (re.compile(r"^(.+?), (.+?), (.+?) write a date$"), "date"),
-    (re.compile(rf"^{_NAMES} falls on Monday to Friday$"), "weekdays"),
+    (re.compile(rf"^{_NAMES} falls on ({MONDAY_TO_FRIDAY}|{'|'.join(DAY_NAMES)})$"), "weekdays"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
     (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
     (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime|weekday)\((.+)\)$"), "encoding"),
@@ -167,7 +176,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         if form == "date":
             return Rule("date", (g[0], g[1], g[2]), origin=origin)
         if form == "weekdays":
-            return Rule("date", (g[0],), "weekdays", origin=origin)
+            return Rule("date", (g[0],), "weekdays", unit="" if g[1] == MONDAY_TO_FRIDAY else g[1], origin=origin)
         if form == "encoding":
             parts = tuple(x.strip() for x in g[2].split(","))
             zone = parts[-1][3:].strip() if g[1] == "datetime" and parts[-1].startswith("tz=") else ""
@@ -199,7 +208,7 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
-        "'w = weekday(year, month, day)', 'year, month, day write a date', 'date falls on Monday to Friday', "
+        "'w = weekday(year, month, day)', 'year, month, day write a date', 'date falls on Monday to Friday' (or 'on Saturday'), "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -463,7 +472,8 @@ class RuleBook:
             if rule.kind == "order":
                 ok = values[0] <= values[1]
             elif rule.kind == "date" and rule.op == "weekdays":
-                ok = weekdays_of(values[0]) < 5
+                allowed = np.flatnonzero(weekday_mask(rule.unit or MONDAY_TO_FRIDAY))
+                ok = np.isin(weekdays_of(values[0]), allowed)
             elif rule.kind == "date":
                 ok = ~np.isnan(_encode("datetime", values))
             elif rule.kind == "domain":
@@ -1681,15 +1691,17 @@ def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySetti
 
 
 def _weekdays_only(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySettings) -> list[Rule]:
-    """Dates that fall on Monday to Friday only (:func:`on_weekdays_only`): ISLP's NYSE was published with 29 % of
-    its trading days on a Saturday or a Sunday."""
-    return [
-        Rule("date", (str(c),), "weekdays")
-        for c in numeric
-        if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
-        and int(frame[c].notna().sum()) >= settings.min_support
-        and on_weekdays_only(_numbers(frame, c), settings.min_adherence)
-    ]
+    """Dates that fall on Monday to Friday only, or on one day of the week (:func:`days_of_the_week`): ISLP's NYSE
+    was published with 29 % of its trading days on a Saturday or a Sunday, statsmodels' weekly CO2 readings, all on
+    Saturdays, on every day of the week."""
+    rules = []
+    for c in numeric:
+        if not pd.api.types.is_datetime64_any_dtype(frame[c].dtype) or frame[c].notna().sum() < settings.min_support:
+            continue
+        days = days_of_the_week(_numbers(frame, c), settings.min_adherence)
+        if days is not None:
+            rules.append(Rule("date", (str(c),), "weekdays", unit="" if days == MONDAY_TO_FRIDAY else days))
+    return rules
 
 
 def _datetime_encoding(
