@@ -491,6 +491,9 @@ SIGNS = "[$€£¥%]"  # currency and percent signs, dropped: `$1,234.50` is 123
 # A number and one unit, the same in every row: `37.00 downs` (NFL concussions' playtime), `8GB`, `1.37kg`.
 WITH_UNIT = r"\s*([-+]?[0-9]+(\.[0-9]+)?)\s*([A-Za-z][A-Za-z/]{0,9})\s*"
 MIN_UNIT_VALUES = 20  # fewer distinct values are codes (`3G`, `4G`, `5G`), kept as text
+# Durations in hours and minutes, as IMDb writes a film's length (`1h 30m`, `2h`, `45m`): read as minutes where
+# some value holds both (a column of `8h` alone is a number of hours, read as such below).
+HOURS_MINUTES = r"\s*(([0-9]+)h)?\s*(([0-9]+)m)?\s*"
 
 
 def _numbers_as_written(
@@ -518,14 +521,16 @@ def _numbers_as_written(
             f"bool_or(regexp_matches({q}, '{SIGNS}')), bool_or(contains({q}, '.')), "
             f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}')), bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}')), "
             f"bool_and(regexp_full_match({q}, '{WITH_UNIT}')), count(DISTINCT lower(regexp_extract({q}, '{WITH_UNIT}', 3))), "
-            f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3))"
+            f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3)), "
+            f"bool_and(regexp_full_match({q}, '{HOURS_MINUTES}') AND regexp_matches({q}, '[0-9]')) "
+            f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m'))"
             for q, b in ((_quote_ident(c), bare[c]) for c in text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, commas, signs, dots, european, not_thousands = row[10 * i : 10 * i + 6]
-            with_unit, units, distinct, unit = row[10 * i + 6 : 10 * i + 10]
+            thousands, commas, signs, dots, european, not_thousands = row[11 * i : 11 * i + 6]
+            with_unit, units, distinct, unit, hours_minutes = row[11 * i + 6 : 11 * i + 11]
             written = "currency or percent signs" if signs else "thousands separators"
             if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
@@ -535,6 +540,12 @@ def _numbers_as_written(
             elif thousands and (commas or signs):
                 kind = "DOUBLE" if dots else "BIGINT"
                 casts[c] = (f"CAST(replace({bare[c]}, ',', '') AS {kind})", f"text with {written} read as {kind}")
+            elif hours_minutes and distinct >= MIN_UNIT_VALUES:
+                parts = [
+                    f"coalesce(TRY_CAST(regexp_extract({_quote_ident(c)}, '{HOURS_MINUTES}', {g}) AS BIGINT), 0)"
+                    for g in (2, 4)
+                ]
+                casts[c] = (f"({parts[0]} * 60 + {parts[1]})", "durations written 1h 30m read as minutes (BIGINT)")
             elif with_unit and units == 1 and distinct >= MIN_UNIT_VALUES:
                 kind = "DOUBLE" if dots else "BIGINT"
                 number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
