@@ -822,14 +822,17 @@ def _person_name_finding(
         )
     if not found:
         return _first_last_finding(name, values, FIRST_LAST_SHARE, "")
-    return PiiFinding(
+    return _names_people(
         name,
-        "person_name",
-        "direct",
-        round(min(0.99, 0.5 + max(strict, lenient) / 2), 2),
+        max(strict, lenient),
         f"{strict:.0%} of sampled values are person names observed in real populations (census and survey name lists)"
         + (f", {lenient:.0%} partly (some words known names, or initials)" if lenient > strict else ""),
     )
+
+
+def _names_people(name: str, share: float, reason: str, cap: float = 0.99) -> PiiFinding:
+    """A column of people's names, as sure as ``share`` of its values say, at most ``cap``."""
+    return PiiFinding(name, "person_name", "direct", round(min(cap, 0.5 + share / 2), 2), reason)
 
 
 def _things_of_one_kind(values: list[str]) -> bool:
@@ -887,12 +890,8 @@ def _login_finding(name: str, values: list[str]) -> PiiFinding | None:
     share = sum(map(_is_login, distinct)) / len(distinct)
     if share < LOGIN_SHARE:
         return None
-    return PiiFinding(
-        name,
-        "person_name",
-        "direct",
-        round(min(0.99, 0.5 + share / 2), 2),
-        f"{share:.0%} of distinct values are logins made of a person's name (jsmith, smith_j, john.smith)",
+    return _names_people(
+        name, share, f"{share:.0%} of distinct values are logins made of a person's name (jsmith, smith_j, john.smith)"
     )
 
 
@@ -911,13 +910,12 @@ def _case_caption_finding(name: str, values: list[str]) -> PiiFinding | None:
     named = sum(1 for sides in captions if any(name_evidence(side, names)[1] for side in sides)) / len(captions)
     if named < FREE_TEXT_NAME_SHARE:
         return None
-    return PiiFinding(
+    return _names_people(
         name,
-        "person_name",
-        "direct",
-        round(min(0.95, 0.5 + named / 2), 2),
+        named,
         f"{len(captions) / len(values):.0%} of sampled values are case captions (`A v. B`); "
         f"{named:.0%} name a person as a party",
+        cap=0.95,
     )
 
 
@@ -934,13 +932,12 @@ def _first_last_finding(name: str, values: list[str], needed: float, aside: str)
     share = hits / len(distinct)
     if hits < MIN_FIRST_LAST or share < needed:
         return None
-    return PiiFinding(
+    return _names_people(
         name,
-        "person_name",
-        "direct",
-        round(min(0.95, 0.5 + share / 2), 2),
+        share,
         f"{share:.0%} of distinct sampled values are a first name then a surname observed in real populations"
         + (f", {aside}" if aside else ""),
+        cap=0.95,
     )
 
 
