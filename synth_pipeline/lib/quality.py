@@ -276,13 +276,6 @@ def _rows_holding_both(pairs: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
     return np.asarray(both, dtype=np.int64)
 
 
-def _supported(pairs: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
-    """Which pairs ``MIN_PAIR_ROWS`` real rows hold both columns of."""
-    if pairs.empty:
-        return np.ones(0, bool)
-    return _rows_holding_both(pairs, real) >= MIN_PAIR_ROWS
-
-
 def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], gate: GateConfig) -> GateScores:
     """Score ``synthetic`` against the de-identified ``real`` table it was trained on."""
     with warnings.catch_warnings():
@@ -317,7 +310,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     if len(pairs):  # shown in the check's breakdown: why a related pair was left out
         pairs["Real Rows Holding Both"] = _rows_holding_both(pairs, real_s)
         scored = pairs.loc[scored.index]
-    supported = _supported(scored, real_s)
+    supported = scored.get("Real Rows Holding Both", pd.Series(dtype=np.int64)).to_numpy() >= MIN_PAIR_ROWS
     thin = int((~supported).sum())
     if thin:
         scored = scored[supported]
@@ -325,7 +318,9 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     if scored.empty and len(pairs):
         # No pair is strongly related in the real data (independent columns): SDMetrics 0.32 then scores nothing.
         # Every pair is evidence that the synthesizer did not invent relations, so they are scored here.
-        pairs = _score_every_pair(real_s, syn_s, pairs[_supported(pairs, real_s)], sdtypes, gate.seed)
+        pairs = _score_every_pair(
+            real_s, syn_s, pairs[pairs["Real Rows Holding Both"] >= MIN_PAIR_ROWS], sdtypes, gate.seed
+        )
         scored = pairs[pairs["Score"].notna()]
         pair_trends = float(scored["Score"].mean()) if len(scored) else float("nan")
     return GateScores(
