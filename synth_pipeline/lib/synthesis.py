@@ -155,7 +155,12 @@ def _day_numbers(values: pd.Series) -> bool:
 
 
 def _from_day_numbers(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype("Int64").astype(str), format="%Y%m%d", errors="coerce").set_axis(values.index)
+    """Each distinct day number parsed once, as :func:`text_to_datetime` parses each distinct text once."""
+    codes, uniques = pd.factorize(values)
+    days = pd.to_datetime(pd.Series(uniques).astype("Int64").astype(str), format="%Y%m%d", errors="coerce").to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype=days.dtype if len(days) else "datetime64[ns]")
+    out[codes >= 0] = days[codes[codes >= 0]]
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def as_datetime(values: pd.Series) -> pd.Series:
@@ -163,7 +168,7 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values
     if _day_numbers(values):
-        return _from_day_numbers(values).rename(values.name)
+        return _from_day_numbers(values)
     return text_to_datetime(values)
 
 
