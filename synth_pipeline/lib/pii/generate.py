@@ -127,6 +127,36 @@ def _norm(counts: np.ndarray) -> list[float]:
     return [float(c) / total for c in counts]
 
 
+# Columns whose fresh values Faker writes better than a learnt shape, by name: a city reads as a city, not as
+# "Jwqjo". The name is folded as detection folds it (``cityName`` -> ``city_name``).
+FAKER_NAMES = ((re.compile(r"(^|_)(city|town|hometown|ciudad|stadt|ville|municipality)(_|$)"), "city"),)
+
+
+def faker_kind(column: str) -> dict[str, Any] | None:
+    folded = re.sub(r"[^0-9a-z]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(column)).lower())
+    for pattern, method in FAKER_NAMES:
+        if pattern.search(folded):
+            return {"kind": "faker", "method": method}
+    return None
+
+
+def fresh_values(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` draws of ``spec`` (a learnt shape, or a Faker kind seeded from ``rng``)."""
+    if spec["kind"] == "faker":
+        from faker import Faker
+
+        fake = Faker("en_US")
+        fake.seed_instance(int(rng.integers(2**31)))
+        if spec["method"] == "city":  # two words: Faker's one-word cities (`Greenberg`, `Whiteside`) are surnames
+            return [
+                f"{fake.city_prefix()} {fake.first_name()}{fake.city_suffix() if rng.random() < 0.5 else ''}"
+                for _ in range(n)
+            ]
+        method = getattr(fake, spec["method"])
+        return [str(method()) for _ in range(n)]
+    return [generate(spec, rng) for _ in range(n)]
+
+
 def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     kind = spec["kind"]
     if kind == "pattern":

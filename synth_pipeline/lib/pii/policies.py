@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,7 +27,7 @@ from synth_pipeline.lib.pii.detection import (
     normalize_name,
     numbering_group,
 )
-from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, learn_generator
+from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, faker_kind, learn_generator
 from synth_pipeline.lib.privacy import entity_codes, held_out, key_columns
 from synth_pipeline.lib.synthesis import text_to_datetime
 
@@ -350,16 +349,8 @@ def _near_unique_share(series: pd.Series, k: int, people: pd.Series | None = Non
     return None if share < NEAR_UNIQUE_SHARE or categories else share
 
 
-# Kinds whose fresh values Faker writes better than a learnt shape: a city reads as a city, not as "Jwqjo".
-FAKER_KINDS = (("location", re.compile(r"city|town|ciudad|stadt|ville|municipality"), "city"),)
-
-
 def _known_kind(d: ColumnDecision) -> dict[str, Any] | None:
-    norm = normalize_name(d.column)
-    for pii_type, pattern, method in FAKER_KINDS:
-        if d.pii_type == pii_type and pattern.search(norm):
-            return {"kind": "faker", "method": method}
-    return None
+    return faker_kind(d.column) if d.pii_type == "location" else None
 
 
 def _undetected(col: str, series: pd.Series, k: int, people: pd.Series | None = None) -> ColumnDecision:
