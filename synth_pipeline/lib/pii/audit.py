@@ -62,6 +62,16 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
     return common
 
 
+def _runs_of(value: str) -> set[str]:
+    """The runs of two words or more inside ``value``, each normalized as a raw value is."""
+    words = value.split()
+    return {
+        normalize_value(" ".join(words[i:j])).strip(EDGE_PUNCTUATION)
+        for i in range(len(words))
+        for j in range(i + 2, min(i + MAX_WORDS, len(words)) + 1)
+    }
+
+
 def _named(values: pd.Series) -> pd.Series:
     """Which values read as a person's name: every word a name the lists hold (one unknown among three)."""
     return values.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
@@ -89,6 +99,9 @@ class PiiReference:
     # Values of near-unique text that names no one (titles, a fire called "County Fire"): watched in records and
     # as whole cells, but not inside published text, where "Kern County Fire Department" is a category k rows hold.
     quasi: set[str] = field(default_factory=set)
+    # Common categories that hold such a value among their words (`CAL FIRE / Riverside County Fire`, a unit
+    # dozens of rows hold, around a fire called `Riverside County Fire`): published, and quoted in previews.
+    published: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, raw: pd.DataFrame, plan: PiiPlan, k: int = 10) -> PiiReference:
@@ -96,6 +109,7 @@ class PiiReference:
         # Counted once, and only for a table with something to watch.
         categories = _common_categories(raw, plan, k) if plan.reference_columns else {}
         common, places = list(categories), [v for v, place in categories.items() if place]
+        quasi_values: set[str] = set()
         for col in plan.reference_columns:
             d = plan.decision(col)
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
@@ -124,12 +138,15 @@ class PiiReference:
             if d.action == "generate" and d.category not in ("direct", "identifier") and len(phrases):
                 named = _named(phrases)
                 ref.quasi.update(_digest(v, ref.salt) for v in phrases[~named])
+                quasi_values.update(phrases[~named])
                 phrases = phrases[named]
             ref.text.update(_digest(v, ref.salt) for v in phrases)
             ref.words.update(_digest(v, ref.salt) for v in values[is_word])
             ref.numeric[col] = {_digest(_canonical_number(v), ref.salt) for v in values[is_num]}
             if plan.decision(col).pii_type == "phone":
                 ref.phone_digits.update(_digest(d, ref.salt) for d in map(_phone_digits, values) if d)
+        if quasi_values:
+            ref.published = {_digest(c, ref.salt) for c in common if not _runs_of(c).isdisjoint(quasi_values)}
         return ref
 
     def save(self, path: Path) -> None:
@@ -141,6 +158,7 @@ class PiiReference:
                 "words": sorted(self.words),
                 "phone_digits": sorted(self.phone_digits),
                 "quasi": sorted(self.quasi),
+                "published": sorted(self.published),
                 "numeric": {k: sorted(v) for k, v in self.numeric.items()},
             },
         )
@@ -154,6 +172,7 @@ class PiiReference:
             words=set(data.get("words", [])),
             phone_digits=set(data.get("phone_digits", [])),
             quasi=set(data.get("quasi", [])),
+            published=set(data.get("published", [])),
             numeric={k: set(v) for k, v in data["numeric"].items()},
         )
 
@@ -214,6 +233,8 @@ class PiiReference:
         words = re.split(r"[\s=]+", unescape(text).replace("|", " | "))
         stripped = [w.strip(EDGE_PUNCTUATION) for w in words]
         found: set[str] = set()
+        quasi_found: list[tuple[int, int, str]] = []
+        published: list[tuple[int, int]] = []  # spans that spell out a published category around such a value
         for i in range(len(words)):
             for j in range(i + 1, min(i + max_words, len(words)) + 1):
                 if words[j - 1] == "|":
@@ -230,8 +251,13 @@ class PiiReference:
                             found.add(digest)
                     else:
                         digest = _digest(norm, self.salt)
-                        if digest in self.text or (quasi and digest in self.quasi):
+                        if digest in self.text:
                             found.add(digest)
+                        elif quasi and digest in self.quasi:
+                            quasi_found.append((i, j, digest))
+                        if digest in self.published:
+                            published.append((i, j))
+        found.update(d for i, j, d in quasi_found if not any(a <= i and j <= b for a, b in published))
         return len(found)
 
     @property
