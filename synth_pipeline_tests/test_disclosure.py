@@ -512,3 +512,20 @@ def test_a_column_a_rule_looks_values_up_from_keeps_common_values_for_its_tail()
     control.keep_categories(Rule("dependency", ("City", "State")).columns)
     assert control.tails() == {}
     assert set(control.protect(table)["City"]) <= set(control.columns["City"].allowed)
+
+
+def test_a_long_tail_of_lists_leaves_as_lists_of_common_items():
+    """great_tables' Cannes films: `countries_of_origin` writes `GB,ZW`, `IT,SU`; a third of the films hold a list
+    fewer than k films share. Their fresh values were random letters in the layout (`PJ,JZ`); they are lists of
+    the country codes that k films name, drawn as the real lists' lengths are."""
+    from benchmarks.tables import packaged
+
+    films = packaged("great_tables", "films")[["countries_of_origin", "run_time"]]
+    control = DisclosureControl.learn(films, {"countries_of_origin": "categorical", "run_time": "numerical"}, 10, 0)
+    spec = control.columns["countries_of_origin"].tail
+    assert spec is not None and spec["kind"] == "words" and spec["separator"] == ","
+    items = films["countries_of_origin"].dropna().str.split(",").explode().value_counts()
+    out = control.enforce(control.protect(films))["countries_of_origin"]
+    fresh = out[~out.isin(films["countries_of_origin"])].dropna()
+    assert len(fresh) > 0.2 * len(films)
+    assert set(fresh.str.split(",").explode()) <= set(items[items >= 10].index)

@@ -383,7 +383,9 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
     )
     rare = counts[held < k]
     if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and _is_text(s):
-        control.tail = tail_spec(col, s[s.isin(rare.index)], k)
+        # Where rows are a panel's records, each person's values once: a word counts the people who use it.
+        whole = s if entities is None else s[~pd.DataFrame({"v": s, "e": entities.reindex(s.index)}).duplicated()]
+        control.tail = tail_spec(col, whole[whole.isin(rare.index)], k, whole)
         control.tail_values_per_row = len(rare) / float(rare.sum())
         control.real_keys = np.sort(_hashes(pd.Series(counts.index.astype(str))))
     return control
@@ -398,13 +400,13 @@ def _is_text(s: pd.Series) -> bool:
     return not pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5
 
 
-def tail_spec(col: str, rare: pd.Series, k: int) -> dict[str, Any]:
+def tail_spec(col: str, rare: pd.Series, k: int, whole: pd.Series) -> dict[str, Any]:
     """How a long tail's fresh values are drawn: Faker where the column's name says its kind (a city), else the
-    shapes and common words the tail's rows share (:func:`pii.generate.learn_generator`: no value fewer than
-    ``k`` rows hold is in it)."""
+    tail's shapes, with the words ``k`` rows of the ``whole`` column use (:func:`pii.generate.learn_generator`:
+    no value fewer than ``k`` rows hold is in it)."""
     from synth_pipeline.lib.pii.generate import faker_kind, learn_generator
 
-    return faker_kind(col) or learn_generator(rare.astype(str), k)
+    return faker_kind(col) or learn_generator(rare.astype(str), k, vocabulary_from=whole)
 
 
 def _hashes(text: pd.Series) -> np.ndarray:

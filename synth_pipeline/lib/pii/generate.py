@@ -36,8 +36,11 @@ def shape(value: str) -> str:
     return "".join("9" if ch.isdigit() else "A" if ch.isupper() else "a" if ch.islower() else ch for ch in value)
 
 
-def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
+def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None = None) -> dict[str, Any]:
+    """``vocabulary_from``: the rows whose words may be drawn, when ``values`` are a part of them (a long tail of
+    lists, whose items are mostly common in the whole column, not in the tail)."""
     text = values.dropna().astype(str)
+    whole = None if vocabulary_from is None else vocabulary_from.dropna().astype(str)
     if text.empty:
         return {"kind": "letters", "lengths": [8], "weights": [1.0]}
     shapes = text.map(shape).value_counts()
@@ -46,7 +49,10 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
     # Codes keep their layout (``13011352CF10A``); prose and place names read better as common words
     # ("Municipal Field") than as letters in a name's layout ("Iywjwvqjo Wftopsbki"). Words are counted only
     # when a code's layout does not decide it: a Python pass over every row.
-    words = None if patterned and "9" in frequent.index[0] else _words(text, k)
+    coded = patterned and "9" in frequent.index[0]
+    words = None if coded else _words(text, k, whole=whole)
+    if words is None and not coded and (sep := _list_separator(text)):
+        words = _words(text, k, sep, whole)  # lists of codes (`GB,ZW`, `en,sw,af`): common codes, not random letters
     if patterned and words is None:
         return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
     if words is not None:
@@ -58,12 +64,25 @@ def learn_generator(values: pd.Series, k: int) -> dict[str, Any]:
     return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
 
 
-def _words(text: pd.Series, k: int) -> dict[str, Any] | None:
-    """Text of the words at least ``k`` rows use, when there are enough of them and values are several words."""
-    tokens = text.str.split()
+LIST_SEPARATORS = (",", ";", "|")
+LIST_SHARE = 0.2  # values holding the separator, among values without a space: a list column
+
+
+def _list_separator(text: pd.Series) -> str | None:
+    bare = text[~text.str.contains(" ", regex=False)]
+    for sep in LIST_SEPARATORS:
+        if len(bare) >= 0.5 * len(text) and bare.str.contains(sep, regex=False).mean() >= LIST_SHARE:
+            return sep
+    return None
+
+
+def _words(text: pd.Series, k: int, sep: str | None = None, whole: pd.Series | None = None) -> dict[str, Any] | None:
+    """Text of the words at least ``k`` rows (of ``whole``, when given) use, when there are enough of them and
+    values are several words (or, with ``sep``, several items of a list)."""
+    tokens = text.str.split(sep)
     names = all_names()
     rows_per_word: Counter[str] = Counter()
-    for words in tokens:
+    for words in tokens if whole is None else whole.str.split(sep):
         rows_per_word.update({w for w in words})
     # In alphabetical order: in the order met, neighbours in the list are neighbours in a real value, and the
     # plan shown in the UI spelt out course titles ("Quantum", "Mechanics") that fewer than k rows hold.
@@ -80,6 +99,7 @@ def _words(text: pd.Series, k: int) -> dict[str, Any] | None:
             "vocabulary_weights": _norm(counts),
             "lengths": [int(x) for x in lengths.index],
             "weights": _norm(lengths.to_numpy()),
+            **({"separator": sep} if sep else {}),
         }
     return None
 
@@ -177,5 +197,5 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "words":
         vocab = spec["vocabulary"]
         picks = rng.choice(len(vocab), min(n, len(vocab)), replace=False, p=spec["vocabulary_weights"])
-        return " ".join(vocab[i] for i in picks)
+        return spec.get("separator", " ").join(vocab[i] for i in picks)
     return "".join(string.ascii_lowercase[i] for i in rng.integers(0, 26, n)).capitalize()
