@@ -303,6 +303,9 @@ class _Derivation:
     rule: Rule
     target: str
     inputs: tuple[str, ...]
+    # A second lookup of the same column, for the rows whose first lookup found nothing (a country's latitude
+    # from its longitude where it has no province to look it up from).
+    fallback_of: Rule | None = None
 
 
 @dataclass
@@ -419,7 +422,9 @@ class RuleBook:
         column by column draws it after them (``SequentialTreeSynthesizer``'s ``drawn_after``), so the columns
         drawn after it go with the derived value (births with the day of the week)."""
         lookups = {
-            d.target: d.inputs for d in self.derivations if d.rule.kind == "dependency" or d.rule.op == "weekday"
+            d.target: d.inputs
+            for d in self.derivations
+            if (d.rule.kind == "dependency" or d.rule.op == "weekday") and d.fallback_of is None
         }
         # The date a weekday is looked up from comes right after its parts (`date = datetime(year, month, day)`,
         # whichever way the rule derives), or first when it has none, and so the weekday with it: drawn by their
@@ -802,6 +807,8 @@ class RuleBook:
             # Rows whose determinant is null or a combination no k real rows hold keep their value; the
             # rule check then rejects the new combinations.
             expected, found = self._lookup(r, frame)
+            if d.fallback_of is not None:
+                found = found & ~self._lookup(d.fallback_of, frame)[1]
             if not found.any():
                 return original
             values = expected.where(found, original.astype(object))
@@ -1241,10 +1248,18 @@ def _plan(
                 stack.extend(edges.get(node, ()))
         return False
 
+    fallbacks: list[_Derivation] = []
+
     def add(rule: Rule, target: str, inputs: tuple[str, ...]) -> bool:
-        if target in derived or any(reaches(target, i) for i in inputs):
+        if any(reaches(target, i) for i in inputs):
             return False
-        derived[target] = _Derivation(rule, target, inputs)
+        first = derived.get(target)
+        if first is not None and not (rule.kind == first.rule.kind == "dependency"):
+            return False
+        if first is None:
+            derived[target] = _Derivation(rule, target, inputs)
+        else:
+            fallbacks.append(_Derivation(rule, target, inputs, fallback_of=first.rule))
         for i in inputs:
             edges.setdefault(i, set()).add(target)
         return True
@@ -1288,16 +1303,21 @@ def _plan(
             for target in options:
                 if add(r, target, tuple(x for x in c if x != target)):
                     break
+    # A column is read once every lookup of it is done, and its fallbacks come after its first lookup.
     order: list[_Derivation] = []
-    done: set[str] = set()
-    pending = dict(derived)
+    pending = [*derived.values(), *fallbacks]
     while pending:
-        ready = [t for t, d in pending.items() if not any(i in pending for i in d.inputs)]
+        targets = {d.target for d in pending}
+        firsts = {d.target for d in pending if d.fallback_of is None}
+        ready = [
+            d
+            for d in pending
+            if not any(i in targets for i in d.inputs) and (d.fallback_of is None or d.target not in firsts)
+        ]
         if not ready:  # cannot happen (cycles are refused above); leave the rest to rejection
             break
-        for t in ready:
-            order.append(pending.pop(t))
-            done.add(t)
+        order += ready
+        pending = [d for d in pending if all(d is not r for r in ready)]
     return order
 
 
