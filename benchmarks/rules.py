@@ -38,8 +38,8 @@ def _adherence(checker: RuleChecker, synthetic: pd.DataFrame, tolerance: float) 
     }
 
 
-def _scores(train, synthetic, meta, ds) -> dict:
-    s = quality.evaluate(train, synthetic, meta, ds.gate)
+def _scores(train, synthetic, meta, ds, tails=None) -> dict:
+    s = quality.evaluate(train, synthetic, meta, ds.gate, tails)
     return {
         "validity": round(s.data_validity, 3),
         "column_shapes": round(s.column_shapes, 3),
@@ -94,7 +94,7 @@ def run(flight_rows: int, only: list[str] | None = None, seeds: int = 5) -> pd.D
                     synthetic = pd.concat(list(synthesis.sample_chunks(model, len(train), 100_000, seed)))
                     sample_s = time.perf_counter() - started
                     prepared = synthesis.prepare_training_frame(synthetic, meta)
-                    scores = _scores(train, prepared, meta, ds)
+                    scores = _scores(train, prepared, meta, ds, model.control.tails())
                     seeded[enforce].append(scores)
                     if seed != ds.synthesizer.seed:
                         continue

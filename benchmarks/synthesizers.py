@@ -71,7 +71,7 @@ def gate_view(train: pd.DataFrame, holdout: pd.DataFrame, ds, winner: str, meta:
     fitted, _ = synthesis.fit(train, cfg, CandidateConfig(name=winner), meta)
     rows = len(train) + len(holdout)
     synthetic = pd.concat(list(synthesis.sample_chunks(fitted.synthesizer, rows, rows, ds.synthesizer.seed)))
-    scores = quality.evaluate(train, synthetic, meta, ds.gate)
+    scores = quality.evaluate(train, synthetic, meta, ds.gate, fitted.synthesizer.control.tails())
     judged_on = gate_holdout(holdout)
     p = privacy.evaluate_privacy(train, judged_on, synthetic, meta, ds.privacy)  # the check keeps k = 10
     rare = next(o for o in privacy.judge_privacy(p, ds.privacy) if o.name == "rare_values")
