@@ -915,3 +915,15 @@ def test_words_inside_a_published_category_are_no_leak_in_the_run_records():
     named_once = raw["Name"].value_counts()
     fire = next(n for n in named_once[named_once == 1].index if len(str(n).split()) >= 3)
     assert ref.scan_text(f"sampled {fire!r} again") == 1
+
+
+def test_the_panel_note_counts_the_rows_without_a_key_it_takes_for_people_of_their_own():
+    """pointblank's global_sales: 500 customer keys, and 334 orders with none. `contract init` said "500 keys",
+    then refused "50000 rows of 834 people" without saying where the other 334 came from."""
+    from benchmarks.tables import packaged
+
+    raw = packaged("pointblank", "global_sales")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(raw, ds)
+    assert plan.entity_key == "customer_id"
+    assert "500 keys" in plan.entity_reason and "334 rows without a key, each a person of its own" in plan.entity_reason
