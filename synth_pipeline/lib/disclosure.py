@@ -217,6 +217,32 @@ class DisclosureControl:
                 out[col], c.clamped_rows = _clamp(out[col], c)
         return out
 
+    def redraw_tail_values(
+        self, frame: pd.DataFrame, is_forbidden: Callable[[str, Any], bool], rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """Fresh tail values that spell out a raw identifying value (a subject drawn as `Genetics`, the title of one
+        real course) drawn again, as generated columns' are: the model cannot see that reference, the sampling
+        step can. Returns ``frame``, its columns replaced, never written into."""
+        for col, c in self.columns.items():
+            if c.tail is None or col not in frame.columns:
+                continue
+            s = frame[col]
+            fresh = pd.Series(s[s.notna() & ~s.isin(c.allowed)].unique())
+            bad = fresh[[is_forbidden(col, v) for v in fresh]]
+            if bad.empty:
+                continue
+            out = s.astype(object).copy()
+            for value in bad:
+                for _ in range(MAX_REDRAWS):
+                    (new,) = _fill_tail(pd.Series([TAIL]), c, rng)[0]
+                    if new is not None and not is_forbidden(col, new):
+                        break
+                else:
+                    new = None
+                out[s == value] = new
+            frame[col] = out
+        return frame
+
     def keep_categories(self, columns: Iterable[str]) -> None:
         """Columns a rule looks values up from or for (``route -> distance``) keep no tail: a fresh value has no
         real row to look up."""

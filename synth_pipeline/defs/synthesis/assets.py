@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -244,7 +245,9 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                     chunks = synthesis.sample_chunks(
                         model, num_rows, dataset.sample.chunk_rows, dataset.synthesizer.seed, groups
                     )
+                    redraws = np.random.default_rng(dataset.synthesizer.seed + 7)
                     for i, chunk in enumerate(chunks):
+                        chunk = model.control.redraw_tail_values(chunk, reference.contains, redraws)
                         chunk = add_fakes_and_keys(
                             chunk,
                             plan,
