@@ -436,8 +436,8 @@ def tail_spec(col: str, rare: pd.Series, k: int, whole: pd.Series) -> dict[str, 
 
 
 def _hashes(text: pd.Series) -> np.ndarray:
-    folded = text.map(lambda v: " ".join(str(v).split()).casefold())
-    return pd.util.hash_pandas_object(folded, index=False).to_numpy()
+    """One hash per (non-null) value, folded as :func:`value_keys` folds text: each distinct value once."""
+    return pd.util.hash_pandas_object(_fold_text(text.astype(object)), index=False).to_numpy()
 
 
 def as_float(s: pd.Series) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.pii.detection import normalize_name
 from synth_pipeline.lib.pii.names import all_names, fold
 
 NEAR_UNIQUE_SHARE = 0.5  # at least this share of rows hold a value fewer than k rows share
@@ -153,7 +154,7 @@ FAKER_NAMES = ((re.compile(r"(^|_)(city|town|hometown|ciudad|stadt|ville|municip
 
 
 def faker_kind(column: str) -> dict[str, Any] | None:
-    folded = re.sub(r"[^0-9a-z]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(column)).lower())
+    folded = normalize_name(column)
     for pattern, method in FAKER_NAMES:
         if pattern.search(folded):
             return {"kind": "faker", "method": method}
