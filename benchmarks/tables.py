@@ -152,6 +152,7 @@ PACKAGED = {
             "inmate": "inmate_001.csv",
             "attorney_convictions": "attorney_convictions_001.csv",
             "asylum_decision": "asylum_decision_001.csv",
+            "us_foreign_aid": "us_foreign_aid_001.csv",  # US aid by country and year, 1951-2010: a country-year panel
             "mock_jury_decisions": "mock_jury_decisions_001.csv",
         },
     ),

