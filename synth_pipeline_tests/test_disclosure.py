@@ -439,7 +439,10 @@ def test_a_value_one_patient_repeats_at_every_visit_is_as_rare_as_one_patient():
         assert by_people.columns[col].lower == lows[9] > by_rows.columns[col].lower
     replayed = by_people.enforce(train[["futime", "age"]])
     for col in ("futime", "age"):
-        assert not replayed[col].isin(by_rows.columns[col].frequent_values).any(), col
+        # A moved value may land on another patient's value as often as a fresh patient would hold one (1 cell in
+        # 1,520 does, since patients are held out by count), never as often as counting rows let them through.
+        landed = replayed[col].isin(by_rows.columns[col].frequent_values).mean()
+        assert landed <= by_people.columns[col].fresh_hit_rate and landed < 0.005, col
 
 
 def test_the_rare_value_check_counts_patients_so_a_replayed_patients_values_fail_it():

@@ -192,18 +192,18 @@ def holdout_mask(
     Rows drawn one by one put a person's other years in the holdout: the held-out rows then hit that person's
     values and lie near that person's training rows, and every check that compares with them is lenient.
     """
-    n_holdout = holdout_rows(num_rows, fraction, max_rows)
     mask = np.zeros(num_rows, dtype=bool)
-    if not n_holdout:
-        return mask
     rng = np.random.default_rng(seed)
     if entities is None:
-        mask[rng.choice(num_rows, n_holdout, replace=False)] = True
+        n_holdout = holdout_rows(num_rows, fraction, max_rows)
+        if n_holdout:
+            mask[rng.choice(num_rows, n_holdout, replace=False)] = True
         return mask
-    sizes = np.bincount(entities)
-    order = rng.permutation(len(sizes))
-    chosen = order[np.cumsum(sizes[order]) <= n_holdout]
-    return np.isin(entities, chosen)
+    # Whole people, as many as the fraction of people (the cap counts people too), which is what the refusal
+    # (:func:`too_few_rows`) counts: people drawn until their rows filled the fraction of rows, with the cap in
+    # rows, held out 173 of pointblank global_sales' 834 people at the holdout_fraction that refusal named for 200.
+    people = len(np.bincount(entities))
+    return np.isin(entities, rng.permutation(people)[: holdout_rows(people, fraction, max_rows)])
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,18 @@ def _rows_of_people_like(codes: np.ndarray, like: np.ndarray, rows: int, seed: i
     people = rng.permutation(np.unique(codes))[: people_in(like)]
     pool = np.flatnonzero(np.isin(codes, people))
     return np.sort(rng.choice(pool, min(rows, len(pool)), replace=False))
+
+
+def _rows_covering_people(codes: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Positions of ``rows`` rows, one of each person first (while ``rows`` allows), the rest drawn at random: the
+    evidence is the people held out. Drawn as rows alone, 5,000 of pointblank global_sales' held-out orders
+    covered 90 of the half's 100 people (its orders without a customer are people of one row each), and the
+    checks failed on no evidence at the holdout_fraction the refusal had named."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(codes))
+    first = order[np.unique(codes[order], return_index=True)[1]][:rows]
+    rest = np.setdiff1d(order, first, assume_unique=True)
+    return np.sort(np.concatenate([first, rng.choice(rest, rows - len(first), replace=False)]))
 
 
 def held_out(
@@ -471,7 +483,12 @@ def evaluate_privacy(
     if holdout.empty:
         return PrivacyScores(copy_rate(syn, train), float("nan"), float("nan"), len(syn), 0)
     h = min(len(holdout), sample_rows)
-    hold = holdout.sample(n=h, random_state=seed) if len(holdout) > h else holdout
+    if len(holdout) <= h:
+        hold = holdout
+    elif people is None:
+        hold = holdout.sample(n=h, random_state=seed)
+    else:
+        hold = holdout.iloc[_rows_covering_people(people.holdout, h, seed)]
     held_people = None
     if people is None:
         train_eq = train.sample(n=min(h, len(train)), random_state=seed + 1)
