@@ -418,12 +418,12 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
 
 
 def _is_text(s: pd.Series) -> bool:
-    """Text that is not numbers written as text: a tail of fresh words in a column of codes such as ``250000``
-    would not read back as the source's type."""
-    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
-        return False
-    sample = s.dropna().astype(str).head(1000)
-    return not pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5
+    """Text that is not numbers or dates written as text, as the PII stage's near-unique test reads it: a tail of
+    fresh words in a column of codes such as ``250000`` would not read back as the source's type."""
+    from synth_pipeline.lib.pii.detection import _mostly_dates_or_numbers
+
+    is_text = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+    return is_text and s.notna().any() and not _mostly_dates_or_numbers(s.dropna())
 
 
 def tail_spec(col: str, rare: pd.Series, k: int, whole: pd.Series) -> dict[str, Any]:

@@ -311,7 +311,7 @@ def _releasable_scores(
     rewritten = {
         col: c.replaced_rows / len(real)
         for col, c in control.columns.items()
-        if c.kind == "categorical" and len(real) and c.replaced_rows >= REWRITTEN_SHARE * len(real)
+        if c.kind == "categorical" and c.tail is None and len(real) and c.replaced_rows >= REWRITTEN_SHARE * len(real)
     }
     return {name: float(getattr(again, name)) for name in failed}, rewritten
 
