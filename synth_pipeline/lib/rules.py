@@ -1641,8 +1641,8 @@ def _discover_totals(
     settings: DiscoverySettings,
 ) -> list[Rule]:
     """Totals of three terms or more, ``x = y1 + y2 + y3 (+ ...)``: a county's violent crimes as its murders,
-    rapes, robberies and assaults (Maryland's crime table has three such totals, and the synthetic ones added up
-    in no row). Terms are the columns between 0 and the total on the screened rows; least squares on rows where
+    rapes, robberies and assaults (Maryland's crime table has two such totals, and the synthetic ones added up in
+    1.4 % and 0.4 % of rows). Terms are the columns between 0 and the total on the screened rows; least squares on rows where
     all are known, with more rows than terms, finds the one exact solution when there is one, and a total's is
     ones and zeros. Smaller totals first, and a total found is no term of a later one: it would make the terms
     linearly dependent, and the solution no longer the only one."""
