@@ -52,6 +52,7 @@ WEEKEND_FREE_DAYS = 21  # distinct days none of which falls on a weekend: by cha
 # common values instead, they would move this share of the column's mass (Column Shapes' TV complement 0.9).
 LONG_TAIL_SHARE = 0.1
 TAIL = "\x1f(rare)"  # the tail's one category in the training rows; never leaves the model's output
+MAX_TAIL_POOL = 20_000  # fresh values drawn per call at most (a Python call each): a chunk's tail repeats them
 
 
 def weekdays_of(stamps_ns: np.ndarray) -> np.ndarray:
@@ -676,7 +677,7 @@ def _fill_tail(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         return s, 0
     from synth_pipeline.lib.pii.generate import fresh_values
 
-    distinct = max(1, min(n, round(n * c.tail_values_per_row)))
+    distinct = max(1, min(n, round(n * c.tail_values_per_row), MAX_TAIL_POOL))
     pool = pd.Series(fresh_values(c.tail, distinct, rng), dtype=object)
     for _ in range(MAX_REDRAWS):  # a draw equal to a real value (a Faker city that exists) is drawn again
         real = _is_real(pool, c)
