@@ -228,7 +228,7 @@ class DisclosureControl:
             if c.tail is None or col not in frame.columns:
                 continue
             s = frame[col]
-            fresh = pd.Series(s[s.notna() & ~s.isin(c.allowed)].unique())
+            fresh = pd.Series(s[_outside(s, c)].unique())
             bad = fresh[[is_forbidden(col, v) for v in fresh]]
             if bad.empty:
                 continue
@@ -347,7 +347,7 @@ class DisclosureControl:
                 continue
             s = frame[col]
             if c.kind == "categorical":
-                bad |= _real_rare(s, c) if c.tail is not None else (s.notna() & ~s.isin(c.allowed)).to_numpy()
+                bad |= _real_rare(s, c) if c.tail is not None else _outside(s, c).to_numpy()
                 continue
             values = as_float(s)
             present = ~np.isnan(values)
@@ -640,9 +640,14 @@ def _restore(original: pd.Series, values: np.ndarray, c: ColumnControl) -> pd.Se
     return series.astype(original.dtype) if pd.api.types.is_float_dtype(original.dtype) else series
 
 
+def _outside(s: pd.Series, c: ColumnControl) -> pd.Series:
+    """The cells of a categorical column that hold a value the control does not let out as itself."""
+    return s.notna() & ~s.isin(c.allowed)
+
+
 def _to_tail(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
     """The training rows' rare values of a long tail become its one category."""
-    mask = s.notna() & ~s.isin(c.allowed)
+    mask = _outside(s, c)
     n = int(mask.sum())
     if n == 0:
         return s, 0
@@ -654,8 +659,7 @@ def _to_tail(s: pd.Series, c: ColumnControl) -> tuple[pd.Series, int]:
 def _real_rare(s: pd.Series, c: ColumnControl) -> np.ndarray:
     """Cells of a long-tail column that hold its category or a real value it does not allow: a fresh value,
     drawn by :func:`_fill_tail`, is neither."""
-    present = s.notna().to_numpy()
-    odd = present & ~s.isin(c.allowed).to_numpy()
+    odd = _outside(s, c).to_numpy()
     if not odd.any() or c.real_keys is None:
         return odd
     odd[odd] = _is_real(s[odd], c) | (s[odd] == TAIL).to_numpy()
@@ -691,7 +695,7 @@ def _fill_tail(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
 
 
 def _replace_disallowed(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tuple[pd.Series, int]:
-    mask = s.notna() & ~s.isin(c.allowed)
+    mask = _outside(s, c)
     n = int(mask.sum())
     if n == 0:
         return s, 0

@@ -81,7 +81,7 @@ def pool_rare_categories(
             continue
         top = set(real[col].value_counts().index[:keep])
         for frame in (real, synthetic):
-            frame[col] = frame[col].where(frame[col].isna() | frame[col].isin(top), OTHER)
+            frame[col] = _pooled(frame[col], top)
         pooled.append(col)
     return pooled
 
@@ -92,9 +92,13 @@ def pool_tails(frame: pd.DataFrame, tails: dict[str, list[Any]] | None) -> pd.Da
     columns replaced, never written into."""
     for col, kept in (tails or {}).items():
         if col in frame.columns:
-            s = frame[col]
-            frame[col] = s.where(s.isna() | s.isin(kept), OTHER)
+            frame[col] = _pooled(frame[col], kept)
     return frame
+
+
+def _pooled(s: pd.Series, kept: Any) -> pd.Series:
+    """``s`` with every value outside ``kept`` (nulls aside) as one category, '(other)'."""
+    return s.where(s.isna() | s.isin(kept), OTHER)
 
 
 def validity_reference(real: pd.DataFrame, sdtypes: dict[str, str], sample_rows: int, seed: int) -> pd.DataFrame:
