@@ -4,13 +4,14 @@ Such a column cannot be modelled as categories: almost every value is one person
 on; the output gets new values of the same shape instead:
 
 - **pattern**: the layouts that at least ``k`` values share, character class by character class
-  (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters;
+  (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters (syllables, for a run of
+  letters that reads as a word);
 - **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
   address, link and long number, with the real distribution of word counts;
 - **runs**: the layouts that at least ``k`` values share once each run of one character class counts as one
   (``Mohammad Zahir Shah.Afghanistan.1946.1952.Monarchy`` -> ``Aa Aa Aa.Aa.9.9.Aa``), each run filled with
-  random characters of a length drawn from the real run lengths of its class;
-- **letters**: random letters with the real lengths, when none of the above has enough support.
+  random digits, or syllables for letters, of a length drawn from the real run lengths of its class;
+- **letters**: syllables with the real lengths, when none of the above has enough support.
 
 The spec holds only shapes, common words and counts, never a value fewer than ``k`` rows share.
 """
@@ -185,22 +186,92 @@ def fresh_values(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list
 def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     kind = spec["kind"]
     if kind == "pattern":
-        layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
-        return "".join(CLASSES[ch][rng.integers(len(CLASSES[ch]))] if ch in CLASSES else ch for ch in layout)
+        return _fill(spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])], rng)
     if kind == "runs":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
-        out = []
+        sized = []
         for ch in layout:
-            if ch not in CLASSES:
-                out.append(ch)
-                continue
-            sizes, counts = zip(*spec["run_lengths"][ch], strict=True)
-            size = int(sizes[rng.choice(len(sizes), p=_norm(np.array(counts, dtype=float)))])
-            out.append("".join(CLASSES[ch][i] for i in rng.integers(0, len(CLASSES[ch]), size)))
-        return "".join(out)
+            if ch in CLASSES:
+                sizes, counts = zip(*spec["run_lengths"][ch], strict=True)
+                sized.append(ch * int(sizes[rng.choice(len(sizes), p=_norm(np.array(counts, dtype=float)))]))
+            else:
+                sized.append(ch)
+        return _fill("".join(sized), rng)
     n = int(spec["lengths"][rng.choice(len(spec["lengths"]), p=spec["weights"])])
     if kind == "words":
         vocab = spec["vocabulary"]
         picks = rng.choice(len(vocab), min(n, len(vocab)), replace=False, p=spec["vocabulary_weights"])
         return spec.get("separator", " ").join(vocab[i] for i in picks)
-    return "".join(string.ascii_lowercase[i] for i in rng.integers(0, 26, n)).capitalize()
+    return _fill("A" + "a" * (n - 1), rng)
+
+
+LETTERS = re.compile(r"[Aa]+")
+# Syllables, not random letters: a county or a surname that fell in a long tail reads as a word (`Lomera`), not
+# as `Lwvxlh`. They are drawn from fixed lists, so they carry nothing of the real values; a draw that equals one
+# is drawn again by the caller.
+ONSETS = (
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "h",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "w",
+    "z",
+    "br",
+    "ch",
+    "cl",
+    "cr",
+    "dr",
+    "fl",
+    "gr",
+    "pl",
+    "sh",
+    "st",
+    "th",
+    "tr",
+    "",
+)
+ONSET_WEIGHTS = _norm(np.array([4] * 18 + [1] * 12 + [3], dtype=float))
+VOWELS = ("a", "e", "i", "o", "u", "a", "e", "o", "ea", "ou", "ai", "y")
+CODAS = ("", "", "", "n", "r", "l", "s", "t", "m", "nd", "rt", "ck")
+
+
+def _fill(layout: str, rng: np.random.Generator) -> str:
+    """Digits at random; a run of letters as syllables of its length, in the layout's case (`Aaaaaa` -> `Lomera`),
+    unless it is a short run of capitals: a code (`CF`, `JFK`) keeps random letters."""
+
+    def letters(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if len(run) < 5 and "a" not in run:
+            return "".join(CLASSES["A"][i] for i in rng.integers(0, 26, len(run)))
+        return _cased(_syllables(len(run), rng), run)
+
+    return LETTERS.sub(letters, "".join(CLASSES["9"][rng.integers(10)] if ch == "9" else ch for ch in layout))
+
+
+def _syllables(n: int, rng: np.random.Generator) -> str:
+    text = ""
+    while len(text) < n:
+        left = n - len(text)
+        syllable = ONSETS[rng.choice(len(ONSETS), p=ONSET_WEIGHTS)] + VOWELS[rng.integers(len(VOWELS))]
+        syllable += CODAS[rng.integers(len(CODAS))]
+        if len(syllable) > left:  # the word ends on a whole short syllable, not on a cut one (`Crasj`)
+            short = "bdklmnprstv"[rng.integers(11)] + "aeiou"[rng.integers(5)] + "nrlst"[rng.integers(5)]
+            syllable = short[1:2] if left == 1 else short[:left]
+        text += syllable
+    return text
+
+
+def _cased(word: str, layout: str) -> str:
+    return "".join(c.upper() if case == "A" else c for c, case in zip(word, layout, strict=True))
