@@ -168,6 +168,8 @@ PACKAGED = {
             "presidents_one": "presidents_one_1900-1966.csv",
             "presidents_two": "presidents_two_1967-2017.csv",
             "suspects": "suspects.csv",  # terrorism suspects with names and ages
+            "shootings_2020": "shootings_2020.csv",  # Total = Dead + Injured, Dead a count of 0 to 9
+            "shootings_2021": "shootings_2021.csv",  # the same, broken by two typing errors in 694 rows
             "auditions": "auditions.csv",
             "firefighter_fatalities": "database.csv",  # US firefighters who died on duty, 2000-2015
             "team_stats": "team_stats_2003_2023.csv",

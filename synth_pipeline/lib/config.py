@@ -349,6 +349,13 @@ class RulesConfig(_Strict):
         description="Orders of two dates (entry before release) are kept from this share, when random pairing "
         "breaks them ten times as often: real timelines hold a few inverted entries.",
     )
+    min_identity_adherence: float = Field(
+        default=0.99,
+        gt=0.5,
+        le=1,
+        description="Sums, products, differences and day counts (Total = Dead + Injured) are kept from this share: "
+        "real tables hold a few typing errors, and chance does not make one hold in 99 % of rows.",
+    )
     min_support: int = Field(default=100, ge=10, description="Rows a rule must apply to before it is kept.")
     min_group_rows: int = Field(
         default=20, ge=2, description="Dependencies: mean rows per determinant value (a near-unique key says nothing)."

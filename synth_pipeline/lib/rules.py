@@ -1305,7 +1305,7 @@ def _plan(
             options = (preference or {}).get(r.text) or sorted(
                 c, key=lambda x: cost(x, clock=r.op == "clock" and x != c[0])
             )
-            for target in options:
+            for target in (x for x in options if _is_number(real[x])):  # never a count held as categories
                 if add(r, target, tuple(x for x in c if x != target)):
                     break
     # A column is read once every lookup of it is done, and its fallbacks come after its first lookup.
@@ -1333,6 +1333,7 @@ def _plan(
 class DiscoverySettings:
     min_adherence: float = 0.999
     min_date_order_adherence: float = 0.95  # orders of two dates: real timelines hold a few inverted entries
+    min_identity_adherence: float = 0.99  # sums, products, day counts: chance never makes one hold in 99 % of rows
     min_support: int = 100
     min_group_rows: int = 20
     max_rows: int = 50_000
@@ -1371,7 +1372,8 @@ def discover(
     equal = _equal_pairs(sample, numeric, settings)
     whole = _whole_numbers(sample)
     date_parts = _date_parts(whole, settings)
-    identities = _discover_identities(sample, numeric, equal, settings) + _discover_encodings(
+    counts = _counts_as_categories(sample, sdtypes)
+    identities = _discover_identities(sample, numeric, equal, settings, counts) + _discover_encodings(
         sample, settings, whole, date_parts
     )
     identities = _derivable(identities, sample, settings.k)
@@ -1412,7 +1414,11 @@ def within_budget(rules: list[Rule], max_rules: int) -> tuple[list[Rule], int]:
 
 def _threshold(rule: Rule, frame: pd.DataFrame, settings: DiscoverySettings) -> float:
     dates = rule.kind == "order" and pd.api.types.is_datetime64_any_dtype(frame[rule.columns[0]].dtype)
-    return min(settings.min_adherence, settings.min_date_order_adherence) if dates else settings.min_adherence
+    if dates:
+        return min(settings.min_adherence, settings.min_date_order_adherence)
+    if rule.kind == "identity" and rule.op not in ENCODINGS and rule.op != "=":
+        return min(settings.min_adherence, settings.min_identity_adherence)
+    return settings.min_adherence
 
 
 def _derivable(identities: list[Rule], frame: pd.DataFrame, k: int) -> list[Rule]:
@@ -1433,9 +1439,12 @@ def _all_rare(s: pd.Series, k: int) -> bool:
     return counts.empty or int(counts.iloc[0]) < k
 
 
-def _holds_enough(applicable: np.ndarray, ok: np.ndarray, settings: DiscoverySettings) -> bool:
+def _holds_enough(
+    applicable: np.ndarray, ok: np.ndarray, settings: DiscoverySettings, min_adherence: float | None = None
+) -> bool:
     n = int(applicable.sum())
-    return n >= settings.min_support and int((ok & applicable).sum()) >= settings.min_adherence * n
+    share = settings.min_adherence if min_adherence is None else min_adherence
+    return n >= settings.min_support and int((ok & applicable).sum()) >= share * n
 
 
 def _discover_nulls(frame: pd.DataFrame, settings: DiscoverySettings) -> list[Rule]:
@@ -1539,22 +1548,46 @@ def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], setting
     return rules
 
 
+def _counts_as_categories(frame: pd.DataFrame, sdtypes: dict[str, str]) -> list[str]:
+    """Categorical columns of whole numbers of at least 0: counts of few values (a shooting's dead, 0 to 9), which
+    the metadata models as categories. They are terms of sums, never derived: a category computed as a difference
+    could be one the column never holds."""
+    out = []
+    for c in frame.columns:
+        if sdtypes.get(str(c)) != "categorical":
+            continue
+        v = as_float(frame[c])
+        known = v[~np.isnan(v)]
+        if len(known) < frame[c].notna().sum() or len(np.unique(known)) < 2:  # text that is no number, or constant
+            continue
+        if known.min() >= 0 and np.all(known == np.round(known)):
+            out.append(c)
+    return out
+
+
 def _discover_identities(
-    frame: pd.DataFrame, numeric: list[str], equal: list[tuple[str, str]], settings: DiscoverySettings
+    frame: pd.DataFrame,
+    numeric: list[str],
+    equal: list[tuple[str, str]],
+    settings: DiscoverySettings,
+    counts: list[str] | None = None,
 ) -> list[Rule]:
+    """``counts``: categorical columns of counts (``_counts_as_categories``), terms of sums only."""
     plain = [c for c in numeric if not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
-    values = {c: _numbers(frame, c) for c in plain}
+    values = {c: _numbers(frame, c) for c in [*plain, *(counts or [])]}
     clocks = [c for c in plain if _is_clock(values[c])]
     cols = [c for c in plain if c not in clocks][:MAX_IDENTITY_COLUMNS]
     screen = np.arange(min(len(frame), SCREEN_ROWS))
-    tol = {c: _tolerance(values[c]) for c in plain}
+    tol = {c: _tolerance(values[c]) for c in values}
+    identity_share = min(settings.min_adherence, settings.min_identity_adherence)
+    screen_share = min(SCREEN_ADHERENCE, identity_share - 0.01)
     rules: list[Rule] = []
 
     def confirm(rule: Rule, vals: list[np.ndarray]) -> bool:
         applicable = ~np.any([np.isnan(v) for v in vals], axis=0)
         with np.errstate(invalid="ignore"):
             ok = np.abs(_identity_residual(rule, vals)) <= (0.5 if rule.op == "clock" else tol[rule.columns[0]])
-        return _holds_enough(applicable, ok, settings)
+        return _holds_enough(applicable, ok, settings, identity_share)
 
     def mostly(v: np.ndarray, x: float) -> bool:
         finite = v[~np.isnan(v)]
@@ -1563,9 +1596,12 @@ def _discover_identities(
     rules += [Rule("identity", (b, a), "=") for a, b in equal]
     copies = {b for _, b in equal}
     live = [c for c in cols if c not in copies]
-    for y, z in itertools.combinations(live, 2):
+    coded = [c for c in counts or [] if c not in live][: max(0, MAX_IDENTITY_COLUMNS - len(live))]
+    for y, z in itertools.combinations([*live, *coded], 2):
         vy, vz = values[y], values[z]
         for op, trivial in (("+", 0.0), ("*", 1.0)):
+            if op == "*" and (y in coded or z in coded):
+                continue
             if mostly(vy, trivial) or mostly(vz, trivial) or (op == "*" and (mostly(vy, 0.0) or mostly(vz, 0.0))):
                 continue
             with np.errstate(invalid="ignore", over="ignore"):
@@ -1575,13 +1611,15 @@ def _discover_identities(
                     continue
                 with np.errstate(invalid="ignore"):
                     near = np.abs(values[x][screen] - combined) <= tol[x]
-                if np.nanmean(np.where(np.isnan(combined) | np.isnan(values[x][screen]), np.nan, near)) < 0.99:
+                if np.nanmean(np.where(np.isnan(combined) | np.isnan(values[x][screen]), np.nan, near)) < screen_share:
                     continue
                 r = Rule("identity", (x, y, z), op)
                 if confirm(r, [values[x], vy, vz]):
                     rules.append(r)
     explained = {r.columns[0] for r in rules}
-    rules += _discover_totals(values, [c for c in live if c not in explained], screen, tol, confirm, settings)
+    rules += _discover_totals(
+        values, [c for c in live if c not in explained], screen, tol, confirm, settings, counts or []
+    )
     # Whole days between two dates (a term, a stay), as pandas' .dt.days counts them. One rule per count, the one
     # that applies to most rows. A count most of whose rows hold a value fewer than k rows share is derived from its
     # dates; a count piled on a few values derives the later date instead (``_plan``).
@@ -1597,7 +1635,7 @@ def _discover_identities(
         for x in counts:
             given = values[x][screen]
             both = ~np.isnan(elapsed) & ~np.isnan(given)
-            if not both.sum() or np.mean(given[both] == elapsed[both]) < 0.99:
+            if not both.sum() or np.mean(given[both] == elapsed[both]) < screen_share:
                 continue
             r = Rule("identity", (x, a, b), "days")
             support = int((~np.isnan(values[x]) & ~np.isnan(stamps[a]) & ~np.isnan(stamps[b])).sum())
@@ -1612,7 +1650,7 @@ def _discover_identities(
             vals = [values[x], values[a], values[b]]
             head = [v[screen] for v in vals]
             applicable = ~np.any([np.isnan(v) for v in head], axis=0)
-            if applicable.sum() and np.mean(np.abs(_identity_residual(r, head))[applicable] <= 0.5) < 0.99:
+            if applicable.sum() and np.mean(np.abs(_identity_residual(r, head))[applicable] <= 0.5) < screen_share:
                 continue
             if confirm(r, vals):
                 rules.append(r)
@@ -1639,6 +1677,7 @@ def _discover_totals(
     tol: dict[str, float],
     confirm: Callable[[Rule, list[np.ndarray]], bool],
     settings: DiscoverySettings,
+    counts: Iterable[str] = (),
 ) -> list[Rule]:
     """Totals of three terms or more, ``x = y1 + y2 + y3 (+ ...)``: a county's violent crimes as its murders,
     rapes, robberies and assaults (Maryland's crime table has two such totals, and the synthetic ones added up in
@@ -1659,7 +1698,7 @@ def _discover_totals(
         if known.sum() < 2 * MIN_TOTAL_TERMS or not np.any(vx[known] > 0):
             continue
         terms = []
-        for y in live:
+        for y in [*live, *counts]:
             vy = values[y][screen]
             both = known & np.isfinite(vy)
             if y == x or y in totals or both.sum() < TOTAL_TERMS_KNOWN * known.sum() or not np.any(vy[both] != 0):

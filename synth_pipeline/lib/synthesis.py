@@ -297,6 +297,7 @@ def learn_rules(
         settings = DiscoverySettings(
             min_adherence=cfg.min_adherence,
             min_date_order_adherence=cfg.min_date_order_adherence,
+            min_identity_adherence=cfg.min_identity_adherence,
             min_support=cfg.min_support,
             min_group_rows=cfg.min_group_rows,
             seed=dataset.synthesizer.seed,
