@@ -154,6 +154,32 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     assert df["glucose"].iloc[-1] == 165  # the LF-ended last line, read as the others
 
 
+def test_a_first_line_of_values_like_the_rows_below_is_no_header(tmp_path):
+    """bokeh-sampledata's git log (4,916 commits, `Sat, 22 Apr 2017 15:11:58 -0500` per line) as a CSV: two text
+    columns, which DuckDB's sniffer cannot tell from a header, so the first commit's weekday and time were read as
+    column names. A first line whose every field is a value of its column below, or a date as its column's values
+    are, is a row. The times are dates to the models, not 4,916 one-off categories."""
+    import gzip
+
+    from benchmarks.tables import _package_dir
+    from synth_pipeline.lib import synthesis
+
+    data = gzip.decompress(
+        (_package_dir("bokeh_sampledata", "bokeh-sampledata") / "_data" / "commits.txt.gz").read_bytes()
+    )
+    (tmp_path / "commits.csv").write_bytes(data)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "commits.csv"}), tmp_path, tmp_path / "raw.parquet")
+    assert result.headerless and result.num_rows == data.count(b"\n") == 4916
+    df = read_frame(result.path)
+    assert df.iloc[0, 0] == "Sat"
+    meta = synthesis.sdv_metadata_dict(df, _dataset(tmp_path, {"type": "csv", "path": "commits.csv"}))
+    assert synthesis.sdtypes_of(meta)[df.columns[1]] == "datetime"
+    # A header whose names never occur below stays a header
+    (tmp_path / "named.csv").write_text("day,when\n" + "Sat, 22 Apr 2017 15:11:58 -0500\n" * 5)
+    named = ingest(_dataset(tmp_path, {"type": "csv", "path": "named.csv"}), tmp_path, tmp_path / "n.parquet")
+    assert list(named.schema) == ["day", "when"]
+
+
 def test_tweets_holding_a_carriage_return_as_pandas_writes_them_are_read_whole(tmp_path):
     """dslabs' trump_tweets (20,761 real tweets) written by pandas' `to_csv`: seven carriage returns inside text,
     unquoted, since pandas quotes only the delimiter, quotes and LF. DuckDB's reader ends a row at any carriage

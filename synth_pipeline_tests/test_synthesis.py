@@ -240,3 +240,14 @@ def test_timestamps_written_with_two_digit_years_are_modelled_as_dates():
     assert parsed.notna().all() and parsed.iloc[0] == pd.Timestamp("2020-08-06 18:57")
     odd = pd.DataFrame({"ratio": ["1/2/3", "4/5/6"] * 20})
     assert synthesis.sdtypes_of(synthesis.sdv_metadata_dict(odd, _ds()))["ratio"] == "categorical"
+
+
+def test_text_that_pandas_reads_as_a_date_is_a_date_only_with_a_year():
+    from synth_pipeline.lib.dates import looks_like_datetimes
+
+    def dates(*values: str) -> bool:
+        return looks_like_datetimes(pd.Series(list(values) * 5))
+
+    assert dates("Sat, 22 Apr 2017 15:11:58 -0500", "Fri, 21 Apr 2017 14:20:57 -0500")  # git's log
+    assert dates("Jan-2020", "Feb-2020") and dates("8/6/20 18:57", "7/31/20 16:50")
+    assert not dates("5 PM", "6 PM") and not dates("Room 2020", "Room 2021") and not dates("2019-12345")

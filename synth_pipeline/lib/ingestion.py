@@ -237,7 +237,32 @@ def has_header(path: str, delimiter: str, encoding: str) -> bool:
             con.close()
     except duckdb.Error:
         return True  # read_csv reports the file itself
-    return bool(found[0][0]) if found else True
+    return (bool(found[0][0]) if found else True) and not _first_line_is_data(path, delimiter, encoding)
+
+
+def _first_line_is_data(path: str, delimiter: str, encoding: str) -> bool:
+    """A first line whose every field is a value of its column below (`Sat`), or a date as the column's values are,
+    is a row: bokeh's git log, `Sat, 22 Apr 2017 15:11:58 -0500` per line, was read with the first commit's weekday
+    and time as column names, which the sniffer cannot tell from a header of two text columns."""
+    import csv
+
+    import pandas as pd
+
+    from synth_pipeline.lib.dates import looks_like_datetimes
+
+    try:
+        with _open_text(path, encoding) as fh:
+            rows = list(itertools.islice(csv.reader(fh, delimiter=delimiter), ROW_NAMES_SAMPLE + 1))
+    except (OSError, csv.Error):
+        return False
+    if len(rows) < 3:
+        return False
+    first, body = [c.strip() for c in rows[0]], rows[1:]
+    for i, name in enumerate(first):
+        below = pd.Series([r[i].strip() for r in body if len(r) > i], dtype=object)
+        if not (below == name).any() and not (looks_like_datetimes(pd.Series([name])) and looks_like_datetimes(below)):
+            return False
+    return True
 
 
 ROW_NAMES = "rownames"

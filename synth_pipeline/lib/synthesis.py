@@ -8,7 +8,6 @@ ranges, so both live in the private area only.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 import warnings
@@ -21,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig, SynthesizerConfig
+from synth_pipeline.lib.dates import looks_like_datetimes, text_to_datetime
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
-from synth_pipeline.lib.pii.detection import MONTH_DATE
 from synth_pipeline.lib.rules import (
     DiscoverySettings,
     Rule,
@@ -74,7 +73,7 @@ def sdv_metadata_dict(df: pd.DataFrame, dataset: DatasetConfig) -> dict[str, Any
             sdtype = "datetime"
         elif pd.api.types.is_numeric_dtype(s.dtype):
             sdtype = "numerical"
-        elif pd.api.types.is_datetime64_any_dtype(s.dtype) or _looks_like_datetimes(s):
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype) or looks_like_datetimes(s):
             sdtype = "datetime"
         else:
             sdtype = "categorical"
@@ -170,49 +169,6 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if _day_numbers(values):
         return _from_day_numbers(values)
     return text_to_datetime(values)
-
-
-def text_to_datetime(values: pd.Series) -> pd.Series:
-    """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value).
-
-    Value by value, ``13/04/1998`` is the 13th of April and ``01/04/1998`` the 4th of January: a column whose
-    first numbers go past 12 and whose second never do is read day first throughout."""
-    codes, uniques = pd.factorize(values)
-    texts = pd.Series(uniques, dtype=object)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed", dayfirst=_day_first(texts))
-    naive = parsed.dt.tz_localize(None).to_numpy()
-    out = np.full(len(values), np.datetime64("NaT"), dtype=naive.dtype if len(naive) else "datetime64[ns]")
-    known = codes >= 0
-    out[known] = naive[codes[known]]
-    return pd.Series(out, index=values.index, name=values.name)
-
-
-SHORT_YEAR_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?")
-DAY_MONTH = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b")
-
-
-def _day_first(texts: pd.Series) -> bool:
-    fields = texts.astype(str).str.extract(DAY_MONTH).dropna().astype(int)
-    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
-
-
-def _looks_like_datetimes(values: pd.Series) -> bool:
-    """Text columns of timestamps ("2013-07-17T14:00:00Z", "Mar 26, 2005") are dates, not thousands of categories."""
-    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
-        return False
-    sample = values.dropna().astype(str).head(500)
-    if sample.empty:
-        return False
-    # US reports write "Mar 26, 2005": dates all the same, not 1,300 categories each withheld as rare.
-    numeric = sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)
-    # A spreadsheet's or a form's export writes `8/6/20 18:57` (openintro's Blizzard salaries): two-digit years, as
-    # the whole value, with or without a time.
-    short = sample.str.strip().str.fullmatch(SHORT_YEAR_DATE)
-    if not (numeric | short | sample.str.strip().str.match(MONTH_DATE)).all():
-        return False
-    return bool(text_to_datetime(sample).notna().mean() >= 0.95)
 
 
 def training_sample(df: pd.DataFrame, max_rows: int, stratify_by: list[str], seed: int) -> tuple[pd.DataFrame, str]:

@@ -13,7 +13,6 @@ import functools
 import importlib
 import ipaddress
 import re
-import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -21,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from synth_pipeline.lib.dates import MONTH_DATE, looks_like_datetimes
 from synth_pipeline.lib.pii.names import all_names, corroborated_names, first_names, fold, last_names
 
 Category = Literal["direct", "identifier", "quasi"]
@@ -399,14 +399,6 @@ HOUSE_NUMBER = re.compile(r"(^|[\s,])\d{1,5}[a-zA-Z]?([\s,]|$)")
 HOUSE_TOKEN = re.compile(r"^\d{1,6}[a-z]?(-\d{1,6}[a-z]?)?$")  # 12, 12b, 12-14; not "2-wheel" of "2-Wheel Drive"
 
 
-# A date written with its month's name ("Mar 26, 2005", "26 March 2005") has a comma, a small and a four-digit number
-# as "Main St 12, 8001 Zurich" has; it is a date.
-MONTH_DATE = re.compile(
-    r"^(\w+,?\s+)?(\d{1,2}(st|nd|rd|th)?\s+)?(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
-    r"(\s+\d{1,2}(st|nd|rd|th)?)?,?\s+\d{4}$",
-    re.IGNORECASE,
-)
 MAX_ADDRESS_WORDS = 12  # "4299 Bobcat Drive, Apt 2, Springfield, IL 62701"; more is a sentence that names a road
 
 
@@ -1007,13 +999,17 @@ def _single_tokens(values: pd.Series) -> bool:
     return bool(sample.str.fullmatch(r"[\w.\-]{2,40}").mean() >= 0.95)
 
 
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?")
+
+
 def _mostly_dates_or_numbers(values: pd.Series) -> bool:
+    """Numbers, times of day, and dates as the models will read them (``dates.looks_like_datetimes``), not as pandas would: git's
+    `Sat, 22 Apr 2017 15:11:58 -0500` parsed here and was kept, the models took it as categories, and every value
+    was withheld as rare."""
     sample = values.head(SAMPLE_SIZE).astype(str)
     numbers = pd.to_numeric(sample, errors="coerce").notna().mean()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dates = pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean()
-    return bool(max(numbers, dates) >= 0.9)
+    times = sample.str.strip().str.fullmatch(TIME_OF_DAY).mean()  # `14:35`: the models' categories, or numbers
+    return bool(max(numbers, times) >= 0.9 or looks_like_datetimes(sample))
 
 
 def _mostly_written_numbers(values: pd.Series) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
+from synth_pipeline.lib.dates import text_to_datetime
 from synth_pipeline.lib.disclosure import holders, rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
@@ -29,7 +30,6 @@ from synth_pipeline.lib.pii.detection import (
 )
 from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, faker_kind, learn_generator
 from synth_pipeline.lib.privacy import entity_codes, held_out, key_columns
-from synth_pipeline.lib.synthesis import text_to_datetime
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
 DEFAULT_POLICY_BY_TYPE = {"date_of_birth": "generalize", "postal_code": "keep"}

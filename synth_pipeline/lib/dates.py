@@ -1,0 +1,70 @@
+"""Dates written as text: which columns hold them, and how each value is read.
+
+Ingestion, PII detection and the models' metadata must agree on it: a near-unique column that detection called
+dates was not generated as text, the metadata took it as categories, and each one-off value was withheld as rare
+(openintro's Blizzard salaries, `8/6/20 18:57`; git's `Sat, 22 Apr 2017 15:11:58 -0500`).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+# A date written with its month's name ("Mar 26, 2005", "26 March 2005") has a comma, a small and a four-digit number
+# as "Main St 12, 8001 Zurich" has; it is a date.
+MONTH_DATE = re.compile(
+    r"^(\w+,?\s+)?(\d{1,2}(st|nd|rd|th)?\s+)?(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
+    r"(\s+\d{1,2}(st|nd|rd|th)?)?,?\s+\d{4}$",
+    re.IGNORECASE,
+)
+
+
+def text_to_datetime(values: pd.Series) -> pd.Series:
+    """Text to naive UTC datetimes, each distinct text parsed once (``format="mixed"`` parses value by value).
+
+    Value by value, ``13/04/1998`` is the 13th of April and ``01/04/1998`` the 4th of January: a column whose
+    first numbers go past 12 and whose second never do is read day first throughout."""
+    codes, uniques = pd.factorize(values)
+    texts = pd.Series(uniques, dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed", dayfirst=_day_first(texts))
+    naive = parsed.dt.tz_localize(None).to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype=naive.dtype if len(naive) else "datetime64[ns]")
+    known = codes >= 0
+    out[known] = naive[codes[known]]
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+SHORT_YEAR_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?")
+YEAR = re.compile(r"(?<!\d)(?:1[6-9]|20)\d{2}(?!\d)")
+DAY_MONTH = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b")
+
+
+def _day_first(texts: pd.Series) -> bool:
+    fields = texts.astype(str).str.extract(DAY_MONTH).dropna().astype(int)
+    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+
+
+def looks_like_datetimes(values: pd.Series) -> bool:
+    """Text columns of timestamps ("2013-07-17T14:00:00Z", "Mar 26, 2005") are dates, not thousands of categories."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        return False
+    sample = values.dropna().astype(str).head(500).str.strip()
+    if sample.empty:
+        return False
+    # US reports write "Mar 26, 2005": dates all the same, not 1,300 categories each withheld as rare.
+    numeric = sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)
+    # A spreadsheet's or a form's export writes `8/6/20 18:57` (openintro's Blizzard salaries): two-digit years, as
+    # the whole value, with or without a time.
+    short = sample.str.fullmatch(SHORT_YEAR_DATE)
+    written = numeric | short | sample.str.match(MONTH_DATE)
+    # Else any text pandas reads as a date and that holds a year, with letters or separators (`Sat, 22 Apr 2017
+    # 15:11:58 -0500` as git writes it, `Jan-2020`): not a bare number, a case number or a title.
+    if not written.all() and not (sample.str.contains(YEAR) & sample.str.contains(r"\D")).all():
+        return False
+    return bool(text_to_datetime(sample).notna().mean() >= 0.95)
