@@ -156,6 +156,9 @@ class ColumnControl:
     frequent_values: np.ndarray | None = None
     step: float = 0.0
     significant: int | None = None  # off any decimal grid (3.62e-13): the significant digits real values have
+    coarse_step: float = 0.0  # the grid most values are on, where a few are finer (ages, and infants' 0.83)
+    grid_values: np.ndarray | None = None  # with coarse_step: the distinct real values, sorted ...
+    grid_fine: np.ndarray | None = None  # ... and which are off the coarse grid: a value nearest one keeps step
     is_datetime: bool = False
     k: int = 10
     replaced_rows: int = 0
@@ -584,7 +587,28 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
         c.step = _step(rare_rows if len(rare_rows) else values, is_datetime)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
+        elif not is_datetime:
+            _coarse_grid(c, values)
     return c
+
+
+COARSE_GRID_SHARE = 0.9  # values on a coarser grid than the column's: it is theirs, and the others' is finer
+
+
+def _coarse_grid(c: ColumnControl, values: np.ndarray) -> None:
+    """Titanic's passengers are 99 % whole years old; a few infants are 0.83 or 0.92. On the column's grid, a
+    hundredth, almost no synthetic age was whole (57.26). Where most values are on a coarser grid, a value is
+    snapped to the grid of the real value nearest it: whole among whole ages, hundredths among infants."""
+    decimals = decimal_grid(values)
+    if not decimals:
+        return
+    for d in range(0, decimals):
+        on = np.isclose(values * 10**d, np.round(values * 10**d), rtol=0, atol=1e-6)
+        if on.mean() >= COARSE_GRID_SHARE:
+            c.coarse_step = max(_step(values[on], False), 10.0**-d)
+            c.grid_values, first = np.unique(values, return_index=True)
+            c.grid_fine = ~on[first]
+            return
 
 
 def fresh_hit_rate(counts: np.ndarray, k: int) -> float:
@@ -745,7 +769,13 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
 def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     """Values on the column's grid (``step``) and inside its released range."""
     if c.step:
+        fine = values
         values = np.round(values / c.step) * c.step
+        if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.grid_fine is not None:
+            pos = np.clip(np.searchsorted(c.grid_values, fine), 1, len(c.grid_values) - 1)
+            nearest = np.where(np.abs(c.grid_values[pos - 1] - fine) <= np.abs(c.grid_values[pos] - fine), pos - 1, pos)
+            coarse = np.round(fine / c.coarse_step) * c.coarse_step
+            values = np.where(c.grid_fine[nearest], values, coarse)
         if not c.is_datetime:
             values = np.round(values, 6)  # 3 x 0.1 is 0.30000000000000004
     elif digits := getattr(c, "significant", None):  # models saved before the field keep working
