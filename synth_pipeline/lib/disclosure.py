@@ -769,13 +769,13 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
 def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     """Values on the column's grid (``step``) and inside its released range."""
     if c.step:
-        fine = values
-        values = np.round(values / c.step) * c.step
+        drawn = values
+        values = np.round(drawn / c.step) * c.step
         if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.grid_fine is not None:
-            pos = np.clip(np.searchsorted(c.grid_values, fine), 1, len(c.grid_values) - 1)
-            nearest = np.where(np.abs(c.grid_values[pos - 1] - fine) <= np.abs(c.grid_values[pos] - fine), pos - 1, pos)
-            coarse = np.round(fine / c.coarse_step) * c.coarse_step
-            values = np.where(c.grid_fine[nearest], values, coarse)
+            pos = np.clip(np.searchsorted(c.grid_values, drawn), 1, len(c.grid_values) - 1)
+            before, after = c.grid_values[pos - 1], c.grid_values[pos]
+            nearest = np.where(np.abs(before - drawn) <= np.abs(after - drawn), pos - 1, pos)
+            values = np.where(c.grid_fine[nearest], values, np.round(drawn / c.coarse_step) * c.coarse_step)
         if not c.is_datetime:
             values = np.round(values, 6)  # 3 x 0.1 is 0.30000000000000004
     elif digits := getattr(c, "significant", None):  # models saved before the field keep working

@@ -244,18 +244,12 @@ def _first_line_is_data(path: str, delimiter: str, encoding: str) -> bool:
     """A first line whose every field is a value of its column below (`Sat`), or a date as the column's values are,
     is a row: bokeh's git log, `Sat, 22 Apr 2017 15:11:58 -0500` per line, was read with the first commit's weekday
     and time as column names, which the sniffer cannot tell from a header of two text columns."""
-    import csv
-
     import pandas as pd
 
     from synth_pipeline.lib.dates import looks_like_datetimes
 
-    try:
-        with _open_text(path, encoding) as fh:
-            rows = list(itertools.islice(csv.reader(fh, delimiter=delimiter), ROW_NAMES_SAMPLE + 1))
-    except (OSError, csv.Error):
-        return False
-    if len(rows) < 3:
+    rows = _first_rows(path, delimiter, encoding)
+    if rows is None or len(rows) < 3:
         return False
     first, body = [c.strip() for c in rows[0]], rows[1:]
     for i, name in enumerate(first):
@@ -266,7 +260,19 @@ def _first_line_is_data(path: str, delimiter: str, encoding: str) -> bool:
 
 
 ROW_NAMES = "rownames"
-ROW_NAMES_SAMPLE = 200  # lines read to confirm every row has one field more than the header
+ROW_NAMES_SAMPLE = 200  # lines read to compare the header with the rows below it
+
+
+def _first_rows(path: str, delimiter: str, encoding: str) -> list[list[str]] | None:
+    """The header line and ``ROW_NAMES_SAMPLE`` lines after it, as Python's csv reads them; None where it cannot
+    (DuckDB reports the file itself)."""
+    import csv
+
+    try:
+        with _open_text(path, encoding) as fh:
+            return list(itertools.islice(csv.reader(fh, delimiter=delimiter), ROW_NAMES_SAMPLE + 1))
+    except (OSError, csv.Error):
+        return None
 
 
 def row_names_header(path: str, delimiter: str, encoding: str) -> list[str] | None:
@@ -280,14 +286,8 @@ def row_names_header(path: str, delimiter: str, encoding: str) -> list[str] | No
     - A header that alone ends in a delimiter names one column too many, an empty one: the Wisconsin breast cancer
       file that Kaggle spread (``..."fractal_dimension_worst",``) could not be sniffed at all.
     """
-    import csv
-
-    try:
-        with _open_text(path, encoding) as fh:
-            rows = list(itertools.islice(csv.reader(fh, delimiter=delimiter), ROW_NAMES_SAMPLE + 1))
-    except (OSError, csv.Error):
-        return None  # DuckDB reports the file itself
-    if len(rows) < 2 or len(rows[0]) < 2:
+    rows = _first_rows(path, delimiter, encoding)
+    if rows is None or len(rows) < 2 or len(rows[0]) < 2:
         return None
     header, body = [c.strip() for c in rows[0]], rows[1:]
     if not header[-1] and all(len(r) == len(header) - 1 for r in body):
