@@ -251,3 +251,4 @@ def test_text_that_pandas_reads_as_a_date_is_a_date_only_with_a_year():
     assert dates("Sat, 22 Apr 2017 15:11:58 -0500", "Fri, 21 Apr 2017 14:20:57 -0500")  # git's log
     assert dates("Jan-2020", "Feb-2020") and dates("8/6/20 18:57", "7/31/20 16:50")
     assert not dates("5 PM", "6 PM") and not dates("Room 2020", "Room 2021") and not dates("2019-12345")
+    assert not dates("2019.5", "2020.25")  # numbers, which pandas would read as months

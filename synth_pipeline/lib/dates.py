@@ -65,6 +65,8 @@ def looks_like_datetimes(values: pd.Series) -> bool:
     written = numeric | short | sample.str.match(MONTH_DATE)
     # Else any text pandas reads as a date and that holds a year, with letters or separators (`Sat, 22 Apr 2017
     # 15:11:58 -0500` as git writes it, `Jan-2020`): not a bare number, a case number or a title.
-    if not written.all() and not (sample.str.contains(YEAR) & sample.str.contains(r"\D")).all():
-        return False
+    if not written.all():
+        number = pd.to_numeric(sample, errors="coerce").notna()  # `2019.5` is a number pandas would read as May
+        if not (sample.str.contains(YEAR) & sample.str.contains(r"\D") & ~number).all():
+            return False
     return bool(text_to_datetime(sample).notna().mean() >= 0.95)
