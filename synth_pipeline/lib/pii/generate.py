@@ -237,39 +237,7 @@ LETTERS = re.compile(r"[Aa]+")
 # Syllables, not random letters: a county or a surname that fell in a long tail reads as a word (`Lomera`), not
 # as `Lwvxlh`. They are drawn from fixed lists, so they carry nothing of the real values; a draw that equals one
 # is drawn again by the caller.
-ONSETS = (
-    "b",
-    "c",
-    "d",
-    "f",
-    "g",
-    "h",
-    "j",
-    "k",
-    "l",
-    "m",
-    "n",
-    "p",
-    "r",
-    "s",
-    "t",
-    "v",
-    "w",
-    "z",
-    "br",
-    "ch",
-    "cl",
-    "cr",
-    "dr",
-    "fl",
-    "gr",
-    "pl",
-    "sh",
-    "st",
-    "th",
-    "tr",
-    "",
-)
+ONSETS = (*"bcdfghjklmnprstvwz", "br", "ch", "cl", "cr", "dr", "fl", "gr", "pl", "sh", "st", "th", "tr", "")
 ONSET_WEIGHTS = _norm(np.array([4] * 18 + [1] * 12 + [3], dtype=float))
 VOWELS = ("a", "e", "i", "o", "u", "a", "e", "o", "ea", "ou", "ai", "y")
 CODAS = ("", "", "", "n", "r", "l", "s", "t", "m", "nd", "rt", "ck")
