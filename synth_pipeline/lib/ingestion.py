@@ -530,6 +530,10 @@ HOURS_MINUTES = r"\s*(([0-9]+)h)?\s*(([0-9]+)m)?\s*"
 # quotes, which the SQL literal would otherwise have to escape.
 FEET_INCHES = r"\s*([0-9]+)\s*\x27\s*(([0-9]+(\.[0-9]+)?)\s*(\x22|\x27\x27|in)?)?\s*"
 MIN_HEIGHT_VALUES = 5  # the layout says what they are: a handful of heights is enough
+# Amounts with a magnitude, as sports and finance tables write them (`€4.1M`, `€45K`, `$2B`, `€0`): read as numbers
+# where some value has the suffix (and a currency sign or a decimal). \x24 is the dollar sign, which DuckDB's regex would read as the end of a line.
+MAGNITUDE = r"\s*[-+]?[\x24€£¥]?\s*([0-9]+(\.[0-9]+)?)\s*([KMBkmb]?)\s*"
+MONEY_OR_DECIMAL = r"[\x24€£¥]|[0-9]\.[0-9]+\s*[KMBkmb]"  # and a currency or `4.1M` somewhere: `12B` is a flat
 
 
 def _numbers_as_written(
@@ -560,14 +564,16 @@ def _numbers_as_written(
             f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3)), "
             f"bool_and(regexp_full_match({q}, '{HOURS_MINUTES}') AND regexp_matches({q}, '[0-9]')) "
             f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m')), "
-            f"bool_and(regexp_full_match({q}, '{FEET_INCHES}'))"
+            f"bool_and(regexp_full_match({q}, '{FEET_INCHES}')), "
+            f"bool_and(regexp_full_match({q}, '{MAGNITUDE}')) AND bool_or(regexp_extract({q}, '{MAGNITUDE}', 3) <> '') "
+            f"AND bool_or(regexp_matches({q}, '{MONEY_OR_DECIMAL}'))"
             for q, b in ((_quote_ident(c), bare[c]) for c in text)
         )
         row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, commas, signs, dots, european, not_thousands = row[12 * i : 12 * i + 6]
-            with_unit, units, distinct, unit, hours_minutes, feet_inches = row[12 * i + 6 : 12 * i + 12]
+            thousands, commas, signs, dots, european, not_thousands = row[13 * i : 13 * i + 6]
+            with_unit, units, distinct, unit, hours_minutes, feet_inches, magnitude = row[13 * i + 6 : 13 * i + 13]
             written = "currency or percent signs" if signs else "thousands separators"
             if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
@@ -589,6 +595,12 @@ def _numbers_as_written(
                     f"(CAST({feet} AS DOUBLE) * 12 + coalesce(TRY_CAST({inches} AS DOUBLE), 0))",
                     "heights written 5' 10\" read as inches (DOUBLE)",
                 )
+            elif magnitude and distinct >= MIN_UNIT_VALUES:
+                number, suffix = (f"regexp_extract({_quote_ident(c)}, '{MAGNITUDE}', {g})" for g in (1, 3))
+                sign = f"(CASE WHEN trim({_quote_ident(c)}) LIKE '-%' THEN -1 ELSE 1 END)"
+                scale = f"(CASE upper({suffix}) WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 WHEN 'B' THEN 1000000000 ELSE 1 END)"
+                exact = f"CAST({number} AS DECIMAL(18, 6)) * {scale}"  # in doubles, 4.1 x 1e6 is 4099999.9999999995
+                casts[c] = (f"CAST({sign} * {exact} AS DOUBLE)", "amounts written €4.1M read as DOUBLE")
             elif with_unit and units == 1 and distinct >= MIN_UNIT_VALUES:
                 kind = "DOUBLE" if dots else "BIGINT"
                 number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
