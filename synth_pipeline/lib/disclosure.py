@@ -158,7 +158,7 @@ class ColumnControl:
     significant: int | None = None  # off any decimal grid (3.62e-13): the significant digits real values have
     coarse_step: float = 0.0  # the grid most values are on, where a few are finer (ages, and infants' 0.83)
     grid_values: np.ndarray | None = None  # with coarse_step: the distinct real values, sorted ...
-    grid_fine: np.ndarray | None = None  # ... and which are off the coarse grid: a value nearest one keeps step
+    fine_values: np.ndarray | None = None  # ... and those off the coarse grid: a value nearest one keeps step
     is_datetime: bool = False
     k: int = 10
     replaced_rows: int = 0
@@ -606,8 +606,8 @@ def _coarse_grid(c: ColumnControl, values: np.ndarray) -> None:
         on = np.isclose(values * 10**d, np.round(values * 10**d), rtol=0, atol=1e-6)
         if on.mean() >= COARSE_GRID_SHARE:
             c.coarse_step = max(_step(values[on], False), 10.0**-d)
-            c.grid_values, first = np.unique(values, return_index=True)
-            c.grid_fine = ~on[first]
+            c.grid_values = np.unique(values)
+            c.fine_values = np.unique(values[~on])
             return
 
 
@@ -771,11 +771,9 @@ def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     if c.step:
         drawn = values
         values = np.round(drawn / c.step) * c.step
-        if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.grid_fine is not None:
-            pos = np.clip(np.searchsorted(c.grid_values, drawn), 1, len(c.grid_values) - 1)
-            before, after = c.grid_values[pos - 1], c.grid_values[pos]
-            nearest = np.where(np.abs(before - drawn) <= np.abs(after - drawn), pos - 1, pos)
-            values = np.where(c.grid_fine[nearest], values, np.round(drawn / c.coarse_step) * c.coarse_step)
+        if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.fine_values is not None:
+            fine = in_sorted(_nearest(c.grid_values, drawn), c.fine_values)
+            values = np.where(fine, values, np.round(drawn / c.coarse_step) * c.coarse_step)
         if not c.is_datetime:
             values = np.round(values, 6)  # 3 x 0.1 is 0.30000000000000004
     elif digits := getattr(c, "significant", None):  # models saved before the field keep working
