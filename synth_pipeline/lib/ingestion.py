@@ -536,6 +536,28 @@ MAGNITUDE = r"\s*[-+]?[\x24€£¥]?\s*([0-9]+(\.[0-9]+)?)\s*([KMBkmb]?)\s*"
 MONEY_OR_DECIMAL = r"[\x24€£¥]|[0-9]\.[0-9]+\s*[KMBkmb]"  # and a currency or `4.1M` somewhere: `12B` is a flat
 
 
+def _written_tests(q: str, b: str) -> list[str]:
+    """The aggregates :func:`_numbers_as_written` reads for one text column ``q`` (``b``: its values without signs),
+    in the order it unpacks them."""
+    return [
+        f"bool_and(regexp_full_match({b}, '{THOUSANDS}'))",
+        f"bool_or(contains({q}, ','))",
+        f"bool_or(regexp_matches({q}, '{SIGNS}'))",
+        f"bool_or(contains({q}, '.'))",
+        f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}'))",
+        f"bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}'))",
+        f"bool_and(regexp_full_match({q}, '{WITH_UNIT}'))",
+        f"count(DISTINCT lower(regexp_extract({q}, '{WITH_UNIT}', 3)))",
+        f"count(DISTINCT {q})",
+        f"min(regexp_extract({q}, '{WITH_UNIT}', 3))",
+        f"bool_and(regexp_full_match({q}, '{HOURS_MINUTES}') AND regexp_matches({q}, '[0-9]')) "
+        f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m'))",
+        f"bool_and(regexp_full_match({q}, '{FEET_INCHES}'))",
+        f"bool_and(regexp_full_match({q}, '{MAGNITUDE}')) AND bool_or(regexp_extract({q}, '{MAGNITUDE}', 3) <> '') "
+        f"AND bool_or(regexp_matches({q}, '{MONEY_OR_DECIMAL}'))",
+    ]
+
+
 def _numbers_as_written(
     path: Path, schema: dict[str, str], keep: set[str] | frozenset[str], delimiter: str = ","
 ) -> dict[str, str]:
@@ -556,24 +578,28 @@ def _numbers_as_written(
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
         bare = {c: f"trim(regexp_replace({_quote_ident(c)}, '{SIGNS}', '', 'g'))" for c in text}
-        tests = ", ".join(
-            f"bool_and(regexp_full_match({b}, '{THOUSANDS}')), bool_or(contains({q}, ',')), "
-            f"bool_or(regexp_matches({q}, '{SIGNS}')), bool_or(contains({q}, '.')), "
-            f"bool_and(regexp_full_match({b}, '{DECIMAL_COMMA}')), bool_or(regexp_full_match({b}, '{NOT_THOUSANDS}')), "
-            f"bool_and(regexp_full_match({q}, '{WITH_UNIT}')), count(DISTINCT lower(regexp_extract({q}, '{WITH_UNIT}', 3))), "
-            f"count(DISTINCT {q}), min(regexp_extract({q}, '{WITH_UNIT}', 3)), "
-            f"bool_and(regexp_full_match({q}, '{HOURS_MINUTES}') AND regexp_matches({q}, '[0-9]')) "
-            f"AND bool_or(regexp_matches({q}, '[0-9]h\\s*[0-9]+m')), "
-            f"bool_and(regexp_full_match({q}, '{FEET_INCHES}')), "
-            f"bool_and(regexp_full_match({q}, '{MAGNITUDE}')) AND bool_or(regexp_extract({q}, '{MAGNITUDE}', 3) <> '') "
-            f"AND bool_or(regexp_matches({q}, '{MONEY_OR_DECIMAL}'))"
-            for q, b in ((_quote_ident(c), bare[c]) for c in text)
+        per_column = [_written_tests(_quote_ident(c), bare[c]) for c in text]
+        width = len(per_column[0])
+        row = (
+            con.execute(f"SELECT {', '.join(t for tests in per_column for t in tests)} FROM {source}").fetchone() or ()
         )
-        row = con.execute(f"SELECT {tests} FROM {source}").fetchone() or ()
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
         for i, c in enumerate(text):
-            thousands, commas, signs, dots, european, not_thousands = row[13 * i : 13 * i + 6]
-            with_unit, units, distinct, unit, hours_minutes, feet_inches, magnitude = row[13 * i + 6 : 13 * i + 13]
+            (
+                thousands,
+                commas,
+                signs,
+                dots,
+                european,
+                not_thousands,
+                with_unit,
+                units,
+                distinct,
+                unit,
+                hours_minutes,
+                feet_inches,
+                magnitude,
+            ) = row[width * i : width * (i + 1)]
             written = "currency or percent signs" if signs else "thousands separators"
             if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
                 casts[c] = (
