@@ -1003,9 +1003,9 @@ TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?"
 
 
 def _mostly_dates_or_numbers(values: pd.Series) -> bool:
-    """Numbers, times of day, and dates as the models will read them (``dates.looks_like_datetimes``), not as pandas would: git's
-    `Sat, 22 Apr 2017 15:11:58 -0500` parsed here and was kept, the models took it as categories, and every value
-    was withheld as rare."""
+    """Numbers, times of day, and dates as the models will read them (``dates.looks_like_datetimes``), not as
+    pandas would: git's `Sat, 22 Apr 2017 15:11:58 -0500` parsed here and was kept, the models took it as
+    categories, and every value was withheld as rare."""
     sample = values.head(SAMPLE_SIZE).astype(str)
     numbers = pd.to_numeric(sample, errors="coerce").notna().mean()
     times = sample.str.strip().str.fullmatch(TIME_OF_DAY).mean()  # `14:35`: the models' categories, or numbers

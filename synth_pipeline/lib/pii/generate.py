@@ -228,7 +228,7 @@ def _between_content_words(words: list[str]) -> str:
     content = [w for w in words if _is_content(w)]
     if not content:
         return ""
-    joining = [w for w in words if w not in content][: len(content) - 1]
+    joining = [w for w in words if not _is_content(w)][: len(content) - 1]
     out = [content[0]]
     for i, w in enumerate(content[1:]):
         out += [joining[i], w] if i < len(joining) else [w]
