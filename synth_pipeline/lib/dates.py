@@ -70,3 +70,25 @@ def looks_like_datetimes(values: pd.Series) -> bool:
         if not (sample.str.contains(YEAR) & sample.str.contains(r"\D") & ~number).all():
             return False
     return bool(text_to_datetime(sample).notna().mean() >= 0.95)
+
+
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?")
+SAMPLE_ROWS = 2000
+
+
+def mostly_dates_or_numbers(values: pd.Series) -> bool:
+    """Numbers, times of day, and dates as the models will read them (:func:`looks_like_datetimes`), not as
+    pandas would: git's `Sat, 22 Apr 2017 15:11:58 -0500` parsed here and was kept, the models took it as
+    categories, and every value was withheld as rare."""
+    sample = values.head(SAMPLE_ROWS).astype(str)
+    numbers = pd.to_numeric(sample, errors="coerce").notna().mean()
+    times = sample.str.strip().str.fullmatch(TIME_OF_DAY).mean()  # `14:35`: the models' categories, or numbers
+    return bool(max(numbers, times) >= 0.9 or looks_like_datetimes(sample))
+
+
+def is_plain_text(s: pd.Series) -> bool:
+    """Text that is not numbers, times or dates written as text: what the PII stage may generate afresh and the
+    disclosure control may give a tail of fresh words (codes such as ``250000`` would not read back as the
+    source's type)."""
+    is_text = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+    return bool(is_text and s.notna().any() and not mostly_dates_or_numbers(s.dropna()))

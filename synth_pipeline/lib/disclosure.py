@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from synth_pipeline.lib.dates import is_plain_text
+
 FINE_GRAINED_SHARE = 0.1
 MAX_CLOCK_GRID = 10_000  # an hhmm clock spans 2,400 values; a grid this size is checked value by value
 MAX_REDRAWS = 8
@@ -412,22 +414,13 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
         weights=[float(v) / total for v in frequent.to_numpy()] if total else [],
     )
     rare = counts[held < k]
-    if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and _is_text(s):
+    if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and is_plain_text(s):
         # Where rows are a panel's records, each person's values once: a word counts the people who use it.
         whole = s if entities is None else s[~pd.DataFrame({"v": s, "e": entities.reindex(s.index)}).duplicated()]
         control.tail = tail_spec(col, whole[whole.isin(rare.index)], k, whole)
         control.tail_values_per_row = len(rare) / float(rare.sum())
         control.real_keys = np.sort(_hashes(pd.Series(counts.index.astype(str))))
     return control
-
-
-def _is_text(s: pd.Series) -> bool:
-    """Text that is not numbers or dates written as text, as the PII stage's near-unique test reads it: a tail of
-    fresh words in a column of codes such as ``250000`` would not read back as the source's type."""
-    from synth_pipeline.lib.pii.detection import _mostly_dates_or_numbers
-
-    is_text = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
-    return is_text and s.notna().any() and not _mostly_dates_or_numbers(s.dropna())
 
 
 def tail_spec(col: str, rare: pd.Series, k: int, whole: pd.Series) -> dict[str, Any]:

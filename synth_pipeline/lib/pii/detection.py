@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synth_pipeline.lib.dates import MONTH_DATE, looks_like_datetimes
+from synth_pipeline.lib.dates import MONTH_DATE, mostly_dates_or_numbers
 from synth_pipeline.lib.pii.names import all_names, corroborated_names, first_names, fold, last_names
 
 Category = Literal["direct", "identifier", "quasi"]
@@ -752,7 +752,7 @@ def detect_column(name: str, series: pd.Series, today: pd.Timestamp | None = Non
             and not other_kind  # a car's `model`, a `postcode`: unique in a small table, yet not keys
             and avg_tokens <= 2
             and _mostly_codes(non_null)
-            and not _mostly_dates_or_numbers(non_null)
+            and not mostly_dates_or_numbers(non_null)
             and not _mostly_written_numbers(non_null)
             and not _mostly_year_spans(non_null)
         ):
@@ -997,19 +997,6 @@ def _mostly_codes(values: pd.Series) -> bool:
 def _single_tokens(values: pd.Series) -> bool:
     sample = values.head(SAMPLE_SIZE).astype(str).str.strip()
     return bool(sample.str.fullmatch(r"[\w.\-]{2,40}").mean() >= 0.95)
-
-
-TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?")
-
-
-def _mostly_dates_or_numbers(values: pd.Series) -> bool:
-    """Numbers, times of day, and dates as the models will read them (``dates.looks_like_datetimes``), not as
-    pandas would: git's `Sat, 22 Apr 2017 15:11:58 -0500` parsed here and was kept, the models took it as
-    categories, and every value was withheld as rare."""
-    sample = values.head(SAMPLE_SIZE).astype(str)
-    numbers = pd.to_numeric(sample, errors="coerce").notna().mean()
-    times = sample.str.strip().str.fullmatch(TIME_OF_DAY).mean()  # `14:35`: the models' categories, or numbers
-    return bool(max(numbers, times) >= 0.9 or looks_like_datetimes(sample))
 
 
 def _mostly_written_numbers(values: pd.Series) -> bool:

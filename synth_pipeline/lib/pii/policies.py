@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
-from synth_pipeline.lib.dates import text_to_datetime
+from synth_pipeline.lib.dates import is_plain_text, text_to_datetime
 from synth_pipeline.lib.disclosure import holders, rare_share
 from synth_pipeline.lib.errors import PiiPolicyError
 from synth_pipeline.lib.pii.crypto import TOKEN_KEY_ENV, encrypt_series, parse_key, token_key_bytes
@@ -23,7 +23,6 @@ from synth_pipeline.lib.pii.detection import (
     ENTITY_KEY,
     PANEL_TIME,
     PiiFinding,
-    _mostly_dates_or_numbers,
     detect,
     normalize_name,
     numbering_group,
@@ -339,8 +338,7 @@ def _near_unique_share(series: pd.Series, k: int, people: pd.Series | None = Non
     Categories (fewer distinct values than half the rows, those held by ``k`` rows covering a tenth of them) are
     not: their rare values are replaced at training (disclosure.py) and the common ones carry the column.
     """
-    is_text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
-    if not is_text or series.notna().sum() == 0 or _mostly_dates_or_numbers(series.dropna()):
+    if not is_plain_text(series):
         return None
     share = rare_share(series, k, people)
     counts = series.value_counts()
