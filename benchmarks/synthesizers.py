@@ -118,10 +118,6 @@ def extra_candidates(neural: bool, argn: bool, epsilons: list[float]) -> list[Ca
     return out
 
 
-def label(name: str, params: dict[str, str]) -> str:
-    return f"{name} (DP, epsilon <= {params['epsilon']})" if "epsilon" in params else name
-
-
 def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.DataFrame:
     rows_out = []
     for pkg, item, _ in TABLES:
@@ -150,7 +146,6 @@ def run(extra: list[CandidateConfig], tables: list[str] | None = None) -> pd.Dat
             row = r.row()
             row.pop("why_not")
             row["rare_value_excess"] = round(r.rare_value_excess, 4)
-            row["candidate"] = label(r.name, r.params)
             rows_out.append(
                 {"table": item, "rows x cols": f"{len(df)} x {df.shape[1]}", **row, "chosen by default": r is winner}
             )

@@ -3,6 +3,7 @@
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -335,3 +336,7 @@ def test_a_tree_too_close_to_its_rows_is_tried_again_with_larger_leaves_before_t
     labels = [c["candidate"] for c in chosen["candidates"]]
     assert labels[:2] == ["sequential_tree (leaves of 10 rows)", "sequential_tree (leaves of 20 rows)"], labels
     assert chosen["winner"] == "sequential_tree" and "leaves of 20 rows" in chosen["reason"].split(" passed")[0]
+    # The comparison that data engineers read marks the retried tree, not the first, as the one chosen.
+    with duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True) as con:
+        marked = con.execute("SELECT candidate FROM meta.synthesizer_comparison WHERE chosen").fetchall()
+    assert marked == [("sequential_tree (leaves of 20 rows)",)], marked

@@ -65,9 +65,12 @@ class CandidateResult:
 
     @property
     def label(self) -> str:
-        """The name, with the leaf size where one is set: the tree tried again with larger leaves reads apart."""
-        leaf = self.params.get("min_samples_leaf")
-        return f"{self.name} (leaves of {leaf} rows)" if leaf else self.name
+        """The name, with the leaf size or the privacy budget where one is set: the tree tried again with larger
+        leaves, or a differentially private model beside the same model without a budget, reads apart."""
+        leaf, epsilon = self.params.get("min_samples_leaf"), self.params.get("epsilon")
+        if leaf:
+            return f"{self.name} (leaves of {leaf} rows)"
+        return f"{self.name} (DP, epsilon <= {epsilon})" if epsilon is not None else self.name
 
     @property
     def fidelity(self) -> float:

@@ -108,7 +108,7 @@ def build_synthesizer_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 {
                     "winner": winner.name,
                     "reason": reason,
-                    "candidates": [r.row() for r in results],
+                    "candidates": [r.row() | {"chosen": r is winner} for r in results],
                     "privacy_spent": spent,
                 },
             )
@@ -166,7 +166,8 @@ def build_comparison_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
     def comparison(context: dg.AssetExecutionContext, synth: SynthPipelineResource) -> dg.MaterializeResult:
         paths = synth.paths(dataset.name)
         report = read_json(paths.candidates)
-        rows = [r | {"chosen": r["candidate"] == report["winner"]} for r in report["candidates"]]
+        # A label names the tree retried with larger leaves apart from the first; the winner's name does not.
+        rows = [r | {"chosen": r.get("chosen", r["candidate"] == report["winner"])} for r in report["candidates"]]
         trained_by = read_json(paths.model_fingerprint)["run_id"]
         if trained_by == context.run.run_id:
             record(
