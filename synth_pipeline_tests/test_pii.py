@@ -18,7 +18,7 @@ from synth_pipeline.lib.pii.policies import PiiPlan, apply_plan, plan_columns, t
 N = 300
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fake() -> Faker:
     f = Faker("en_US")
     f.seed_instance(7)
