@@ -122,12 +122,12 @@ def _word_order(
     lands on a real value is drawn again by the caller, as every fresh value is. Words are held as their places
     in the alphabetical vocabulary, so the plan file never spells two of them side by side."""
     index = {w: i for i, w in enumerate(vocab)}
+    common = ((index[a], index[b], n) for (a, b), n in rows_per_pair.items() if a in index and b in index)
     following: dict[str, list[list[Any]]] = {}
-    for (a, b), n in sorted(rows_per_pair.items(), key=lambda item: (index.get(item[0][0], -1), item[0][1])):
-        if n >= k and a in index and b in index and a != b:
-            nexts = following.setdefault(str(index[a]), [[], []])
-            nexts[0].append(index[b])
-            nexts[1].append(n)
+    for a, b, n in sorted(p for p in common if p[2] >= k and p[0] != p[1]):
+        nexts = following.setdefault(str(a), [[], []])
+        nexts[0].append(b)
+        nexts[1].append(n)
     for nexts in following.values():
         nexts[1] = _norm(np.array(nexts[1], dtype=float))
     starts = sorted((index[w], n) for w, n in rows_per_start.items() if n >= k and w in index)
