@@ -32,32 +32,6 @@ DEFAULT_CONTRACT = PROJECT_ROOT / "contracts" / "customers.json"
 # A raw value planted in every good_table: no message, log line or metadata entry may carry it.
 SENTINEL = "Quillon Vexmoor"
 
-# The files that take longest, longest first (seconds of test time on 2 cores, 2026-12-07). `make test` runs
-# `--dist loadfile --no-loadscope-reorder`, so each file goes to one worker in this order: xdist's own order (most
-# tests first) left the files of one or two long tests (Celery, the upload page, the UI) for the end, and one worker
-# ran them while the other idled (759 s for 1,354 s of tests).
-SLOWEST_FILES = [
-    "test_rules.py",  # 160
-    "test_faults.py",  # 157
-    "test_upload_page.py",  # 122
-    "test_ui.py",  # 111
-    "test_real_people.py",  # 94
-    "test_celery.py",  # 92
-    "test_quality.py",  # 86
-    "test_pipeline_e2e.py",  # 68
-    "test_postgres.py",  # 67
-    "test_bad_inputs.py",  # 64
-    "test_definitions.py",  # 56
-    "test_privacy_and_selection.py",  # 55
-    "test_overlapping_runs.py",  # 43
-]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slowest files first, each file's tests in their own order (module fixtures stay shared)."""
-    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep collection order
-
 
 def good_table(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     """A small people table (ids, names, ages, incomes with nulls, cities, dates) for fault and UI tests."""
