@@ -44,21 +44,18 @@ FRESHNESS = """
 """
 
 
-def _freshness(port: int) -> str | None:
+def _published_node(port: int) -> dict | None:
+    """The published asset as the webserver serves it, once it does."""
     try:
         node = graphql(port, FRESHNESS)["data"]["assetNodeOrError"]
     except (OSError, KeyError, TypeError):
         return None
-    info = (node or {}).get("freshnessStatusInfo") or {}
+    return node if isinstance(node, dict) and "freshnessStatusInfo" in node else None
+
+
+def _freshness(port: int) -> str | None:
+    info = (_published_node(port) or {}).get("freshnessStatusInfo") or {}
     return info.get("freshnessStatus")
-
-
-def _serves_the_asset(port: int) -> bool:
-    try:
-        node = graphql(port, FRESHNESS)["data"]["assetNodeOrError"]
-    except (OSError, KeyError, TypeError):
-        return False
-    return isinstance(node, dict) and "freshnessStatusInfo" in node
 
 
 def _skip_popup(page) -> None:
@@ -101,9 +98,9 @@ def ui(tmp_path_factory):
     command = [venv_bin("dagster"), "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"]
     with background(command, env):
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not _serves_the_asset(port):
+        while time.monotonic() < deadline and _published_node(port) is None:
             time.sleep(1)
-        assert _serves_the_asset(port), "dagster dev never served the published asset"
+        assert _published_node(port) is not None, "dagster dev never served the published asset"
         yield port, root
 
 
