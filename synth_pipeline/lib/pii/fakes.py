@@ -89,17 +89,26 @@ def generated_column(
     is_forbidden: Callable[[object], bool],
     null_share: float,
     locale: str = "en_US",
+    context: pd.Series | None = None,
 ) -> pd.Series:
     """New values of a near-unique column's shape, or of its kind through Faker; a draw equal to a raw value is
-    drawn again."""
+    drawn again. Where the spec has words per value of another column, ``context`` (that column of the same
+    synthetic rows) picks each row's words."""
     rng = np.random.default_rng(seed)
     if spec["kind"] == "faker":
         fake = Faker(locale)
         fake.seed_instance(seed)
-        gen: Callable[[], object] = getattr(fake, spec["method"])
+        series = pd.Series(_draw(getattr(fake, spec["method"]), num_rows, is_forbidden), dtype=object)
     else:
-        gen = lambda: generate(spec, rng)  # noqa: E731
-    series = pd.Series(_draw(gen, num_rows, is_forbidden), dtype=object)
+        by = spec.get("by")
+        keys = np.full(num_rows, "", dtype=object)
+        if by and context is not None:
+            keys = context.astype(str).where(context.notna(), "").to_numpy(dtype=object)
+        series = pd.Series([None] * num_rows, dtype=object)
+        for key in pd.unique(keys):
+            rows = np.flatnonzero(keys == key)
+            own = by["specs"].get(key, spec) if by else spec
+            series.iloc[rows] = _draw(functools.partial(generate, own, rng), len(rows), is_forbidden)
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series
@@ -140,13 +149,16 @@ def add_fakes_and_keys(
         ).to_numpy()
     for i, col in enumerate(plan.columns_with("generate")):
         d = plan.decision(col)
+        spec = d.params["generator"]
+        by = spec.get("by", {}).get("column")
         out[col] = generated_column(
-            d.params["generator"],
+            spec,
             n,
             seed + 7000 + 1000 * i,
             functools.partial(is_forbidden, col),
             d.params.get("null_share", 0.0),
             locale,
+            context=out[by] if by in out.columns else None,
         ).to_numpy()
     for i, col in enumerate(c for c in plan.columns_with("tokenize") if fresh_tokens(plan.decision(c))):
         rng = np.random.default_rng(seed + 9000 + 1000 * i)

@@ -27,7 +27,7 @@ from synth_pipeline.lib.pii.detection import (
     normalize_name,
     numbering_group,
 )
-from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, faker_kind, learn_generator
+from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, faker_kind, learn_context, learn_generator
 from synth_pipeline.lib.privacy import entity_codes, held_out, key_columns
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
@@ -208,6 +208,10 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             d.reason += f"; {share:.0%} of rows hold a value fewer than {k} rows share: fresh values instead"
         if d.action == "generate" and "generator" not in d.params:
             d.params["generator"] = _known_kind(d) or learn_generator(df[d.column][trained], k)
+            by = learn_context(d.params["generator"], df[d.column][trained], _context_candidates(df, decisions), k)
+            if by is not None:
+                d.params["generator"]["by"] = by
+                d.reason += f"; words drawn for each common value of {by['column']!r}, from that value's rows"
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
@@ -348,6 +352,21 @@ def _near_unique_share(series: pd.Series, k: int, people: pd.Series | None = Non
     # control withheld every other case, no case reached k training rows, and the column came out empty.
     categories = counts.size < 0.5 * counts.sum() and counts[held >= k].sum() >= MIN_COMMON_COVER * counts.sum()
     return None if share < NEAR_UNIQUE_SHARE or categories else share
+
+
+MAX_CONTEXT_CARDINALITY = 50
+
+
+def _context_candidates(df: pd.DataFrame, decisions: list[ColumnDecision]) -> dict[str, pd.Series]:
+    """Kept text columns of a few values (a product's category, a course's department), which every synthesizer
+    models: fresh text can be drawn for the value each synthetic row holds."""
+    out = {}
+    for d in decisions:
+        s = df[d.column]
+        text = pd.api.types.is_object_dtype(s.dtype) or isinstance(s.dtype, (pd.CategoricalDtype, pd.StringDtype))
+        if d.action == "keep" and not d.is_pii and text and 2 <= s.nunique() <= MAX_CONTEXT_CARDINALITY:
+            out[d.column] = s
+    return out
 
 
 def _known_kind(d: ColumnDecision) -> dict[str, Any] | None:
