@@ -5,7 +5,8 @@ on; the output gets new values of the same shape instead:
 
 - **pattern**: the layouts that at least ``k`` values share, character class by character class
   (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters (syllables, for a run of
-  letters that reads as a word);
+  letters that reads as a word), but for the runs nearly all of a layout's values write alike (a template's
+  words: ``Rated 9.9 out of 5 stars``);
 - **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
   address, link and long number, with the real distribution of word counts, in the order of the pairs of
   adjacent words that ``k`` rows use;
@@ -50,7 +51,8 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
     whole = None if vocabulary_from is None else vocabulary_from.dropna().astype(str)
     if text.empty:
         return {"kind": "letters", "lengths": [8], "weights": [1.0]}
-    shapes = text.map(shape).value_counts()
+    shapes_of = text.map(shape)
+    shapes = shapes_of.value_counts()
     frequent = shapes[shapes >= k]
     patterned = frequent.sum() >= 0.5 * len(text)
     # Codes keep their layout (``13011352CF10A``); prose and place names read better as common words
@@ -61,7 +63,11 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
     if words is None and not coded and (sep := _list_separator(text)):
         words = _words(text, k, sep, whole)  # lists of codes (`GB,ZW`, `en,sw,af`): common codes, not random letters
     if patterned and words is None:
-        return {"kind": "pattern", "shapes": list(frequent.index), "weights": _norm(frequent.to_numpy())}
+        layouts = list(frequent.index)
+        spec = {"kind": "pattern", "shapes": layouts, "weights": _norm(frequent.to_numpy())}
+        by_layout = text.groupby(shapes_of, sort=False)
+        fixed = [_fixed_runs(by_layout.get_group(layout), layout, k) for layout in layouts[:MAX_TEMPLATES]]
+        return spec | ({"fixed": fixed} if any(fixed) else {})
     if words is not None:
         return words
     runs = _runs(text, k)
@@ -69,6 +75,35 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
         return runs
     chars = text.str.len().clip(1, 60).value_counts()
     return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+
+
+MAX_TEMPLATES = 100  # the commonest layouts whose constant parts are looked for
+TEMPLATE_SHARE = 0.9  # a run this share of a layout's values write alike is part of the template
+TEMPLATE_SAMPLE = 20_000
+MIN_FREE_CHARS = 4  # fewer free characters, and most fills would be real values (`Room 7`), drawn again or null
+
+
+def _fixed_runs(values: pd.Series, layout: str, k: int) -> dict[str, str]:
+    """The runs of a layout that nearly all its values write alike (`Rated 4.7 out of 5 stars based on 1404
+    reviews.`: every word and the `5`), by their place among the layout's runs: filled at random, the ratings of a
+    catalogue read `Lerta 3.9 noi no 8 meala creas di 388 durteal.` The template is kept only where at least ``k``
+    values hold all of it, so it is no one's, and enough free characters are left to draw fresh values."""
+    if len(values) > TEMPLATE_SAMPLE:  # counted on a sample: k of it holding the template is k of the whole
+        values = values.sample(TEMPLATE_SAMPLE, random_state=0)
+    spans = [m.span() for m in RUN.finditer(layout)]
+    fixed: dict[str, str] = {}
+    for j, (a, b) in enumerate(spans):
+        counts = values.str.slice(a, b).value_counts()
+        if counts.iloc[0] >= max(k, TEMPLATE_SHARE * len(values)):
+            fixed[str(j)] = str(counts.index[0])
+    free = sum(b - a for j, (a, b) in enumerate(spans) if str(j) not in fixed)
+    if not fixed or free < MIN_FREE_CHARS:
+        return {}
+    holds_all = pd.Series(True, index=values.index)
+    for place, literal in fixed.items():
+        a, b = spans[int(place)]
+        holds_all &= values.str.slice(a, b) == literal
+    return fixed if holds_all.sum() >= k else {}
 
 
 LIST_SEPARATORS = (",", ";", "|")
@@ -309,7 +344,15 @@ def fresh_values(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list
 def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     kind = spec["kind"]
     if kind == "pattern":
-        return _fill(spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])], rng)
+        i = int(rng.choice(len(spec["shapes"]), p=spec["weights"]))
+        filled = _fill(spec["shapes"][i], rng)
+        fixed = spec.get("fixed", [])
+        if i < len(fixed) and fixed[i]:
+            runs = [m.span() for m in RUN.finditer(spec["shapes"][i])]
+            for j, literal in fixed[i].items():
+                a, b = runs[int(j)]
+                filled = filled[:a] + literal + filled[b:]
+        return filled
     if kind == "runs":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
         sized = []
