@@ -110,6 +110,7 @@ class PiiReference:
         categories = _common_categories(raw, plan, k) if plan.reference_columns else {}
         common, places = list(categories), [v for v, place in categories.items() if place]
         quasi_values: set[str] = set()
+        own_common: list[str] = []
         for col in plan.reference_columns:
             d = plan.decision(col)
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
@@ -119,8 +120,13 @@ class PiiReference:
             is_word = values.str.fullmatch(r"[^\W\d_]+")
             if d.action == "generate" and d.category not in ("direct", "identifier"):
                 # Generated only because it is near-unique, not because it names anyone: a course called
-                # "Physics" is no leak when 80 rows of the subject column say "Physics".
-                kept = ~values.isin(common)
+                # "Physics" is no leak when 80 rows of the subject column say "Physics". Nor are the column's own
+                # values that k rows hold, which its fresh values include (`No Reviews`).
+                own = [
+                    normalize_value(v) for v, _ in (d.params.get("generator") or {}).get("common", {}).get("values", [])
+                ]
+                own_common.extend(own)
+                kept = ~values.isin(common) & ~values.isin(own)
             else:
                 # One word is no person where k rows of a modelled column hold it: `Houston` and `Jackson` are
                 # Lahman players' surnames and the cities hundreds of them were born in. Nor are two, where k rows
@@ -146,7 +152,10 @@ class PiiReference:
             if plan.decision(col).pii_type == "phone":
                 ref.phone_digits.update(_digest(d, ref.salt) for d in map(_phone_digits, values) if d)
         if quasi_values:
-            ref.published = {_digest(c, ref.salt) for c in common if not _runs_of(c).isdisjoint(quasi_values)}
+            # A common value may spell out a rarer one (`Directed Individual Study or Research`): found inside it,
+            # the rarer one is not counted.
+            published = [*common, *own_common]
+            ref.published = {_digest(c, ref.salt) for c in published if not _runs_of(c).isdisjoint(quasi_values)}
         return ref
 
     def save(self, path: Path) -> None:

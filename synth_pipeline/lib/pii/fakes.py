@@ -109,6 +109,11 @@ def generated_column(
             rows = np.flatnonzero(keys == key)
             own = by["specs"].get(key, spec) if by else spec
             series.iloc[rows] = _draw(functools.partial(generate, own, rng), len(rows), is_forbidden)
+        if common := spec.get("common"):  # values k rows hold, at their share (the reference does not forbid them)
+            values, weights = zip(*common["values"], strict=True)
+            picked = rng.random(num_rows) < common["share"]
+            drawn = rng.choice(len(values), int(picked.sum()), p=np.asarray(weights) / np.sum(weights))
+            series[picked] = np.asarray(values, dtype=object)[drawn]
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series

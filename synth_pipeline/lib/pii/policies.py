@@ -207,11 +207,11 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             d.action = "generate"
             d.reason += f"; {share:.0%} of rows hold a value fewer than {k} rows share: fresh values instead"
         if d.action == "generate" and "generator" not in d.params:
-            d.params["generator"] = _known_kind(d) or learn_generator(df[d.column][trained], k)
-            by = learn_context(d.params["generator"], df[d.column][trained], _context_candidates(df, decisions), k)
-            if by is not None:
-                d.params["generator"]["by"] = by
-                d.reason += f"; words drawn for each common value of {by['column']!r}, from that value's rows"
+            d.params["generator"] = _known_kind(d)
+            if d.params["generator"] is None:
+                d.params["generator"] = _learn_fresh(
+                    d, df[d.column][trained], _context_candidates(df, decisions), k, people
+                )
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
@@ -355,6 +355,34 @@ def _near_unique_share(series: pd.Series, k: int, people: pd.Series | None = Non
 
 
 MAX_CONTEXT_CARDINALITY = 50
+MAX_COMMON_VALUES = 200
+
+
+def _learn_fresh(
+    d: ColumnDecision, series: pd.Series, contexts: dict[str, pd.Series], k: int, people: pd.Series | None
+) -> dict[str, Any]:
+    """How a near-unique column's fresh values are drawn. Where detection found nothing, the values that ``k`` rows
+    (people, in a panel) hold are no one's and leave as they are, at their share: a catalogue's `No Reviews` (5 %
+    of ratings) came out `Ve Cecreat`, a value of its layout, because every raw value was forbidden. The shapes and
+    words are then learnt from the other values."""
+    text = series.dropna().astype(str)
+    held = holders(text, people) if d.pii_type == "near_unique_text" and len(text) else pd.Series(dtype=int)
+    common = held[held >= k].head(MAX_COMMON_VALUES)
+    rest = text[~text.isin(common.index)] if len(common) else text
+    spec = learn_generator(rest, k, vocabulary_from=text if len(common) else None)
+    by = learn_context(spec, rest, contexts, k)
+    if by is not None:
+        spec["by"] = by
+        d.reason += f"; words drawn for each common value of {by['column']!r}, from that value's rows"
+    if len(common):
+        rows = text.value_counts().reindex(common.index)
+        share = float(rows.sum()) / len(text)
+        # Each value beside its weight: listed side by side, two values read as one a row holds (`Dissertation",
+        # "Research`), and the plan file spelt out a rarer course title.
+        weighted = [[str(v), float(n) / float(rows.sum())] for v, n in rows.items()]
+        spec["common"] = {"values": weighted, "share": share}
+        d.reason += f"; values at least {k} rows hold ({len(common)}, {share:.0%} of rows) leave as they are"
+    return spec
 
 
 def _context_candidates(df: pd.DataFrame, decisions: list[ColumnDecision]) -> dict[str, pd.Series]:
