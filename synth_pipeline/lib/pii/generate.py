@@ -16,7 +16,7 @@ on; the output gets new values of the same shape instead:
 - **letters**: syllables with the real lengths, when none of the above has enough support.
 
 Words are drawn per value of another column where that column says much about them (a catalogue's titles by
-its `Sub Category`): each value's own words and pairs, those at least ``k`` of its rows use.
+its `Sub Category`): each value's own words, those at least ``k`` of its rows use, along the column's pairs.
 
 The spec holds only shapes, common words, common pairs and counts, never a value fewer than ``k`` rows share.
 """

@@ -361,12 +361,13 @@ MAX_COMMON_VALUES = 200
 def _learn_fresh(
     d: ColumnDecision, series: pd.Series, contexts: dict[str, pd.Series], k: int, people: pd.Series | None
 ) -> dict[str, Any]:
-    """How a near-unique column's fresh values are drawn. Where detection found nothing, the values that ``k`` rows
-    (people, in a panel) hold are no one's and leave as they are, at their share: a catalogue's `No Reviews` (5 %
-    of ratings) came out `Ve Cecreat`, a value of its layout, because every raw value was forbidden. The shapes and
-    words are then learnt from the other values."""
+    """How a near-unique column's fresh values are drawn. Unless it names or keys people, the values that ``k`` rows
+    (people, in a panel) hold are no one's and leave as they are, at their share, as in a modelled column: a
+    catalogue's `No Reviews` (5 % of ratings) came out `Ve Cecreat`, a value of its layout, because every raw value
+    was forbidden. The shapes and words are then learnt from the other values."""
     text = series.dropna().astype(str)
-    held = holders(text, people) if d.pii_type == "near_unique_text" and len(text) else pd.Series(dtype=int)
+    named = d.category in ("direct", "identifier")  # a name or a key k rows share is still someone's
+    held = holders(text, people) if not named and len(text) else pd.Series(dtype=int)
     common = held[held >= k].head(MAX_COMMON_VALUES)
     rest = text[~text.isin(common.index)] if len(common) else text
     spec = learn_generator(rest, k, vocabulary_from=text if len(common) else None)
