@@ -688,6 +688,7 @@ def test_a_layouts_template_and_common_runs_are_drawn_as_its_values_write_them()
     # 82 %; drawn at random, 60 %. Ratings on one- or two-digit counts leave too few fills to draw the first digit.
     assert templated.str.extract(rated)[0].astype(int).le(5).mean() >= 0.75
     assert templated.nunique() >= 0.9 * len(templated)  # the free characters still vary
+    assert not templated.str.contains(r"based on 0\d").any()  # no real count starts with a 0: `based on 047 reviews`
 
 
 def test_values_k_rows_hold_in_a_near_unique_column_leave_as_they_are_at_their_share():

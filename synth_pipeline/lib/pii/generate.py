@@ -66,8 +66,10 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
         layouts = list(frequent.index)
         spec = {"kind": "pattern", "shapes": layouts, "weights": _norm(frequent.to_numpy())}
         by_layout = text.groupby(shapes_of, sort=False)
-        learnt = [_layout_runs(by_layout.get_group(layout), layout, k) for layout in layouts[:MAX_TEMPLATES]]
-        return spec | ({"runs": learnt} if any(learnt) else {})
+        groups = [by_layout.get_group(layout) for layout in layouts[:MAX_TEMPLATES]]
+        learnt = [_layout_runs(values, layout, k) for values, layout in zip(groups, layouts, strict=False)]
+        nonzero = [_no_leading_zero(values, layout) for values, layout in zip(groups, layouts, strict=False)]
+        return spec | ({"runs": learnt} if any(learnt) else {}) | ({"nonzero": nonzero} if any(nonzero) else {})
     if words is not None:
         return words
     runs = _runs(text, k)
@@ -117,6 +119,17 @@ def _layout_runs(values: pd.Series, layout: str, k: int) -> dict[str, list]:
         if learnt and draws >= least_draws:
             return learnt
     return {}
+
+
+def _no_leading_zero(values: pd.Series, layout: str) -> list[int]:
+    """The runs of two digits or more that no value of the layout starts with a 0: counts and amounts (`based on
+    1404 reviews`), which read `based on 047 reviews` filled at random; codes (`02134`, `000123`) keep their zeros."""
+    spans = [m.span() for m in RUN.finditer(layout)]
+    return [
+        j
+        for j, (a, b) in enumerate(spans)
+        if layout[a] == "9" and b - a >= 2 and not values.str.slice(a, a + 1).eq("0").any()
+    ]
 
 
 LIST_SEPARATORS = (",", ";", "|")
@@ -359,12 +372,16 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "pattern":
         i = int(rng.choice(len(spec["shapes"]), p=spec["weights"]))
         filled = _fill(spec["shapes"][i], rng)
-        learnt = spec.get("runs", [])
+        learnt, nonzero = spec.get("runs", []), spec.get("nonzero", [])
+        spans = [m.span() for m in RUN.finditer(spec["shapes"][i])]
         if i < len(learnt) and learnt[i]:
-            spans = [m.span() for m in RUN.finditer(spec["shapes"][i])]
             for j, (options, weights) in learnt[i].items():
                 a, b = spans[int(j)]
                 filled = filled[:a] + options[rng.choice(len(options), p=weights)] + filled[b:]
+        for j in nonzero[i] if i < len(nonzero) else []:
+            a = spans[j][0]
+            if filled[a] == "0":
+                filled = filled[:a] + str(rng.integers(1, 10)) + filled[a + 1 :]
         return filled
     if kind == "runs":
         layout = spec["shapes"][rng.choice(len(spec["shapes"]), p=spec["weights"])]
