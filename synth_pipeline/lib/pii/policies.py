@@ -182,6 +182,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             )
         )
     k = dataset.privacy.min_value_count
+    contexts: dict[str, pd.Series] | None = None
     for d in decisions:
         override = dataset.columns.get(d.column)
         written_keep = override is not None and override.pii == "keep"
@@ -209,9 +210,9 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         if d.action == "generate" and "generator" not in d.params:
             d.params["generator"] = _known_kind(d)
             if d.params["generator"] is None:
-                d.params["generator"] = _learn_fresh(
-                    d, df[d.column][trained], _context_candidates(df, decisions), k, people
-                )
+                # Once: only PII columns change their action in this loop, and contexts are kept non-PII columns.
+                contexts = _context_candidates(df, decisions) if contexts is None else contexts
+                d.params["generator"] = _learn_fresh(d, df[d.column][trained], contexts, k, people)
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
