@@ -65,10 +65,17 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
     if patterned and words is None:
         layouts = list(frequent.index)
         spec = {"kind": "pattern", "shapes": layouts, "weights": _norm(frequent.to_numpy())}
-        by_layout = text.groupby(shapes_of, sort=False)
-        groups = [by_layout.get_group(layout) for layout in layouts[:MAX_TEMPLATES]]
-        learnt = [_layout_runs(values, layout, k) for values, layout in zip(groups, layouts, strict=False)]
-        nonzero = [_no_leading_zero(values, layout) for values, layout in zip(groups, layouts, strict=False)]
+        # Each layout's runs are counted on a sample of its values (k of a sample holding a value is k of the whole),
+        # its distinct values on all of them.
+        distinct = shapes_of[~text.duplicated()].value_counts()
+        pool = text.sample(min(len(text), TEMPLATE_POOL), random_state=0) if len(text) > TEMPLATE_SAMPLE else text
+        groups = dict(list(pool.groupby(shapes_of.reindex(pool.index), sort=False)))
+        empty = pd.Series(dtype=object)
+        samples = [groups.get(layout, empty).head(TEMPLATE_SAMPLE) for layout in layouts[:MAX_TEMPLATES]]
+        learnt = [
+            _layout_runs(v, layout, k, int(distinct[layout])) for v, layout in zip(samples, layouts, strict=False)
+        ]
+        nonzero = [_no_leading_zero(v, layout) for v, layout in zip(samples, layouts, strict=False)]
         return spec | ({"runs": learnt} if any(learnt) else {}) | ({"nonzero": nonzero} if any(nonzero) else {})
     if words is not None:
         return words
@@ -81,21 +88,20 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
 
 MAX_TEMPLATES = 100  # the commonest layouts whose runs are learnt
 TEMPLATE_SHARE = 0.9  # a run whose common values cover this share of a layout's values is drawn from them
-TEMPLATE_SAMPLE = 20_000
+TEMPLATE_SAMPLE = 20_000  # values of a layout its runs are learnt from
+TEMPLATE_POOL = 200_000  # values of the column those samples are taken from
 MAX_RUN_VALUES = 50
 DRAWS_PER_VALUE = 30  # fewer fills per real value, and more would meet a real one (`Room 7`) or a held-out one
 
 
-def _layout_runs(values: pd.Series, layout: str, k: int) -> dict[str, list]:
+def _layout_runs(values: pd.Series, layout: str, k: int, distinct: int) -> dict[str, list]:
     """The runs of a layout whose values at least ``k`` of its values write cover nearly all of them, each with
     those values and their weights: a template's words (`Rated 4.7 out of 5 stars based on 1404 reviews.`: every
     word and the `5`), a rating's first digit, a date's month. Filled at random, a catalogue's ratings read
     `Lerta 3.9 noi no 8 meala creas di 388 durteal.` The runs that always take one value are kept only where at
     least ``k`` values hold all of them, so the template is no one's, and only where enough different values can
     still be drawn."""
-    least_draws = DRAWS_PER_VALUE * values.nunique()
-    if len(values) > TEMPLATE_SAMPLE:  # counted on a sample: k of it holding a value is k of the whole
-        values = values.sample(TEMPLATE_SAMPLE, random_state=0)
+    least_draws = DRAWS_PER_VALUE * distinct
     spans = [m.span() for m in RUN.finditer(layout)]
     runs: dict[str, list] = {}
     for j, (a, b) in enumerate(spans):
@@ -123,7 +129,8 @@ def _layout_runs(values: pd.Series, layout: str, k: int) -> dict[str, list]:
 
 def _no_leading_zero(values: pd.Series, layout: str) -> list[int]:
     """The runs of two digits or more that no value of the layout starts with a 0: counts and amounts (`based on
-    1404 reviews`), which read `based on 047 reviews` filled at random; codes (`02134`, `000123`) keep their zeros."""
+    1404 reviews`), which read `based on 047 reviews` filled at random; codes (`02134`, `000123`) keep their zeros.
+    Looked for in a sample, as the runs are: a 0 too rare to be in it is too rare to miss."""
     spans = [m.span() for m in RUN.finditer(layout)]
     return [
         j
