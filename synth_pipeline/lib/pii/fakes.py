@@ -104,12 +104,18 @@ def generated_column(
         keys = np.full(num_rows, "", dtype=object)
         if by and context is not None:
             keys = context.astype(str).where(context.notna(), "").to_numpy(dtype=object)
+        common = spec.get("common")
+        if (
+            common
+        ):  # a fresh value equal to a kept one is drawn again, or `manager` made up 50 % of job titles, not 28 %
+            kept = {v for v, _ in common["values"]}
+            is_forbidden = functools.partial(_kept_or_forbidden, kept, is_forbidden)
         series = pd.Series([None] * num_rows, dtype=object)
         for key in pd.unique(keys):
             rows = np.flatnonzero(keys == key)
             own = by["specs"].get(key, spec) if by else spec
             series.iloc[rows] = _draw(functools.partial(generate, own, rng), len(rows), is_forbidden)
-        if common := spec.get("common"):  # values k rows hold, at their share (the reference does not forbid them)
+        if common:  # values k rows hold, at their share (the reference does not forbid them)
             values, weights = zip(*common["values"], strict=True)
             picked = rng.random(num_rows) < common["share"]
             drawn = rng.choice(len(values), int(picked.sum()), p=np.asarray(weights) / np.sum(weights))
@@ -117,6 +123,10 @@ def generated_column(
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series
+
+
+def _kept_or_forbidden(kept: set[str], is_forbidden: Callable[[object], bool], value: object) -> bool:
+    return value in kept or is_forbidden(value)
 
 
 def fresh_keys(num_rows: int, offset: int, integer_start: int | None) -> pd.Series:
