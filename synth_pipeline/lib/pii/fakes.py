@@ -111,15 +111,16 @@ def generated_column(
             kept = {v for v, _ in common["values"]}
             is_forbidden = functools.partial(_kept_or_forbidden, kept, is_forbidden)
         series = pd.Series([None] * num_rows, dtype=object)
-        for key in pd.unique(keys):
-            rows = np.flatnonzero(keys == key)
+        fresh = np.ones(num_rows, dtype=bool)
+        if common:  # values k rows hold, at their share (the reference does not forbid them); the rest drawn fresh
+            values, weights = zip(*common["values"], strict=True)
+            fresh = rng.random(num_rows) >= common["share"]
+            drawn = rng.choice(len(values), int((~fresh).sum()), p=np.asarray(weights) / np.sum(weights))
+            series[~fresh] = np.asarray(values, dtype=object)[drawn]
+        for key in pd.unique(keys[fresh]):
+            rows = np.flatnonzero(fresh & (keys == key))
             own = by["specs"].get(key, spec) if by else spec
             series.iloc[rows] = _draw(functools.partial(generate, own, rng), len(rows), is_forbidden)
-        if common:  # values k rows hold, at their share (the reference does not forbid them)
-            values, weights = zip(*common["values"], strict=True)
-            picked = rng.random(num_rows) < common["share"]
-            drawn = rng.choice(len(values), int(picked.sum()), p=np.asarray(weights) / np.sum(weights))
-            series[picked] = np.asarray(values, dtype=object)[drawn]
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series
