@@ -379,13 +379,15 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "pattern":
         i = int(rng.choice(len(spec["shapes"]), p=spec["weights"]))
         filled = _fill(spec["shapes"][i], rng)
-        learnt, nonzero = spec.get("runs", []), spec.get("nonzero", [])
+        learnt = spec["runs"][i] if i < len(spec.get("runs", [])) else {}
+        nonzero = spec["nonzero"][i] if i < len(spec.get("nonzero", [])) else []
+        if not learnt and not nonzero:  # most layouts: no run to redraw, and no need to find the runs
+            return filled
         spans = [m.span() for m in RUN.finditer(spec["shapes"][i])]
-        if i < len(learnt) and learnt[i]:
-            for j, (options, weights) in learnt[i].items():
-                a, b = spans[int(j)]
-                filled = filled[:a] + options[rng.choice(len(options), p=weights)] + filled[b:]
-        for j in nonzero[i] if i < len(nonzero) else []:
+        for j, (options, weights) in learnt.items():
+            a, b = spans[int(j)]
+            filled = filled[:a] + options[rng.choice(len(options), p=weights)] + filled[b:]
+        for j in nonzero:
             a = spans[j][0]
             if filled[a] == "0":
                 filled = filled[:a] + str(rng.integers(1, 10)) + filled[a + 1 :]
