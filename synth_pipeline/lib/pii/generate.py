@@ -232,10 +232,9 @@ def learn_context(spec: dict[str, Any], text: pd.Series, candidates: dict[str, p
     word_sets = sample.str.split().map(set)
     best, best_gain = None, MIN_CONTEXT_GAIN
     for name, column in list(candidates.items())[:MAX_CONTEXT_CANDIDATES]:
-        keys = column.reindex(sample.index).astype(str).where(column.reindex(sample.index).notna())
-        common = keys.value_counts().head(MAX_CONTEXT_VALUES)
+        keys, common = _context_values(column, sample.index, k)
         gain = 0.0
-        for value in common[common >= 3 * k].index:
+        for value in common.index:
             rows: Counter[str] = Counter()
             for words in word_sets[keys == value]:
                 rows.update(w for w in words if w in global_p)
@@ -248,14 +247,20 @@ def learn_context(spec: dict[str, Any], text: pd.Series, candidates: dict[str, p
             best, best_gain = name, gain / len(sample)
     if best is None:
         return None
-    keys = candidates[best].reindex(text.index)
-    keys = keys.astype(str).where(keys.notna())
-    common = keys.value_counts().head(MAX_CONTEXT_VALUES)
+    keys, common = _context_values(candidates[best], text.index, k)
     specs = {}
-    for value in common[common >= 3 * k].index:
+    for value in common.index:
         if (words := _own_words(spec, text[keys == value], k)) is not None:
             specs[str(value)] = words
     return {"column": best, "specs": specs, "gain": round(float(best_gain), 3)} if specs else None
+
+
+def _context_values(column: pd.Series, rows: pd.Index, k: int) -> tuple[pd.Series, pd.Series]:
+    """The column on these rows as text (nulls kept), and the row counts of its commonest values with 3k rows."""
+    keys = column.reindex(rows)
+    keys = keys.astype(str).where(keys.notna())
+    common = keys.value_counts().head(MAX_CONTEXT_VALUES)
+    return keys, common[common >= 3 * k]
 
 
 def _own_words(spec: dict[str, Any], text: pd.Series, k: int) -> dict[str, Any] | None:
