@@ -73,6 +73,30 @@ def _after_inputs(order: list[str], drawn_after: dict[str, tuple[str, ...]]) -> 
     return out
 
 
+def _null_gap(span: float) -> float:
+    """How far below a column's smallest value its missing values sit, for the trees: ``1 + span`` as before, or twice
+    the span where that is below 1, so that a column of rate constants (``3.62e-13``) is not one gap of 1 between
+    missing and present values with every present value at the same place beside it."""
+    return min(1.0 + abs(span), 2.0 * abs(span)) if span else 1.0
+
+
+def _unsplittable(values: np.ndarray) -> bool:
+    """Whether a tree could not split between some of a column's sorted distinct values as it reads them: as float32,
+    and never between two values less than 1e-7 apart (scikit-learn's FEATURE_THRESHOLD). Rate constants of 1e-11
+    could then be split only into missing and present, and times to the second (1.6e18 ns) fall into 2-minute steps.
+    Such a column is read as ranks among its values instead: the same splits wherever the values could be split."""
+    as_read = values.astype(np.float32).astype(float)
+    return len(values) > 1 and bool((np.diff(as_read) < 1e-6).any())
+
+
+def _unit_scale(y: np.ndarray) -> np.ndarray:
+    """A regression tree's target at unit variance: the splits are the same, but scikit-learn treats a node whose
+    variance is below 2.2e-16 as pure and never splits it, so columns of tiny values (great-tables' reactions, rates
+    of 1e-11) were drawn with no regard to the columns before them."""
+    sd = y.std()
+    return y / sd if sd > 0 else y
+
+
 def _per_leaf(table: dict[int, float], leaves: np.ndarray) -> np.ndarray:
     """``table.get(leaf, 0.0)`` for every row, through a dense table instead of sorting the leaf ids."""
     dense = np.zeros(max([int(leaves.max()) if len(leaves) else 0, *table]) + 1)
@@ -119,6 +143,7 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
         self._dtypes: dict[str, Any] = {}
         self._categories: dict[str, pd.Index] = {}
         self._sentinels: dict[str, float] = {}
+        self._grids: dict[str, np.ndarray] = {}  # columns the trees read as ranks among their values (_unsplittable)
         self._rng = np.random.default_rng(seed)
         self.fit_seconds = 0.0
 
@@ -129,17 +154,32 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
         columns = next(iter(tables.values()))["columns"] if tables else meta.get("columns", {})
         return {c: columns.get(c, {}).get("sdtype", "categorical") for c in data.columns}
 
+    @staticmethod
+    def _numeric(values: pd.Series) -> np.ndarray:
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            numeric = values.astype("int64").astype(float).to_numpy()
+            numeric[values.isna().to_numpy()] = np.nan
+            return numeric
+        return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+
     def _encode(self, name: str, values: pd.Series) -> np.ndarray:
         """A numeric view of a column for tree splits; missing values get their own code."""
         if name in self._categories:
             codes = pd.Categorical(values, categories=self._categories[name]).codes
             return codes.astype(float)
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            numeric = values.astype("int64").astype(float)
-            numeric[values.isna().to_numpy()] = np.nan
-        else:
-            numeric = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+        numeric = self._numeric(values)
+        grid = getattr(self, "_grids", {}).get(name)  # models saved before grids were added have none
+        if grid is not None:  # between two real values, a value is as far along as it is between them
+            numeric = np.interp(numeric, grid, np.arange(len(grid), dtype=float))
         return np.where(np.isnan(numeric), self._sentinels[name], numeric)
+
+    def _target(self, values: pd.Series) -> np.ndarray:
+        """What a regression tree fits for a column read as ranks (other columns' trees fit what they read): its
+        values, missing ones below the smallest, at unit variance."""
+        numeric = self._numeric(values)
+        present = numeric[~np.isnan(numeric)]
+        lo, span = (present.min(), np.ptp(present)) if len(present) else (0.0, 1.0)
+        return _unit_scale(np.where(np.isnan(numeric), lo - _null_gap(span), numeric))
 
     # -- fit ------------------------------------------------------------------------------------
     def fit(self, data: dict[str, pd.DataFrame] | pd.DataFrame) -> None:
@@ -165,6 +205,10 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 lo, hi = numeric.min(), numeric.max()
                 span = (hi - lo) if pd.notna(hi) and pd.notna(lo) else 1.0
                 self._sentinels[name] = (lo if pd.notna(lo) else 0.0) - 1.0 - abs(span)
+                grid = np.unique(numeric.dropna().to_numpy())
+                if _unsplittable(grid):
+                    self._grids[name] = grid
+                    self._sentinels[name] = -1.0
         # What the trees read, as sklearn would convert it for each of them: float32, each column written once its
         # own tree (which reads only the columns before it) is fitted.
         encoded = np.empty((len(frame), len(order)), dtype=np.float32, order="F")
@@ -182,7 +226,8 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
                 tree = tree_cls(
                     min_samples_leaf=self.min_samples_leaf, max_depth=self.max_depth, random_state=self.seed
                 )
-                tree.fit(x, y.astype(int) if categorical else y)
+                target = self._target(frame[name]) if name in self._grids else y
+                tree.fit(x, y.astype(int) if categorical else target)
                 model.tree = tree
                 leaves = tree.apply(x)
                 for group in _groups(leaves):
