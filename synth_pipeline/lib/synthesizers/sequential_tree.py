@@ -74,9 +74,9 @@ def _after_inputs(order: list[str], drawn_after: dict[str, tuple[str, ...]]) -> 
 
 
 def _null_gap(span: float) -> float:
-    """How far below a column's smallest value its missing values sit, for the trees: ``1 + span`` as before, or twice
-    the span where that is below 1, so that a column of rate constants (``3.62e-13``) is not one gap of 1 between
-    missing and present values with every present value at the same place beside it."""
+    """How far below a column's smallest value its missing values sit in a tree's target: ``1 + span``, as in the
+    other columns, or twice the span where that is below 1, so that a column of rate constants (``3.62e-13``) is not
+    one gap of 1 between missing and present values with every present value at the same place beside it."""
     return min(1.0 + abs(span), 2.0 * abs(span)) if span else 1.0
 
 
@@ -197,11 +197,7 @@ class SequentialTreeSynthesizer(PickledSynthesizer):
             ):
                 self._categories[name] = pd.Index(pd.unique(s.dropna()))
             else:
-                numeric = (
-                    s.astype("int64").astype(float).where(s.notna())
-                    if pd.api.types.is_datetime64_any_dtype(s.dtype)
-                    else pd.to_numeric(s, errors="coerce").astype(float)
-                )
+                numeric = pd.Series(self._numeric(s))
                 lo, hi = numeric.min(), numeric.max()
                 span = (hi - lo) if pd.notna(hi) and pd.notna(lo) else 1.0
                 self._sentinels[name] = (lo if pd.notna(lo) else 0.0) - 1.0 - abs(span)
