@@ -270,4 +270,4 @@ def test_the_tree_draws_columns_of_tiny_values_given_the_columns_before_them():
     for other in ("Cl_k298", "NO3_k298", "O3_k298"):
         real = rates[[other, "OH_k298"]].corr("spearman").iloc[0, 1]
         drawn = synthetic[[other, "OH_k298"]].corr("spearman").iloc[0, 1]
-        assert real > 0.75 and drawn > 0.3, (other, real, drawn)  # 0.4 to 0.66 over five seeds; -0.07 to 0.1 before
+        assert real > 0.75 and drawn > 0.3, (other, real, drawn)  # 0.38 to 0.66 over five seeds; -0.07 to 0.1 before

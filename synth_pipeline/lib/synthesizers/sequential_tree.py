@@ -80,13 +80,19 @@ def _null_gap(span: float) -> float:
     return min(1.0 + abs(span), 2.0 * abs(span)) if span else 1.0
 
 
+MERGED_SHARE = 0.05  # of a column's adjacent distinct values that a tree cannot tell apart: then it reads ranks
+
+
 def _unsplittable(values: np.ndarray) -> bool:
-    """Whether a tree could not split between some of a column's sorted distinct values as it reads them: as float32,
+    """Whether a tree could not split between many of a column's sorted distinct values as it reads them: as float32,
     and never between two values less than 1e-7 apart (scikit-learn's FEATURE_THRESHOLD). Rate constants of 1e-11
-    could then be split only into missing and present, and times to the second (1.6e18 ns) fall into 2-minute steps.
-    Such a column is read as ranks among its values instead: the same splits wherever the values could be split."""
+    could then be split only into missing and present (all of great-tables' `reactions` rates merged), and 15-digit
+    complaint ids (84 % merged) or times to the second (1.6e18 ns) fall into coarse steps. Such a column is read as
+    ranks among its values instead: the same splits wherever the values could be split. Below 5 % (a few
+    high-precision readings side by side: dengue_brazil's `pdsi`, 1.9 %) the trees lose next to nothing, and reading
+    ranks would cost sampling 0.15 to 0.2 s per column and million rows."""
     as_read = values.astype(np.float32).astype(float)
-    return len(values) > 1 and bool((np.diff(as_read) < 1e-6).any())
+    return len(values) > 1 and float((np.diff(as_read) < 1e-6).mean()) >= MERGED_SHARE
 
 
 def _unit_scale(y: np.ndarray) -> np.ndarray:
