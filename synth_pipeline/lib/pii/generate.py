@@ -23,6 +23,7 @@ The spec holds only shapes, common words, common pairs and counts, never a value
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections import Counter
@@ -102,7 +103,7 @@ def _layout_runs(values: pd.Series, layout: str, k: int, distinct: int) -> dict[
     least ``k`` values hold all of them, so the template is no one's, and only where enough different values can
     still be drawn."""
     least_draws = DRAWS_PER_VALUE * distinct
-    spans = [m.span() for m in RUN.finditer(layout)]
+    spans = _spans(layout)
     runs: dict[str, list] = {}
     for j, (a, b) in enumerate(spans):
         counts = values.str.slice(a, b).value_counts()
@@ -131,7 +132,7 @@ def _no_leading_zero(values: pd.Series, layout: str) -> list[int]:
     """The runs of two digits or more that no value of the layout starts with a 0: counts and amounts (`based on
     1404 reviews`), which read `based on 047 reviews` filled at random; codes (`02134`, `000123`) keep their zeros.
     Looked for in a sample, as the runs are: a 0 too rare to be in it is too rare to miss."""
-    spans = [m.span() for m in RUN.finditer(layout)]
+    spans = _spans(layout)
     return [
         j
         for j, (a, b) in enumerate(spans)
@@ -306,6 +307,13 @@ RUN = re.compile(r"9+|A+|a+")
 MAX_RUN = 30
 
 
+@functools.lru_cache(maxsize=4096)
+def _spans(layout: str) -> tuple[tuple[int, int], ...]:
+    """Where each run of one character class starts and ends in a layout: found once per layout, not once per
+    fresh value drawn from it."""
+    return tuple(m.span() for m in RUN.finditer(layout))
+
+
 def _runs(text: pd.Series, k: int) -> dict[str, Any] | None:
     """Layouts with each run of one class as one (``Aa Aa.9``), when values sharing one with ``k`` others
     cover half the rows; run lengths are drawn per class from the real ones."""
@@ -388,7 +396,7 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
         nonzero = spec["nonzero"][i] if i < len(spec.get("nonzero", [])) else []
         if not learnt and not nonzero:  # most layouts: no run to redraw, and no need to find the runs
             return filled
-        spans = [m.span() for m in RUN.finditer(spec["shapes"][i])]
+        spans = _spans(spec["shapes"][i])
         for j, (options, weights) in learnt.items():
             a, b = spans[int(j)]
             filled = filled[:a] + options[rng.choice(len(options), p=weights)] + filled[b:]
