@@ -105,15 +105,12 @@ def generated_column(
         if by and context is not None:
             keys = context.astype(str).where(context.notna(), "").to_numpy(dtype=object)
         common = spec.get("common")
-        if (
-            common
-        ):  # a fresh value equal to a kept one is drawn again, or `manager` made up 50 % of job titles, not 28 %
-            kept = {v for v, _ in common["values"]}
-            is_forbidden = functools.partial(_kept_or_forbidden, kept, is_forbidden)
         series = pd.Series([None] * num_rows, dtype=object)
         fresh = np.ones(num_rows, dtype=bool)
         if common:  # values k rows hold, at their share (the reference does not forbid them); the rest drawn fresh
             values, weights = zip(*common["values"], strict=True)
+            # A fresh value equal to a kept one is drawn again, or `manager` made up 50 % of job titles, not 28 %.
+            is_forbidden = functools.partial(_kept_or_forbidden, set(values), is_forbidden)
             fresh = rng.random(num_rows) >= common["share"]
             drawn = rng.choice(len(values), int((~fresh).sum()), p=np.asarray(weights) / np.sum(weights))
             series[~fresh] = np.asarray(values, dtype=object)[drawn]
