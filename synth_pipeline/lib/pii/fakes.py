@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from faker import Faker
 
 from synth_pipeline.lib.pii.detection import normalize_name
-from synth_pipeline.lib.pii.generate import generate
+from synth_pipeline.lib.pii.generate import fresh_values
 from synth_pipeline.lib.pii.policies import PiiPlan, fresh_tokens
 
 MAX_REDRAWS = 20
@@ -44,21 +45,28 @@ def _generator(fake: Faker, pii_type: str, column: str) -> Callable[[], object]:
     }.get(pii_type, lambda: fake.bothify("????????"))
 
 
-def _draw(gen: Callable[[], object], num_rows: int, is_forbidden: Callable[[object], bool] | None) -> list[object]:
-    """``num_rows`` draws; a forbidden one is drawn again, and becomes null after MAX_REDRAWS unlucky draws, so
-    a real value is never emitted."""
-    values: list[object] = []
-    for _ in range(num_rows):
-        v = gen()
-        tries = 0
-        while is_forbidden is not None and is_forbidden(v):
-            if tries == MAX_REDRAWS:
-                v = None
-                break
-            v = gen()
-            tries += 1
-        values.append(v)
+def _draw(
+    draw: Callable[[int], list[Any]], num_rows: int, is_forbidden: Callable[[object], bool] | None
+) -> list[object]:
+    """``num_rows`` values from ``draw`` (n values at a time); the forbidden ones are drawn again, and become null
+    after MAX_REDRAWS unlucky rounds, so a real value is never emitted."""
+    values = draw(num_rows)
+    if is_forbidden is None:
+        return values
+    bad = [i for i, v in enumerate(values) if is_forbidden(v)]
+    for _ in range(MAX_REDRAWS):
+        if not bad:
+            break
+        for i, v in zip(bad, draw(len(bad)), strict=True):
+            values[i] = v
+        bad = [i for i in bad if is_forbidden(values[i])]
+    for i in bad:
+        values[i] = None
     return values
+
+
+def _calls(gen: Callable[[], object], n: int) -> list[object]:
+    return [gen() for _ in range(n)]
 
 
 def fake_column(
@@ -73,7 +81,7 @@ def fake_column(
     fake = Faker(locale)
     fake.seed_instance(seed)
     gen = _generator(fake, pii_type, column)
-    series = pd.Series(_draw(gen, num_rows, is_forbidden), dtype=object)
+    series = pd.Series(_draw(functools.partial(_calls, gen), num_rows, is_forbidden), dtype=object)
     if pii_type == "date_of_birth":
         series = pd.to_datetime(series)
     if null_share > 0:
@@ -98,7 +106,8 @@ def generated_column(
     if spec["kind"] == "faker":
         fake = Faker(locale)
         fake.seed_instance(seed)
-        series = pd.Series(_draw(getattr(fake, spec["method"]), num_rows, is_forbidden), dtype=object)
+        method = getattr(fake, spec["method"])
+        series = pd.Series(_draw(functools.partial(_calls, method), num_rows, is_forbidden), dtype=object)
     else:
         by = spec.get("by")
         keys = np.full(num_rows, "", dtype=object)
@@ -117,7 +126,7 @@ def generated_column(
         for key in pd.unique(keys[fresh]):
             rows = np.flatnonzero(fresh & (keys == key))
             own = by["specs"].get(key, spec) if by else spec
-            series.iloc[rows] = _draw(functools.partial(generate, own, rng), len(rows), is_forbidden)
+            series.iloc[rows] = _draw(functools.partial(fresh_values, own, rng=rng), len(rows), is_forbidden)
     if null_share > 0:
         series[rng.random(num_rows) < null_share] = None
     return series

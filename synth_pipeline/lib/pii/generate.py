@@ -393,27 +393,73 @@ def fresh_values(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list
             ]
         method = getattr(fake, spec["method"])
         return [str(method()) for _ in range(n)]
+    if spec["kind"] == "pattern":
+        return _patterns(spec, n, rng)
     return [generate(spec, rng) for _ in range(n)]
+
+
+def _choose_many(p: Any, n: int, rng: np.random.Generator) -> np.ndarray:
+    cdf = np.cumsum(np.asarray(p, dtype=float))
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(n), side="right")
+
+
+def _patterns(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` values of learnt layouts, drawn a layout at a time: one draw per run, not one per character and
+    value (drawn one by one, a 13-character code cost 110 us, a templated rating 440 us)."""
+    chosen = _choose_many(spec["weights"], n, rng)
+    runs, nonzero = spec.get("runs", []), spec.get("nonzero", [])
+    out = np.empty(n, dtype=object)
+    for i in np.unique(chosen):
+        rows = np.flatnonzero(chosen == i)
+        learnt = runs[i] if i < len(runs) else {}
+        out[rows] = _fill_layout(spec["shapes"][i], learnt, nonzero[i] if i < len(nonzero) else [], len(rows), rng)
+    return out.tolist()
+
+
+def _fill_layout(layout: str, learnt: dict[str, list], nonzero: list[int], m: int, rng: np.random.Generator) -> list:
+    """``m`` fills of one layout, as :func:`generate` fills it: a learnt run from its values, a run of digits at
+    random (no leading 0 where no real value has one), and each word of runs not learnt as :func:`_fill` fills it."""
+    spans = _spans(layout)
+    parts: list[Any] = []  # the layout's text between runs, and an array of m fills per run
+    end = j = 0
+    while j < len(spans):
+        a, b = spans[j]
+        parts.append(layout[end:a])
+        if str(j) in learnt:
+            options, weights = learnt[str(j)]
+            parts.append(np.asarray(options, dtype=object)[_choose_many(weights, m, rng)])
+        elif layout[a] == "9":
+            digits = rng.integers(0, 10, (m, b - a))
+            if j in nonzero:
+                digits[:, 0] = rng.integers(1, 10, m)
+            parts.append(_strings(digits + ord("0")))
+        else:  # a word: this run of letters and those right after it (`Aaaa` is `A` then `aaa`)
+            while j + 1 < len(spans) and spans[j + 1][0] == b and layout[b] != "9" and str(j + 1) not in learnt:
+                j += 1
+                b = spans[j][1]
+            word = layout[a:b]
+            if len(word) < 5 and "a" not in word:  # a code's capitals (`CF`), at random
+                parts.append(_strings(rng.integers(0, 26, (m, len(word))) + ord("A")))
+            else:
+                parts.append([_cased(_syllables(len(word), rng), word) for _ in range(m)])
+        end = b
+        j += 1
+    parts.append(layout[end:])
+    columns = [[p] * m if isinstance(p, str) else p for p in parts if not isinstance(p, str) or p]
+    return ["".join(t) for t in zip(*columns, strict=True)]
+
+
+def _strings(codes: np.ndarray) -> np.ndarray:
+    """Rows of character codes as strings."""
+    width = codes.shape[1]
+    return np.ascontiguousarray(codes, dtype=np.uint8).view(f"S{width}").ravel().astype(f"U{width}").astype(object)
 
 
 def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
     kind = spec["kind"]
     if kind == "pattern":
-        i = _choose(spec["weights"], rng)
-        filled = _fill(spec["shapes"][i], rng)
-        learnt = spec["runs"][i] if i < len(spec.get("runs", [])) else {}
-        nonzero = spec["nonzero"][i] if i < len(spec.get("nonzero", [])) else []
-        if not learnt and not nonzero:  # most layouts: no run to redraw, and no need to find the runs
-            return filled
-        spans = _spans(spec["shapes"][i])
-        for j, (options, weights) in learnt.items():
-            a, b = spans[int(j)]
-            filled = filled[:a] + options[_choose(weights, rng)] + filled[b:]
-        for j in nonzero:
-            a = spans[j][0]
-            if filled[a] == "0":
-                filled = filled[:a] + str(rng.integers(1, 10)) + filled[a + 1 :]
-        return filled
+        return _patterns(spec, 1, rng)[0]
     if kind == "runs":
         layout = spec["shapes"][_choose(spec["weights"], rng)]
         sized = []
