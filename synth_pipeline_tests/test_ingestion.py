@@ -71,6 +71,15 @@ def test_null_tokens_are_configurable(tmp_path):
     assert plain.schema["b"] == "string"  # only empty cells are null: N/A stays text
 
 
+def test_a_lone_dot_is_a_missing_value_as_sas_stata_and_fred_write_it(tmp_path):
+    """arch's packaged WTI oil price (FRED's DCOILWTICO, 8,611 days) writes `.` on 290 holidays: the prices were
+    read as text, 96 % of them categories too rare to publish, and the gate failed with Column Shapes 0.52."""
+    (tmp_path / "t.csv").write_text("Date,DCOILWTICO,region\n1/2/1986,25.56,..\n1/3/1986,.,north\n1/6/1986,26.53,.\n")
+    table = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert table.schema["DCOILWTICO"] == "double"
+    assert pd.read_parquet(tmp_path / "r.parquet")["region"].isna().sum() == 2
+
+
 def test_a_question_mark_is_a_missing_value_as_uci_files_write_it(tmp_path):
     """scikit-survival's flchain (the UCI/ARFF convention): creatinine `?` for 1,350 of 7,874 people made the
     column text, so it was modelled and published as categories."""

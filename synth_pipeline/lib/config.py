@@ -30,8 +30,9 @@ class _Strict(BaseModel):
 
 
 MIN_HOLDOUT_ROWS = 10  # held-out rows (people) in each half below which no privacy check is evidence
-# "?" is how the UCI repository's files and Weka's ARFF exports write a missing value.
-DEFAULT_NULL_VALUES = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "None", "NaN", "nan", "?")
+# "?" is how the UCI repository's files and Weka's ARFF exports write a missing value; "." is how SAS and Stata
+# exports and FRED's series write one, ".." how the World Bank's and OECD's downloads do.
+DEFAULT_NULL_VALUES = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null", "None", "NaN", "nan", "?", ".", "..")
 
 
 class CsvSource(_Strict):
