@@ -80,6 +80,31 @@ def test_a_lone_dot_is_a_missing_value_as_sas_stata_and_fred_write_it(tmp_path):
     assert pd.read_parquet(tmp_path / "r.parquet")["region"].isna().sum() == 2
 
 
+def test_monthly_dates_whose_days_never_pass_12_are_read_in_the_order_they_were_written(tmp_path):
+    """arch's packaged monthly bond yields (1,200 months, written the US way: `2/1/1919`): DuckDB's sniffer read them
+    day first, so a century of months became the 1st to 12th of January of each year. The day is the number that
+    stays the same; where neither does, month first, as dates written as text are read."""
+    us = "Date,AAA\n1/1/1919,5.35\n2/1/1919,5.35\n3/1/1919,5.39\n12/1/1919,5.44\n1/1/1920,5.5\n"
+    eu = "Date,AAA\n1/1/1919,5.35\n1/2/1919,5.35\n1/3/1919,5.39\n1/12/1919,5.44\n1/1/1920,5.5\n"
+    months = [pd.Timestamp(f"1919-{m:02d}-01").date() for m in (1, 2, 3, 12)] + [pd.Timestamp("1920-01-01").date()]
+    notes = {}
+    for name, text in (("us", us), ("eu", eu), ("both", "d,x\n1/5/2020,1\n3/7/2020,2\n")):
+        (tmp_path / f"{name}.csv").write_text(text)
+        notes[name] = ingest(
+            _dataset(tmp_path, {"type": "csv", "path": f"{name}.csv"}), tmp_path, tmp_path / f"{name}.parquet"
+        ).converted
+        read = pd.read_parquet(tmp_path / f"{name}.parquet").iloc[:, 0].tolist()
+        if name != "both":
+            assert read == months, name
+    assert read == [pd.Timestamp("2020-01-05").date(), pd.Timestamp("2020-03-07").date()]
+    assert "month first" in notes["us"]["Date"] and not notes["eu"]  # the log and metadata say so where it was turned
+    # Timestamps stay text in DuckDB and are read by pandas, by the same rule.
+    from synth_pipeline.lib.dates import text_to_datetime
+
+    stamps = text_to_datetime(pd.Series(["1/1/2019 10:00", "1/2/2019 10:00", "1/3/2019 10:00"]))
+    assert stamps.dt.month.tolist() == [1, 2, 3]
+
+
 def test_a_question_mark_is_a_missing_value_as_uci_files_write_it(tmp_path):
     """scikit-survival's flchain (the UCI/ARFF convention): creatinine `?` for 1,350 of 7,874 people made the
     column text, so it was modelled and published as categories."""

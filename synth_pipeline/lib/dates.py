@@ -47,7 +47,21 @@ DAY_MONTH = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b")
 
 def _day_first(texts: pd.Series) -> bool:
     fields = texts.astype(str).str.extract(DAY_MONTH).dropna().astype(int)
-    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+    if not len(fields):
+        return False
+    return day_first(int(fields[0].max()), int(fields[1].max()), fields[0].nunique(), fields[1].nunique())
+
+
+def day_first(first_max: int, second_max: int, first_distinct: int, second_distinct: int) -> bool:
+    """Whether dates written ``n/n/yyyy`` put the day first, from their two numbers' largest and distinct counts.
+
+    Day first where the first number goes past 12 and the second never does. Where neither does, day first only
+    where the first stays the same and the second changes: a monthly series' day is the one that stays (US files
+    write ``2/1/1919, 3/1/1919``, European ones ``1/2/1919, 1/3/1919``). Otherwise month first, as US files and
+    pandas write and read them."""
+    if first_max > 12 or second_max > 12:
+        return first_max > 12 >= second_max
+    return first_distinct == 1 < second_distinct
 
 
 def looks_like_datetimes(values: pd.Series) -> bool:

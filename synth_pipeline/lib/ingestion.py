@@ -464,6 +464,43 @@ def _booleans_as_written(
     return _with_csv_option(select, f"types = {{{types}}}"), [(c, "VARCHAR" if c in text else t) for c, t in described]
 
 
+DAY_MONTH_FORMAT = re.compile(r"%([dm])[-/. ]%([dm])[-/. ]")  # n/n/yyyy, not yyyy-mm-dd
+DAY_MONTH_NOTE = "no number went past 12: the one that stays the same is the day (a monthly series), else month first"
+
+
+def _day_month_order(con: duckdb.DuckDBPyConnection, read: str, parquet: Path) -> tuple[str, list[str]] | None:
+    """The ``dateformat`` option a CSV's dates must be read with, where DuckDB's sniffer read them in the other
+    order, and the DATE columns it changes; None where it read them right.
+
+    Where no day goes past 12, the sniffer reads ``n/n/yyyy`` day first: arch's monthly bond yields, written the
+    US way (``2/1/1919``, ``3/1/1919``), became the 2nd and 3rd of January, and a century of months twelve days of
+    January a year. The order is decided as for dates written as text (:func:`dates.day_first`). Checked on the
+    Parquet first, so only a file whose dates are all in doubt pays for a second sniff and read."""
+    from synth_pipeline.lib.dates import day_first
+
+    dates = [f.name for f in pq.read_schema(parquet) if pa.types.is_date(f.type)]
+    if not dates:
+        return None
+    tests = [
+        f"max(day({q})), max(month({q})), count(DISTINCT day({q})), count(DISTINCT month({q}))"
+        for q in map(_quote_ident, dates)
+    ]
+    row = con.execute(f"SELECT {', '.join(tests)} FROM read_parquet({_sql_literal(str(parquet))})").fetchone() or ()
+    stats = [row[4 * i : 4 * i + 4] for i in range(len(dates)) if row[4 * i] is not None]
+    if not stats or any(days > 12 for days, *_ in stats):  # a day past 12: the sniffer had no choice
+        return None
+    sniffed = con.execute(f"SELECT DateFormat FROM sniff_csv({read.removeprefix('SELECT * FROM read_csv(')}").fetchone()
+    found = DAY_MONTH_FORMAT.match(str(sniffed[0]) if sniffed and sniffed[0] else "")
+    if found is None or found.group(1) == found.group(2):
+        return None  # ISO dates (1919-02-01) are never in doubt
+    read_day_first = found.group(1) == "d"
+    wanted = {day_first(*((d, m, dd, dm) if read_day_first else (m, d, dm, dd))) for d, m, dd, dm in stats}
+    if len(wanted) != 1 or wanted == {read_day_first}:
+        return None
+    fmt = found.string.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return f"dateformat = {_sql_literal(fmt)}", dates
+
+
 class LineEnds(NamedTuple):
     lf: int
     crlf: int
@@ -730,13 +767,18 @@ def ingest(
                     described = _describe(con, select)
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
-                select = _naive_utc(select, described)
-                select, converted = _flat_types(select, described)
+                read = select
+                select, converted = _flat_types(_naive_utc(read, described), described)
                 if database is None:
-                    con.execute(
-                        f"COPY ({select}) TO {_sql_literal(str(tmp))} "
-                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-                    )
+                    parquet = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+                    con.execute(f"COPY ({select}) TO {_sql_literal(str(tmp))} {parquet}")
+                    if isinstance(dataset.source, CsvSource) and (order := _day_month_order(con, read, tmp)):
+                        option, dates = order
+                        select, converted = _flat_types(
+                            _naive_utc(_with_csv_option(read, option), described), described
+                        )
+                        con.execute(f"COPY ({select}) TO {_sql_literal(str(tmp))} {parquet}")
+                        converted |= dict.fromkeys(dates, f"dates read {option.split(' = ')[1]}: {DAY_MONTH_NOTE}")
                 else:
                     # File access is off on this connection, so the rows stream out through Arrow.
                     reader = con.sql(select).to_arrow_reader(100_000)  # streamed, without the extra copy
