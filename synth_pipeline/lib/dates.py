@@ -106,3 +106,36 @@ def is_plain_text(s: pd.Series) -> bool:
     source's type)."""
     is_text = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
     return bool(is_text and s.notna().any() and not mostly_dates_or_numbers(s.dropna()))
+
+
+def date_number_format(values: pd.Series) -> str | None:
+    """``%Y%m%d`` or ``%Y%m`` for dates written as whole numbers: statsmodels' Mauna Loa CO2 readings date each week
+    `19580329`, arch's Fama-French factors each month `192607`. Modelled as numbers, 19601783 (the 83rd day of a
+    17th month) and 193030 (a 30th month, 97 % of published months) were published. Every distinct value must be a
+    real day or month: random 8-digit codes are days one time in 25, sequential ones never (their months start at
+    00); a column of months has at least 12, so six-digit codes rarely pass."""
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return None
+    present = values.dropna()
+    if present.empty or (present % 1 != 0).any():
+        return None
+    if present.between(1000_01_01, 2999_12_31).all():
+        days = pd.Series(present.unique())
+        return "%Y%m%d" if from_date_numbers(days, "%Y%m%d").notna().all() else None
+    if present.between(1000_01, 2999_12).all():
+        months = pd.Series(present.unique())
+        if len(months) >= MIN_MONTHS and from_date_numbers(months, "%Y%m").notna().all():
+            return "%Y%m"
+    return None
+
+
+MIN_MONTHS = 12
+
+
+def from_date_numbers(values: pd.Series, fmt: str) -> pd.Series:
+    """Each distinct date number parsed once, as :func:`text_to_datetime` parses each distinct text once."""
+    codes, uniques = pd.factorize(values)
+    days = pd.to_datetime(pd.Series(uniques).astype("Int64").astype(str), format=fmt, errors="coerce").to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype=days.dtype if len(days) else "datetime64[ns]")
+    out[codes >= 0] = days[codes[codes >= 0]]
+    return pd.Series(out, index=values.index, name=values.name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import CandidateConfig, DatasetConfig, SynthesizerConfig
-from synth_pipeline.lib.dates import looks_like_datetimes, text_to_datetime
+from synth_pipeline.lib.dates import date_number_format, from_date_numbers, looks_like_datetimes, text_to_datetime
 from synth_pipeline.lib.disclosure import DisclosureControl
 from synth_pipeline.lib.errors import ConfigError, ModelIntegrityError
 from synth_pipeline.lib.rules import (
@@ -142,32 +142,20 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _day_numbers(values: pd.Series) -> bool:
-    """Dates written as whole numbers, yyyymmdd: statsmodels' Mauna Loa CO2 readings date each week `19580329`.
-    Modelled as numbers, 19601783 (the 83rd day of a 17th month) was published. Every distinct value must be a real
-    day: random 8-digit codes are so one time in 25, sequential ones never (their months start at 00)."""
-    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        return False
-    present = values.dropna()
-    if present.empty or not present.between(1000_01_01, 2999_12_31).all() or (present % 1 != 0).any():
-        return False
-    return bool(_from_day_numbers(pd.Series(present.unique())).notna().all())
+    return date_number_format(values) is not None
 
 
-def _from_day_numbers(values: pd.Series) -> pd.Series:
-    """Each distinct day number parsed once, as :func:`text_to_datetime` parses each distinct text once."""
-    codes, uniques = pd.factorize(values)
-    days = pd.to_datetime(pd.Series(uniques).astype("Int64").astype(str), format="%Y%m%d", errors="coerce").to_numpy()
-    out = np.full(len(values), np.datetime64("NaT"), dtype=days.dtype if len(days) else "datetime64[ns]")
-    out[codes >= 0] = days[codes[codes >= 0]]
-    return pd.Series(out, index=values.index, name=values.name)
+def month_numbers(frame: pd.DataFrame) -> frozenset[str]:
+    """The columns of ``frame`` that write months as whole numbers (``192607``): written back so, not as days."""
+    return frozenset(str(c) for c in frame.columns if date_number_format(frame[c]) == "%Y%m")
 
 
 def as_datetime(values: pd.Series) -> pd.Series:
-    """A column the metadata calls a date as datetimes: dates written yyyymmdd as numbers, or as text."""
+    """A column the metadata calls a date as datetimes: dates written yyyymmdd or yyyymm as numbers, or as text."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values
-    if _day_numbers(values):
-        return _from_day_numbers(values)
+    if fmt := date_number_format(values):
+        return from_date_numbers(values, fmt)
     return text_to_datetime(values)
 
 
@@ -442,10 +430,11 @@ def check_conditions(synthesizer: ProtectedSynthesizer, groups: list[tuple[int, 
                 )
 
 
-def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
+def restore_types(frame: pd.DataFrame, schema: Any, months: Collection[str] = ()) -> pd.DataFrame:
     """Give columns modelled as categories their real type back (a numeric code sampled as the text
     ``"250000"`` is published as the integer it was): downstream teams see the source's types, and the gate
-    compares like with like. ``schema`` is the de-identified table's Arrow schema."""
+    compares like with like. ``schema`` is the de-identified table's Arrow schema; ``months``: its columns of
+    months written as numbers (:func:`month_numbers`), the other dates written as numbers being days."""
     import pyarrow as pa
 
     out = frame.copy(deep=False)  # columns are replaced, never written into: the caller's frame is untouched
@@ -454,8 +443,9 @@ def restore_types(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
         t = field.type
         numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
         if col in frame.columns and numeric and pd.api.types.is_datetime64_any_dtype(frame[col]):
-            days = frame[col].dt  # dates the source wrote yyyymmdd, as it wrote them
-            written = (days.year * 10_000 + days.month * 100 + days.day).astype("Int64")
+            days = frame[col].dt  # dates the source wrote yyyymmdd or yyyymm, as it wrote them
+            month = days.year * 100 + days.month
+            written = (month if col in months else month * 100 + days.day).astype("Int64")
             out[col] = written if pa.types.is_integer(t) else written.astype("float64")
             continue
         if col not in frame.columns or frame[col].dtype != object:

@@ -306,7 +306,9 @@ def _releasable_scores(
     # As the model saw them (integer-coded categories as text, or every year of ucla_f18 counted as rewritten),
     # then typed back like the published table, so the scoring compares like with like.
     released = control.protect(synthesis.typed_view(real, metadata))  # protect copies
-    released = synthesis.restore_types(released, pa.Schema.from_pandas(real, preserve_index=False))
+    released = synthesis.restore_types(
+        released, pa.Schema.from_pandas(real, preserve_index=False), synthesis.month_numbers(real)
+    )
     again = quality.evaluate(released, synthetic, metadata, dataset.gate, control.tails())
     rewritten = {
         col: c.replaced_rows / len(real)

@@ -238,6 +238,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             null_shares = {d.column: d.params.get("null_share", 0.0) for d in plan.decisions if d.action == "fake"}
             paths.gate_verdict.unlink(missing_ok=True)
             real_schema = pq.read_schema(paths.deidentified)
+            months = _month_numbers(paths.deidentified, real_schema, read_json(paths.sdv_metadata))
             written = 0
             preview = None
             with atomic_path(paths.staged) as tmp:
@@ -258,7 +259,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                             null_shares,
                             key_offset=written,
                         )
-                        chunk = synthesis.restore_types(chunk, real_schema)
+                        chunk = synthesis.restore_types(chunk, real_schema, months)
                         table = pa.Table.from_pandas(chunk, preserve_index=False)
                         if writer is None:
                             writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
@@ -335,3 +336,15 @@ def stage_defs(config: PipelineConfig) -> dg.Definitions:
 
 
 defs = for_configured_datasets(stage_defs)
+
+
+def _month_numbers(deidentified: Path, schema: pa.Schema, metadata: dict[str, Any]) -> frozenset[str]:
+    """The training table's months written as numbers (``192607``), read from its dates held as numbers only."""
+    specs = metadata["tables"][synthesis.TABLE]["columns"]
+    dated = [
+        f.name
+        for f in schema
+        if specs.get(f.name, {}).get("sdtype") == "datetime"
+        and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+    ]
+    return synthesis.month_numbers(pq.read_table(deidentified, columns=dated).to_pandas()) if dated else frozenset()
