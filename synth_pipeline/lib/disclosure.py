@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synth_pipeline.lib.dates import is_plain_text
+from synth_pipeline.lib.dates import date_number_format, from_date_numbers, is_plain_text
 
 FINE_GRAINED_SHARE = 0.1
 MAX_CLOCK_GRID = 10_000  # an hhmm clock spans 2,400 values; a grid this size is checked value by value
@@ -965,12 +965,18 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     values = np.sort(as_float(train.dropna()))
     if len(values) < 2 * k or not rare or np.isin(values, list(rare)).mean() < TIME_INDEX_RARE_SHARE:
         return 0.0
-    step = _step(values, is_datetime)
-    if step <= 0:  # on no decimal grid
-        return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
-    points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
-    if is_datetime and step <= DAY and DAY % step == 0 and (days := days_of_the_week(values, 0.999)):
+    step = _step(values, is_datetime)
+    months = _month_step(values) if is_datetime else 0
+    if months:
+        # A month, a quarter or a year apart (Fama-French factors, monthly bond yields): no fixed number of days.
+        first, last = np.array([lower, upper]).astype(np.int64).astype("datetime64[ns]").astype("datetime64[M]")
+        step, points = DAY, int((last - first).astype(np.int64)) // months + 1
+    elif step <= 0:  # on no decimal grid
+        return 0.0
+    else:
+        points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
+    if is_datetime and not months and step <= DAY and DAY % step == 0 and (days := days_of_the_week(values, 0.999)):
         # Trading days (ISLP's NYSE), weekly readings: a date drawn inside the range, as the rules draw it, is only
         # ever on those days of the week.
         first, last = (np.datetime64(int(x // DAY), "D") for x in (lower, upper))
@@ -980,6 +986,23 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     inside = np.fromiter((v for v in rare if lower <= v <= upper), dtype=float)
     rate = min(1.0, len(inside) / points)
     return float(rate) if rate >= TIME_INDEX_COVERAGE else 0.0
+
+
+def _month_step(stamps: np.ndarray) -> int:
+    """Months between the points of a grid of months (1, 3 for quarters, 12 for years), where nearly every date
+    (``DATE_STEP_SHARE``) is the first of its month at midnight; 0 for any other dates."""
+    present = stamps[~np.isnan(stamps)].astype(np.int64).astype("datetime64[ns]")
+    months = present.astype("datetime64[M]")
+    first = present == months.astype("datetime64[ns]")
+    if not len(present) or first.mean() < DATE_STEP_SHARE:
+        return 0
+    index = np.unique(months[first].astype(np.int64))
+    return int(np.gcd.reduce(np.diff(index))) if len(index) > 1 else 0
+
+
+def _as_dates(keys: Iterable[float], fmt: str) -> np.ndarray:
+    """Numbers that write dates (``192607``, ``19580329``) as the dates' nanoseconds."""
+    return as_float(from_date_numbers(pd.Series(list(keys), dtype=float), fmt))
 
 
 def rare_value_check(
@@ -1009,7 +1032,11 @@ def rare_value_check(
         )
         # Only a column nearly all on rare values can be an index: known from the counts, before grid_rate sorts.
         index_like = is_number and rows[counts < k].sum() >= TIME_INDEX_RARE_SHARE * len(train_keys)
-        chance = grid_rate(train_keys, rare, k, is_date) if index_like else 0.0  # keys: dates as nanoseconds already
+        chance = 0.0
+        if index_like and not is_date and (fmt := date_number_format(train[col])):  # months written 192607
+            chance = grid_rate(pd.Series(_as_dates(train_keys, fmt)), set(_as_dates(rare, fmt)), k, True)
+        elif index_like:
+            chance = grid_rate(train_keys, rare, k, is_date)  # keys: dates as nanoseconds already
         if len(hold) and chance > hits_h / len(hold):
             p = excess_over_known_rate(hits_s, len(syn), chance, tolerance)
         else:
