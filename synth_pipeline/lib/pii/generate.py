@@ -311,9 +311,13 @@ def _choose(p: Any, rng: np.random.Generator) -> int:
     """One index drawn with probabilities ``p``: exactly what ``rng.choice(len(p), p=p)`` draws (one uniform, on the
     same normalized cumulative sums), without its checks of ``p``, which made each fresh value's handful of such
     draws cost 7 us each."""
+    return int(_choose_many(p, 1, rng)[0])
+
+
+def _choose_many(p: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     cdf = np.cumsum(np.asarray(p, dtype=float))
     cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random(), side="right"))
+    return cdf.searchsorted(rng.random(n), side="right")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -396,12 +400,6 @@ def fresh_values(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list
     if spec["kind"] == "pattern":
         return _patterns(spec, n, rng)
     return [generate(spec, rng) for _ in range(n)]
-
-
-def _choose_many(p: Any, n: int, rng: np.random.Generator) -> np.ndarray:
-    cdf = np.cumsum(np.asarray(p, dtype=float))
-    cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(n), side="right")
 
 
 def _patterns(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list[str]:
