@@ -164,7 +164,7 @@ def evaluate_candidate(
     # Typed as the published table is: an integer code sampled as text matched no training row, so a tree that
     # copied 74 % of a bake-off's rows was chosen on an exact-copy rate of 0 and then failed the gate.
     schema = pa.Schema.from_pandas(train, preserve_index=False)
-    synthetic = synthesis.restore_types(synthetic, schema, synthesis.month_numbers(train))
+    synthetic = synthesis.restore_types(synthetic, schema, synthesis.month_numbers(train, metadata))
     result.sample_seconds = time.perf_counter() - started
     control = getattr(result.synthesizer, "control", None)
     scores = quality.evaluate(train, synthetic, metadata, dataset.gate, control.tails() if control else None)

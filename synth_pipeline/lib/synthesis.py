@@ -145,9 +145,12 @@ def _day_numbers(values: pd.Series) -> bool:
     return date_number_format(values) is not None
 
 
-def month_numbers(frame: pd.DataFrame) -> frozenset[str]:
-    """The columns of ``frame`` that write months as whole numbers (``192607``): written back so, not as days."""
-    return frozenset(str(c) for c in frame.columns if date_number_format(frame[c]) == "%Y%m")
+def month_numbers(frame: pd.DataFrame, metadata: dict[str, Any]) -> frozenset[str]:
+    """The columns of ``frame`` that write months as whole numbers (``192607``): written back so, not as days.
+    Only the columns ``metadata`` dates and ``frame`` holds as numbers are read."""
+    specs = metadata["tables"][TABLE]["columns"]
+    dated = [c for c in frame.columns if specs.get(c, {}).get("sdtype") == "datetime"]
+    return frozenset(str(c) for c in dated if date_number_format(frame[c]) == "%Y%m")
 
 
 def as_datetime(values: pd.Series) -> pd.Series:

@@ -307,7 +307,7 @@ def _releasable_scores(
     # then typed back like the published table, so the scoring compares like with like.
     released = control.protect(synthesis.typed_view(real, metadata))  # protect copies
     released = synthesis.restore_types(
-        released, pa.Schema.from_pandas(real, preserve_index=False), synthesis.month_numbers(real)
+        released, pa.Schema.from_pandas(real, preserve_index=False), synthesis.month_numbers(real, metadata)
     )
     again = quality.evaluate(released, synthetic, metadata, dataset.gate, control.tails())
     rewritten = {

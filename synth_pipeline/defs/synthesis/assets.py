@@ -341,10 +341,8 @@ defs = for_configured_datasets(stage_defs)
 def _month_numbers(deidentified: Path, schema: pa.Schema, metadata: dict[str, Any]) -> frozenset[str]:
     """The training table's months written as numbers (``192607``), read from its dates held as numbers only."""
     specs = metadata["tables"][synthesis.TABLE]["columns"]
-    dated = [
-        f.name
-        for f in schema
-        if specs.get(f.name, {}).get("sdtype") == "datetime"
-        and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
-    ]
-    return synthesis.month_numbers(pq.read_table(deidentified, columns=dated).to_pandas()) if dated else frozenset()
+    numbers = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
+    dated = [c for c in numbers if specs.get(c, {}).get("sdtype") == "datetime"]
+    if not dated:
+        return frozenset()
+    return synthesis.month_numbers(pq.read_table(deidentified, columns=dated).to_pandas(), metadata)
