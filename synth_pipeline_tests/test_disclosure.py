@@ -233,10 +233,19 @@ def test_a_monthly_index_is_scored_against_its_months_written_as_dates_or_as_num
 
     # A model's dates, drawn to the day, leave on the first of a month, as every real one is; quarters on quarters.
     days = pd.DataFrame({"date": np.random.default_rng(1).choice(pd.date_range("1970-01-01", "2014-12-31"), 2000)})
-    for grid in (train, train[train["date"].dt.month.isin([1, 4, 7, 10])]):
+    # Months' last days (as many finance series date them) stay last days.
+    quarters = train[train["date"].dt.month.isin([1, 4, 7, 10])]
+    month_ends = train.assign(date=train["date"] + pd.offsets.MonthEnd(0))
+    for grid in (train, quarters, month_ends):
         out = DisclosureControl.learn(grid, {"date": "datetime"}, 10, 0).enforce(days)["date"]
-        assert (out.dt.day == 1).all() and (out.dt.month.isin(grid["date"].dt.month.unique())).all()
+        assert out.isin(pd.date_range("1960", "2020", freq="MS" if grid is not month_ends else "ME")).all()
+        assert out.dt.month.isin(grid["date"].dt.month.unique()).all()
         assert out.dt.to_period("M").nunique() > 0.5 * grid["date"].nunique()
+    ends = pd.DataFrame({"date": np.random.default_rng(0).choice(month_ends["date"], 5000)})
+    scored = rare_value_check(
+        month_ends, holdout.assign(date=holdout["date"] + pd.offsets.MonthEnd(0)), ends, 10, 0.01, 0.001
+    )
+    assert 0.75 < scored[0].chance_rate < 0.85
 
 
 def test_a_quarter_hour_feed_with_a_few_stray_readings_is_a_time_index_on_its_quarter_hours():

@@ -158,7 +158,8 @@ class ColumnControl:
     frequent_values: np.ndarray | None = None
     step: float = 0.0
     months: int = 0  # dates on a grid of months (1, 3 for quarters, 12 for years), from month_origin: snapped to it
-    month_origin: int = 0  # the grid's first month, as months since 1970-01
+    month_origin: int = 0  # the grid's first month, as months since 1970-01 (of the day after, for month ends)
+    month_end: bool = False  # the grid's dates are months' last days
     significant: int | None = None  # off any decimal grid (3.62e-13): the significant digits real values have
     coarse_step: float = 0.0  # the grid most values are on, where a few are finer (ages, and infants' 0.83)
     grid_values: np.ndarray | None = None  # with coarse_step: the distinct real values, sorted ...
@@ -581,7 +582,7 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
         rare_rows = values[in_sorted(values, rare)] if is_datetime else values
         c.step = _step(rare_rows if len(rare_rows) else values, is_datetime)
         if is_datetime:
-            c.months, c.month_origin = _month_grid(values)
+            c.months, c.month_origin, c.month_end = _month_grid(values)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
         elif not is_datetime:
@@ -766,7 +767,8 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
 def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     """Values on the column's grid (``step``, or months) and inside its released range."""
     if getattr(c, "months", 0):  # models saved before the field keep working
-        values = _on_months(values, c.months, c.month_origin)
+        shift = DAY if getattr(c, "month_end", False) else 0.0
+        values = _on_months(values + shift, c.months, c.month_origin) - shift
     elif c.step:
         drawn = values
         values = np.round(drawn / c.step) * c.step
@@ -994,17 +996,21 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     return float(rate) if rate >= TIME_INDEX_COVERAGE else 0.0
 
 
-def _month_grid(stamps: np.ndarray) -> tuple[int, int]:
-    """Months between the points of a grid of months (1, 3 for quarters, 12 for years) and its first month (months
-    since 1970-01), where nearly every date (``DATE_STEP_SHARE``) is the first of its month at midnight; (0, 0) for
-    any other dates. A monthly series drawn to the day came out on any day of the month (ggplot2's economics)."""
-    present = stamps[~np.isnan(stamps)].astype(np.int64).astype("datetime64[ns]")
-    months = present.astype("datetime64[M]")
-    first = present == months.astype("datetime64[ns]")
-    if not len(present) or first.mean() < DATE_STEP_SHARE:
-        return 0, 0
-    index = np.unique(months[first].astype(np.int64))
-    return (int(np.gcd.reduce(np.diff(index))), int(index[0])) if len(index) > 1 else (0, 0)
+def _month_grid(stamps: np.ndarray) -> tuple[int, int, bool]:
+    """Months between the points of a grid of months (1, 3 for quarters, 12 for years), its first month (months
+    since 1970-01) and whether its dates are months' last days, where nearly every date (``DATE_STEP_SHARE``) is the
+    first or the last day of its month at midnight; (0, 0, False) for any other dates. A monthly series drawn to
+    the day came out on any day of the month (ggplot2's economics)."""
+    present = stamps[~np.isnan(stamps)]
+    for shift in (0.0, DAY):  # a month's last day is the day before the next one's first
+        moved = (present + shift).astype(np.int64).astype("datetime64[ns]")
+        months = moved.astype("datetime64[M]")
+        first = moved == months.astype("datetime64[ns]")
+        if len(present) and first.mean() >= DATE_STEP_SHARE:
+            index = np.unique(months[first].astype(np.int64))
+            if len(index) > 1:
+                return int(np.gcd.reduce(np.diff(index))), int(index[0]), bool(shift)
+    return 0, 0, False
 
 
 def _on_months(values: np.ndarray, months: int, origin: int) -> np.ndarray:
