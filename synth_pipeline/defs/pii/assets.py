@@ -45,15 +45,12 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             )
         with safe_errors("PII removal", dataset.name):
             raw = read_frame(paths.raw)
-            refusal = too_few_rows(dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ")
-            if refusal:
-                raise TooFewRows(refusal)
             plan = plan_columns(raw, dataset)
             held_out, entities = privacy_holdout(raw, dataset.privacy, plan.entity_key)
-            if entities is not None and (
-                refusal := too_few_rows(
-                    dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ", people_in(entities)
-                )
+            # Counted in people where rows are their records, as `contract init` counts them: refused on rows
+            # first, a panel's owner followed the advice (a holdout_fraction for rows) and was refused again.
+            if refusal := too_few_rows(
+                dataset.name, len(raw), dataset.privacy, "Nothing was trained or published; ", people_in(entities)
             ):
                 raise TooFewRows(refusal)
             training = apply_plan(raw, plan, synth.token_key)
