@@ -186,6 +186,24 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     df = read_frame(result.path)
     assert result.num_rows == 52_281 and pd.api.types.is_datetime64_any_dtype(df["datetime"])
     assert df["glucose"].iloc[-1] == 165  # the LF-ended last line, read as the others
+    # The sensor's reading is `nil` in 1,061 rows: a column of numbers with those missing, not 1,000s of categories.
+    assert df["isig"].dtype == float and df["isig"].isna().sum() == 1061
+    assert result.converted["isig"] == "numbers read as DOUBLE, 'nil' (1061 rows) as missing"
+
+
+def test_a_mark_with_a_digit_a_rare_word_or_a_code_with_a_leading_zero_keeps_a_column_text(tmp_path):
+    """Only words that stand for no number, each in 10 rows or more, are read as missing: `<5` is a censored count,
+    a word in a few rows may be a value, and `007` is a code."""
+    numbers = [str(i) for i in range(100)]
+    columns = {
+        "censored": numbers + ["<5"] * 10,
+        "rare": numbers + ["none"] * 9 + ["1"],
+        "codes": ["007"] + numbers[1:] + ["n.a."] * 10,
+        "marked": numbers + ["n.a."] * 10,
+    }
+    pd.DataFrame(columns).to_csv(tmp_path / "t.csv", index=False)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
+    assert {c: t for c, t in result.schema.items() if t != "string"} == {"marked": "int64"}, result.schema
 
 
 def test_a_first_line_of_values_like_the_rows_below_is_no_header(tmp_path):
