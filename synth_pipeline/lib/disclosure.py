@@ -974,15 +974,15 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     if len(values) < 2 * k or not rare or np.isin(values, list(rare)).mean() < TIME_INDEX_RARE_SHARE:
         return 0.0
     lower, upper = values[k - 1], values[len(values) - k]  # the range the control releases (fine-grained clamp)
-    step = _step(values, is_datetime)
     months = _month_grid(values)[0] if is_datetime else 0
     if months:
         # A month, a quarter or a year apart (Fama-French factors, monthly bond yields): no fixed number of days.
         first, last = np.array([lower, upper]).astype(np.int64).astype("datetime64[ns]").astype("datetime64[M]")
         step, points = DAY, int((last - first).astype(np.int64)) // months + 1
-    elif step <= 0:  # on no decimal grid
-        return 0.0
     else:
+        step = _step(values, is_datetime)
+        if step <= 0:  # on no decimal grid
+            return 0.0
         points = math.floor(upper / step + 1e-9) - math.ceil(lower / step - 1e-9) + 1
     if is_datetime and not months and step <= DAY and DAY % step == 0 and (days := days_of_the_week(values, 0.999)):
         # Trading days (ISLP's NYSE), weekly readings: a date drawn inside the range, as the rules draw it, is only
