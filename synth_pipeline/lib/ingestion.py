@@ -668,15 +668,7 @@ def _numbers_as_written(
                 kind = "DOUBLE" if dots else "BIGINT"
                 number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
                 casts[c] = (f"CAST({number} AS {kind})", f"numbers in {unit} (the unit dropped) read as {kind}")
-        if casts:
-            replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
-            again = path.with_name(path.name + ".numbers")
-            con.execute(
-                f"COPY (SELECT * REPLACE ({replace}) FROM {source}) TO {_sql_literal(str(again))} "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-            )
-            again.replace(path)
-        return {c: read for c, (_, read) in casts.items()}
+        return _replace_columns(con, path, casts)
     finally:
         con.close()
 
@@ -722,17 +714,22 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
             kind = "BIGINT" if whole == numbers else "DOUBLE"
             words = ", ".join(f"{m!r} ({n} rows)" for m, n in marks)  # held by 10 rows or more: a convention
             casts[c] = (f"TRY_CAST(trim({q}) AS {kind})", f"numbers read as {kind}, {words} as missing")
-        if casts:
-            replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
-            again = path.with_name(path.name + ".marked")
-            con.execute(
-                f"COPY (SELECT * REPLACE ({replace}) FROM {source}) TO {_sql_literal(str(again))} "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-            )
-            again.replace(path)
-        return {c: read for c, (_, read) in casts.items()}
+        return _replace_columns(con, path, casts)
     finally:
         con.close()
+
+
+def _replace_columns(con: duckdb.DuckDBPyConnection, path: Path, casts: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The Parquet at ``path`` rewritten with each cast column read by its SQL; what was read, per column."""
+    if casts:
+        replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
+        again = path.with_name(path.name + ".cast")
+        con.execute(
+            f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet({_sql_literal(str(path))})) "
+            f"TO {_sql_literal(str(again))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+        )
+        again.replace(path)
+    return {c: read for c, (_, read) in casts.items()}
 
 
 def _with_csv_option(select: str, option: str) -> str:
