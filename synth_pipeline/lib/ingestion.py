@@ -608,7 +608,7 @@ def _numbers_as_written(
     which no thousands separator has; between commas it stays a thousands separator, since ``"1,2"`` there is as
     likely a list as a number. ``keep``: columns a contract types as text. Checked on the Parquet copy: on the CSV
     every query sniffs the whole file again (2 s of 6 at 1M rows)."""
-    text = [c for c, t in schema.items() if t in ("string", "large_string") and c not in keep]
+    text = _text_columns(schema, keep)
     if not text:
         return {}
     con = duckdb.connect(":memory:")
@@ -685,17 +685,19 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
     text, and a column of numbers modelled as thousands of categories too rare to publish. A mark with a digit
     (`<5`, a censored value) or a number written with a leading zero (a code) keeps the column text. ``keep``:
     columns a contract types as text."""
-    text = [c for c, t in schema.items() if t in ("string", "large_string") and c not in keep]
+    text = _text_columns(schema, keep)
     if not text:
         return {}
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
+        counts = ", ".join(f"count({q}), count(TRY_CAST(trim({q}) AS DOUBLE))" for q in map(_quote_ident, text))
+        row = con.execute(f"SELECT {counts} FROM {source}").fetchone() or ()  # one pass over every text column
         casts: dict[str, tuple[str, str]] = {}
-        for c in text:
+        for i, c in enumerate(text):
             q = _quote_ident(c)
             number = f"TRY_CAST(trim({q}) AS DOUBLE)"
-            present, numbers = con.execute(f"SELECT count({q}), count({number}) FROM {source}").fetchone() or (0, 0)
+            present, numbers = row[2 * i : 2 * i + 2]
             if not present or numbers == present or numbers < MARKED_SHARE * present:
                 continue  # text, the most columns: no pattern is matched on them
             integer = f"regexp_full_match(trim({q}), '[-+]?[0-9]+')"
@@ -717,6 +719,11 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
         return _replace_columns(con, path, casts)
     finally:
         con.close()
+
+
+def _text_columns(schema: dict[str, str], keep: set[str] | frozenset[str]) -> list[str]:
+    """The columns read as text that a pass may read as numbers: not those a contract types as text (``keep``)."""
+    return [c for c, t in schema.items() if t in ("string", "large_string") and c not in keep]
 
 
 def _replace_columns(con: duckdb.DuckDBPyConnection, path: Path, casts: dict[str, tuple[str, str]]) -> dict[str, str]:
