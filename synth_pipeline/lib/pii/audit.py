@@ -244,22 +244,21 @@ class PiiReference:
         found: set[str] = set()
         quasi_found: list[tuple[int, int, str]] = []
         published: list[tuple[int, int]] = []  # spans that spell out a published category around such a value
+        seen: dict[str, tuple[str, str] | None] = {}  # logs repeat their phrases: each is read once
         for i in range(len(words)):
             for j in range(i + 1, min(i + max_words, len(words)) + 1):
                 if words[j - 1] == "|":
                     break
                 for candidate in {" ".join(words[i:j]), " ".join(stripped[i:j]).strip(EDGE_PUNCTUATION)}:
-                    norm = normalize_value(candidate)
-                    if len(norm) < MIN_LENGTH:
+                    if candidate not in seen:
+                        seen[candidate] = self._read_window(candidate)
+                    read = seen[candidate]
+                    if read is None:
                         continue
-                    if self._is_raw_phone(norm):
-                        found.add(_digest(_phone_digits(norm), self.salt))
-                    elif _NUMERIC.match(norm):
-                        digest = _digest(_canonical_number(norm), self.salt)
-                        if len(norm) >= MIN_LOG_DIGITS and any(digest in nums for nums in self.numeric.values()):
-                            found.add(digest)
-                    else:
-                        digest = _digest(norm, self.salt)
+                    kind, digest = read
+                    if kind == "found":
+                        found.add(digest)
+                    elif kind == "text":
                         if digest in self.text:
                             found.add(digest)
                         elif quasi and digest in self.quasi:
@@ -268,6 +267,20 @@ class PiiReference:
                             published.append((i, j))
         found.update(d for i, j, d in quasi_found if not any(a <= i and j <= b for a, b in published))
         return len(found)
+
+    def _read_window(self, candidate: str) -> tuple[str, str] | None:
+        """A window of words as ``scan_text`` weighs it: a raw phone or long raw number found, or text to look up."""
+        norm = normalize_value(candidate)
+        if len(norm) < MIN_LENGTH:
+            return None
+        if self._is_raw_phone(norm):
+            return "found", _digest(_phone_digits(norm), self.salt)
+        if _NUMERIC.match(norm):
+            digest = _digest(_canonical_number(norm), self.salt)
+            if len(norm) >= MIN_LOG_DIGITS and any(digest in nums for nums in self.numeric.values()):
+                return "found", digest
+            return None
+        return "text", _digest(norm, self.salt)
 
     @property
     def size(self) -> int:
