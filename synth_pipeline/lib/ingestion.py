@@ -12,15 +12,19 @@ it can read its own database and nothing else, and write nothing anywhere. A
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import glob
 import itertools
 import math
 import os
 import re
+import shutil
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import IO, NamedTuple, TextIO
 
 import duckdb
 import pyarrow as pa
@@ -78,6 +82,8 @@ class IngestResult:
     headerless: bool = False
     # Lone carriage returns inside text, read as line breaks (a file DuckDB's reader could not read otherwise).
     line_breaks: int = 0
+    # How the CSV was compressed where DuckDB cannot read it ("bzip2", "xz", "zip"): decompressed first.
+    decompressed: str | None = None
 
 
 def _sql_literal(text: str) -> str:
@@ -166,12 +172,17 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelatio
     raise IngestionError(f"dataset {name!r}: unsupported source type")  # pragma: no cover
 
 
-# What a file that is not text starts with (gzip and zstd are read as they are). A bzip2 file or a zip archive
-# was refused with "its delimiter and quoting could not be told apart", which sent users to the wrong setting.
+# What a file that is not text starts with (gzip and zstd are read as they are; bzip2, xz and a zip archive of one
+# CSV are decompressed first, :func:`_decompressed`). Such files were refused with "its delimiter and quoting could
+# not be told apart", which sent users to the wrong setting.
 NOT_CSV: tuple[tuple[re.Pattern[bytes], bytes, str], ...] = (
     # (how the file starts, how it ends, what it is). A header may start "PAR1,PAR2": a Parquet file also ends so.
     (re.compile(rb"BZh[1-9]1AY&SY"), b"", "compressed with bzip2"),
-    (re.compile(rb"PK\x03\x04"), b"", "a zip archive (an Excel .xlsx or OpenDocument file is one too)"),
+    (
+        re.compile(rb"PK\x03\x04"),
+        b"",
+        "a zip archive that holds no single CSV (an Excel .xlsx or OpenDocument file is a zip archive too)",
+    ),
     (re.compile(rb"\xfd7zXZ\x00"), b"", "compressed with xz"),
     (re.compile(rb"7z\xbc\xaf\x27\x1c"), b"", "a 7-Zip archive"),
     (re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), b"", "an Excel 97-2003 workbook"),
@@ -189,6 +200,81 @@ def _not_csv(path: str) -> str | None:
     except OSError:
         return None  # DuckDB reports the file itself
     return next((kind for start, end, kind in NOT_CSV if start.match(head) and tail.endswith(end)), None)
+
+
+# Names a zip archive's one file keeps once decompressed; any other is read as a CSV, as pandas reads it (scikit-lego's
+# abalone.zip holds one file named `sklego/data/abalone.zip`).
+ZIPPED_TEXT = (".csv", ".tsv", ".tab", ".txt", ".dat")
+
+
+def _compressed(path: str) -> tuple[str, str, Callable[[], contextlib.AbstractContextManager[IO[bytes]]]] | None:
+    """How a CSV DuckDB cannot read is compressed, its name once decompressed, and how to open it decompressed.
+
+    faraway ships every table as ``.csv.bz2``, linearmodels some, and scikit-lego as a ``.zip`` of one CSV; pandas
+    reads all three. Streamed, so a large file is never held."""
+    import bz2
+    import lzma
+    import zipfile
+
+    plain = re.sub(r"\.(bz2|xz|zip)$", "", Path(path).name, flags=re.IGNORECASE)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        return None
+    if re.match(rb"BZh[1-9]", head):
+        return "bzip2", plain, lambda: bz2.open(path, "rb")
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz", plain, lambda: lzma.open(path, "rb")
+    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        if len(members) == 1:
+            member = members[0].filename
+            name = Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
+
+            @contextlib.contextmanager
+            def open_member() -> Iterator[IO[bytes]]:
+                with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
+                    yield fh
+
+            return "zip", name, open_member
+    return None
+
+
+def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[DatasetConfig, str] | None:
+    """The dataset read from plain copies, in ``folder`` (beside the raw copy, in the private area), of its CSV
+    files that are compressed as DuckDB cannot read; None where none is."""
+    import lzma
+    import zipfile
+
+    src = dataset.source
+    assert isinstance(src, CsvSource)
+    files = _csv_files(src, resolve(base_dir, src.path))
+    found = {f: kind for f in files if (kind := _compressed(f))}
+    if not found:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for index, file in enumerate(files):
+        # One folder per file: files of one glob may share a name once decompressed. The glob below keeps their order.
+        target = folder / f"{index:06d}" / (found[file][1] if file in found else Path(file).name)
+        target.parent.mkdir()
+        if file in found:
+            try:
+                with found[file][2]() as plain, open(target, "wb") as out:
+                    shutil.copyfileobj(plain, out, 1 << 20)
+            except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:  # truncated or corrupt
+                raise IngestionError(
+                    f"dataset {dataset.name!r}: {file} is compressed with {found[file][0]} and could not be "
+                    f"decompressed ({type(err).__name__}: {err}). Nothing was overwritten."
+                ) from None
+        else:
+            os.symlink(os.path.abspath(file), target)
+        copies.append(str(target))
+    path = copies[0] if len(copies) == 1 else str(folder / "*" / "*")
+    kinds = sorted({kind for kind, _, _ in found.values()})
+    return dataset.model_copy(update={"source": src.model_copy(update={"path": path})}), ", ".join(kinds)
 
 
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
@@ -789,6 +875,27 @@ def ingest(
     those it types as text, kept text even where every value is a number written with thousands separators."""
     if isinstance(dataset.source, PostgresQuerySource):
         return _ingest_postgres(dataset, base_dir, dest, memory_limit, boolean_columns, text_columns)
+    if isinstance(dataset.source, CsvSource):
+        folder = dest.with_name(dest.name + ".decompressed")
+        try:
+            if plain := _decompressed(dataset, base_dir, folder):
+                as_plain, kind = plain
+                result = _ingest_files(as_plain, base_dir, dest, memory_limit, boolean_columns, text_columns)
+                return dataclasses.replace(result, decompressed=kind)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return _ingest_files(dataset, base_dir, dest, memory_limit, boolean_columns, text_columns)
+
+
+def _ingest_files(
+    dataset: DatasetConfig,
+    base_dir: Path,
+    dest: Path,
+    memory_limit: str | None,
+    boolean_columns: set[str] | frozenset[str],
+    text_columns: set[str] | frozenset[str],
+) -> IngestResult:
+    """:func:`ingest` of files DuckDB reads as they are, or a DuckDB database."""
     select, database, headerless, delimiter = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     cleanup: list[Path] = []

@@ -54,6 +54,8 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
             )
         write_json(paths.source_types, result.source_types)
         digest = file_digest(result.path)
+        if result.decompressed:
+            context.log.info(f"Decompressed ({result.decompressed}) into the private area to be read")
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         if result.headerless:
             context.log.warning(HEADERLESS_NOTE)
@@ -79,6 +81,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "dagster/column_schema": table_schema(result.schema),
                 "num_columns": len(result.schema),
                 "source_type": dataset.source.type,
+                **({"decompressed from": result.decompressed} if result.decompressed else {}),
                 "file_digest": digest[:16],
                 "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
                 "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
