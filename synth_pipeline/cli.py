@@ -53,6 +53,8 @@ def _contract_init(args: argparse.Namespace) -> int:
             "not rows, and whole people are held out. Set entity_key in the datasets entry to name another column",
             file=sys.stderr,
         )
+    elif plan.entity_reason:
+        print(f"note: {plan.entity_reason}", file=sys.stderr)
     people = people_in(entity_codes(df, plan.entity_key))
     refusal = too_few_rows(dataset.name, len(df), dataset.privacy, "The nightly run will refuse it, as ", people)
     if refusal:

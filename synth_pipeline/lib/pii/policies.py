@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.config import DatasetConfig
@@ -247,6 +248,7 @@ def entity_key_of(
             raise PiiPolicyError(f"dataset {dataset.name!r}: entity_key: no column {missing[0]!r} in the source")
         return dataset.entity_key, f"{_key_name(dataset.entity_key)}: set by configuration (entity_key)"
     keys: list[tuple[int, str | list[str], float]] = []
+    unrelated: list[str] = []  # keys that repeat on rows the other columns say are different people's
     for f in findings:
         override = dataset.columns.get(f.column)
         if f.pii_type != "identifier" or (override is not None and override.is_pii is False):
@@ -257,17 +259,65 @@ def entity_key_of(
         group = _numbered_within(df, f.column)
         if group is not None:
             key = [group, f.column]
-        counts = pd.Series(entity_codes(df, key))[df[f.column].notna().to_numpy()].value_counts()
+        codes = entity_codes(df, key)
+        assert codes is not None
+        counts = pd.Series(codes)[df[f.column].notna().to_numpy()].value_counts()
         if len(counts) >= MIN_ENTITY_KEYS and counts.max() > 1 and counts.median() <= MAX_ROWS_PER_ENTITY:
-            keys.append((len(counts), key, float(counts.sum() / len(counts))))
+            if group is not None or _grouped_beyond_chance(df, codes, {f.column}):
+                keys.append((len(counts), key, float(counts.sum() / len(counts))))
+            else:
+                unrelated.append(f"{f.column} ({len(counts)} keys)")
     if not keys:
-        return None, ""
+        return None, (
+            f"{', '.join(unrelated)} repeats, but rows that share it are no more alike than rows drawn at random: "
+            "each row is read as a person of its own. Set entity_key if its rows are one person's"
+            if unrelated
+            else ""
+        )
     n, found, per = min(keys, key=lambda k: k[0])
     within = f" (each {found[1]} numbered within its {found[0]})" if isinstance(found, list) else ""
     # pointblank's global_sales: 500 customer keys, yet "50000 rows of 834 people" until this said why.
     keyless = int(df[key_columns(found)[-1]].isna().sum())
     alone = f"; {keyless} rows without a key, each a person of its own" if keyless else ""
     return found, f"{_key_name(found)}: {n} keys{within}, {per:.1f} rows each on average{alone}"
+
+
+GROUPING_ROWS = 200_000  # rows compared at most: those of a seeded sample of keys
+
+
+def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) -> bool:
+    """Whether rows that share a repeated key are one person's records as far as the other columns can tell: two
+    such rows share some column's value far more often than two rows grouped at random (sex, schooling, a test day),
+    or far less (a diary's day number, never twice for one person). True where no other column can tell.
+
+    linearmodels' `card` writes each of its 3,010 men's NLS ids modulo 1,000: read as a key, 992 people, and the
+    table was refused as too few. Its rows sharing an id share a wage 0.005 of the time against 0.004 at random,
+    enrolment 0.83 against 0.83, nothing further from chance than a fifth. A panel's rows share schooling always
+    (linearmodels' `wage_panel`: 1.0 against 0.23), nafld2's lab tests a day 0.024 against 0.0001, and lme4's
+    `sleepstudy` never a day (0 against 0.10)."""
+    rng = np.random.default_rng(0)
+    keys = pd.Series(codes)
+    if len(keys) > GROUPING_ROWS:
+        unique = keys.unique()
+        chosen = rng.choice(unique, max(2, int(len(unique) * GROUPING_ROWS / len(keys))), replace=False)
+        keys = keys[keys.isin(chosen)]
+    sample = df.iloc[keys.index.to_numpy()].drop(columns=[c for c in skip if c in df.columns])
+    keys = pd.Series(pd.factorize(keys)[0])
+    shuffled = pd.Series(rng.permutation(keys.to_numpy()))
+    for col in sample.columns:
+        values = pd.Series(pd.factorize(sample[col], use_na_sentinel=False)[0])
+        real, chance = _pair_agreement(values, keys), _pair_agreement(values, shuffled)
+        if real >= 2 * chance + 0.01 or (chance >= 0.05 and real <= chance / 2):
+            return True
+    return sample.empty
+
+
+def _pair_agreement(values: pd.Series, keys: pd.Series) -> float:
+    """How often two rows that share a key share the value too."""
+    per_value = pd.DataFrame({"k": keys, "v": values}).value_counts().to_numpy(dtype=float)
+    per_key = keys.value_counts().to_numpy(dtype=float)
+    pairs = float((per_key * (per_key - 1)).sum())
+    return float((per_value * (per_value - 1)).sum()) / pairs if pairs else 0.0
 
 
 def _key_name(key: str | list[str]) -> str:
