@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import bz2
 import io
-import lzma
 import os
 import re
 import zipfile
@@ -219,7 +218,6 @@ CASES: list[tuple[str, Callable[[Bench, str], dict], str, str]] = [
     ("header only", lambda b, n: b.write(n, _good_csv().splitlines()[0] + "\n"), "raw", "no rows"),
     ("binary", lambda b, n: b.write(n, np.random.default_rng(1).bytes(4000)), "raw|validated", r"."),
     ("bzip2-compressed", lambda b, n: b.write(n, bz2.compress(_good_csv().encode())), "accepted", ""),
-    ("xz-compressed", lambda b, n: b.write(n, lzma.compress(_good_csv().encode())), "accepted", ""),
     ("zip of one CSV", _zipped("table.csv"), "accepted", ""),
     ("zip of two CSVs", _zipped("a.csv", "b.csv"), "raw", r"a zip archive that holds no single CSV"),
     (

@@ -584,3 +584,14 @@ def test_tables_shipped_as_bzip2_or_a_zip_of_one_csv_are_read_as_they_ship(tmp_p
         assert result.num_rows == len(expected) and list(df.columns) == list(expected.columns)
         assert df.select_dtypes("number").sum().round(6).equals(expected.select_dtypes("number").sum().round(6))
         assert [p.name for p in dest.parent.iterdir()] == ["raw.parquet"]  # the plain copy is gone
+
+
+def test_a_glob_of_xz_and_plain_files_is_read_as_one_table_in_its_order(tmp_path):
+    import lzma
+
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.csv.xz").write_bytes(lzma.compress(b"id,v\n1,x\n2,y\n"))
+    (tmp_path / "parts" / "b.csv").write_text("id,v\n3,z\n")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "parts/*"}), tmp_path, tmp_path / "raw.parquet")
+    assert result.decompressed == "xz"
+    assert read_frame(result.path)["id"].tolist() == [1, 2, 3]
