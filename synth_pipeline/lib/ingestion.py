@@ -175,15 +175,14 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelatio
 # What a file that is not text starts with (gzip and zstd are read as they are; bzip2, xz and a zip archive of one
 # CSV are decompressed first, :func:`_decompressed`). Such files were refused with "its delimiter and quoting could
 # not be told apart", which sent users to the wrong setting.
+BZIP2 = re.compile(rb"BZh[1-9]1AY&SY")  # the magic and the first block's
+ZIP = re.compile(rb"PK\x03\x04")
+XZ = re.compile(rb"\xfd7zXZ\x00")
 NOT_CSV: tuple[tuple[re.Pattern[bytes], bytes, str], ...] = (
     # (how the file starts, how it ends, what it is). A header may start "PAR1,PAR2": a Parquet file also ends so.
-    (re.compile(rb"BZh[1-9]1AY&SY"), b"", "compressed with bzip2"),
-    (
-        re.compile(rb"PK\x03\x04"),
-        b"",
-        "a zip archive that holds no single CSV (an Excel .xlsx or OpenDocument file is a zip archive too)",
-    ),
-    (re.compile(rb"\xfd7zXZ\x00"), b"", "compressed with xz"),
+    (BZIP2, b"", "compressed with bzip2"),
+    (ZIP, b"", "a zip archive that holds no single CSV (an Excel .xlsx or OpenDocument file is a zip archive too)"),
+    (XZ, b"", "compressed with xz"),
     (re.compile(rb"7z\xbc\xaf\x27\x1c"), b"", "a 7-Zip archive"),
     (re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), b"", "an Excel 97-2003 workbook"),
     (re.compile(rb"PAR1"), b"PAR1", "a Parquet file (set source.type: parquet)"),
@@ -219,14 +218,14 @@ def _compressed(path: str) -> tuple[str, str, Callable[[], contextlib.AbstractCo
     plain = re.sub(r"\.(bz2|xz|zip)$", "", Path(path).name, flags=re.IGNORECASE)
     try:
         with open(path, "rb") as fh:
-            head = fh.read(6)
+            head = fh.read(10)
     except OSError:
         return None
-    if re.match(rb"BZh[1-9]", head):
+    if BZIP2.match(head):
         return "bzip2", plain, lambda: bz2.open(path, "rb")
-    if head.startswith(b"\xfd7zXZ\x00"):
+    if XZ.match(head):
         return "xz", plain, lambda: lzma.open(path, "rb")
-    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+    if ZIP.match(head) and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
         if len(members) == 1:
