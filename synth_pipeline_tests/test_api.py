@@ -484,6 +484,46 @@ def test_an_excel_workbook_is_taken_as_its_one_filled_sheet(tmp_path):
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["defendants"]
 
 
+def test_a_csv_sent_compressed_is_unpacked_on_arrival_and_a_false_or_oversized_one_is_refused(tmp_path):
+    """faraway's `uswages.csv.bz2` as it ships, and the same table gzipped and zipped as portals send tables: each is
+    unpacked once into the upload's folder as `source.csv`, so the nightly runs read a plain CSV. A file whose bytes
+    are not what its name says, a zip of two tables, or one that unpacks past the limit is refused and not kept."""
+    import bz2
+    import gzip
+    import zipfile
+
+    from benchmarks.tables import _package_dir
+    from synth_pipeline.lib import uploads
+
+    shipped = (_package_dir("faraway", "faraway==0.0.6") / "datasets" / "uswages" / "uswages.csv.bz2").read_bytes()
+    plain = bz2.decompress(shipped)
+    with zipfile.ZipFile(tmp_path / "wages.zip", "w") as archive:
+        archive.writestr("wages.csv", plain)
+    (tmp_path / "uswages.csv.bz2").write_bytes(shipped)
+    (tmp_path / "wages.csv.gz").write_bytes(gzip.compress(plain))
+    for filename in ("uswages.csv.bz2", "wages.csv.gz", "wages.zip"):
+        name = uploads.slug(filename) + "_" + filename.rsplit(".", 1)[1]
+        upload = uploads.register(tmp_path / filename, tmp_path / "uploads", name, filename, set())
+        folder = tmp_path / "uploads" / name
+        assert upload.kind == "csv" and upload.rows == 2000, filename
+        assert sorted(p.name for p in folder.glob("source*")) == ["source.csv"]
+        assert (folder / "source.csv").read_bytes() == plain
+    assert uploads.slug("wages.csv.gz") == "wages" and uploads.slug("wages.zip") == "wages"
+
+    (tmp_path / "fake.csv.gz").write_bytes(plain)
+    with pytest.raises(uploads.UploadRefused, match="not compressed with gzip, as its name says"):
+        uploads.register(tmp_path / "fake.csv.gz", tmp_path / "uploads", "fake", "fake.csv.gz", set())
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+        archive.writestr("a.csv", plain)
+        archive.writestr("b.csv", plain)
+    with pytest.raises(uploads.UploadRefused, match="holds 2 files"):
+        uploads.register(tmp_path / "two.zip", tmp_path / "uploads", "two", "two.zip", set())
+    (tmp_path / "big.csv.gz").write_bytes(gzip.compress(plain))
+    with pytest.raises(uploads.UploadRefused, match="unpacks to more than"):
+        uploads.unpack(tmp_path / "big.csv.gz", "gzip", tmp_path / "big.csv", limit=len(plain) - 1)
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["uswages_bz2", "wages_gz", "wages_zip"]
+
+
 def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
     """A Parquet upload is read and understood (no Dagster needed for that step); a file over the size limit
     is refused with 413 and nothing of it is kept in the private area or the system's temporary folder."""

@@ -7,6 +7,7 @@ never a cell value). The code location reads every ``dataset.yaml`` beside the c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import shutil
@@ -23,6 +24,10 @@ from synth_pipeline.lib.errors import ConfigError, IngestionError, SynthPipeline
 from synth_pipeline.lib.storage import ensure_private_dir, read_json, write_json
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+# A CSV as portals and mail carry it, compressed: unpacked once on arrival, so the nightly runs read the plain CSV.
+PACKED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+UNPACKED_MAX_BYTES = 4 * 2**30  # a compressed upload may not unpack to more (a zip bomb fills the private area)
+ACCEPTED = ".csv, .parquet or .xlsx, or a CSV compressed as .gz, .bz2, .xz or .zip"
 POLICIES = ("keep", "drop", "fake", "generate", "tokenize", "generalize", "encrypt")
 UPLOAD_CONFIG = "dataset.yaml"
 UPLOAD_STATE = "upload.json"
@@ -74,9 +79,20 @@ class Upload:
         return cls(columns=cols, **data)
 
 
+def packing(filename: str) -> str | None:
+    """How a file of this name is compressed (``gzip``, ``bzip2``, ``xz``, ``zip``), or None."""
+    return PACKED.get(Path(filename).suffix.lower())
+
+
+def upload_kind(filename: str) -> str | None:
+    """csv, parquet or xlsx by the file's name (a compressed file is a CSV), or None where it is none of them."""
+    return "csv" if packing(filename) else SUFFIXES.get(Path(filename).suffix.lower())
+
+
 def slug(filename: str) -> str:
-    """A dataset name from a file name: ``Loan Book (2024).csv`` -> ``loan_book_2024``."""
-    stem = re.sub(r"[^a-z0-9]+", "_", Path(filename).stem.lower()).strip("_")
+    """A dataset name from a file name: ``Loan Book (2024).csv`` -> ``loan_book_2024``, ``loans.csv.gz`` -> ``loans``."""
+    name = Path(filename).stem if packing(filename) else filename
+    stem = re.sub(r"[^a-z0-9]+", "_", Path(name).stem.lower()).strip("_")
     if not stem or not stem[0].isalpha():
         stem = f"upload_{stem}".rstrip("_")
     return stem[:63]
@@ -108,6 +124,48 @@ def sniff(path: Path, kind: str) -> None:
         raise UploadRefused("the file is named .csv but is a Parquet or zip (xlsx) file")
     if b"\n" not in head and len(head) == 65536:
         raise UploadRefused("the file has no line break in its first 64 KB: it is not a CSV table")
+
+
+def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> None:
+    """The CSV a compressed upload holds, written to ``dest`` (streamed; the caller removes it if refused): refused
+    where the bytes are not compressed as the name says, are damaged, or unpack to more than ``limit``
+    (``UNPACKED_MAX_BYTES``)."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    from synth_pipeline.lib.ingestion import BZIP2, XZ, ZIP
+
+    limit = UNPACKED_MAX_BYTES if limit is None else limit
+    with path.open("rb") as f:
+        head = f.read(10)
+    signature = {"gzip": head.startswith(b"\x1f\x8b"), "bzip2": bool(BZIP2.match(head)), "xz": bool(XZ.match(head))}
+    if not signature.get(packed, bool(ZIP.match(head))):
+        raise UploadRefused(f"the file is not compressed with {packed}, as its name says")
+    try:
+        with contextlib.ExitStack() as stack:
+            if packed == "zip":
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+                if len(members) != 1:
+                    raise UploadRefused(f"the zip archive holds {len(members)} files: send the one table alone")
+                plain: Any = stack.enter_context(archive.open(members[0]))  # each opener below reads bytes
+            elif packed == "gzip":
+                plain = stack.enter_context(gzip.open(path, "rb"))
+            elif packed == "bzip2":
+                plain = stack.enter_context(bz2.open(path, "rb"))
+            else:
+                plain = stack.enter_context(lzma.open(path, "rb"))
+            out = stack.enter_context(dest.open("wb"))
+            written = 0
+            while block := plain.read(1 << 20):
+                written += len(block)
+                if written > limit:
+                    raise UploadRefused(f"the file unpacks to more than {limit / 2**30:g} GB")
+                out.write(block)
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
+        raise UploadRefused(f"the {packed} file could not be unpacked ({type(err).__name__})") from None
 
 
 def workbook_as_parquet(path: Path) -> Path:
@@ -157,20 +215,27 @@ def register(
 ) -> Upload:
     """Move ``source`` into the upload's folder, read it as the pipeline will, and infer how each column is
     understood and what will be done to it. Nothing of it is run yet."""
-    kind = SUFFIXES.get(Path(filename).suffix.lower())
+    kind = upload_kind(filename)
     if kind is None:
-        raise UploadRefused("only .csv, .parquet and .xlsx files are accepted")
+        raise UploadRefused(f"only {ACCEPTED} files are accepted")
     if name in taken:
         raise UploadRefused("a dataset of the datasets file has this name already: choose another name")
     if name == "all":
         raise UploadRefused("'all' is reserved (the job synthesize_all): choose another name")
     folder = upload_folder(uploads_dir, name)
-    sniff(source, kind)
+    packed = packing(filename)
+    if not packed:
+        sniff(source, kind)
     ensure_private_dir(uploads_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=uploads_dir))
     try:
         data = staging / f"source.{kind}"
-        shutil.move(str(source), data)
+        if packed:
+            unpack(source, packed, data)
+            source.unlink()
+            sniff(data, kind)
+        else:
+            shutil.move(str(source), data)
         data.chmod(0o600)
         if kind == "xlsx":
             data, kind = workbook_as_parquet(data), "parquet"

@@ -26,7 +26,7 @@ def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.Sensor
         jobs=jobs,
         minimum_interval_seconds=Settings.inbox_interval_seconds(),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="A .csv, .parquet or .xlsx file dropped in $SYNTH_PIPELINE_INBOX_DIR (default: <private area>/inbox) "
+        description="A .csv, .parquet or .xlsx file (or a CSV compressed as .gz, .bz2, .xz or .zip) dropped in $SYNTH_PIPELINE_INBOX_DIR (default: <private area>/inbox) "
         "becomes a dataset and is synthesized.",
     )
     def inbox_files(context: dg.SensorEvaluationContext):
@@ -58,7 +58,7 @@ def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.Sensor
         now: dict[str, list[float]] = {}
         registered = []
         for path in sorted(inbox.iterdir()):
-            if path.name.startswith(".") or path.suffix.lower() not in uploads.SUFFIXES or not path.is_file():
+            if path.name.startswith(".") or uploads.upload_kind(path.name) is None or not path.is_file():
                 continue
             stat = path.stat()
             now[path.name] = [stat.st_size, stat.st_mtime]
