@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synth_pipeline.lib.config import load_config
-from synth_pipeline.lib.errors import SynthPipelineError
+from synth_pipeline.lib.errors import SynthPipelineError, withheld
 from synth_pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,12 +33,12 @@ def _contract_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"{path} exists; pass --force to overwrite it (and bump contract_version by hand)", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
+    with withheld("contract init", dataset.name), tempfile.TemporaryDirectory() as tmp:
         result = ingest(dataset, config.base_dir, Path(tmp) / "raw.parquet")
         from synth_pipeline.lib.storage import read_frame
 
         df = read_frame(result.path)
-    plan = plan_columns(df, dataset)
+        plan = plan_columns(df, dataset)
     contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)
     n = len(contract["expectation_suite"]["expectations"])
     if result.headerless:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 
 from synth_pipeline import __version__ as PACKAGE_VERSION
 from synth_pipeline.lib.config import DatasetConfig, PipelineConfig
-from synth_pipeline.lib.errors import SynthPipelineError
+from synth_pipeline.lib.errors import withheld
 
 
 def configured_pipeline() -> PipelineConfig:
@@ -57,25 +56,11 @@ def dataset_tags(dataset: str) -> dict[str, str]:
     return {"dataset": dataset}
 
 
-class StageFailed(SynthPipelineError):
-    """A library failed inside a stage; its message is withheld because it may quote raw values."""
-
-
 @contextlib.contextmanager
 def safe_errors(stage: str, dataset: str) -> Iterator[None]:
-    """Let our own errors through; replace anything else by its type and location only."""
-    try:
+    """Let our own errors and Dagster's through; replace anything else by its type and location only."""
+    with withheld(stage, dataset, (dg.DagsterError,)):
         yield
-    except (SynthPipelineError, dg.DagsterError):
-        raise
-    except Exception as err:
-        frames = traceback.extract_tb(err.__traceback__)
-        where = "; ".join(f"{f.filename.split('site-packages/')[-1]}:{f.lineno} in {f.name}" for f in frames[-3:])
-        raise StageFailed(
-            f"{stage} failed for dataset {dataset!r}: {type(err).__name__} (at {where}). "
-            "The original message is withheld because it may quote raw values; "
-            "reproduce locally on the private data to see it."
-        ) from None
 
 
 def table_schema(schema: dict[str, str], descriptions: dict[str, str] | None = None) -> dg.TableSchema:
