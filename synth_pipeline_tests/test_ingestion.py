@@ -615,3 +615,24 @@ def test_a_file_separated_by_single_spaces_as_uci_ships_it_is_read_as_its_column
     for name in ("words.csv", "aligned.csv"):
         result = ingest(_dataset(tmp_path, {"type": "csv", "path": name}), tmp_path, tmp_path / "raw.parquet")
         assert len(result.schema) == 1, (name, result.schema)
+
+
+def test_a_cell_listing_numbers_between_commas_is_text_not_one_huge_number(tmp_path):
+    """great-tables' photolysis table lists each compound's 60 wavelengths in one cell, `"290,291,...,349"`: read as
+    a number with thousands separators it overflowed the cast, and ingestion failed (its message quoting the cell).
+    A list is text; `1,234,567` in the same file is still a number."""
+    import shutil
+
+    from benchmarks.tables import _package_dir
+
+    shutil.copy(_package_dir("great_tables", "great-tables==1.1.0") / "data" / "15-photolysis.csv", tmp_path)
+    result = ingest(
+        _dataset(tmp_path, {"type": "csv", "path": "15-photolysis.csv"}), tmp_path, tmp_path / "raw.parquet"
+    )
+    df = read_frame(result.path)
+    assert df["wavelength_nm"].dtype == object and df["wavelength_nm"].iloc[0].startswith("290,291,292")
+    (tmp_path / "amounts.csv").write_text('n,amount\n1,"1,234,567"\n2,"12,345"\n3,"9,223,372,036,854,775"\n')
+    df = read_frame(
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "amounts.csv"}), tmp_path, tmp_path / "a.parquet").path
+    )
+    assert df["amount"].tolist() == [1234567, 12345, 9223372036854775]

@@ -663,7 +663,9 @@ def _carriage_returns_as_line_breaks(dataset: DatasetConfig, base_dir: Path, del
     return count
 
 
-THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[-+]?[0-9]+(\.[0-9]+)?"
+# At most 18 digits before the point, as a BIGINT holds: a cell of great-tables' photolysis table lists 60
+# wavelengths, "290,291,...,349", which read as one number overflowed the cast and failed the ingestion.
+THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3}){1,5}(\.[0-9]+)?|[-+]?[0-9]{1,18}(\.[0-9]+)?"
 # Numbers as most of Europe writes them: a decimal comma, dots between thousands (`10,56`, `1.234,5`).
 DECIMAL_COMMA = r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?"
 NOT_THOUSANDS = r".*,([0-9]{1,2}|[0-9]{4,})"  # `10,5` or `3,1416`: no thousands separator is followed so
