@@ -140,8 +140,8 @@ def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> Non
     limit = UNPACKED_MAX_BYTES if limit is None else limit
     with path.open("rb") as f:
         head = f.read(10)
-    signature = {"gzip": head.startswith(b"\x1f\x8b"), "bzip2": bool(BZIP2.match(head)), "xz": bool(XZ.match(head))}
-    if not signature.get(packed, bool(ZIP.match(head))):
+    signatures = {"gzip": re.compile(rb"\x1f\x8b"), "bzip2": BZIP2, "xz": XZ, "zip": ZIP}
+    if not signatures[packed].match(head):
         raise UploadRefused(f"the file is not compressed with {packed}, as its name says")
     try:
         with contextlib.ExitStack() as stack:

@@ -26,7 +26,7 @@ def build_inbox_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.Sensor
         jobs=jobs,
         minimum_interval_seconds=Settings.inbox_interval_seconds(),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="A .csv, .parquet or .xlsx file (or a CSV compressed as .gz, .bz2, .xz or .zip) dropped in $SYNTH_PIPELINE_INBOX_DIR (default: <private area>/inbox) "
+        description=f"A {uploads.ACCEPTED} file dropped in $SYNTH_PIPELINE_INBOX_DIR (default: <private area>/inbox) "
         "becomes a dataset and is synthesized.",
     )
     def inbox_files(context: dg.SensorEvaluationContext):
