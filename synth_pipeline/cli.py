@@ -26,6 +26,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
     from synth_pipeline.lib.pii.policies import plan_columns
     from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
+    from synth_pipeline.lib.storage import ensure_private_dir, read_frame
 
     config = load_config(args.datasets or Settings.from_env().datasets_file)
     dataset = config.dataset(args.dataset)
@@ -33,10 +34,10 @@ def _contract_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"{path} exists; pass --force to overwrite it (and bump contract_version by hand)", file=sys.stderr)
         return 1
-    with withheld("contract init", dataset.name), tempfile.TemporaryDirectory() as tmp:
+    # Read in the private area, as the nightly run reads it: a decompressed copy or the raw Parquet never lands in /tmp.
+    private = ensure_private_dir(Settings.from_env().private_dir)
+    with withheld("contract init", dataset.name), tempfile.TemporaryDirectory(prefix=".contract-", dir=private) as tmp:
         result = ingest(dataset, config.base_dir, Path(tmp) / "raw.parquet")
-        from synth_pipeline.lib.storage import read_frame
-
         df = read_frame(result.path)
         plan = plan_columns(df, dataset)
     contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)

@@ -18,6 +18,29 @@ def test_contract_init_writes_a_contract_and_refuses_to_overwrite(project: Proje
     assert cli.main(["--datasets", str(project.datasets_file), "contract", "init", "customers"]) == 1
 
 
+def test_contract_init_reads_the_source_in_the_private_area_and_leaves_nothing_behind(
+    project: Project, capsys, monkeypatch, tmp_path
+):
+    """The raw Parquet (and a compressed source's plain copy) is read where the nightly run reads it, not in /tmp."""
+    private, scratch = tmp_path / "private", tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SYNTH_PIPELINE_PRIVATE_DIR", str(private))
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    from synth_pipeline.lib import ingestion
+
+    read_into = []
+    real_ingest = ingestion.ingest
+    monkeypatch.setattr(
+        ingestion, "ingest", lambda d, base, dest, **kw: read_into.append(dest) or real_ingest(d, base, dest)
+    )
+    (project.root / "contracts" / "customers.json").unlink()
+    assert cli.main(["--datasets", str(project.write()), "contract", "init", "customers"]) == 0
+    assert read_into and read_into[0].is_relative_to(private)
+    assert not list(scratch.iterdir()) and not list(private.iterdir())
+    assert private.stat().st_mode & 0o077 == 0
+
+
 def test_unknown_dataset_is_a_clean_error(project: Project, capsys):
     assert cli.main(["--datasets", str(project.write()), "contract", "init", "nope"]) == 2
     assert "unknown dataset 'nope'" in capsys.readouterr().err
