@@ -282,7 +282,10 @@ def entity_key_of(
     return found, f"{_key_name(found)}: {n} keys{within}, {per:.1f} rows each on average{alone}"
 
 
-GROUPING_CELLS = 2_000_000  # cells compared at most: the rows of a seeded sample of keys (300k x 200: 11 s to 0.4 s)
+GROUPING_CELLS = 2_000_000  # cells compared at most: the rows of a seeded sample of keys (300k x 200: 11 s to 1.4 s)
+MIN_EXPECTED_PAIRS = 30  # fewer pairs than this sharing a value by chance cannot show that a key's rows avoid it
+SHUFFLES = 4  # random groupings chance is measured on
+SPREADS = 10  # how far beyond their spread a key's rows must agree: card's closest column is at 3, Catsup's brand at 54
 
 
 def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) -> bool:
@@ -295,9 +298,8 @@ def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) 
     linearmodels' `card` writes each of its 3,010 men's NLS ids modulo 1,000: read as a key, 992 people, and the
     table was refused as too few. Its rows sharing an id share a wage 0.005 of the time against 0.004 at random,
     enrolment 0.83 against 0.83, a sampling weight 0.002 against 0.008 (the ids were handed out by stratum). A
-    panel's rows share schooling always
-    (linearmodels' `wage_panel`: 1.0 against 0.23), nafld2's lab tests a day 0.024 against 0.0001, and lme4's
-    `sleepstudy` never a day (0 against 0.10)."""
+    panel's rows share schooling always (linearmodels' `wage_panel`: 1.0 against 0.23), nafld2's lab tests a day
+    0.024 against 0.0001, and lme4's `sleepstudy` never a day (0 against 0.10)."""
     rng = np.random.default_rng(0)
     keys = pd.Series(codes)
     rows = GROUPING_CELLS // max(1, df.shape[1])
@@ -326,11 +328,6 @@ def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) 
             return True
         told = told or max(real, chance) * pairs >= MIN_EXPECTED_PAIRS
     return not told
-
-
-MIN_EXPECTED_PAIRS = 30  # fewer pairs than this sharing a value by chance cannot show that a key's rows avoid it
-SHUFFLES = 4  # random groupings chance is measured on
-SPREADS = 10  # how far beyond their spread a key's rows must agree: card's closest column is at 3, Catsup's brand at 54
 
 
 def _agreeing_pairs(values: pd.Series, keys: pd.Series) -> float:
