@@ -12,19 +12,23 @@ it can read its own database and nothing else, and write nothing anywhere. A
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import dataclasses
 import glob
+import gzip
 import itertools
+import lzma
 import math
 import os
 import re
 import shutil
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple, TextIO
+from typing import IO, Any, NamedTuple, TextIO, cast
 
 import duckdb
 import pyarrow as pa
@@ -204,17 +208,34 @@ def _not_csv(path: str) -> str | None:
 # Names a zip archive's one file keeps once decompressed; any other is read as a CSV, as pandas reads it (scikit-lego's
 # abalone.zip holds one file named `sklego/data/abalone.zip`).
 ZIPPED_TEXT = (".csv", ".tsv", ".tab", ".txt", ".dat")
+GZIP = re.compile(rb"\x1f\x8b")
+PACKINGS = {"gzip": GZIP, "bzip2": BZIP2, "xz": XZ, "zip": ZIP}  # how each compression's bytes start
+UNPACK_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile)  # a truncated or damaged file
 
 
-def _compressed(path: str) -> tuple[str, str, Callable[[], contextlib.AbstractContextManager[IO[bytes]]]] | None:
-    """How a CSV DuckDB cannot read is compressed, its name once decompressed, and how to open it decompressed.
+def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The files a zip archive holds, without its folders and the metadata macOS adds (``__MACOSX/``)."""
+    return [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+
+
+@contextlib.contextmanager
+def open_unpacked(path: str | Path, packing: str) -> Iterator[IO[bytes]]:
+    """The bytes a gzip, bzip2 or xz file holds, or a zip archive's one file, streamed: the file is never held.
+    Sources (``ingest``) and uploads (``uploads.unpack``) both read compressed CSVs through it."""
+    if packing == "zip":
+        with zipfile.ZipFile(path) as archive, archive.open(zip_members(archive)[0]) as member:
+            yield member
+        return
+    openers: dict[str, Callable[[str | Path, str], Any]] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
+    with openers[packing](path, "rb") as plain:
+        yield cast(IO[bytes], plain)
+
+
+def _compressed(path: str) -> tuple[str, str] | None:
+    """How a CSV DuckDB cannot read is compressed (bzip2, xz, a zip of one file), and its name once decompressed.
 
     faraway ships every table as ``.csv.bz2``, linearmodels some, and scikit-lego as a ``.zip`` of one CSV; pandas
-    reads all three. Streamed, so a large file is never held."""
-    import bz2
-    import lzma
-    import zipfile
-
+    reads all three."""
     plain = re.sub(r"\.(bz2|xz|zip)$", "", Path(path).name, flags=re.IGNORECASE)
     try:
         with open(path, "rb") as fh:
@@ -222,31 +243,21 @@ def _compressed(path: str) -> tuple[str, str, Callable[[], contextlib.AbstractCo
     except OSError:
         return None
     if BZIP2.match(head):
-        return "bzip2", plain, lambda: bz2.open(path, "rb")
+        return "bzip2", plain
     if XZ.match(head):
-        return "xz", plain, lambda: lzma.open(path, "rb")
+        return "xz", plain
     if ZIP.match(head) and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+            members = zip_members(archive)
         if len(members) == 1:
             member = members[0].filename
-            name = Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
-
-            @contextlib.contextmanager
-            def open_member() -> Iterator[IO[bytes]]:
-                with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
-                    yield fh
-
-            return "zip", name, open_member
+            return "zip", Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
     return None
 
 
 def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[DatasetConfig, str] | None:
     """The dataset read from plain copies, in ``folder`` (beside the raw copy, in the private area), of its CSV
     files that are compressed as DuckDB cannot read; None where none is."""
-    import lzma
-    import zipfile
-
     src = dataset.source
     assert isinstance(src, CsvSource)
     files = _csv_files(src, resolve(base_dir, src.path))
@@ -261,9 +272,9 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
         target.parent.mkdir()
         if file in found:
             try:
-                with found[file][2]() as plain, open(target, "wb") as out:
+                with open_unpacked(file, found[file][0]) as plain, open(target, "wb") as out:
                     shutil.copyfileobj(plain, out, 1 << 20)
-            except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:  # truncated or corrupt
+            except UNPACK_ERRORS as err:
                 raise IngestionError(
                     f"dataset {dataset.name!r}: {file} is compressed with {found[file][0]} and could not be "
                     f"decompressed ({type(err).__name__}: {err}). Nothing was overwritten."
@@ -272,7 +283,7 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
             os.symlink(os.path.abspath(file), target)
         copies.append(str(target))
     path = copies[0] if len(copies) == 1 else str(folder / "*" / "*")
-    kinds = sorted({kind for kind, _, _ in found.values()})
+    kinds = sorted({kind for kind, _ in found.values()})
     return dataset.model_copy(update={"source": src.model_copy(update={"path": path})}), ", ".join(kinds)
 
 
@@ -325,8 +336,6 @@ def _separated_by_spaces(path: str, encoding: str) -> bool:
 
 def _open_text(path: str, encoding: str) -> TextIO:
     """The file as text, gzip-compressed or not (DuckDB reads ``.csv.gz`` as it reads ``.csv``)."""
-    import gzip
-
     encoding = encoding.replace("utf-8", "utf-8-sig")
     if path.lower().endswith(".gz"):
         return gzip.open(path, "rt", newline="", encoding=encoding, errors="replace")

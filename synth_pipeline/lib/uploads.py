@@ -7,7 +7,6 @@ never a cell value). The code location reads every ``dataset.yaml`` beside the c
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import shutil
@@ -130,41 +129,29 @@ def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> Non
     """The CSV a compressed upload holds, written to ``dest`` (streamed; the caller removes it if refused): refused
     where the bytes are not compressed as the name says, are damaged, or unpack to more than ``limit``
     (``UNPACKED_MAX_BYTES``)."""
-    import bz2
-    import gzip
-    import lzma
     import zipfile
 
-    from synth_pipeline.lib.ingestion import BZIP2, XZ, ZIP
+    from synth_pipeline.lib.ingestion import PACKINGS, UNPACK_ERRORS, open_unpacked, zip_members
 
     limit = UNPACKED_MAX_BYTES if limit is None else limit
     with path.open("rb") as f:
         head = f.read(10)
-    signatures = {"gzip": re.compile(rb"\x1f\x8b"), "bzip2": BZIP2, "xz": XZ, "zip": ZIP}
-    if not signatures[packed].match(head):
+    if not PACKINGS[packed].match(head):
         raise UploadRefused(f"the file is not compressed with {packed}, as its name says")
     try:
-        with contextlib.ExitStack() as stack:
-            if packed == "zip":
-                archive = stack.enter_context(zipfile.ZipFile(path))
-                members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
-                if len(members) != 1:
-                    raise UploadRefused(f"the zip archive holds {len(members)} files: send the one table alone")
-                plain: Any = stack.enter_context(archive.open(members[0]))  # each opener below reads bytes
-            elif packed == "gzip":
-                plain = stack.enter_context(gzip.open(path, "rb"))
-            elif packed == "bzip2":
-                plain = stack.enter_context(bz2.open(path, "rb"))
-            else:
-                plain = stack.enter_context(lzma.open(path, "rb"))
-            out = stack.enter_context(dest.open("wb"))
+        if packed == "zip":
+            with zipfile.ZipFile(path) as archive:
+                members = zip_members(archive)
+            if len(members) != 1:
+                raise UploadRefused(f"the zip archive holds {len(members)} files: send the one table alone")
+        with open_unpacked(path, packed) as plain, dest.open("wb") as out:
             written = 0
             while block := plain.read(1 << 20):
                 written += len(block)
                 if written > limit:
                     raise UploadRefused(f"the file unpacks to more than {limit / 2**30:g} GB")
                 out.write(block)
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
+    except UNPACK_ERRORS as err:
         raise UploadRefused(f"the {packed} file could not be unpacked ({type(err).__name__})") from None
 
 
