@@ -23,7 +23,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     import tempfile
 
     from synth_pipeline.lib.contracts import write_contract
-    from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
+    from synth_pipeline.lib.ingestion import headerless_note, ingest
     from synth_pipeline.lib.pii.policies import plan_columns
     from synth_pipeline.lib.privacy import entity_codes, people_in, too_few_rows
     from synth_pipeline.lib.storage import ensure_private_dir, read_frame
@@ -43,7 +43,7 @@ def _contract_init(args: argparse.Namespace) -> int:
     contract = write_contract(path, dataset.name, df, plan, k=dataset.privacy.min_value_count)
     n = len(contract["expectation_suite"]["expectations"])
     if result.headerless:
-        print(f"note: {HEADERLESS_NOTE}", file=sys.stderr)
+        print(f"note: {headerless_note(list(result.schema))}", file=sys.stderr)
     print(
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"

@@ -9,7 +9,7 @@ import pytest
 
 from synth_pipeline.lib.config import parse_config
 from synth_pipeline.lib.errors import IngestionError
-from synth_pipeline.lib.ingestion import ingest, row_names_header
+from synth_pipeline.lib.ingestion import headerless_note, ingest, row_names_header
 from synth_pipeline.lib.storage import read_frame
 
 
@@ -610,6 +610,9 @@ def test_a_file_separated_by_single_spaces_as_uci_ships_it_is_read_as_its_column
     df = read_frame(result.path)
     assert result.headerless and df.shape == (1000, 21)
     assert df.iloc[0, :5].tolist() == ["A11", 6, "A34", "A43", 1169]
+    # 21 columns are named to one width; the warning names them as they are (it said column0, column1).
+    assert list(result.schema)[:2] == ["column00", "column01"]
+    assert "named column00, column01 and so on." in headerless_note(list(result.schema))
     (tmp_path / "words.csv").write_text("said\n" + "".join(f"the {i} cats sat\n" for i in range(50)) + "a dog\n")
     (tmp_path / "aligned.csv").write_text("".join(f"{i}  {i * 2} {i * 3}\n" for i in range(50)))
     for name in ("words.csv", "aligned.csv"):

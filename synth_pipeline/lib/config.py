@@ -45,7 +45,7 @@ class CsvSource(_Strict):
     header: bool | None = Field(
         default=None,
         description="Default: true unless DuckDB's sniffer finds the first line holds data of the columns' types "
-        "(a file with no header row; its columns are then named column0, column1, ...).",
+        "(a file with no header row; its columns are then named column0, column1, ... or, from ten columns on, column00, ...).",
     )
     encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
     null_values: list[str] = Field(

@@ -82,7 +82,7 @@ class IngestResult:
     converted: dict[str, str] = field(default_factory=dict)
     # Per column: the source type publishing gives back (DATE, TIME, INTERVAL), from what DuckDB described.
     source_types: dict[str, str] = field(default_factory=dict)
-    # A CSV whose first line holds data of the columns' types, read as a row (columns column0, column1, ...).
+    # A CSV whose first line holds data of the columns' types, read as a row (columns column0, column1, ... as DuckDB names them).
     headerless: bool = False
     # Lone carriage returns inside text, read as line breaks (a file DuckDB's reader could not read otherwise).
     line_breaks: int = 0
@@ -110,11 +110,14 @@ class SourceRelation(NamedTuple):
     delimiter: str = ","  # a CSV's: what a comma inside a number means depends on it
 
 
-# What the log and `contract init` say about a CSV read as having no header.
-HEADERLESS_NOTE = (
-    "The CSV's first line holds values of its columns' types, so it was read as a row: the file has no header, and "
-    "its columns are named column0, column1, ... Set source.header: true if it is one."
-)
+def headerless_note(columns: list[str]) -> str:
+    """What the log and `contract init` say about a CSV read as having no header, with the names the columns got
+    (DuckDB pads them to one width: column00, column01, ... from ten columns on)."""
+    names = ", ".join(columns[:2]) + (" and so on" if len(columns) > 2 else "")
+    return (
+        "The CSV's first line holds values of its columns' types, so it was read as a row: the file has no header, "
+        f"and its columns are named {names}. Set source.header: true if it is one."
+    )
 
 
 def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelation:

@@ -27,7 +27,7 @@ from synth_pipeline.lib.config import (
     resolve,
 )
 from synth_pipeline.lib.contracts import boolean_columns, text_columns
-from synth_pipeline.lib.ingestion import HEADERLESS_NOTE, ingest
+from synth_pipeline.lib.ingestion import headerless_note, ingest
 from synth_pipeline.lib.storage import file_digest, write_json
 
 
@@ -58,7 +58,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
             context.log.info(f"Decompressed ({result.decompressed}) into the private area to be read")
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         if result.headerless:
-            context.log.warning(HEADERLESS_NOTE)
+            context.log.warning(headerless_note(list(result.schema)))
         if result.converted:
             context.log.info(
                 "Types a model cannot learn were read as ones it can: "
