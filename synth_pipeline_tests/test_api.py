@@ -490,6 +490,7 @@ def test_a_csv_sent_compressed_is_unpacked_on_arrival_and_a_false_or_oversized_o
     are not what its name says, a zip of two tables, or one that unpacks past the limit is refused and not kept."""
     import bz2
     import gzip
+    import tarfile
     import zipfile
 
     from benchmarks.tables import _package_dir
@@ -518,10 +519,30 @@ def test_a_csv_sent_compressed_is_unpacked_on_arrival_and_a_false_or_oversized_o
         archive.writestr("b.csv", plain)
     with pytest.raises(uploads.UploadRefused, match="holds 2 files"):
         uploads.register(tmp_path / "two.zip", tmp_path / "uploads", "two", "two.zip", set())
+    # A tar archive (pmdarima ships its prices as msft.tar.gz) is unpacked the same way, one table only.
+    for name, mode in (("wages.tar.gz", "w:gz"), ("both.tgz", "w:gz")):
+        with tarfile.open(tmp_path / name, mode) as archive:
+            for member in ("wages.csv", "again.csv")[: 1 if name.startswith("wages") else 2]:
+                info = tarfile.TarInfo(member)
+                info.size = len(plain)
+                archive.addfile(info, io.BytesIO(plain))
+    assert uploads.packing("wages.tar.gz") == "tar" and uploads.slug("wages.tar.gz") == "wages"
+    upload = uploads.register(tmp_path / "wages.tar.gz", tmp_path / "uploads", "wages_tar", "wages.tar.gz", set())
+    assert upload.rows == 2000 and (tmp_path / "uploads" / "wages_tar" / "source.csv").read_bytes() == plain
+    with pytest.raises(uploads.UploadRefused, match="the tar archive holds more than one file"):
+        uploads.register(tmp_path / "both.tgz", tmp_path / "uploads", "both", "both.tgz", set())
+    (tmp_path / "fake.tgz").write_bytes(gzip.compress(plain))
+    with pytest.raises(uploads.UploadRefused, match="not a tar archive, as its name says"):
+        uploads.register(tmp_path / "fake.tgz", tmp_path / "uploads", "fake", "fake.tgz", set())
     (tmp_path / "big.csv.gz").write_bytes(gzip.compress(plain))
     with pytest.raises(uploads.UploadRefused, match="unpacks to more than"):
         uploads.unpack(tmp_path / "big.csv.gz", "gzip", tmp_path / "big.csv", limit=len(plain) - 1)
-    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["uswages_bz2", "wages_gz", "wages_zip"]
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [
+        "uswages_bz2",
+        "wages_gz",
+        "wages_tar",
+        "wages_zip",
+    ]
 
 
 def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):

@@ -586,6 +586,36 @@ def test_tables_shipped_as_bzip2_or_a_zip_of_one_csv_are_read_as_they_ship(tmp_p
         assert [p.name for p in dest.parent.iterdir()] == ["raw.parquet"]  # the plain copy is gone
 
 
+def test_a_tar_archive_of_one_csv_as_pmdarima_ships_it_is_read_and_one_of_two_files_is_refused_by_name(tmp_path):
+    """pmdarima ships Microsoft's daily prices as `msft.tar.gz`, a tar archive of one CSV. DuckDB read it as a gzipped
+    CSV, met the tar headers, and the error said the file was not UTF-8 and sent the user to source.encoding."""
+    import io
+    import shutil
+    import tarfile
+
+    from benchmarks.tables import _package_dir
+
+    shipped = _package_dir("pmdarima", "pmdarima==2.1.1") / "datasets" / "data" / "msft.tar.gz"
+    shutil.copy(shipped, tmp_path)
+    with tarfile.open(shipped) as archive:
+        plain = archive.extractfile("msft.csv").read()  # type: ignore[union-attr]
+    expected = pd.read_csv(io.BytesIO(plain))
+    dest = tmp_path / "private" / "raw.parquet"
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "msft.tar.gz"}), tmp_path, dest)
+    df = read_frame(result.path)
+    assert result.decompressed == "tar" and result.num_rows == len(expected) == 7983
+    assert list(df.columns) == list(expected.columns) and df["Volume"].sum() == expected["Volume"].sum()
+    assert [p.name for p in dest.parent.iterdir()] == ["raw.parquet"]  # the plain copy is gone
+    with tarfile.open(tmp_path / "two.tar", "w") as archive:  # a plain tar, of two files
+        for name in ("a.csv", "b.csv"):
+            info = tarfile.TarInfo(name)
+            info.size = len(plain)
+            archive.addfile(info, io.BytesIO(plain))
+    with pytest.raises(IngestionError, match="is a tar archive that holds more than one file: give its one CSV"):
+        ingest(_dataset(tmp_path, {"type": "csv", "path": "two.tar"}), tmp_path, tmp_path / "r2.parquet")
+    assert not (tmp_path / "r2.parquet").exists()
+
+
 def test_a_glob_of_xz_and_plain_files_is_read_as_one_table_in_its_order(tmp_path):
     import lzma
 

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import shutil
+import tarfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -86,7 +87,7 @@ class IngestResult:
     headerless: bool = False
     # Lone carriage returns inside text, read as line breaks (a file DuckDB's reader could not read otherwise).
     line_breaks: int = 0
-    # How the CSV was compressed where DuckDB cannot read it ("bzip2", "xz", "zip"): decompressed first.
+    # How the CSV was compressed where DuckDB cannot read it ("bzip2", "xz", "zip", "tar"): decompressed first.
     decompressed: str | None = None
 
 
@@ -212,8 +213,9 @@ def _not_csv(path: str) -> str | None:
 # abalone.zip holds one file named `sklego/data/abalone.zip`).
 ZIPPED_TEXT = (".csv", ".tsv", ".tab", ".txt", ".dat")
 GZIP = re.compile(rb"\x1f\x8b")
+TAR_HEAD = 512  # a tar archive's first header, whose magic sits at byte 257
 PACKINGS = {"gzip": GZIP, "bzip2": BZIP2, "xz": XZ, "zip": ZIP}  # how each compression's bytes start
-UNPACK_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile)  # a truncated or damaged file
+UNPACK_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError)  # truncated or damaged
 
 
 def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -221,13 +223,45 @@ def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
 
 
+class NotOneFile(tarfile.TarError):
+    """A tar archive that holds no file, or more than one."""
+
+
+def _tar_files(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """The files of a tar archive read as a stream, without the ``._`` copies of metadata macOS's tar adds."""
+    return (m for m in archive if m.isfile() and not Path(m.name).name.startswith("._"))
+
+
+def tar_file_name(path: str | Path) -> str | None:
+    """The name of a tar archive's first file (plain, or compressed with gzip, bzip2 or xz; "" where it holds none);
+    None where the file is no tar archive. Reads only as far as that file's header. pmdarima ships its Microsoft
+    prices as ``msft.tar.gz``: read as a gzipped CSV, the tar headers made DuckDB call the file not UTF-8."""
+    try:
+        with tarfile.open(path, "r|*") as archive:
+            first = next(_tar_files(archive), None)
+    except UNPACK_ERRORS:
+        return None
+    return first.name if first is not None else ""
+
+
 @contextlib.contextmanager
 def open_unpacked(path: str | Path, packing: str) -> Iterator[IO[bytes]]:
-    """The bytes a gzip, bzip2 or xz file holds, or a zip archive's one file, streamed: the file is never held.
-    Sources (``ingest``) and uploads (``uploads.unpack``) both read compressed CSVs through it."""
+    """The bytes a gzip, bzip2 or xz file holds, or a zip or tar archive's one file, streamed: the file is never
+    held. Sources (``ingest``) and uploads (``uploads.unpack``) both read compressed CSVs through it."""
     if packing == "zip":
         with zipfile.ZipFile(path) as archive, archive.open(zip_members(archive)[0]) as member:
             yield member
+        return
+    if packing == "tar":  # read once, as a stream: the archive is not listed first
+        with tarfile.open(path, "r|*") as tar:
+            files = _tar_files(tar)
+            first = next(files, None)
+            data = tar.extractfile(first) if first is not None else None
+            if data is None:
+                raise NotOneFile("holds no file")
+            yield data
+            if next(files, None) is not None:
+                raise NotOneFile("holds more than one file")
         return
     openers: dict[str, Callable[[str | Path, str], Any]] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
     with openers[packing](path, "rb") as plain:
@@ -235,16 +269,20 @@ def open_unpacked(path: str | Path, packing: str) -> Iterator[IO[bytes]]:
 
 
 def _compressed(path: str) -> tuple[str, str] | None:
-    """How a CSV DuckDB cannot read is compressed (bzip2, xz, a zip of one file), and its name once decompressed.
+    """How a CSV DuckDB cannot read is compressed (bzip2, xz, a zip or tar archive), and its name once decompressed.
 
-    faraway ships every table as ``.csv.bz2``, linearmodels some, and scikit-lego as a ``.zip`` of one CSV; pandas
-    reads all three."""
+    faraway ships every table as ``.csv.bz2``, linearmodels some, scikit-lego as a ``.zip`` of one CSV, and pmdarima
+    as a ``.tar.gz`` of one; pandas reads the first three."""
     plain = re.sub(r"\.(bz2|xz|zip)$", "", Path(path).name, flags=re.IGNORECASE)
     try:
         with open(path, "rb") as fh:
-            head = fh.read(10)
+            head = fh.read(TAR_HEAD)
     except OSError:
         return None
+    if (any(p.match(head) for p in (GZIP, BZIP2, XZ)) or head[257:262] == b"ustar") and (
+        (member := tar_file_name(path)) is not None
+    ):
+        return "tar", Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
     if BZIP2.match(head):
         return "bzip2", plain
     if XZ.match(head):
@@ -277,6 +315,11 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
             try:
                 with open_unpacked(file, found[file][0]) as plain, open(target, "wb") as out:
                     shutil.copyfileobj(plain, out, 1 << 20)
+            except NotOneFile as err:
+                raise IngestionError(
+                    f"dataset {dataset.name!r}: {file} is a tar archive that {err}: give its one CSV alone, or "
+                    "unpack it and name its CSV files with a glob. Nothing was overwritten."
+                ) from None
             except UNPACK_ERRORS as err:
                 raise IngestionError(
                     f"dataset {dataset.name!r}: {file} is compressed with {found[file][0]} and could not be "

@@ -25,8 +25,9 @@ from synth_pipeline.lib.storage import ensure_private_dir, read_json, write_json
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 # A CSV as portals and mail carry it, compressed: unpacked once on arrival, so the nightly runs read the plain CSV.
 PACKED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+TARRED = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
 UNPACKED_MAX_BYTES = 4 * 2**30  # a compressed upload may not unpack to more (a zip bomb fills the private area)
-ACCEPTED = ".csv, .parquet or .xlsx, or a CSV compressed as .gz, .bz2, .xz or .zip"
+ACCEPTED = ".csv, .parquet or .xlsx, or a CSV compressed as .gz, .bz2, .xz, .zip or .tar(.gz)"
 POLICIES = ("keep", "drop", "fake", "generate", "tokenize", "generalize", "encrypt")
 UPLOAD_CONFIG = "dataset.yaml"
 UPLOAD_STATE = "upload.json"
@@ -79,7 +80,9 @@ class Upload:
 
 
 def packing(filename: str) -> str | None:
-    """How a file of this name is compressed (``gzip``, ``bzip2``, ``xz``, ``zip``), or None."""
+    """How a file of this name is compressed (``gzip``, ``bzip2``, ``xz``, ``zip``, ``tar``), or None."""
+    if filename.lower().endswith(TARRED):
+        return "tar"
     return PACKED.get(Path(filename).suffix.lower())
 
 
@@ -131,12 +134,21 @@ def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> Non
     (``UNPACKED_MAX_BYTES``)."""
     import zipfile
 
-    from synth_pipeline.lib.ingestion import PACKINGS, UNPACK_ERRORS, open_unpacked, zip_members
+    from synth_pipeline.lib.ingestion import (
+        PACKINGS,
+        UNPACK_ERRORS,
+        NotOneFile,
+        open_unpacked,
+        tar_file_name,
+        zip_members,
+    )
 
     limit = UNPACKED_MAX_BYTES if limit is None else limit
     with path.open("rb") as f:
         head = f.read(10)
-    if not PACKINGS[packed].match(head):
+    if packed == "tar" and tar_file_name(path) is None:
+        raise UploadRefused("the file is not a tar archive, as its name says")
+    if packed != "tar" and not PACKINGS[packed].match(head):
         raise UploadRefused(f"the file is not compressed with {packed}, as its name says")
     try:
         if packed == "zip":
@@ -151,6 +163,8 @@ def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> Non
                 if written > limit:
                     raise UploadRefused(f"the file unpacks to more than {limit / 2**30:g} GB")
                 out.write(block)
+    except NotOneFile as err:
+        raise UploadRefused(f"the tar archive {err}: send the one table alone") from None
     except UNPACK_ERRORS as err:
         raise UploadRefused(f"the {packed} file could not be unpacked ({type(err).__name__})") from None
 
