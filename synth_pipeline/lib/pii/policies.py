@@ -609,7 +609,7 @@ def apply_plan(df: pd.DataFrame, plan: PiiPlan, token_key: str | None) -> pd.Dat
         out[d.column] = col
     result = pd.DataFrame(out, index=df.index)
     if result.shape[1] == 0:
-        raise PiiPolicyError(f"dataset {plan.dataset!r}: no column is left to learn from after PII removal")
+        raise PiiPolicyError(f"dataset {plan.dataset!r}: no column is left to learn from after PII removal.")
     return result.reset_index(drop=True)
 
 
