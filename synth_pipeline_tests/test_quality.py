@@ -284,6 +284,16 @@ def test_pairs_that_few_real_rows_hold_both_columns_of_are_left_out_of_column_pa
         assert scores.column_pair_trends >= 0.9 and scores.pairs_thin > 0, (seed, scores.as_dict())
         assert related["Score"].mean() < 0.8  # what the gate read before
         assert (related["Real Rows Holding Both"] >= quality.MIN_PAIR_ROWS).sum() == scores.pairs_scored
+        counted = detail[detail[quality.COUNTED]]
+        assert len(counted) == scores.pairs_scored and counted["Score"].mean() == pytest.approx(
+            scores.column_pair_trends
+        )
+    # The breakdown shows the counted pairs first, worst first: the thin pairs no longer head it.
+    table = quality.markdown_table(detail).splitlines()
+    flags = [
+        line.rstrip(" |").rsplit("|", 1)[-1].strip() for line in table[2 : 2 + len(detail)] if line.startswith("|")
+    ]
+    assert flags[: scores.pairs_scored] == ["True"] * scores.pairs_scored and "True" not in flags[scores.pairs_scored :]
     note = quality.judge(scores, GateConfig())[3].note
     assert f"{scores.pairs_thin} related pairs left out: fewer than 30 real rows hold both" in note
 

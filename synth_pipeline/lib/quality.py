@@ -201,6 +201,9 @@ MAX_PAIRS = 3000
 # correlation's standard error is about 0.18 at 30 rows). great_tables' reactions (1,683 compounds x 35 sparse
 # rate constants) had pairs of 2 to 5 such rows, "strongly related" at -1.000 or 0.931, and failed on them.
 MIN_PAIR_ROWS = 30
+# The breakdown's column that says which pairs Column Pair Trends averages: a reader of reactions' breakdown saw
+# twelve pairs of 2 to 13 rows at its top, worst first, none of them in the score.
+COUNTED = "Counted in Score"
 
 
 def _real_binned_pair_trends(seed: int = 0) -> Any:
@@ -354,6 +357,8 @@ def evaluate(
         )
         scored = pairs[pairs["Score"].notna()]
         pair_trends = float(scored["Score"].mean()) if len(scored) else float("nan")
+    if len(pairs):  # the breakdown shows the pairs the score averages first, and says which they are
+        pairs[COUNTED] = pairs.index.isin(scored.index)
     return GateScores(
         data_validity=validity,
         data_structure=structure,
@@ -405,6 +410,8 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 40, sort_by: str | None = "
     if df is None or df.empty:
         return "_no rows_"
     view = df.sort_values(sort_by) if sort_by and sort_by in df.columns else df
+    if COUNTED in view.columns:  # stable: worst first among the counted rows, then among the others
+        view = view.sort_values(COUNTED, ascending=False, kind="stable")
     shown = view.head(max_rows)
     text = shown.to_markdown(index=False, floatfmt=".3f")
     if len(view) > max_rows:
