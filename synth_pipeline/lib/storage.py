@@ -126,9 +126,32 @@ def write_json(dest: Path, payload: Any) -> None:
 
 def write_parquet(frame: Any, dest: Path) -> None:
     """A pandas frame to a private Parquet file, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = typed_nulls(table.schema)
     with atomic_path(dest) as tmp:
-        frame.to_parquet(tmp, index=False)
+        pq.write_table(table if schema.equals(table.schema) else table.cast(schema), tmp)
+    del table
     release_arrow_memory()
+
+
+def typed_nulls(schema: Any, known: Any = None) -> Any:
+    """``schema`` with every column of Arrow's null type (pandas' all-None text) given its type in ``known``, or text.
+
+    A CSV written with a comma at the end of every line has an empty last column: read as text, it became a column
+    of type NULL in the training rows and then in the published table, a type few readers take; and a first sampled
+    chunk in which a sparse column is all null would have typed every later chunk's values as null."""
+    import pyarrow as pa
+
+    def typed(field: Any) -> Any:
+        if not pa.types.is_null(field.type):
+            return field
+        given = known.field(field.name).type if known is not None and field.name in known.names else pa.null()
+        return field.with_type(pa.string() if pa.types.is_null(given) else given)
+
+    return pa.schema([typed(f) for f in schema], metadata=schema.metadata)
 
 
 def release_arrow_memory() -> None:

@@ -41,6 +41,7 @@ from synth_pipeline.lib.storage import (
     private_tempdir,
     read_frame,
     read_json,
+    typed_nulls,
     unchanged_since,
     write_json,
 )
@@ -262,7 +263,7 @@ def build_synthetic_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
                         chunk = synthesis.restore_types(chunk, real_schema, months)
                         table = pa.Table.from_pandas(chunk, preserve_index=False)
                         if writer is None:
-                            writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                            writer = pq.ParquetWriter(tmp, typed_nulls(table.schema, real_schema), compression="zstd")
                             preview = chunk.head(5)
                         writer.write_table(table.cast(writer.schema))
                         written += len(chunk)
