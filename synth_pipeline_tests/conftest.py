@@ -25,6 +25,7 @@ from synth_pipeline.defs import build_defs
 from synth_pipeline.defs.resources import SynthPipelineResource
 from synth_pipeline.lib.config import load_config
 from synth_pipeline.settings import PROJECT_ROOT
+from synth_pipeline_tests.real_tables import contract_init
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 DEFAULT_CSV = PROJECT_ROOT / "data" / "customers.csv"
@@ -65,16 +66,6 @@ def people_project(root: Path, rows: int, env: dict[str, str] | None = None, **s
     datasets.write_text(yaml.safe_dump({"schedule": {"enabled": False}, "datasets": {"people": body}}))
     contract_init(datasets, "people", env)
     return datasets
-
-
-def contract_init(datasets: Path, name: str, env: dict[str, str] | None = None) -> None:
-    """`synth-pipeline contract init <name>`, as a data owner runs it."""
-    subprocess.run(
-        [venv_bin("synth-pipeline"), "--datasets", str(datasets), "contract", "init", name],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 def dagster_home(folder: Path, profile: str = "dagster.yaml") -> Path:

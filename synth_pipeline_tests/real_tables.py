@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import contextlib
+import io
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import dagster as dg
 import pandas as pd
@@ -33,11 +35,7 @@ def run_real_table(
     body = {"source": {"type": kind, "path": f"data/{name}.{kind}"}, **(settings or {})}
     datasets = root / "datasets.yaml"
     datasets.write_text(yaml.safe_dump({"datasets": {name: body}}))
-    subprocess.run(
-        [sys.executable, "-m", "synth_pipeline.cli", "--datasets", str(datasets), "contract", "init", name],
-        check=True,
-        capture_output=True,
-    )
+    contract_init(datasets, name)
     resource = SynthPipelineResource(
         private_dir=str(root / "private"), public_database=str(root / "public" / "synthetic_data.duckdb")
     )
@@ -49,3 +47,19 @@ def run_real_table(
         raise_on_error=False,
     )
     return root, result
+
+
+def contract_init(datasets: Path, name: str, env: dict[str, str] | None = None) -> None:
+    """`synth-pipeline contract init <name>`, as a data owner runs it: the command's own ``main``, in this process
+    (with ``env`` as its environment). A subprocess imported the whole stack again, 5 to 10 s a call and some twenty
+    calls a suite; test_cli runs the installed command itself."""
+    from synth_pipeline import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env or {}, clear=env is not None),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = cli.main(["--datasets", str(datasets), "contract", "init", name])
+    assert code == 0, f"contract init {name} exited {code}: {err.getvalue()}"
