@@ -141,8 +141,9 @@ def typed_nulls(schema: Any, known: Any = None) -> Any:
     """``schema`` with every column of Arrow's null type (pandas' all-None text) given its type in ``known``, or text.
 
     A CSV written with a comma at the end of every line has an empty last column: read as text, it became a column
-    of type NULL in the training rows and then in the published table, a type few readers take; and a first sampled
-    chunk in which a sparse column is all null would have typed every later chunk's values as null."""
+    of type NULL in the training rows and then in the published table, a type few readers take; and where the first
+    sampled chunk held no value of a sparse text column, the next chunk that held one failed the step (Arrow cannot
+    cast text to null)."""
     import pyarrow as pa
 
     def typed(field: Any) -> Any:
