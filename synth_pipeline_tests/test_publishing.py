@@ -109,6 +109,18 @@ def test_times_of_day_and_dates_are_published_as_their_source_wrote_them(tmp_pat
     assert rows == [("2015-01-01", "11:38:36", 3), ("2015-01-02", "23:59:59", None)]
 
 
+def test_whole_numbers_a_float_cannot_hold_exactly_stay_floats_rather_than_fail_the_publish(tmp_path):
+    """A 64-bit id near the top of its range with a gap: pandas held it as floats, whose largest rounds past what a
+    BIGINT holds, and casting it back failed the publish. It stays a float; a count beside it is an integer again."""
+    staged = tmp_path / "staged.parquet"
+    pd.DataFrame({"hash": [9.223372036854776e18, None], "count": [3.0, None]}).to_parquet(staged)
+    db = tmp_path / "public.duckdb"
+    publish_table(db, "ids", staged, "r1", "x", 1, "abc", source_types={"hash": "BIGINT", "count": "BIGINT"})
+    with duckdb.connect(str(db), read_only=True) as con:
+        described = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE synthetic.ids)").fetchall())
+    assert described == {"hash": "DOUBLE", "count": "BIGINT"}
+
+
 def test_a_date_the_pipeline_generalized_to_its_year_stays_a_year(tmp_path):
     """COMPAS's `dob` is a DATE in the source and a year in the synthetic table: casting it back failed the publish."""
     staged = tmp_path / "staged.parquet"

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,10 +156,36 @@ def table_name(dataset: str) -> str:
     return f"{SCHEMA}.{dataset}"
 
 
-def _restored(source_types: dict[str, str], staged: dict[str, str]) -> str:
+# Whole numbers a float holds exactly. Beyond, pandas has already lost their last digits, and the largest ones round
+# past what a BIGINT holds: such a column stays a float.
+EXACT_IN_FLOAT = 2**53
+
+
+def _quoted(col: str) -> str:
+    return '"' + col.replace('"', '""') + '"'
+
+
+def _whole_numbers_as_floats(source_types: dict[str, str], staged: dict[str, str]) -> list[str]:
+    """Columns of whole numbers in the source that the staged table holds as floats (pandas, where a value is missing)."""
+    return [
+        col
+        for col, kind in source_types.items()
+        if kind not in ("DATE", "TIME", "INTERVAL") and staged.get(col, "").startswith(("DOUBLE", "FLOAT"))
+    ]
+
+
+def _beyond_exact(con: duckdb.DuckDBPyConnection, staged_parquet: Path, columns: list[str]) -> set[str]:
+    if not columns:
+        return set()
+    largest = ", ".join(f"max(abs({_quoted(c)}))" for c in columns)
+    row = con.execute(f"SELECT {largest} FROM read_parquet(?)", [str(staged_parquet)]).fetchone() or ()
+    return {c for c, m in zip(columns, row, strict=True) if m is not None and m >= EXACT_IN_FLOAT}
+
+
+def _restored(source_types: dict[str, str], staged: dict[str, str], as_floats: Collection[str] = ()) -> str:
     """The SELECT list that gives learnt-as-seconds columns, dates and whole numbers held as floats their source
     type back, where the staged table still holds them in that form: a date of birth generalized to its year stays
-    a year, and a column given text by a PII policy stays text."""
+    a year, and a column given text by a PII policy stays text. ``as_floats``: whole numbers left as floats."""
     casts = []
     for col, kind in source_types.items():
         held = staged.get(col, "")
@@ -169,9 +195,9 @@ def _restored(source_types: dict[str, str], staged: dict[str, str]) -> str:
             wanted = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")
         else:  # a whole number: every value the models and the disclosure control give it is whole
             wanted = ("DOUBLE", "FLOAT")
-        if not held.startswith(wanted):
+        if not held.startswith(wanted) or col in as_floats:
             continue
-        q = '"' + col.replace('"', '""') + '"'
+        q = _quoted(col)
         micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
         if kind == "DATE":
             casts.append(f"CAST({q} AS DATE) AS {q}")
@@ -215,8 +241,10 @@ def publish_table(
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         described_staged = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(staged_parquet)]).fetchall()
         staged = {str(r[0]): str(r[1]).upper() for r in described_staged}
+        types = source_types or {}
+        as_floats = _beyond_exact(con, staged_parquet, _whole_numbers_as_floats(types, staged))
         con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS {_restored(source_types or {}, staged)} FROM read_parquet(?)",
+            f"CREATE OR REPLACE TABLE {target} AS {_restored(types, staged, as_floats)} FROM read_parquet(?)",
             [str(staged_parquet)],
         )
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
