@@ -81,9 +81,10 @@ class IngestResult:
     nulled: dict[str, int] = field(default_factory=dict)
     # Per column: the source type read as one the pipeline models (DECIMAL as DOUBLE, a LIST as JSON text, ...).
     converted: dict[str, str] = field(default_factory=dict)
-    # Per column: the source type publishing gives back (DATE, TIME, INTERVAL), from what DuckDB described.
+    # Per column: the source type publishing gives back (DATE, TIME, INTERVAL, from what DuckDB described; the raw
+    # copy's integer types, which pandas turns to floats where a value is missing).
     source_types: dict[str, str] = field(default_factory=dict)
-    # A CSV whose first line holds data of the columns' types, read as a row (columns column0, column1, ... as DuckDB names them).
+    # A CSV whose first line holds data of the columns' types, read as a row (columns named by DuckDB: column0, ...).
     headerless: bool = False
     # Lone carriage returns inside text, read as line breaks (a file DuckDB's reader could not read otherwise).
     line_breaks: int = 0
@@ -282,7 +283,7 @@ def _compressed(path: str) -> tuple[str, str] | None:
     if (any(p.match(head) for p in (GZIP, BZIP2, XZ)) or head[257:262] == b"ustar") and (
         (member := tar_file_name(path)) is not None
     ):
-        return "tar", Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
+        return "tar", _unpacked_name(member)
     if BZIP2.match(head):
         return "bzip2", plain
     if XZ.match(head):
@@ -291,9 +292,13 @@ def _compressed(path: str) -> tuple[str, str] | None:
         with zipfile.ZipFile(path) as archive:
             members = zip_members(archive)
         if len(members) == 1:
-            member = members[0].filename
-            return "zip", Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
+            return "zip", _unpacked_name(members[0].filename)
     return None
+
+
+def _unpacked_name(member: str) -> str:
+    """The name an archive's one file keeps once unpacked; any other is read as a CSV (:data:`ZIPPED_TEXT`)."""
+    return Path(member).name + ("" if member.lower().endswith(ZIPPED_TEXT) else ".csv")
 
 
 def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[DatasetConfig, str] | None:

@@ -174,28 +174,29 @@ def _whole_numbers_as_floats(source_types: dict[str, str], staged: dict[str, str
     ]
 
 
-def _beyond_exact(con: duckdb.DuckDBPyConnection, staged_parquet: Path, columns: list[str]) -> set[str]:
+def _exact_in_float(con: duckdb.DuckDBPyConnection, staged_parquet: Path, columns: list[str]) -> list[str]:
+    """Of ``columns``, those whose every value a float holds exactly."""
     if not columns:
-        return set()
+        return []
     largest = ", ".join(f"max(abs({_quoted(c)}))" for c in columns)
     row = con.execute(f"SELECT {largest} FROM read_parquet(?)", [str(staged_parquet)]).fetchone() or ()
-    return {c for c, m in zip(columns, row, strict=True) if m is not None and m >= EXACT_IN_FLOAT}
+    return [c for c, m in zip(columns, row, strict=True) if m is None or m < EXACT_IN_FLOAT]
 
 
-def _restored(source_types: dict[str, str], staged: dict[str, str], as_floats: Collection[str] = ()) -> str:
-    """The SELECT list that gives learnt-as-seconds columns, dates and whole numbers held as floats their source
-    type back, where the staged table still holds them in that form: a date of birth generalized to its year stays
-    a year, and a column given text by a PII policy stays text. ``as_floats``: whole numbers left as floats."""
+def _restored(source_types: dict[str, str], staged: dict[str, str], whole: Collection[str] = ()) -> str:
+    """The SELECT list that gives learnt-as-seconds columns, dates and whole numbers held as floats (``whole``,
+    from :func:`_whole_numbers_as_floats`) their source type back, where the staged table still holds them in that
+    form: a date of birth generalized to its year stays a year, and a column given text by a PII policy stays text."""
     casts = []
     for col, kind in source_types.items():
         held = staged.get(col, "")
         if kind == "DATE":
-            wanted: tuple[str, ...] = ("TIMESTAMP",)
+            restore = held.startswith("TIMESTAMP")
         elif kind in ("TIME", "INTERVAL"):
-            wanted = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")
-        else:  # a whole number: every value the models and the disclosure control give it is whole
-            wanted = ("DOUBLE", "FLOAT")
-        if not held.startswith(wanted) or col in as_floats:
+            restore = held.startswith(("DOUBLE", "FLOAT", "BIGINT", "INTEGER"))
+        else:  # every value the models and the disclosure control give a whole-number column is whole
+            restore = col in whole
+        if not restore:
             continue
         q = _quoted(col)
         micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
@@ -242,9 +243,9 @@ def publish_table(
         described_staged = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(staged_parquet)]).fetchall()
         staged = {str(r[0]): str(r[1]).upper() for r in described_staged}
         types = source_types or {}
-        as_floats = _beyond_exact(con, staged_parquet, _whole_numbers_as_floats(types, staged))
+        whole = _exact_in_float(con, staged_parquet, _whole_numbers_as_floats(types, staged))
         con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS {_restored(types, staged, as_floats)} FROM read_parquet(?)",
+            f"CREATE OR REPLACE TABLE {target} AS {_restored(types, staged, whole)} FROM read_parquet(?)",
             [str(staged_parquet)],
         )
         (num_rows,) = con.execute(f"SELECT count(*) FROM {target}").fetchone() or (0,)
