@@ -34,12 +34,31 @@ def test_defaults_match_the_documented_gate():
         ({**BASE, "sample": {"rows": 10, "scale": 2}}, "either 'rows' or 'scale'"),
         ({**BASE, "columns": {"email": {"pii": "shred"}}}, "columns.email.pii"),
         ({"source": {"type": "excel", "path": "x"}}, "dataset 'people': source"),
+        ({"source": {"path": "people.xlsx"}}, "source: type is missing and 'people.xlsx' does not say which"),
+        ({"source": {"database": "w.duckdb", "query": "SELECT 1"}}, "type is missing and it has no path"),
     ],
 )
 def test_wrong_keys_and_values_name_the_dataset_and_key(body, fragment):
     with pytest.raises(ConfigError) as err:
         parse_config({"datasets": {"people": body}}, Path("/tmp"))
     assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("data/people.csv", "csv"),
+        ("exports/*.TSV", "csv"),
+        ("msft.tar.gz", "csv"),
+        ("p.csv.zst", "csv"),
+        ("people.parquet", "parquet"),
+        ("exports/", "parquet"),
+    ],
+)
+def test_a_source_without_a_type_is_told_by_its_path(path, kind):
+    """A data owner's first entry is often only a path: its suffix says what it is, under any compression."""
+    cfg = parse_config({"datasets": {"people": {"source": {"path": path}}}}, Path("/tmp"))
+    assert cfg.dataset("people").source.type == kind
 
 
 def test_bad_dataset_names_and_missing_files_are_explained(tmp_path):

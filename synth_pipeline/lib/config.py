@@ -99,6 +99,27 @@ class PostgresQuerySource(_Strict):
 
 
 Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource | PostgresQuerySource, Field(discriminator="type")]
+SOURCE_TYPES = ("csv", "parquet", "duckdb_query", "postgres_query")
+# What a path's last suffix, under any compression or archive, says it holds (`data.csv.gz`, `exports/*.tsv`).
+_PATH_TYPES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".dat": "csv", ".data": "csv", ".parquet": "parquet"}
+_PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".tar", ".tgz")
+
+
+def source_type_of(source: dict[str, Any]) -> str:
+    """The type a source entry without `type:` has, told from its path's suffix (a data owner's first entry is
+    often just a path); a query is not guessed at, since DuckDB and PostgreSQL read the same SQL differently."""
+    path = str(source.get("path") or "")
+    name = Path(path).name.lower()
+    packed = name.endswith(_PACKED)
+    while name.endswith(_PACKED):
+        name = name[: name.rfind(".")]
+    kind = _PATH_TYPES.get(Path(name).suffix) or ("csv" if packed else None)  # only CSV is read from an archive
+    if kind is None and path.endswith(("/", "\\")):
+        kind = "parquet"  # a folder: only Parquet sources may name one
+    if kind is None:
+        told = f"{path!r} does not say which" if path else "it has no path"
+        raise ValueError(f"type is missing and {told}: set it to one of {', '.join(SOURCE_TYPES)}")
+    return kind
 
 
 class ColumnOverride(_Strict):
@@ -418,6 +439,14 @@ class DatasetConfig(_Strict):
     gate: GateConfig = Field(default_factory=GateConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_type_from_path(cls, source: Any) -> Any:
+        if isinstance(source, dict) and "type" not in source:
+            return {"type": source_type_of(source), **source}
+        return source
+
     fake_locale: str = "en_US"
     freshness_hours: float = Field(
         default=26,
