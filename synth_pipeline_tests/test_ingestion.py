@@ -301,6 +301,26 @@ def test_numbers_written_with_a_decimal_comma_are_read_as_numbers(tmp_path):
     assert read_frame(counts.path)["labor"].iloc[0] == 23_288
 
 
+def test_quoted_decimal_commas_between_commas_are_read_as_the_numbers_they_are(tmp_path):
+    """causalpy's data_nevo (Nevo's cereal prices, 2,256 rows) as it ships: commas between fields, every number
+    quoted with a decimal comma (`"0,072"`, `"-0,216"`, `"2,000"`). The prices were read as thousands, 72 for
+    0.072, and `share` (`"0,0124"`) as text. No thousands separator follows a zero, so `0,…` marks the file's
+    commas as decimal, `"2,000"` (two spoonfuls of sugar) included."""
+    import importlib.util
+
+    shipped = (
+        Path(next(iter(importlib.util.find_spec("causalpy").submodule_search_locations))) / "data" / "data_nevo.csv"
+    )
+    source = {"path": str(shipped)}  # no type: told from the path
+    result = ingest(_dataset(tmp_path, source), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    written = pd.read_csv(shipped, dtype=str)
+    for column in ("share", "price", "sugar", "mushy", "z1", "z20"):
+        assert result.converted[column] == "text with a decimal comma read as DOUBLE"
+        assert df[column].tolist() == pytest.approx(written[column].str.replace(",", ".").astype(float).tolist())
+    assert df["price"].max() < 1 and df["sugar"].max() == 20 and df["firm"].dtype == "int64"
+
+
 def test_amounts_and_shares_written_with_their_signs_are_read_as_numbers(tmp_path):
     """The same wages as a spreadsheet formats them, `$1,010.56` and `10,56 €`, and a share `66.0%`: read as text, the
     wages were kept as the amounts k rows share ($10.00, $12.00, ...) and a rule between education and the share could

@@ -740,10 +740,12 @@ def _carriage_returns_as_line_breaks(dataset: DatasetConfig, base_dir: Path, del
 
 # At most 18 digits before the point, as a BIGINT holds: a cell of great-tables' photolysis table lists 60
 # wavelengths, "290,291,...,349", which read as one number overflowed the cast and failed the ingestion.
-THOUSANDS = r"[-+]?[0-9]{1,3}(,[0-9]{3}){1,5}(\.[0-9]+)?|[-+]?[0-9]{1,18}(\.[0-9]+)?"
+# No group starts with a zero: `0,072` is a decimal comma (causalpy's data_nevo: prices read as 72).
+THOUSANDS = r"[-+]?[1-9][0-9]{0,2}(,[0-9]{3}){1,5}(\.[0-9]+)?|[-+]?[0-9]{1,18}(\.[0-9]+)?"
 # Numbers as most of Europe writes them: a decimal comma, dots between thousands (`10,56`, `1.234,5`).
 DECIMAL_COMMA = r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?"
 NOT_THOUSANDS = r".*,([0-9]{1,2}|[0-9]{4,})"  # `10,5` or `3,1416`: no thousands separator is followed so
+ZERO_COMMA = r"[-+]?0,[0-9]+"  # `0,072`, `-0,216`: nor preceded so
 SIGNS = "[$€£¥%]"  # currency and percent signs, dropped: `$1,234.50` is 1234.5, `12.5%` is 12.5
 # A number and one unit, the same in every row: `37.00 downs` (NFL concussions' playtime), `8GB`, `1.37kg`.
 WITH_UNIT = r"\s*([-+]?[0-9]+(\.[0-9]+)?)\s*([A-Za-z][A-Za-z/]{0,9})\s*"
@@ -780,6 +782,7 @@ def _written_tests(q: str, b: str) -> list[str]:
         f"bool_and(regexp_full_match({q}, '{FEET_INCHES}'))",
         f"bool_and(regexp_full_match({q}, '{MAGNITUDE}')) AND bool_or(regexp_extract({q}, '{MAGNITUDE}', 3) <> '') "
         f"AND bool_or(regexp_matches({q}, '{MONEY_OR_DECIMAL}'))",
+        f"bool_or(regexp_full_match({b}, '{ZERO_COMMA}'))",
     ]
 
 
@@ -794,8 +797,10 @@ def _numbers_as_written(
     Where the comma is the decimal mark, spreadsheets separate fields with semicolons: there every comma is a decimal
     one. Between tabs or pipes a comma is decimal where some value has other than three digits after it (``10,5``),
     which no thousands separator has; between commas it stays a thousands separator, since ``"1,2"`` there is as
-    likely a list as a number. ``keep``: columns a contract types as text. Checked on the Parquet copy: on the CSV
-    every query sniffs the whole file again (2 s of 6 at 1M rows)."""
+    likely a list as a number, unless some value is ``0,…`` (causalpy's data_nevo quotes ``"0,072"``), which no
+    thousands separator follows. One column so read makes the file's other commas decimal too (``"2,000"`` beside
+    it is two): one file, one way of writing numbers. ``keep``: columns a contract types as text. Checked on the
+    Parquet copy: on the CSV every query sniffs the whole file again (2 s of 6 at 1M rows)."""
     text = _text_columns(schema, keep)
     if not text:
         return {}
@@ -809,14 +814,19 @@ def _numbers_as_written(
             con.execute(f"SELECT {', '.join(t for tests in per_column for t in tests)} FROM {source}").fetchone() or ()
         )
         casts: dict[str, tuple[str, str]] = {}  # column -> (the SQL that reads it as a number, what was read)
-        for i, c in enumerate(text):
+        columns = [row[width * i : width * (i + 1)] for i in range(len(text))]
+        decimal_file = any(
+            european and commas and (delimiter == ";" or (delimiter != "," and not_thousands) or zero_comma)
+            for _, commas, _, _, european, not_thousands, *_, zero_comma in columns
+        )
+        for c, tests in zip(text, columns, strict=True):
             (
                 thousands,
                 commas,
                 signs,
                 dots,
                 european,
-                not_thousands,
+                _,
                 with_unit,
                 units,
                 distinct,
@@ -824,9 +834,10 @@ def _numbers_as_written(
                 hours_minutes,
                 feet_inches,
                 magnitude,
-            ) = row[width * i : width * (i + 1)]
+                _,
+            ) = tests
             written = "currency or percent signs" if signs else "thousands separators"
-            if european and commas and (delimiter == ";" or (delimiter != "," and not_thousands)):
+            if european and commas and decimal_file:
                 casts[c] = (
                     f"CAST(replace(replace({bare[c]}, '.', ''), ',', '.') AS DOUBLE)",
                     f"text with a decimal comma{' and ' + written if signs else ''} read as DOUBLE",
