@@ -409,6 +409,25 @@ def test_names_repeated_on_many_rows_and_subject_codes_are_found_without_a_name_
     assert detect_column("ID", visits).pii_type == "identifier"
 
 
+def test_a_surname_column_beside_first_names_holds_names_no_list_has():
+    """France's 2022 presidential results per département (prince's resultats-par-departement, as shipped): the
+    candidates' first names in `cand_prenom`, found by content, and their surnames in `cand_nom` in upper case
+    (MACRON, ZEMMOUR, PÉCRESSE, DUPONT-AIGNAN), two thirds of which no name list holds: `cand_nom` was kept, and
+    twelve real people's surnames would have been published on every row. A column merely starting with `last` is
+    no part of a name."""
+    import importlib.util
+
+    data = Path(next(iter(importlib.util.find_spec("prince").submodule_search_locations))) / "datasets"
+    results = pd.read_csv(data / "resultats-par-departement.csv", dtype={"dep_code": str})
+    found = {f.column: f for f in detect(results)}
+    assert found["cand_prenom"].pii_type == found["cand_nom"].pii_type == "person_name"
+    assert "beside cand_prenom" in found["cand_nom"].reason
+    assert set(found) == {"cand_nom", "cand_prenom"}
+    travellers = pd.DataFrame({"first": results["cand_prenom"], "last_residency_state": results["dep_name"]})
+    found = {f.column for f in detect(travellers)}
+    assert "first" in found and "last_residency_state" not in found
+
+
 def test_a_bare_individual_or_person_column_of_codes_is_a_persons_key():
     """statsmodels' modechoice.csv (AER's TravelMode): 210 travellers numbered 1 to 210 in a column called
     `individual`, a row per travel mode. It was published as the real numbers; a count of individuals is not a key."""

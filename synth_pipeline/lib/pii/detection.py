@@ -1033,6 +1033,13 @@ def detect(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[PiiFindi
 
 
 FAMILY_MEMBER = re.compile(r"^(.*[a-z])_?\d{1,2}$")
+# A part of a person's name, in the languages the name hints read, last in the column's name (`cand_nom`, `last`;
+# not `last_residency_state`): a first-name column beside a surname column.
+NAME_PART = re.compile(
+    r"(^|_)((first|last|sur|family|given|middle|maiden|fore)_?names?|surname|forename|firstname|lastname|fname|"
+    r"lname|first|last|given|nom|pr[eé]nom|nombre|apellidos?|vorname|nachname|nome|cognome)$"
+)
+NAME_SHAPED_SHARE = 0.9
 PANEL_TIME = _rx(r"year|yr|wave|time|period|visit|round|month|week|quarter|date|day|t")
 # Panels of schools, firms, countries and places are keyed too, by codes that name no person.
 ENTITY_KEY = re.compile(
@@ -1132,6 +1139,7 @@ def detect_each(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[Pii
             continue
         if reason := _panel_key(by_name, str(col)) or _key_within_groups(by_name, str(col)):
             findings[i] = PiiFinding(str(col), "identifier", "identifier", 0.7, reason)
+    _name_parts_beside(df, findings)
     for stem, members in families.items():
         named = [f for i in members if (f := findings[i]) is not None and f.pii_type == "person_name"]
         if len(members) < 2 or not named:
@@ -1147,3 +1155,37 @@ def detect_each(df: pd.DataFrame, today: pd.Timestamp | None = None) -> list[Pii
                     f"{named[0].column} holds person names",
                 )
     return findings
+
+
+def _name_parts_beside(df: pd.DataFrame, findings: list[PiiFinding | None]) -> None:
+    """A column named as a part of a name, beside one found to hold such a part, holds people's names too.
+
+    France's 2022 election results per département hold the candidates' first names in `cand_prenom` (found by
+    content) and their surnames in upper case in `cand_nom`: MACRON, ZEMMOUR, PÉCRESSE, DUPONT-AIGNAN, which no
+    name list holds. Name-shaped values (letters, one to five words) are all the evidence a surname column needs
+    once its first names are known.
+    """
+    parts = [
+        f.column
+        for f in findings
+        if f is not None and f.pii_type == "person_name" and NAME_PART.search(normalize_name(f.column))
+    ]
+    if not parts:
+        return
+    for i, col in enumerate(df.columns):
+        series = df.iloc[:, i]
+        if (
+            findings[i] is not None
+            or not NAME_PART.search(normalize_name(str(col)))
+            or not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype))
+        ):
+            continue
+        values = _sample_strings(series)
+        shaped = _share(values, lambda v: name_parts(v) is not None)
+        if shaped >= NAME_SHAPED_SHARE and len({fold(v) for v in values}) >= MIN_DISTINCT_NAMES:
+            findings[i] = _names_people(
+                str(col),
+                shaped,
+                f"named as part of a name, beside {parts[0]}; {shaped:.0%} of sampled values are name-shaped",
+                cap=0.9,
+            )
