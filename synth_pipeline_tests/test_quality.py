@@ -174,6 +174,21 @@ def test_a_pair_trend_one_person_drives_is_explained_by_the_releasable_score(tmp
     assert shapes.passed and "score against the releasable table" not in shapes.metadata  # only on failure
 
 
+def test_a_score_the_releasable_table_misses_too_says_no_published_model_can_reach_it():
+    """France's 2022 results per département (prince): each département on 12 rows, fewer than k once 20 % are
+    held out, so the control replaced them in 40 % of rows, and Column Pair Trends was 0.781 against the real rows and
+    0.799 against the releasable table. The note said only how many pairs were scored."""
+    from synth_pipeline.defs.quality.checks import _what_the_releasable_table_says
+    from synth_pipeline.lib.outcomes import Outcome
+
+    failed = Outcome("column_pair_trends", 0.7811, 0.8, False)
+    rewritten = {"dep_code_min": 0.4, "dep_code_3": 0.4}
+    note = _what_the_releasable_table_says(failed, 0.7989, rewritten)
+    assert note.startswith("below the threshold against the releasable table too (0.7989)")
+    assert "dep_code_min in 40% of rows" in note and "Lower gate.column_pair_trends" in note
+    assert "which is never published" in _what_the_releasable_table_says(failed, 0.81, rewritten)
+
+
 @pytest.mark.e2e
 def test_a_code_column_mostly_too_rare_to_leave_gets_fresh_codes_and_the_table_publishes(tmp_path):
     """openintro's ucla_f18 (3,950 courses, unseen): 1,602 course numbers (`1A`, `20A`, `M107`), 74 % of rows on
