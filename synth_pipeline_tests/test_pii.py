@@ -428,6 +428,27 @@ def test_a_surname_column_beside_first_names_holds_names_no_list_has():
     assert "first" in found and "last_residency_state" not in found
 
 
+def test_a_name_list_that_cannot_be_read_stops_detection_instead_of_weakening_it(monkeypatch):
+    """A scan script named `names.py` shadowed the `names` package (the census lists): detection then kept the US
+    senators' surnames of pscl's iraqVote as an ordinary column, without a word."""
+    from synth_pipeline.lib.errors import NameResourceMissing
+    from synth_pipeline.lib.pii import names
+
+    cached = (names._sources, names.first_names, names.last_names, names.all_names, names.corroborated_names)
+    real_dir = names._package_dir
+    monkeypatch.setattr(names, "_package_dir", lambda name: None if name == "names" else real_dir(name))
+    for f in cached:
+        f.cache_clear()
+    try:
+        with pytest.raises(NameResourceMissing, match="package names could not be read"):
+            names.all_names()
+    finally:
+        monkeypatch.undo()
+        for f in cached:
+            f.cache_clear()
+    assert len(names.last_names()) > 88_000
+
+
 def test_a_bare_individual_or_person_column_of_codes_is_a_persons_key():
     """statsmodels' modechoice.csv (AER's TravelMode): 210 travellers numbered 1 to 210 in a column called
     `individual`, a row per travel mode. It was published as the real numbers; a count of individuals is not a key."""

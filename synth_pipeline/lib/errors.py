@@ -27,6 +27,10 @@ class PiiPolicyError(SynthPipelineError):
     """A PII policy cannot be applied (missing key, unsupported type, ...)."""
 
 
+class NameResourceMissing(PiiPolicyError):
+    """A list of real names that detection reads is missing or shadowed: detection would miss names silently."""
+
+
 class PublishRefused(SynthPipelineError):
     """Publishing was refused because the staged table has no passing gate verdict."""
 

@@ -19,6 +19,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from synth_pipeline.lib.errors import NameResourceMissing
+
 FAKER_LOCALES = (
     "en_US",
     "en_GB",
@@ -107,17 +109,37 @@ def _faker() -> tuple[set[str], set[str]]:
     return first, last
 
 
+# The package each resource comes from, as pip names it.
+PACKAGES = {
+    "census_last": "names",
+    "census_first": "names",
+    "gender_guesser": "gender-guesser",
+    "faker_first": "Faker",
+    "faker_last": "Faker",
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _sources() -> dict[str, frozenset[str]]:
-    """Each name resource, folded, read once per process."""
+    """Each name resource, folded, read once per process. An empty one is an error, not less evidence: a module
+    named ``names.py`` beside a script shadowed the census lists, and detection kept US senators' surnames
+    (pscl's iraqVote) without a word."""
     faker_first, faker_last = _faker()
-    return {
+    sources = {
         "census_last": frozenset(_census("dist.all.last")),
         "census_first": frozenset(_census("dist.male.first") | _census("dist.female.first")),
         "gender_guesser": frozenset(_gender_guesser()),
         "faker_first": frozenset(faker_first),
         "faker_last": frozenset(faker_last),
     }
+    missing = sorted({PACKAGES[name] for name, names in sources.items() if not names})
+    if missing:
+        raise NameResourceMissing(
+            f"the name lists of the package{'s' if len(missing) > 1 else ''} {', '.join(missing)} could not be read "
+            "(not installed, or shadowed by a module of the same name on the path): person names would go "
+            "undetected. Reinstall with `make setup`."
+        )
+    return sources
 
 
 @functools.lru_cache(maxsize=1)
