@@ -35,6 +35,11 @@ def test_defaults_match_the_documented_gate():
         ({**BASE, "columns": {"email": {"pii": "shred"}}}, "columns.email.pii"),
         ({"source": {"type": "excel", "path": "x"}}, "dataset 'people': source"),
         ({"source": {"path": "people.xlsx"}}, "source: type is missing and 'people.xlsx' does not say which"),
+        (
+            {"source": {"path": "p.csv", "delimeter": ";"}},
+            "source.delimeter: not a known key (did you mean 'delimiter'?)",
+        ),
+        ({**BASE, "gate": {"colum_shapes": 0.9}}, "gate.colum_shapes: not a known key (did you mean 'column_shapes'?)"),
         ({"source": {"database": "w.duckdb", "query": "SELECT 1"}}, "type is missing and it has no path"),
     ],
 )
@@ -56,9 +61,12 @@ def test_wrong_keys_and_values_name_the_dataset_and_key(body, fragment):
     ],
 )
 def test_a_source_without_a_type_is_told_by_its_path(path, kind):
-    """A data owner's first entry is often only a path: its suffix says what it is, under any compression."""
+    """A data owner's first entry is often only a path, or just the path as `source`: its suffix says what it is,
+    under any compression."""
     cfg = parse_config({"datasets": {"people": {"source": {"path": path}}}}, Path("/tmp"))
     assert cfg.dataset("people").source.type == kind
+    shorthand = parse_config({"datasets": {"people": {"source": path}}}, Path("/tmp"))  # `source: data/people.csv`
+    assert shorthand.dataset("people").source == cfg.dataset("people").source
 
 
 def test_bad_dataset_names_and_missing_files_are_explained(tmp_path):

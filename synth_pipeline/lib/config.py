@@ -6,6 +6,7 @@ typo in ``datasets.yaml`` fails at load time instead of at 02:00.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -443,6 +444,8 @@ class DatasetConfig(_Strict):
     @field_validator("source", mode="before")
     @classmethod
     def _source_type_from_path(cls, source: Any) -> Any:
+        if isinstance(source, str):  # `source: data/customers.csv`
+            source = {"path": source}
         if isinstance(source, dict) and "type" not in source:
             return {"type": source_type_of(source), **source}
         return source
@@ -484,11 +487,28 @@ def resolve(base_dir: Path, path: str) -> Path:
     return p if p.is_absolute() else (base_dir / p)
 
 
+def _known_keys() -> set[str]:
+    """Every key the datasets file knows, for the suggestion a misspelt one gets."""
+    models, keys = list(_Strict.__subclasses__()), set()
+    while models:
+        model = models.pop()
+        models.extend(model.__subclasses__())
+        keys.update(model.model_fields)
+    return keys
+
+
 def _format_error(where: str, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged-union")))
-        msg = str(e["msg"]).removeprefix("Value error, ")
+        parts = [str(x) for x in e["loc"] if not str(x).startswith(("function-", "tagged-union"))]
+        if e["type"] == "extra_forbidden" and parts:
+            close = difflib.get_close_matches(parts[-1], sorted(_known_keys()), n=1, cutoff=0.75)
+            msg = "not a known key" + (f" (did you mean '{close[0]}'?)" if close else "")
+        else:
+            msg = str(e["msg"]).removeprefix("Value error, ")
+        # A source's type in the location (`source.csv.delimeter`) is pydantic's, not the file's.
+        parts = [x for i, x in enumerate(parts) if not (i and parts[i - 1] == "source" and x in SOURCE_TYPES)]
+        loc = ".".join(parts)
         lines.append(f"{where}{'.' + loc if loc else ''}: {msg}")
     return "; ".join(lines)
 
