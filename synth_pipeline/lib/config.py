@@ -489,7 +489,8 @@ def resolve(base_dir: Path, path: str) -> Path:
 
 def _known_keys() -> set[str]:
     """Every key the datasets file knows, for the suggestion a misspelt one gets."""
-    models, keys = list(_Strict.__subclasses__()), set()
+    models: list[type[BaseModel]] = list(_Strict.__subclasses__())
+    keys: set[str] = set()
     while models:
         model = models.pop()
         models.extend(model.__subclasses__())
