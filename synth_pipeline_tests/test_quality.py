@@ -1,5 +1,7 @@
 """The gate's scores on small frames: reproducible, and failing where they should."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,6 +189,9 @@ def test_a_score_the_releasable_table_misses_too_says_no_published_model_can_rea
     assert note.startswith("below the threshold against the releasable table too (0.7989)")
     assert "dep_code_min in 40% of rows" in note and "Lower gate.column_pair_trends" in note
     assert "which is never published" in _what_the_releasable_table_says(failed, 0.81, rewritten)
+    # aeon's ECG test series: a constant flag beside one value column, no pair scored anywhere: nothing to add.
+    assert _what_the_releasable_table_says(failed, float("nan"), rewritten) == ""
+    assert _what_the_releasable_table_says(dataclasses.replace(failed, passed=True), 0.7, rewritten) == ""
 
 
 @pytest.mark.e2e

@@ -331,17 +331,26 @@ def _what_the_releasable_table_says(outcome: Outcome, score: float, rewritten: d
     """Why a fidelity score failed, where the disclosure control is part of the answer: passed against the table
     the control lets out, only what is never published is missing; failed against it too (France's 2022 results per
     département, each held by 12 rows: 0.799), a model that learns only what may be published fails as well."""
+    if outcome.passed or pd.isna(score):  # NaN: nothing scored against the releasable table either
+        return ""
     cost = _what_the_control_cost(rewritten)
     if score >= outcome.threshold:
-        return (
+        said = (
             f"below the threshold against the real rows, {rounded(score)} against the releasable table: what is "
             f"missing is held by fewer than privacy.min_value_count rows ({cost}), which is never published. "
             f"Lower gate.{outcome.name} for this dataset to publish it as it is."
         )
-    return (
-        f"below the threshold against the releasable table too ({rounded(score)}): the training rows themselves, as "
-        f"the disclosure control lets them out ({cost}), miss it, so a model that learns only what may be published "
-        f"misses it as well. Lower gate.{outcome.name} for this dataset to publish what may be published."
+    else:
+        said = (
+            f"below the threshold against the releasable table too ({rounded(score)}): the training rows themselves, "
+            f"as the disclosure control lets them out ({cost}), miss it, so a model that learns only what may be "
+            f"published misses it as well. Lower gate.{outcome.name} for this dataset to publish what may be published."
+        )
+    return said + "".join(
+        f" Or give {col}, whose values are {share:.0%} held by too few rows, fresh values of its shape instead of a "
+        f"few common ones: columns.{col}: {{pii: generate}}."
+        for col, share in sorted(rewritten.items(), key=lambda kv: -kv[1])
+        if share >= GENERATE_SHARE
     )
 
 
@@ -429,18 +438,8 @@ def build_quality_checks(dataset: DatasetConfig) -> dg.AssetChecksDefinition:
                     "the training rows as the disclosure control lets them out: extremes clamped to the k-th "
                     "largest and smallest values, categories fewer than k rows hold replaced"
                 )
-                if not outcome.passed:
-                    outcome = dataclasses.replace(
-                        outcome,
-                        note=(outcome.note + "; " if outcome.note else "")
-                        + _what_the_releasable_table_says(outcome, releasable[outcome.name], rewritten)
-                        + "".join(
-                            f" Or give {col}, whose values are {share:.0%} held by too few rows, fresh values of "
-                            f"its shape instead of a few common ones: columns.{col}: {{pii: generate}}."
-                            for col, share in sorted(rewritten.items(), key=lambda kv: -kv[1])
-                            if share >= GENERATE_SHARE
-                        ),
-                    )
+                if said := _what_the_releasable_table_says(outcome, releasable[outcome.name], rewritten):
+                    outcome = dataclasses.replace(outcome, note=(outcome.note + "; " if outcome.note else "") + said)
             if details[outcome.name] is not None:
                 meta["breakdown (worst first)"] = dg.MetadataValue.md(quality.markdown_table(details[outcome.name]))
             if outcome.name in pictures:
