@@ -84,7 +84,7 @@ def _modelled(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> tuple[
         modelled = apply_plan(df, plan, "discovery")  # tokens only count distinct values here
     except PiiPolicyError as err:
         return df.iloc[:, :0], str(err)
-    return modelled, too_few_columns(dataset.name, modelled.shape[1])
+    return modelled, too_few_columns(dataset.name, modelled)
 
 
 def _finds_no_rule(modelled: pd.DataFrame, dataset: DatasetConfig) -> bool:

@@ -128,8 +128,13 @@ def test_contract_init_says_before_the_first_run_when_one_column_is_left_to_mode
     rated = reviews.assign(stars=reviews["score"].map({"great": 5}).fillna(2))
     assert "left to learn from" not in _contract_init_notes(tmp_path, "reviews", rated, capsys)
     # The PII stage refuses with the same words.
-    assert too_few_columns("reviews", 1) == err.split("note: ")[-1].split(" The nightly run")[0]
-    assert too_few_columns("reviews", 2) is None
+    assert too_few_columns("reviews", reviews[["score"]]) == err.split("note: ")[-1].split(" The nightly run")[0]
+    assert too_few_columns("reviews", rated[["score", "stars"]]) is None
+    # A column of one value is no second column (aeon's ECG series: an anomaly flag that is 0 on every row).
+    flagged = too_few_columns("ecg", rated[["stars"]].assign(is_anomaly=0.0))
+    assert (
+        flagged is not None and "1 column is left" in flagged and "(is_anomaly holds one value in every row)" in flagged
+    )
 
 
 def test_contract_init_says_whose_each_row_is_where_rows_are_records_of_people(tmp_path, capsys):

