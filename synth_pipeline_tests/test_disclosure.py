@@ -374,6 +374,17 @@ def test_rows_on_rare_computed_values_are_kept_at_the_fresh_rate_once_the_rest_a
     assert _accepted_share(0.3, 1.0) == 0.3
 
 
+def test_large_numbers_keep_their_decimals_on_the_grid_they_are_written_on():
+    """causalpy's NHEFS writes each weight's square (`3437.4769`): numpy's default relative tolerance took it for a
+    number of two decimals, so derived squares were rounded 0.03 off, and any amount above 50,000 passed for whole."""
+    from synth_pipeline.lib.disclosure import decimal_grid
+
+    assert decimal_grid(np.array([58.63**2, 79.04**2])) == 4  # 3437.4769, 6247.321600000001
+    assert decimal_grid(np.array([52_345.67, 60_001.5])) == 2
+    assert decimal_grid(np.array([100_000_000.5])) == 1 and decimal_grid(np.array([123_456.0, 7.0])) == 0
+    assert decimal_grid(np.array([0.1 + 0.2, 1.1])) == 1  # a float's own error is no decimal
+
+
 def test_numbers_far_below_one_keep_their_values_through_the_control_and_the_rules():
     """great-tables' reactions (unseen): rate constants such as 3.62e-13 rounded to zero at every precision up to
     six decimals, so they counted as whole numbers. The control snapped every synthetic rate to its clamp's lower

@@ -478,7 +478,9 @@ def decimal_grid(values: np.ndarray) -> int | None:
     for d in range(0, 7):
         scaled = sample * 10**d
         rounded = np.round(scaled)
-        if np.allclose(scaled, rounded, atol=1e-6) and not np.any((rounded == 0) & (sample != 0)):
+        # Relative to the value only as far as floats err: numpy's default (1e-5) let 3437.4769 pass for 3437.48,
+        # 0.03 off (causalpy's NHEFS squares), and any amount above 50,000 pass for a whole number.
+        if np.allclose(scaled, rounded, rtol=1e-12, atol=1e-6) and not np.any((rounded == 0) & (sample != 0)):
             return d
     return None
 
