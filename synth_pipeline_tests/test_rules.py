@@ -934,3 +934,20 @@ def test_rates_and_percentages_written_rounded_are_discovered_derived_and_hold()
     assert scores[murder].applicable > 1900 and scores[murder].violations == 0
     assert scores[share].violations == 0
     assert model.rule_stats["generated"] < 1.3 * model.rule_stats["emitted"]
+
+
+def test_a_square_beside_its_column_is_discovered_and_holds():
+    """causalpy's NHEFS (1,566 smokers, as it ships): `age^2`, `wt71^2`, `smokeintensity^2`, `smokeyrs^2` beside
+    their columns, as polynomial features are written. Products paired two different columns only: the whole-number
+    squares were found as lookups (`age -> age^2`), but the weight's square was modelled as a number of its own, and
+    46 % of published rows held one that was no square of their weight."""
+    import importlib.util
+
+    shipped = Path(next(iter(importlib.util.find_spec("causalpy").submodule_search_locations))) / "data" / "nhefs.csv"
+    df = pd.read_csv(shipped)
+    _, _, found, model = _tree_with_discovered_rules(df, "n")
+    squares = {f"{c}^2 = {c} * {c}" for c in ("age", "wt71", "smokeintensity", "smokeyrs")}
+    assert squares <= {r.text for r in found}
+    out = model.sample(2000)
+    assert np.allclose(out["wt71^2"], out["wt71"] ** 2, rtol=1e-6)
+    assert (out["age^2"] == out["age"] ** 2).all()
