@@ -951,3 +951,12 @@ def test_a_square_beside_its_column_is_discovered_and_holds():
     out = model.sample(2000)
     assert np.allclose(out["wt71^2"], out["wt71"] ** 2, rtol=1e-6)
     assert (out["age^2"] == out["age"] ** 2).all()
+
+
+def test_a_condition_on_a_large_number_matches_that_number_only():
+    """numpy's default relative tolerance took 250,002 for 250,000: rows asked for one income came with another."""
+    from synth_pipeline.lib.synthesizers.protected import matches
+
+    incomes = pd.DataFrame({"income": [250_000, 250_002, 249_999.0, 0.1 + 0.2]})
+    assert matches(incomes, {"income": 250_000}).tolist() == [True, False, False, False]
+    assert matches(incomes, {"income": 0.3}).tolist() == [False, False, False, True]  # a float's own error is none
