@@ -440,6 +440,13 @@ class DatasetConfig(_Strict):
     gate: GateConfig = Field(default_factory=GateConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    fake_locale: str = "en_US"
+    freshness_hours: float = Field(
+        default=26,
+        ge=1 / 60,
+        description="The published table shows as stale (UI, meta.freshness) when older than this (at least "
+        "1 minute, Dagster's smallest freshness window).",
+    )
 
     @field_validator("source", mode="before")
     @classmethod
@@ -449,14 +456,6 @@ class DatasetConfig(_Strict):
         if isinstance(source, dict) and "type" not in source:
             return {"type": source_type_of(source), **source}
         return source
-
-    fake_locale: str = "en_US"
-    freshness_hours: float = Field(
-        default=26,
-        ge=1 / 60,
-        description="The published table shows as stale (UI, meta.freshness) when older than this (at least "
-        "1 minute, Dagster's smallest freshness window).",
-    )
 
     def contract_path(self, base_dir: Path) -> Path:
         return resolve(base_dir, self.contract or f"contracts/{self.name}.json")
