@@ -285,10 +285,9 @@ def train_candidates(
     started = time.perf_counter()
     results: list[CandidateResult] = []
     stopped_by: CandidateResult | None = None
-    queue = cfg.to_train()
-    coarser_tries = 0
+    queue = [(candidate, 0) for candidate in cfg.to_train()]  # each with the retries that led to it
     while queue:
-        candidate = queue.pop(0)
+        candidate, tries = queue.pop(0)
         if stopped_by is not None:
             results.append(_not_needed(candidate, stopped_by, cfg.stop_margin or 0.0, log))
             continue
@@ -310,15 +309,12 @@ def train_candidates(
         )
         if cfg.name == "auto" and passes_with_margin(results[-1], dataset):
             stopped_by = results[-1]
-        elif cfg.name == "auto" and (
-            coarser := _coarser_tree(candidate, results[-1], len(fit_rows), cfg.seed, coarser_tries)
-        ):
-            coarser_tries += 1
+        elif cfg.name == "auto" and (coarser := _coarser_tree(candidate, results[-1], len(fit_rows), cfg.seed, tries)):
             log(
                 f"{candidate.name}: close to its training rows, and nothing else failed; trying it again with leaves of "
                 f"{coarser.params['min_samples_leaf']} rows"
             )
-            queue.insert(0, coarser)
+            queue.insert(0, (coarser, tries + 1))
     if cfg.name == "auto":
         winner, reason = choose(results)
     else:
@@ -336,9 +332,10 @@ def _coarser_tree(
     """The tree again with larger leaves where it failed the copy or distance test, or passed them narrowly, and
     nothing else: on small tables its leaves of 10 rows sit close to their rows (openintro's fastfood, 314 training
     rows: DCR share 0.604), and 'auto' preferred the copula, which piled `trans_fat` on one value (Column Shapes
-    0.857). With leaves twice as large the tree passed at 0.949. Twice at most (``tries``: retries made): causalpy's
-    daily bank counts (1,502 training days) passed narrowly at leaves of 40 and the gate's fresh evidence refused
-    them (p=0.0006: a day drawn from a leaf's training days is never a held-out one); leaves of 80 pass."""
+    0.857). With leaves twice as large the tree passed at 0.949. Twice at most (``tries``: the retries that led to
+    ``candidate``, 0 for one configured): causalpy's daily bank counts (1,502 training days) passed narrowly at
+    leaves of 40 and the gate's fresh evidence refused them (p=0.0006: a day drawn from a leaf's training days is
+    never a held-out one); leaves of 80 pass."""
     if candidate.name != "sequential_tree" or not result.too_close or tries >= MAX_COARSER:
         return None
     leaf = candidate.params.get("min_samples_leaf", "auto")
