@@ -321,6 +321,29 @@ def test_quoted_decimal_commas_between_commas_are_read_as_the_numbers_they_are(t
     assert df["price"].max() < 1 and df["sugar"].max() == 20 and df["firm"].dtype == "int64"
 
 
+def test_lines_of_notes_after_the_table_are_left_out(tmp_path):
+    """The BEA's per capita personal income by state as libpysal ships it (spi_download.csv): 60 rows of 43 fields,
+    then a source line, a spreadsheet HYPERLINK to the footnotes and a date. It was refused as a file whose
+    "delimiter and quoting could not be told apart"; the notes are left out now, and counted, never quoted."""
+    import importlib.util
+
+    from synth_pipeline.lib.ingestion import _footer
+
+    folder = Path(next(iter(importlib.util.find_spec("libpysal").submodule_search_locations)))
+    shipped = folder / "examples" / "us_income" / "spi_download.csv"
+    result = ingest(_dataset(tmp_path, {"path": str(shipped)}), tmp_path, tmp_path / "raw.parquet")
+    df = read_frame(result.path)
+    assert result.num_rows == 60 and result.footer_lines == 5
+    assert df["AreaName"].iloc[-1] == "Far West 3/" and pd.api.types.is_integer_dtype(df["1969"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.parquet"]  # the cut copy is gone
+    # The same without the last line break, and a table whose every line is short, which no footer ends.
+    body = shipped.read_bytes()
+    (tmp_path / "unended.csv").write_bytes(body.rstrip(b"\r\n"))
+    assert _footer(tmp_path / "unended.csv", ",", "utf-8") == (_footer(shipped, ",", "utf-8")[0], 5)
+    (tmp_path / "pairs.csv").write_text("a,b\n" + "1,2\n" * 50 + "note\n")
+    assert _footer(tmp_path / "pairs.csv", ",", "utf-8") is None
+
+
 def test_amounts_and_shares_written_with_their_signs_are_read_as_numbers(tmp_path):
     """The same wages as a spreadsheet formats them, `$1,010.56` and `10,56 €`, and a share `66.0%`: read as text, the
     wages were kept as the amounts k rows share ($10.00, $12.00, ...) and a rule between education and the share could

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import csv
 import dataclasses
 import glob
 import gzip
@@ -90,6 +91,8 @@ class IngestResult:
     line_breaks: int = 0
     # How the CSV was compressed where DuckDB cannot read it ("bzip2", "xz", "zip", "tar"): decompressed first.
     decompressed: str | None = None
+    # Lines of notes after the table (a source, footnotes), left out: a file DuckDB's reader could not read otherwise.
+    footer_lines: int = 0
 
 
 def _sql_literal(text: str) -> str:
@@ -709,6 +712,49 @@ def _line_ends(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 << 24) -> 
     return LineEnds(lf, crlf, cr)
 
 
+FOOTER_MAX_LINES = 20
+FOOTER_TAIL_BYTES = 1 << 16
+
+
+def _footer(path: Path, delimiter: str, encoding: str) -> tuple[int, int] | None:
+    """Where lines of notes after the table begin (a byte offset) and how many there are, or None.
+
+    Statistics offices end their downloads so: the BEA's per capita income by state (libpysal's spi_download.csv)
+    has five lines after its 60 rows of 54 fields (a source, a spreadsheet HYPERLINK to the footnotes, a date), and
+    DuckDB's reader called the file one whose "delimiter and quoting could not be told apart". A footer line holds at
+    most half the header's fields; blank lines among them count too. Only the last 64 KiB are read."""
+    if encoding == "utf-16":
+        return None
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        header = f.readline().decode(encoding, "replace")
+        f.seek(max(0, size - FOOTER_TAIL_BYTES))
+        tail = f.read()
+    fields = len(next(csv.reader([header], delimiter=delimiter), []))
+    lines = tail.split(b"\n")
+    ending = lines[-1] == b""  # the file ends with a line break
+    if ending:
+        lines.pop()
+    notes: list[bytes] = []
+    for line in reversed(lines[1:]):  # the first may be cut by the seek
+        text = line.decode(encoding, "replace").strip()
+        if text and len(next(csv.reader([text], delimiter=delimiter), [])) * 2 > fields:
+            break
+        notes.append(line)
+    else:
+        return None  # the whole tail looks so: no table ends here
+    if fields < 3 or not any(n.strip() for n in notes) or len(notes) > FOOTER_MAX_LINES:
+        return None
+    return size - sum(len(n) + 1 for n in notes) + (0 if ending else 1), len(notes)
+
+
+def _copy_bytes(src: IO[bytes], dest: IO[bytes], count: int, chunk: int = 1 << 24) -> None:
+    """The first ``count`` bytes of ``src``, streamed."""
+    while count > 0 and (block := src.read(min(chunk, count))):
+        dest.write(block)
+        count -= len(block)
+
+
 def _carriage_returns_as_line_breaks(dataset: DatasetConfig, base_dir: Path, delimiter: str, dest: Path) -> int:
     """Rewrite a CSV whose lines end in LF but whose text holds lone carriage returns, each read as a line break.
 
@@ -1012,7 +1058,7 @@ def _ingest_files(
     select, database, headerless, delimiter = source_relation_sql(dataset, base_dir)
     con = _connect(database, memory_limit)
     cleanup: list[Path] = []
-    line_breaks = 0
+    line_breaks = footer_lines = 0
     try:
         with atomic_path(dest) as tmp:
             try:
@@ -1030,6 +1076,18 @@ def _ingest_files(
                         # quote doubled inside a quoted cell stayed doubled (Texas death row's `5' 10""`): quotes are
                         # doubled as RFC 4180 and every spreadsheet write them.
                         select = _with_csv_option(select, "strict_mode = false, quote = '\"', escape = '\"'")
+                    elif not _is_glob(src.path) and (
+                        footer := _footer(resolve(base_dir, src.path), delimiter, src.encoding)
+                    ):
+                        cut, footer_lines = footer
+                        rewritten = dest.with_name(dest.name + ".rewritten.csv")
+                        cleanup.append(rewritten)
+                        with open(resolve(base_dir, src.path), "rb") as f, open(rewritten, "wb") as out:
+                            _copy_bytes(f, out, cut)
+                        copy = src.model_copy(update={"path": str(rewritten), "delimiter": delimiter})
+                        select, database, headerless, delimiter = source_relation_sql(
+                            dataset.model_copy(update={"source": copy}), base_dir
+                        )
                     elif ends.cr and not ends.crlf and ends.lf > ends.cr and not _is_glob(src.path):
                         rewritten = dest.with_name(dest.name + ".rewritten.csv")
                         cleanup.append(rewritten)
@@ -1094,6 +1152,7 @@ def _ingest_files(
         source_types=restorable_types(described, schema),
         headerless=headerless,
         line_breaks=line_breaks,
+        footer_lines=footer_lines,
     )
 
 

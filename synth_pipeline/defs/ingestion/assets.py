@@ -69,6 +69,11 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 f"{result.line_breaks} carriage returns inside text (written unquoted, as pandas writes them) were "
                 "read as line breaks"
             )
+        if result.footer_lines:
+            context.log.warning(
+                f"{result.footer_lines} lines of notes after the table (a source, footnotes: at most half the "
+                "header's fields each) were left out"
+            )
         if result.nulled:
             context.log.warning(
                 "Numbers a model cannot learn (NaN, infinite, or beyond 1e150) were read as null: "
@@ -87,6 +92,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
                 "first line read as data (no header)": result.headerless,
                 "carriage returns read as line breaks": result.line_breaks,
+                "lines of notes after the table left out": result.footer_lines,
             },
         )
 
