@@ -101,7 +101,7 @@ browser:
 		{ echo "the UI tests need Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }
 
 test: lint browser
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=10
+	$(BIN)/pytest -n 2 --dist loadfile --durations=10
 
 bench: setup
 	$(BIN)/python -m benchmarks.pii_detection

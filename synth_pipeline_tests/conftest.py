@@ -34,27 +34,6 @@ DEFAULT_CONTRACT = PROJECT_ROOT / "contracts" / "customers.json"
 SENTINEL = "Quillon Vexmoor"
 
 
-# The slowest files, slowest first, as `pytest --durations=0` summed them on 2026-12-07 (seconds on a slow machine).
-# Two workers take whole files (`--dist loadfile`); started last, as xdist orders files by their number of tests,
-# a 90 s file of one test left the other worker idle at the end.
-SLOWEST_FIRST = (
-    "test_faults.py",  # 146
-    "test_rules.py",  # 128
-    "test_upload_page.py",  # 110
-    "test_ui.py",  # 106
-    "test_celery.py",  # 91
-    "test_real_people.py",  # 79
-    "test_pipeline_e2e.py",  # 70
-    "test_postgres.py",  # 58
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slowest files first, every file's tests in their own order (used with `--no-loadscope-reorder`)."""
-    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 def good_table(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     """A small people table (ids, names, ages, incomes with nulls, cities, dates) for fault and UI tests."""
     rng = np.random.default_rng(seed)
