@@ -720,7 +720,7 @@ def _footer(path: Path, delimiter: str, encoding: str) -> tuple[int, int] | None
     """Where lines of notes after the table begin (a byte offset) and how many there are, or None.
 
     Statistics offices end their downloads so: the BEA's per capita income by state (libpysal's spi_download.csv)
-    has five lines after its 60 rows of 54 fields (a source, a spreadsheet HYPERLINK to the footnotes, a date), and
+    has five lines after its 60 rows of 43 fields (a source, a spreadsheet HYPERLINK to the footnotes, a date), and
     DuckDB's reader called the file one whose "delimiter and quoting could not be told apart". A footer line holds at
     most half the header's fields; blank lines among them count too. Only the last 64 KiB are read."""
     if encoding == "utf-16":
@@ -731,6 +731,8 @@ def _footer(path: Path, delimiter: str, encoding: str) -> tuple[int, int] | None
         f.seek(max(0, size - FOOTER_TAIL_BYTES))
         tail = f.read()
     fields = len(next(csv.reader([header], delimiter=delimiter), []))
+    if fields < 3:  # a note's fields are no fewer than a row's
+        return None
     lines = tail.split(b"\n")
     ending = lines[-1] == b""  # the file ends with a line break
     if ending:
@@ -743,7 +745,7 @@ def _footer(path: Path, delimiter: str, encoding: str) -> tuple[int, int] | None
         notes.append(line)
     else:
         return None  # the whole tail looks so: no table ends here
-    if fields < 3 or not any(n.strip() for n in notes) or len(notes) > FOOTER_MAX_LINES:
+    if not any(n.strip() for n in notes) or len(notes) > FOOTER_MAX_LINES:
         return None
     return size - sum(len(n) + 1 for n in notes) + (0 if ending else 1), len(notes)
 
@@ -1076,30 +1078,27 @@ def _ingest_files(
                         # quote doubled inside a quoted cell stayed doubled (Texas death row's `5' 10""`): quotes are
                         # doubled as RFC 4180 and every spreadsheet write them.
                         select = _with_csv_option(select, "strict_mode = false, quote = '\"', escape = '\"'")
-                    elif not _is_glob(src.path) and (
-                        footer := _footer(resolve(base_dir, src.path), delimiter, src.encoding)
-                    ):
-                        cut, footer_lines = footer
-                        rewritten = dest.with_name(dest.name + ".rewritten.csv")
-                        cleanup.append(rewritten)
-                        with open(resolve(base_dir, src.path), "rb") as f, open(rewritten, "wb") as out:
-                            _copy_bytes(f, out, cut)
-                        copy = src.model_copy(update={"path": str(rewritten), "delimiter": delimiter})
-                        select, database, headerless, delimiter = source_relation_sql(
-                            dataset.model_copy(update={"source": copy}), base_dir
-                        )
-                    elif ends.cr and not ends.crlf and ends.lf > ends.cr and not _is_glob(src.path):
-                        rewritten = dest.with_name(dest.name + ".rewritten.csv")
-                        cleanup.append(rewritten)
-                        line_breaks = _carriage_returns_as_line_breaks(dataset, base_dir, delimiter, rewritten)
-                        copy = src.model_copy(
-                            update={"path": str(rewritten), "delimiter": delimiter, "encoding": "utf-8"}
-                        )
-                        select, database, headerless, delimiter = source_relation_sql(
-                            dataset.model_copy(update={"source": copy}), base_dir
-                        )
-                    else:
+                    elif _is_glob(src.path):
                         raise
+                    else:  # one file, read again from a rewritten copy beside the raw copy (the private area)
+                        path, encoding = resolve(base_dir, src.path), src.encoding
+                        rewritten = dest.with_name(dest.name + ".rewritten.csv")
+                        cleanup.append(rewritten)
+                        if footer := _footer(path, delimiter, encoding):
+                            cut, footer_lines = footer
+                            with open(path, "rb") as f, open(rewritten, "wb") as out:
+                                _copy_bytes(f, out, cut)
+                        elif ends.cr and not ends.crlf and ends.lf > ends.cr:
+                            line_breaks = _carriage_returns_as_line_breaks(dataset, base_dir, delimiter, rewritten)
+                            encoding = "utf-8"
+                        else:
+                            raise
+                        copy = src.model_copy(
+                            update={"path": str(rewritten), "delimiter": delimiter, "encoding": encoding}
+                        )
+                        select, database, headerless, delimiter = source_relation_sql(
+                            dataset.model_copy(update={"source": copy}), base_dir
+                        )
                     described = _describe(con, select)
                 if isinstance(dataset.source, CsvSource):
                     select, described = _booleans_as_written(con, select, described, boolean_columns)
