@@ -45,7 +45,7 @@ from synth_pipeline.lib.config import (
     resolve,
 )
 from synth_pipeline.lib.errors import IngestionError
-from synth_pipeline.lib.storage import atomic_path
+from synth_pipeline.lib.storage import atomic_path, quote_ident
 
 # Magnitudes whose square overflows a double: variances and distances over them are inf, so models fail.
 MAX_MAGNITUDE = 1e150
@@ -540,10 +540,6 @@ def _safe_reason(err: Exception) -> str:
     return f"{type(err).__name__}{where}{hint}"
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 ZONED_TIMESTAMPS = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS")
 
 
@@ -558,7 +554,7 @@ def _naive_utc(select: str, described: list[tuple[str, str]]) -> str:
     zoned = [c for c, t in described if t in ZONED_TIMESTAMPS]
     if not zoned:
         return select
-    casts = ", ".join(f"timezone('UTC', {_quote_ident(c)}) AS {_quote_ident(c)}" for c in zoned)
+    casts = ", ".join(f"timezone('UTC', {quote_ident(c)}) AS {quote_ident(c)}" for c in zoned)
     return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
 
@@ -578,7 +574,7 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
     casts: dict[str, str] = {}
     reads: dict[str, str] = {}
     for col, kind in described:
-        q = _quote_ident(col)
+        q = quote_ident(col)
         base = kind.split("(")[0].strip()
         if kind.endswith("]") or base in ("STRUCT", "MAP", "UNION", "JSON"):
             casts[col], reads[col] = f"CAST(to_json({q}) AS VARCHAR)", "JSON text"
@@ -596,7 +592,7 @@ def _flat_types(select: str, described: list[tuple[str, str]]) -> tuple[str, dic
             casts[col], reads[col] = f"CAST({q} AS VARCHAR)", "text of bits"
     if not casts:
         return select, {}
-    replace = ", ".join(f"{expr} AS {_quote_ident(col)}" for col, expr in casts.items())
+    replace = ", ".join(f"{expr} AS {quote_ident(col)}" for col, expr in casts.items())
     return f"SELECT * REPLACE ({replace}) FROM ({select})", {
         c: f"{k} read as {reads[c]}" for c, k in described if c in reads
     }
@@ -644,7 +640,7 @@ def _booleans_as_written(
     if not flags:
         return select, described
     raw = _with_csv_option(select, "all_varchar = true")
-    tests = ", ".join(f"bool_and(lower(trim({_quote_ident(c)})) IN ('true', 'false'))" for c in flags)
+    tests = ", ".join(f"bool_and(lower(trim({quote_ident(c)})) IN ('true', 'false'))" for c in flags)
     row = con.execute(f"SELECT {tests} FROM ({raw})").fetchone() or ()
     text = [c for c, written_true_false in zip(flags, row, strict=True) if written_true_false is False]
     if not text:
@@ -672,7 +668,7 @@ def _day_month_order(con: duckdb.DuckDBPyConnection, read: str, parquet: Path) -
         return None
     tests = [
         f"max(day({q})), max(month({q})), count(DISTINCT day({q})), count(DISTINCT month({q}))"
-        for q in map(_quote_ident, dates)
+        for q in map(quote_ident, dates)
     ]
     row = con.execute(f"SELECT {', '.join(tests)} FROM read_parquet({_sql_literal(str(parquet))})").fetchone() or ()
     stats = [row[4 * i : 4 * i + 4] for i in range(len(dates)) if row[4 * i] is not None]
@@ -855,8 +851,8 @@ def _numbers_as_written(
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
-        bare = {c: f"trim(regexp_replace({_quote_ident(c)}, '{SIGNS}', '', 'g'))" for c in text}
-        per_column = [_written_tests(_quote_ident(c), bare[c]) for c in text]
+        bare = {c: f"trim(regexp_replace({quote_ident(c)}, '{SIGNS}', '', 'g'))" for c in text}
+        per_column = [_written_tests(quote_ident(c), bare[c]) for c in text]
         width = len(per_column[0])
         row = (
             con.execute(f"SELECT {', '.join(t for tests in per_column for t in tests)} FROM {source}").fetchone() or ()
@@ -895,25 +891,25 @@ def _numbers_as_written(
                 casts[c] = (f"CAST(replace({bare[c]}, ',', '') AS {kind})", f"text with {written} read as {kind}")
             elif hours_minutes and distinct >= MIN_UNIT_VALUES:
                 parts = [
-                    f"coalesce(TRY_CAST(regexp_extract({_quote_ident(c)}, '{HOURS_MINUTES}', {g}) AS BIGINT), 0)"
+                    f"coalesce(TRY_CAST(regexp_extract({quote_ident(c)}, '{HOURS_MINUTES}', {g}) AS BIGINT), 0)"
                     for g in (2, 4)
                 ]
                 casts[c] = (f"({parts[0]} * 60 + {parts[1]})", "durations written 1h 30m read as minutes (BIGINT)")
             elif feet_inches and distinct >= MIN_HEIGHT_VALUES:
-                feet, inches = (f"regexp_extract({_quote_ident(c)}, '{FEET_INCHES}', {g})" for g in (1, 3))
+                feet, inches = (f"regexp_extract({quote_ident(c)}, '{FEET_INCHES}', {g})" for g in (1, 3))
                 casts[c] = (
                     f"(CAST({feet} AS DOUBLE) * 12 + coalesce(TRY_CAST({inches} AS DOUBLE), 0))",
                     "heights written 5' 10\" read as inches (DOUBLE)",
                 )
             elif magnitude and distinct >= MIN_UNIT_VALUES:
-                number, suffix = (f"regexp_extract({_quote_ident(c)}, '{MAGNITUDE}', {g})" for g in (1, 3))
-                sign = f"(CASE WHEN trim({_quote_ident(c)}) LIKE '-%' THEN -1 ELSE 1 END)"
+                number, suffix = (f"regexp_extract({quote_ident(c)}, '{MAGNITUDE}', {g})" for g in (1, 3))
+                sign = f"(CASE WHEN trim({quote_ident(c)}) LIKE '-%' THEN -1 ELSE 1 END)"
                 scale = f"(CASE upper({suffix}) WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 WHEN 'B' THEN 1000000000 ELSE 1 END)"
                 exact = f"CAST({number} AS DECIMAL(18, 6)) * {scale}"  # in doubles, 4.1 x 1e6 is 4099999.9999999995
                 casts[c] = (f"CAST({sign} * {exact} AS DOUBLE)", "amounts written €4.1M read as DOUBLE")
             elif with_unit and units == 1 and distinct >= MIN_UNIT_VALUES:
                 kind = "DOUBLE" if dots else "BIGINT"
-                number = f"regexp_extract({_quote_ident(c)}, '{WITH_UNIT}', 1)"
+                number = f"regexp_extract({quote_ident(c)}, '{WITH_UNIT}', 1)"
                 casts[c] = (f"CAST({number} AS {kind})", f"numbers in {unit} (the unit dropped) read as {kind}")
         return _replace_columns(con, path, casts)
     finally:
@@ -938,11 +934,11 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
-        counts = ", ".join(f"count({q}), count(TRY_CAST(trim({q}) AS DOUBLE))" for q in map(_quote_ident, text))
+        counts = ", ".join(f"count({q}), count(TRY_CAST(trim({q}) AS DOUBLE))" for q in map(quote_ident, text))
         row = con.execute(f"SELECT {counts} FROM {source}").fetchone() or ()  # one pass over every text column
         casts: dict[str, tuple[str, str]] = {}
         for i, c in enumerate(text):
-            q = _quote_ident(c)
+            q = quote_ident(c)
             number = f"TRY_CAST(trim({q}) AS DOUBLE)"
             present, numbers = row[2 * i : 2 * i + 2]
             if not present or numbers == present or numbers < MARKED_SHARE * present:
@@ -976,7 +972,7 @@ def _text_columns(schema: dict[str, str], keep: set[str] | frozenset[str]) -> li
 def _replace_columns(con: duckdb.DuckDBPyConnection, path: Path, casts: dict[str, tuple[str, str]]) -> dict[str, str]:
     """The Parquet at ``path`` rewritten with each cast column read by its SQL; what was read, per column."""
     if casts:
-        replace = ", ".join(f"{sql} AS {_quote_ident(c)}" for c, (sql, _) in casts.items())
+        replace = ", ".join(f"{sql} AS {quote_ident(c)}" for c, (sql, _) in casts.items())
         again = path.with_name(path.name + ".cast")
         con.execute(
             f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet({_sql_literal(str(path))})) "
@@ -1196,7 +1192,7 @@ def _null_non_finite(path: Path, schema: dict[str, str]) -> dict[str, int]:
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
         bad = {
-            c: f"(isnan({_quote_ident(c)}) OR NOT isfinite({_quote_ident(c)}) OR abs({_quote_ident(c)}) >= {MAX_MAGNITUDE})"
+            c: f"(isnan({quote_ident(c)}) OR NOT isfinite({quote_ident(c)}) OR abs({quote_ident(c)}) >= {MAX_MAGNITUDE})"
             for c in floats
         }
         counts = (
@@ -1209,7 +1205,7 @@ def _null_non_finite(path: Path, schema: dict[str, str]) -> dict[str, int]:
         nulled = {c: int(n) for c, n in zip(floats, counts, strict=True) if n}
         if nulled:
             fixed = ", ".join(
-                f"CASE WHEN {bad[c]} THEN NULL ELSE {_quote_ident(c)} END AS {_quote_ident(c)}" for c in nulled
+                f"CASE WHEN {bad[c]} THEN NULL ELSE {quote_ident(c)} END AS {quote_ident(c)}" for c in nulled
             )
             again = path.with_name(path.name + ".finite")
             con.execute(

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 
 from synth_pipeline.lib.errors import PublishRefused
-from synth_pipeline.lib.storage import remove_stale, replace_durably, staging_name
+from synth_pipeline.lib.storage import quote_ident, remove_stale, replace_durably, staging_name
 
 SCHEMA = "synthetic"
 # Files are written in a storage format that DuckDB 1.4+ (and the duckdb CLI on PyPI) can read,
@@ -161,10 +161,6 @@ def table_name(dataset: str) -> str:
 EXACT_IN_FLOAT = 2**53
 
 
-def _quoted(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
-
-
 def _whole_numbers_as_floats(source_types: dict[str, str], staged: dict[str, str]) -> list[str]:
     """Columns of whole numbers in the source that the staged table holds as floats (pandas, where a value is missing)."""
     return [
@@ -178,7 +174,7 @@ def _exact_in_float(con: duckdb.DuckDBPyConnection, staged_parquet: Path, column
     """Of ``columns``, those whose every value a float holds exactly."""
     if not columns:
         return []
-    largest = ", ".join(f"max(abs({_quoted(c)}))" for c in columns)
+    largest = ", ".join(f"max(abs({quote_ident(c)}))" for c in columns)
     row = con.execute(f"SELECT {largest} FROM read_parquet(?)", [str(staged_parquet)]).fetchone() or ()
     return [c for c, m in zip(columns, row, strict=True) if m is None or m < EXACT_IN_FLOAT]
 
@@ -198,7 +194,7 @@ def _restored(source_types: dict[str, str], staged: dict[str, str], whole: Colle
             restore = col in whole
         if not restore:
             continue
-        q = _quoted(col)
+        q = quote_ident(col)
         micros = f"to_microseconds(CAST(round({q} * 1e6) AS BIGINT))"
         if kind == "DATE":
             casts.append(f"CAST({q} AS DATE) AS {q}")

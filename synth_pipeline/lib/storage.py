@@ -124,6 +124,11 @@ def write_json(dest: Path, payload: Any) -> None:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
 
 
+def quote_ident(name: str) -> str:
+    """A column or table name as a SQL identifier, for DuckDB (ingestion, publishing, the sandbox API)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def write_parquet(frame: Any, dest: Path) -> None:
     """A pandas frame to a private Parquet file, atomically."""
     import pyarrow as pa

@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from synth_pipeline.lib.publishing import META_SCHEMA, SCHEMA
+from synth_pipeline.lib.storage import quote_ident
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 FILTER_OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "IN", "null": "IS"}
@@ -333,12 +334,7 @@ class RowQuery:
 
 
 def _quoted(col: str) -> str:
-    return "rowid" if col == ROWID else quoted(col)
-
-
-def quoted(col: str) -> str:
-    """A column name as a SQL identifier."""
-    return '"' + col.replace('"', '""') + '"'
+    return "rowid" if col == ROWID else quote_ident(col)
 
 
 def key_match(key: str | None, types: dict[str, str]) -> str:

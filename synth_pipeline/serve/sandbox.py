@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from synth_pipeline.lib.publishing import SCHEMA
+from synth_pipeline.lib.storage import quote_ident
 from synth_pipeline.serve.catalog import (
     BATCH_ROWS,
     ROWID,
@@ -27,7 +28,6 @@ from synth_pipeline.serve.catalog import (
     key_column,
     key_match,
     latest_publication,
-    quoted,
     require_dataset,
     row_by_key,
 )
@@ -136,7 +136,7 @@ class Sandboxes:
                     raise ApiError(409, "a row with this key exists already; PUT or PATCH it instead")
             cols = list(values)
             self._execute(
-                f"INSERT INTO {table} ({', '.join(quoted(c) for c in cols)}) VALUES "
+                f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in cols)}) VALUES "
                 f"({', '.join(f'CAST(? AS {types[c]})' for c in cols)})",
                 [_param(values[c]) for c in cols],
             )
@@ -158,7 +158,7 @@ class Sandboxes:
             if values:
                 self._execute(
                     f'UPDATE {schema}."{dataset}" SET '
-                    + ", ".join(f"{quoted(c)} = CAST(? AS {types[c]})" for c in values)
+                    + ", ".join(f"{quote_ident(c)} = CAST(? AS {types[c]})" for c in values)
                     + f" WHERE {key_match(key, types)}",
                     [*(_param(v) for v in values.values()), key_value],
                 )
