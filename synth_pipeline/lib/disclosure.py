@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from synth_pipeline.lib.dates import date_number_format, from_date_numbers, is_plain_text
+from synth_pipeline.lib.pii.detection import full_names_among
 
 FINE_GRAINED_SHARE = 0.1
 MAX_CLOCK_GRID = 10_000  # an hhmm clock spans 2,400 values; a grid this size is checked value by value
@@ -175,6 +176,7 @@ class ColumnControl:
     tail: dict[str, Any] | None = None  # a text column's long tail: how its fresh values are drawn (tail_spec)
     tail_values_per_row: float = 1.0  # distinct rare values per rare row: fresh values repeat as real ones do
     real_keys: np.ndarray | None = None  # sorted hashes of every real value (folded): a fresh one equal is redrawn
+    names_held_back: int = 0  # values k rows hold that read as a person's whole name: held back as rare ones are
 
 
 @dataclass
@@ -398,6 +400,7 @@ class DisclosureControl:
                         )
                     ),
                     "protected_values": len(c.allowed) if c.kind == "categorical" else None,
+                    "names_held_back": c.names_held_back if c.kind == "categorical" else None,
                     "training_rows_changed": c.replaced_rows if c.kind == "categorical" else c.clamped_rows,
                     "output_cells_moved": self.moved_cells.get(col, 0),
                 }
@@ -408,6 +411,11 @@ class DisclosureControl:
 def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | None = None) -> ColumnControl:
     counts = s.dropna().value_counts()  # rows: the released values keep the rows' proportions
     held = counts if entities is None else holders(s.dropna(), entities).reindex(counts.index)
+    # Detection misses names (`producer`: estates beside `ROBERTO MONTERROSO`, ten rows): a value that reads as a
+    # person's whole name is held back as a rare one is, however many rows hold it.
+    names = full_names_among(col, counts.index[held >= k]) if k > 1 else set()
+    if names:
+        held = held.where(~held.index.isin(list(names)), 0)
     frequent = counts[held >= k]
     total = float(frequent.sum())
     control = ColumnControl(
@@ -415,6 +423,7 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
         kind="categorical",
         allowed=list(frequent.index),
         weights=[float(v) / total for v in frequent.to_numpy()] if total else [],
+        names_held_back=len(names),
     )
     rare = counts[held < k]
     if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and is_plain_text(s):

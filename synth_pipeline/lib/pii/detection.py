@@ -14,6 +14,7 @@ import importlib
 import ipaddress
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -944,6 +945,52 @@ def _first_then_last(v: str) -> bool:
         return False
     tokens = parsed[0]
     return fold(tokens[0]) in first_names() and fold(tokens[-1]) in last_names()
+
+
+@functools.lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    from faker.providers.address.en_US import Provider
+
+    return frozenset(fold(c) for c in Provider.countries)
+
+
+MIN_FIRST_NAME_LETTERS = 3  # `US SENATE`, `SE flank`: two capitals are a code, not a first name
+
+
+def reads_as_full_name(v: str) -> bool:
+    """A person's whole name, however many rows hold it: a first name two name resources hold, then a surname the
+    census holds (or ``Last, First``), every word a known name, and not a country (``Sierra Leone``) or a place's or
+    a date's words (``San Diego``, ``Long Beach``).
+
+    The disclosure control releases a value ``k`` rows hold; a coffee producer named on ten rows is still one man.
+    """
+    if "/" in v:  # `America/Denver`
+        return False
+    parsed = name_parts(v)
+    if parsed is None or not 2 <= len(parsed[0]) <= 4 or parsed[1] > 2:
+        return False
+    folded = [fold(t) for t in parsed[0]]
+    first, last = (folded[1], folded[0]) if "," in v else (folded[0], folded[-1])
+    names = all_names()
+    return (
+        len(first) >= MIN_FIRST_NAME_LETTERS
+        and first in first_names()
+        and first in corroborated_names()
+        and first not in NOT_FIRST_IN_TEXT
+        and last in last_names()
+        and last not in NOT_FIRST_IN_TEXT
+        and last not in _not_surnames_in_text()
+        and all(p in names for t in folded for p in re.split(r"['’-]", t) if len(p) > 1)
+        and " ".join(folded) not in _countries()
+    )
+
+
+def full_names_among(column: str, values: Iterable[object]) -> set[object]:
+    """The values of a column that read as a person's whole name; none where the column's name says it holds
+    places or things (a `team` of `Brooklyn Robins`, a `ball_park` of `Forbes Field`)."""
+    if OTHER_KIND_NAME.search(normalize_name(column)):
+        return set()
+    return {v for v in values if isinstance(v, str) and reads_as_full_name(v)}
 
 
 def _full_name_share(values: list[str], names: frozenset[str]) -> float:

@@ -25,6 +25,7 @@ from synth_pipeline.lib.pii.detection import (
     PANEL_TIME,
     PiiFinding,
     detect,
+    full_names_among,
     normalize_name,
     numbering_group,
 )
@@ -437,7 +438,9 @@ def _learn_fresh(
     text = series.dropna().astype(str)
     named = d.category in ("direct", "identifier")  # a name or a key k rows share is still someone's
     held = holders(text, people) if not named and len(text) else pd.Series(dtype=int)
-    common = held[held >= k].head(MAX_COMMON_VALUES)
+    common = held[held >= k]
+    names = full_names_among(d.column, common.index) if k > 1 else set()  # a name ten rows hold is still someone's
+    common = common[~common.index.isin(list(names))].head(MAX_COMMON_VALUES)
     rest = text[~text.isin(common.index)] if len(common) else text
     spec = learn_generator(rest, k, vocabulary_from=text if len(common) else None)
     by = learn_context(spec, rest, contexts, k)
@@ -452,6 +455,10 @@ def _learn_fresh(
         weighted = [[str(v), float(n) / float(rows.sum())] for v, n in rows.items()]
         spec["common"] = {"values": weighted, "share": share}
         d.reason += f"; values at least {k} rows hold ({len(common)}, {share:.0%} of rows) leave as they are"
+    if names:
+        d.reason += (
+            f"; values that read as a person's name ({len(names)}) are drawn afresh, however many rows hold them"
+        )
     return spec
 
 
