@@ -41,7 +41,7 @@ PLACE_NAME = re.compile(
 
 def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bool]:
     """Normalized text values that ``k`` rows (people, where rows are a panel's records) of a modelled column
-    hold: the disclosure control lets them out.
+    hold, or that a generated one leaves as they are: the disclosure control lets them out.
 
     Each maps to whether such a column's name says it holds places (``birthCity``)."""
     watched = set(plan.reference_columns)
@@ -49,6 +49,13 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
     common: dict[str, bool] = {}
     for d in plan.decisions:
         s = raw[d.column]
+        fresh = (d.params.get("generator") or {}).get("common", {}).get("values", []) if d.action == "generate" else []
+        if fresh and d.category not in ("direct", "identifier"):
+            # Near-unique text leaves its values k rows hold as they are (`various` of coffee's farm names): the
+            # lot owners' column holding `various` too makes it no one's name.
+            place = bool(PLACE_NAME.search(normalize_name(d.column)))
+            for v, _ in fresh:
+                common[normalize_value(v)] = common.get(normalize_value(v), False) or place
         if d.column in watched or d.action != "keep" or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
             continue
         # Per distinct value, then folded: one Python call per value, not per row.
@@ -110,7 +117,6 @@ class PiiReference:
         categories = _common_categories(raw, plan, k) if plan.reference_columns else {}
         common, places = list(categories), [v for v, place in categories.items() if place]
         quasi_values: set[str] = set()
-        own_common: list[str] = []
         for col in plan.reference_columns:
             d = plan.decision(col)
             values = raw[col].dropna().map(normalize_value).drop_duplicates()
@@ -121,12 +127,8 @@ class PiiReference:
             if d.action == "generate" and d.category not in ("direct", "identifier"):
                 # Generated only because it is near-unique, not because it names anyone: a course called
                 # "Physics" is no leak when 80 rows of the subject column say "Physics". Nor are the column's own
-                # values that k rows hold, which its fresh values include (`No Reviews`).
-                own = [
-                    normalize_value(v) for v, _ in (d.params.get("generator") or {}).get("common", {}).get("values", [])
-                ]
-                own_common.extend(own)
-                kept = ~values.isin(common) & ~values.isin(own)
+                # values that k rows hold, which its fresh values include (`No Reviews`): they are in `common`.
+                kept = ~values.isin(common)
             else:
                 # One word is no person where k rows of a modelled column hold it: `Houston` and `Jackson` are
                 # Lahman players' surnames and the cities hundreds of them were born in. Nor are two, where k rows
@@ -154,8 +156,7 @@ class PiiReference:
         if quasi_values:
             # A common value may spell out a rarer one (`Directed Individual Study or Research`): found inside it,
             # the rarer one is not counted.
-            published = [*common, *own_common]
-            ref.published = {_digest(c, ref.salt) for c in published if not _runs_of(c).isdisjoint(quasi_values)}
+            ref.published = {_digest(c, ref.salt) for c in common if not _runs_of(c).isdisjoint(quasi_values)}
         return ref
 
     def save(self, path: Path) -> None:
