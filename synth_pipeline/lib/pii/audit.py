@@ -324,9 +324,20 @@ def _canonical_number(norm: str) -> str:
 
 
 def judge_leaks(leaks: dict[str, int]) -> Outcome:
-    """No synthetic cell may equal a raw identifying value: any match fails, naming the columns only."""
+    """No synthetic cell may equal a raw identifying value: any match fails, naming the columns only, and what to do
+    where the matches are no one's (an owner column lists the companies another column names)."""
     found = float(sum(leaks.values()))
-    return Outcome("leaks", found, 0.0, not leaks, ", ".join(sorted(leaks)))
+    if not leaks:
+        return Outcome("leaks", found, 0.0, True)
+    columns = sorted(leaks)
+    return Outcome(
+        "leaks",
+        found,
+        0.0,
+        False,
+        f"cells of {', '.join(columns)} equal raw values of identifying or near-unique columns; if they name no one "
+        f"(companies an owner column lists too), declare the column, e.g. columns.{columns[0]}.pii: generate or drop",
+    )
 
 
 def judge_run_records(hits: int) -> Outcome:
