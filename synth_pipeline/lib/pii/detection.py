@@ -926,7 +926,7 @@ def _first_last_finding(name: str, values: list[str], needed: float, aside: str)
     distinct = {v.casefold(): v for v in values}.values()
     if len(distinct) < MIN_FIRST_LAST:
         return None
-    hits = sum(1 for v in distinct if _first_then_last(v))
+    hits = sum(1 for v in distinct if first_then_last(v))
     share = hits / len(distinct)
     if hits < MIN_FIRST_LAST or share < needed:
         return None
@@ -939,7 +939,7 @@ def _first_last_finding(name: str, values: list[str], needed: float, aside: str)
     )
 
 
-def _first_then_last(v: str) -> bool:
+def first_then_last(v: str) -> bool:
     parsed = name_parts(v)
     if parsed is None or not 2 <= len(parsed[0]) <= 3:
         return False
@@ -960,7 +960,7 @@ MIN_FIRST_NAME_LETTERS = 3  # `US SENATE`, `SE flank`: two capitals are a code, 
 def reads_as_full_name(v: str) -> bool:
     """A person's whole name, however many rows hold it: a first name two name resources hold, then a surname the
     census holds (or ``Last, First``), every word a known name, and not a country (``Sierra Leone``) or a place's or
-    a date's words (``San Diego``, ``Long Beach``).
+    a date's words (``San Diego``, ``Long Beach``); a street's suffix is a surname (``Faith Hill``).
 
     The disclosure control releases a value ``k`` rows hold; a coffee producer named on ten rows is still one man.
     """
@@ -979,16 +979,20 @@ def reads_as_full_name(v: str) -> bool:
         and first not in NOT_FIRST_IN_TEXT
         and last in last_names()
         and last not in NOT_FIRST_IN_TEXT
-        and last not in _not_surnames_in_text()
+        and last not in CALENDAR_WORDS | PLACE_OR_BODY_WORDS  # a street's suffix is a surname here: Faith Hill
         and all(p in names for t in folded for p in re.split(r"['’-]", t) if len(p) > 1)
         and " ".join(folded) not in _countries()
     )
 
 
+PLACE_COLUMN = _rx("neighbou?rhood|location|place|district|municipality|village|suburb|borough|ward")
+
+
 def full_names_among(column: str, values: Iterable[object]) -> set[object]:
     """The values of a column that read as a person's whole name; none where the column's name says it holds
     places or things (a `team` of `Brooklyn Robins`, a `ball_park` of `Forbes Field`)."""
-    if OTHER_KIND_NAME.search(normalize_name(column)):
+    norm = normalize_name(column)
+    if OTHER_KIND_NAME.search(norm) or PLACE_COLUMN.search(norm):
         return set()
     return {v for v in values if isinstance(v, str) and reads_as_full_name(v)}
 
