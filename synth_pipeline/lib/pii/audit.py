@@ -17,7 +17,13 @@ import pandas as pd
 
 from synth_pipeline.lib.disclosure import holders
 from synth_pipeline.lib.outcomes import Outcome
-from synth_pipeline.lib.pii.detection import EMAIL_SEARCH, name_evidence, normalize_name
+from synth_pipeline.lib.pii.detection import (
+    EMAIL_SEARCH,
+    first_then_last,
+    name_evidence,
+    normalize_name,
+    reads_as_full_name,
+)
 from synth_pipeline.lib.pii.names import all_names
 from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
 from synth_pipeline.lib.privacy import people_of
@@ -84,6 +90,10 @@ def _named(values: pd.Series) -> pd.Series:
     return values.map(lambda v: name_evidence(v, all_names())[0]).astype(bool)
 
 
+def _led_by_a_first_name(value: str) -> bool:
+    return first_then_last(value) or reads_as_full_name(value)
+
+
 def _mailbox_parts(value: str) -> list[str]:
     """The addresses and display names of ``Robert Elz <kre@munnari.oz.au>, "Tim" <t@x.com>``: each names a
     person on its own, in a published cell or a log line."""
@@ -144,7 +154,9 @@ class PiiReference:
             is_num = values.str.match(_NUMERIC)
             phrases = values[~is_num & ~is_word]
             if d.action == "generate" and d.category not in ("direct", "identifier") and len(phrases):
-                named = _named(phrases)
+                # Led by a first name too, as a person is written: Spotify's track `Single Saturday Night`, words
+                # the surname lists hold, sat inside its common album `Single Saturday Night - Country Songs`.
+                named = _named(phrases) & phrases.map(_led_by_a_first_name).astype(bool)
                 ref.quasi.update(_digest(v, ref.salt) for v in phrases[~named])
                 quasi_values.update(phrases[~named])
                 phrases = phrases[named]
