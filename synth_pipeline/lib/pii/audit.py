@@ -60,8 +60,8 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
             # Near-unique text leaves its values k rows hold as they are (`various` of coffee's farm names): the
             # lot owners' column holding `various` too makes it no one's name.
             place = bool(PLACE_NAME.search(normalize_name(d.column)))
-            for v, _ in fresh:
-                common[normalize_value(v)] = common.get(normalize_value(v), False) or place
+            for key in (normalize_value(v) for v, _ in fresh):
+                common[key] = common.get(key, False) or place
         if d.column in watched or d.action != "keep" or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
             continue
         # Per distinct value, then folded: one Python call per value, not per row.
