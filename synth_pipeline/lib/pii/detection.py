@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from synth_pipeline.lib.dates import MONTH_DATE, mostly_dates_or_numbers
-from synth_pipeline.lib.pii.names import all_names, corroborated_names, first_names, fold, last_names
+from synth_pipeline.lib.pii.names import all_names, cjk_surnames, corroborated_names, first_names, fold, last_names
 
 Category = Literal["direct", "identifier", "quasi"]
 
@@ -806,6 +806,11 @@ def _person_name_finding(
     strong = bool(name_hit and name_hit[0] == "person_name")
     if not strong and (OTHER_KIND_NAME.search(norm) or (name_hit and name_hit[0] != "person_name")):
         return _first_last_finding(name, values, FIRST_LAST_OVER_OTHER_KIND, "although the column name says otherwise")
+    cjk = _share(values, cjk_name)
+    if cjk >= CJK_NAME_SHARE and (strong or WEAK_NAME.search(norm) or (cjk >= 0.8 and distinct_ratio >= 0.2)):
+        return _names_people(
+            name, cjk, f"{cjk:.0%} of sampled values are names in Hangul or Han characters, a family name first"
+        )
     names = all_names()
     strict, lenient, _, _ = _name_shares(values[:PROBE_SIZE], names)
     if max(strict, lenient) < 0.3 or _things_of_one_kind(values):
@@ -956,6 +961,26 @@ def first_then_last(v: str) -> bool:
     return fold(tokens[0]) in first_names() and fold(tokens[-1]) in last_names()
 
 
+# Two to five Hangul syllables, Han characters or kana: a whole name written as Korea, China and Japan write it.
+CJK_NAME = re.compile(r"^[\uac00-\ud7a3\u4e00-\u9fff\u3040-\u30ff]{2,5}$")
+CJK_PLACE_ENDS = frozenset("市省县縣区區镇鎮村州道郡町")  # 北京市: a place's last character
+HANGUL_PLACE_ENDS = frozenset(
+    "시도군구읍면동리"
+)  # 서울시, 경기도; given names end so too (김민구), so not for detection
+
+
+def cjk_name(v: str) -> bool:
+    """A family name the lists hold, then a given name: `문상준`, `王伟`, `佐藤翔太`; never a place (`北京市`)."""
+    v = v.strip()
+    if not CJK_NAME.match(v) or v[-1] in CJK_PLACE_ENDS:
+        return False
+    surnames = cjk_surnames()
+    return v[:1] in surnames or (len(v) >= 3 and v[:2] in surnames)
+
+
+CJK_NAME_SHARE = 0.5  # Korean players' names in Hangul: 83 %; foreigners' are transliterated (`스미스`)
+
+
 @functools.lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     from faker.providers.address.en_US import Provider
@@ -975,6 +1000,10 @@ def reads_as_full_name(v: str) -> bool:
     """
     if "/" in v:  # `America/Denver`
         return False
+    if cjk_name(v):
+        # Two characters are words as often as names (周末 is a weekend, 서울 a city), and a Korean place ends in
+        # its kind (서울시): held back, only a longer value that no place's ending closes.
+        return len(v.strip()) >= 3 and v.strip()[-1] not in HANGUL_PLACE_ENDS
     parsed = name_parts(v)
     if parsed is None or not 2 <= len(parsed[0]) <= 4 or parsed[1] > 2:
         return False

@@ -159,6 +159,22 @@ def all_names() -> frozenset[str]:
     return first_names() | last_names()
 
 
+# Korean, Chinese and Japanese names are written family name first, with no space: `문상준` is 문 then 상준.
+CJK_LOCALES = ("ko_KR", "zh_CN", "zh_TW", "ja_JP")
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_surnames() -> frozenset[str]:
+    """Family names as Hangul and Han characters write them (Faker's lists: 김, 이, 박 ...; 王, 李 ...; 佐藤 ...)."""
+    out: set[str] = set()
+    for locale in CJK_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        out.update(str(n) for n in provider.last_names)
+    if not out:
+        raise NameResourceMissing("Faker's Korean, Chinese and Japanese family names could not be read")
+    return frozenset(out)
+
+
 @functools.lru_cache(maxsize=1)
 def corroborated_names() -> frozenset[str]:
     """Names that two independent resources hold. The census surname file's long tail holds words too
