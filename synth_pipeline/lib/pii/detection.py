@@ -1014,7 +1014,7 @@ def reads_as_full_name(v: str) -> bool:
         len(first) >= MIN_FIRST_NAME_LETTERS
         and first in first_names()
         and first in corroborated_names()
-        and first not in NOT_FIRST_IN_TEXT
+        and first not in NOT_FIRST_IN_TEXT | CALENDAR_WORDS  # betareg's task `Sunday weather`
         and last in last_names()
         and last not in NOT_FIRST_IN_TEXT
         and last not in CALENDAR_WORDS | PLACE_OR_BODY_WORDS  # a street's suffix is a surname here: Faith Hill
