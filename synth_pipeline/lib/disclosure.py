@@ -426,7 +426,7 @@ def _categorical_control(col: str, s: pd.Series, k: int, entities: pd.Series | N
         names_held_back=len(names),
     )
     rare = counts[held < k]
-    if total and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and is_plain_text(s):
+    if (total or names) and rare.sum() >= LONG_TAIL_SHARE * counts.sum() and is_plain_text(s):
         # Where rows are a panel's records, each person's values once: a word counts the people who use it.
         whole = s if entities is None else s[~pd.DataFrame({"v": s, "e": entities.reindex(s.index)}).duplicated()]
         control.tail = tail_spec(col, whole[whole.isin(rare.index)], k, whole)
