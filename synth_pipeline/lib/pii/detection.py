@@ -964,9 +964,8 @@ def first_then_last(v: str) -> bool:
 # Two to five Hangul syllables, Han characters or kana: a whole name written as Korea, China and Japan write it.
 CJK_NAME = re.compile(r"^[\uac00-\ud7a3\u4e00-\u9fff\u3040-\u30ff]{2,5}$")
 CJK_PLACE_ENDS = frozenset("市省县縣区區镇鎮村州道郡町")  # 北京市: a place's last character
-HANGUL_PLACE_ENDS = frozenset(
-    "시도군구읍면동리"
-)  # 서울시, 경기도; given names end so too (김민구), so not for detection
+# 서울시, 경기도: a Korean place's last syllable. Given names end so too (김민구), so detection does not use it.
+HANGUL_PLACE_ENDS = frozenset("시도군구읍면동리")
 
 
 def cjk_name(v: str) -> bool:
@@ -1003,7 +1002,8 @@ def reads_as_full_name(v: str) -> bool:
     if cjk_name(v):
         # Two characters are words as often as names (周末 is a weekend, 서울 a city), and a Korean place ends in
         # its kind (서울시): held back, only a longer value that no place's ending closes.
-        return len(v.strip()) >= 3 and v.strip()[-1] not in HANGUL_PLACE_ENDS
+        text = v.strip()
+        return len(text) >= 3 and text[-1] not in HANGUL_PLACE_ENDS
     parsed = name_parts(v)
     if parsed is None or not 2 <= len(parsed[0]) <= 4 or parsed[1] > 2:
         return False
