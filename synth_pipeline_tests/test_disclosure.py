@@ -700,6 +700,7 @@ def test_a_person_named_on_k_rows_of_a_column_detection_kept_is_held_back_as_a_r
         control = DisclosureControl.learn(table, dict.fromkeys(table.columns, "categorical"), 10, 0)
         out = control.enforce(control.protect(table))  # a model that gives its training rows back
         assert name not in set(out[col]) and kept in set(out[col])
+        assert not control.allows(col, name) and control.allows(col, kept)  # sample.conditions refuse the name
         summary = {row["column"]: row for row in control.summary_rows()}
         assert summary[col]["names_held_back"] >= 1 and summary[table.columns[1]]["names_held_back"] == 0
 

@@ -429,7 +429,8 @@ def check_conditions(synthesizer: ProtectedSynthesizer, groups: list[tuple[int, 
             if not control.allows(col, value):
                 raise ConfigError(
                     f"sample.conditions[{i}]: the value given for {col!r} is never emitted: fewer than "
-                    f"privacy.min_value_count training rows hold it, or it lies outside the published range"
+                    f"privacy.min_value_count training rows hold it, it reads as a person's name, or it lies "
+                    "outside the published range"
                 )
 
 
