@@ -686,7 +686,7 @@ def test_fresh_words_of_a_tail_begin_with_one_capital():
 
 
 def test_a_person_named_on_k_rows_of_a_column_detection_kept_is_held_back_as_a_rare_value_is():
-    """moderndive's coffee ratings (1,339 lots): `producer` holds estates and people, too few names for detection;
+    """moderndive's coffee ratings (1,339 lots): `producer` holds estates and people, then too few names for detection;
     `ROBERTO MONTERROSO` is on ten rows, k of them, and came out on twelve synthetic rows. Spotify's `artists`
     hold Bryan Adams on 47 of 6,000 tracks. A value that reads as a person's whole name is held back whatever its
     count; estates and bands, and countries of two name-like words, stay."""
