@@ -25,7 +25,7 @@ from synth_pipeline.lib.pii.detection import (
     reads_as_full_name,
 )
 from synth_pipeline.lib.pii.names import all_names
-from synth_pipeline.lib.pii.policies import PiiPlan, _digest, normalize_value
+from synth_pipeline.lib.pii.policies import EDGE_PUNCTUATION, PiiPlan, _digest, normalize_value, runs_of
 from synth_pipeline.lib.privacy import people_of
 from synth_pipeline.lib.storage import read_json, write_json
 
@@ -33,7 +33,6 @@ _NUMERIC = re.compile(r"^[+-]?\d+(\.0+)?$")
 MIN_LENGTH = 4
 MAX_WORDS = 12  # longest raw value (in words) looked for in free text; street addresses fit
 MIN_LOG_DIGITS = 9  # shorter numbers in logs are counts and timings, not identifiers
-EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
 # A real surname can be "True" or "Null"; reports are full of those literals, so they cannot count as a leak.
 LITERALS = frozenset({"true", "false", "null", "none", "nan", "inf", "infinity"})
 
@@ -73,16 +72,6 @@ def _common_categories(raw: pd.DataFrame, plan: PiiPlan, k: int) -> dict[str, bo
         for v in folded.index[folded >= k]:
             common[v] = common.get(v, False) or place
     return common
-
-
-def _runs_of(value: str) -> set[str]:
-    """The runs of two words or more inside ``value``, each normalized as a raw value is."""
-    words = value.split()
-    return {
-        normalize_value(" ".join(words[i:j])).strip(EDGE_PUNCTUATION)
-        for i in range(len(words))
-        for j in range(i + 2, min(i + MAX_WORDS, len(words)) + 1)
-    }
 
 
 def _named(values: pd.Series) -> pd.Series:
@@ -168,7 +157,7 @@ class PiiReference:
         if quasi_values:
             # A common value may spell out a rarer one (`Directed Individual Study or Research`): found inside it,
             # the rarer one is not counted.
-            ref.published = {_digest(c, ref.salt) for c in common if not _runs_of(c).isdisjoint(quasi_values)}
+            ref.published = {_digest(c, ref.salt) for c in common if not runs_of(c, MAX_WORDS).isdisjoint(quasi_values)}
         return ref
 
     def save(self, path: Path) -> None:

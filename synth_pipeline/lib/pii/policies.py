@@ -512,6 +512,19 @@ def normalize_value(value: Any) -> str:
     return " ".join(text.split()).casefold()
 
 
+EDGE_PUNCTUATION = "|'\"`,;:()[]{}<>*"
+
+
+def runs_of(value: str, longest: int) -> set[str]:
+    """The runs of two to ``longest`` words inside ``value``, each normalized as a raw value is."""
+    words = value.split()
+    return {
+        normalize_value(" ".join(words[i:j])).strip(EDGE_PUNCTUATION)
+        for i in range(len(words))
+        for j in range(i + 2, min(i + longest, len(words)) + 1)
+    }
+
+
 def fresh_tokens(d: ColumnDecision) -> bool:
     """A tokenized column whose output gets new tokens: it is not trained on (real tokens are real pseudonyms)."""
     return d.action == "tokenize" and not d.params.get("linkable", False)
