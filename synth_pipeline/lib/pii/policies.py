@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -185,6 +186,7 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
         )
     k = dataset.privacy.min_value_count
     contexts: dict[str, pd.Series] | None = None
+    people_named: set[str] | None = None
     for d in decisions:
         override = dataset.columns.get(d.column)
         written_keep = override is not None and override.pii == "keep"
@@ -214,7 +216,8 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
             if d.params["generator"] is None:
                 # Once: only PII columns change their action in this loop, and contexts are kept non-PII columns.
                 contexts = _context_candidates(df, decisions) if contexts is None else contexts
-                d.params["generator"] = _learn_fresh(d, df[d.column][trained], contexts, k, people)
+                people_named = _names_of_people(df, decisions) if people_named is None else people_named
+                d.params["generator"] = _learn_fresh(d, df[d.column][trained], contexts, k, people, people_named)
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
@@ -428,8 +431,26 @@ MAX_CONTEXT_CARDINALITY = 50
 MAX_COMMON_VALUES = 200
 
 
+MAX_NAME_WORDS = 5  # runs of words looked up among the table's people's names
+
+
+def _names_of_people(df: pd.DataFrame, decisions: list[ColumnDecision]) -> set[str]:
+    """The whole names (two words or more) the table's columns of people's names hold, normalized."""
+    names: set[str] = set()
+    for d in decisions:
+        if d.pii_type == "person_name":
+            values = df[d.column].dropna().astype(str).map(normalize_value).drop_duplicates()
+            names.update(v for v in values if len(v.split()) >= 2)
+    return names
+
+
 def _learn_fresh(
-    d: ColumnDecision, series: pd.Series, contexts: dict[str, pd.Series], k: int, people: pd.Series | None
+    d: ColumnDecision,
+    series: pd.Series,
+    contexts: dict[str, pd.Series],
+    k: int,
+    people: pd.Series | None,
+    people_named: Collection[str] = (),
 ) -> dict[str, Any]:
     """How a near-unique column's fresh values are drawn. Unless it names or keys people, the values that ``k`` rows
     (people, in a panel) hold are no one's and leave as they are, at their share, as in a modelled column: a
@@ -440,6 +461,8 @@ def _learn_fresh(
     held = holders(text, people) if not named and len(text) else pd.Series(dtype=int)
     common = held[held >= k]
     names = full_names_among(d.column, common.index) if k > 1 else set()  # a name ten rows hold is still someone's
+    if k > 1 and people_named:  # a title that names one of the table's people: `... From The Kacey Musgraves Show`
+        names |= {v for v in common.index if not runs_of(str(v), MAX_NAME_WORDS).isdisjoint(people_named)}
     common = common[~common.index.isin(list(names))].head(MAX_COMMON_VALUES)
     rest = text[~text.isin(common.index)] if len(common) else text
     spec = learn_generator(rest, k, vocabulary_from=text if len(common) else None)
@@ -457,7 +480,8 @@ def _learn_fresh(
         d.reason += f"; values at least {k} rows hold ({len(common)}, {share:.0%} of rows) leave as they are"
     if names:
         d.reason += (
-            f"; values that read as a person's name ({len(names)}) are drawn afresh, however many rows hold them"
+            f"; values that read as a person's name or name one of the table's people ({len(names)}) are drawn "
+            "afresh, however many rows hold them"
         )
     return spec
 
