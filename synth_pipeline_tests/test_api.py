@@ -395,11 +395,16 @@ def test_a_failed_gate_offers_no_download_of_the_table_it_kept(tmp_path):
         "quality_history",
         "loans",
         "run-bad",
-        [{"check_name": "column_shapes", "score": 0.5, "threshold": 0.8, "passed": False}],
+        [{"check_name": "column_shapes", "score": 0.5, "threshold": 0.8, "passed": False, "detail": "what to do"}],
     )
     with snapshots.snapshot() as con:
         assert not pages._downloadable(con, "loans")
-        assert [g["passed"] for g in catalog.gate_scores(con, "loans")] == [False]
+        gate = catalog.gate_scores(con, "loans")
+        assert [g["passed"] for g in gate] == [False]
+    # The page says why each failing check failed, as the check's note says it (counts and column names only).
+    html = pages.TEMPLATES.env.get_template("_gate.html").render(gate=gate, passed=False)
+    assert "Failed: nothing was published." in html and '<p class="why" data-check="column_shapes">' in html
+    assert "what to do" in html
 
 
 def _multipart(filename: str, content: bytes) -> tuple[bytes, str]:

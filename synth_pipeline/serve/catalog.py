@@ -190,7 +190,7 @@ def gate_scores(con: duckdb.DuckDBPyConnection, name: str, run_id: str | None = 
     return _meta_rows(
         con,
         "quality_history",
-        f"SELECT check_name AS check, score, threshold, passed, evaluated_at, run_id "
+        f"SELECT check_name AS check, score, threshold, passed, detail, evaluated_at, run_id "
         f"FROM {META_SCHEMA}.quality_history WHERE dataset = ? AND {where} ORDER BY check_name",
         [name, run_id or name],
     )
