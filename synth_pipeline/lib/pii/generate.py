@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from collections import Counter
 from itertools import pairwise
 from typing import Any
@@ -42,7 +43,88 @@ CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lo
 
 
 def shape(value: str) -> str:
-    return "".join("9" if ch.isdigit() else "A" if ch.isupper() else "a" if ch.islower() else ch for ch in value)
+    """A letter of a script without case (Hebrew, Arabic, Han, Hangul) is a lower-case letter: kept as itself, a
+    Hebrew first name was a layout of its own, and the column fell through to Latin syllables."""
+    return "".join(
+        "9" if ch.isdigit() else "A" if ch.isupper() else "a" if ch.islower() or ch.isalpha() else ch for ch in value
+    )
+
+
+ALPHABET_SAMPLE = 20_000  # values the letters of a column are counted on
+MAX_ALPHABET = 600  # Han characters: the commonest, enough to read as the script
+MIN_ALPHABET = 10
+
+
+def _alphabet(text: pd.Series, k: int) -> list[list[Any]] | None:
+    """The letters of a column written mostly in another script than Latin (Cyrillic, Greek, Hebrew, Arabic,
+    Hangul, Han), each held by ``k`` rows at least, with their frequencies: fresh values are drawn in the column's
+    own script, not as Latin syllables (an Israeli register's `רחל` came out `Tusi`). A script's letters are no
+    one's; the caller still draws again a value equal to a real one."""
+    sample = text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
+    rows: Counter[str] = Counter()
+    uses: Counter[str] = Counter()
+    for value in sample:
+        letters = [ch.lower() for ch in value if ch.isalpha()]
+        uses.update(letters)
+        rows.update(set(letters))
+    latin = sum(n for ch, n in uses.items() if _is_latin(ch))
+    if not uses or latin >= 0.5 * sum(uses.values()):
+        return None
+    kept = [(ch, n) for ch, n in uses.most_common() if not _is_latin(ch) and rows[ch] >= k][:MAX_ALPHABET]
+    if len(kept) < MIN_ALPHABET:
+        return None
+    kept.sort()  # in the script's order: the plan shows the letters, not which come most often together
+    return [[ch for ch, _ in kept], _norm(np.array([n for _, n in kept], dtype=float))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
+
+
+# Faker's locales for each script, the first the one taken when the dataset's `fake_locale` writes another script.
+SCRIPT_LOCALES = {
+    "CYRILLIC": ("ru_RU", "uk_UA", "bg_BG", "mk_MK", "sr_BA", "kk_KZ", "az_AZ"),
+    "GREEK": ("el_GR", "el_CY"),
+    "HEBREW": ("he_IL",),
+    "ARABIC": ("ar_AA", "ar_AE", "ar_BH", "ar_DZ", "ar_EG", "ar_JO", "ar_PS", "ar_SA", "fa_IR"),
+    "HANGUL": ("ko_KR",),
+    "KANA": ("ja_JP",),
+    "CJK": ("zh_CN", "zh_TW", "ja_JP"),
+    "THAI": ("th_TH", "th"),
+    "DEVANAGARI": ("hi_IN", "ne_NP"),
+    "BENGALI": ("bn_BD",),
+    "TAMIL": ("ta_IN",),
+    "ARMENIAN": ("hy_AM",),
+    "GEORGIAN": ("ka_GE",),
+}
+
+
+def script_locale(values: pd.Series, locale: str) -> str | None:
+    """A Faker locale that writes the script most of a text column's letters are in, where ``locale`` writes
+    another: replacement names for Korean players in Hangul are Korean names, not `John Smith`. Kana beside Han
+    characters is Japanese."""
+    text = values.dropna().astype(str)
+    sample = text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
+    scripts: Counter[str] = Counter()
+    for value in sample:
+        scripts.update(_script_of(ch) for ch in value if ch.isalpha())
+    if not scripts:
+        return None
+    script, n = scripts.most_common(1)[0]
+    if script == "CJK" and scripts["KANA"] > 0.05 * n:
+        script = "KANA"
+    locales = SCRIPT_LOCALES.get(script, ())
+    if n < 0.5 * sum(scripts.values()) or not locales or locale in locales:
+        return None
+    return locales[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _script_of(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    first = name.split(" ")[0]
+    return "KANA" if first in ("HIRAGANA", "KATAKANA") else "HANGUL" if first == "HANGUL" else first
 
 
 def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None = None) -> dict[str, Any]:
@@ -77,14 +159,21 @@ def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None
             _layout_runs(v, layout, k, int(distinct[layout])) for v, layout in zip(samples, layouts, strict=False)
         ]
         nonzero = [_no_leading_zero(v, layout) for v, layout in zip(samples, layouts, strict=False)]
-        return spec | ({"runs": learnt} if any(learnt) else {}) | ({"nonzero": nonzero} if any(nonzero) else {})
+        spec |= ({"runs": learnt} if any(learnt) else {}) | ({"nonzero": nonzero} if any(nonzero) else {})
+        return spec | _script(text, k)
     if words is not None:
         return words
     runs = _runs(text, k)
     if runs is not None:
-        return runs
+        return runs | _script(text, k)
     chars = text.str.len().clip(1, 60).value_counts()
-    return {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+    letters = {"kind": "letters", "lengths": [int(x) for x in chars.index], "weights": _norm(chars.to_numpy())}
+    return letters | _script(text, k)
+
+
+def _script(text: pd.Series, k: int) -> dict[str, Any]:
+    alphabet = _alphabet(text, k)
+    return {"alphabet": alphabet} if alphabet else {}
 
 
 MAX_TEMPLATES = 100  # the commonest layouts whose runs are learnt
@@ -411,11 +500,20 @@ def _patterns(spec: dict[str, Any], n: int, rng: np.random.Generator) -> list[st
     for i in np.unique(chosen):
         rows = np.flatnonzero(chosen == i)
         learnt = runs[i] if i < len(runs) else {}
-        out[rows] = _fill_layout(spec["shapes"][i], learnt, nonzero[i] if i < len(nonzero) else [], len(rows), rng)
+        out[rows] = _fill_layout(
+            spec["shapes"][i], learnt, nonzero[i] if i < len(nonzero) else [], len(rows), rng, spec.get("alphabet")
+        )
     return out.tolist()
 
 
-def _fill_layout(layout: str, learnt: dict[str, list], nonzero: list[int], m: int, rng: np.random.Generator) -> list:
+def _fill_layout(
+    layout: str,
+    learnt: dict[str, list],
+    nonzero: list[int],
+    m: int,
+    rng: np.random.Generator,
+    alphabet: list[list[Any]] | None = None,
+) -> list:
     """``m`` fills of one layout, as :func:`generate` fills it: a learnt run from its values, a run of digits at
     random (no leading 0 where no real value has one), and each word of runs not learnt as :func:`_fill` fills it."""
     spans = _spans(layout)
@@ -437,10 +535,10 @@ def _fill_layout(layout: str, learnt: dict[str, list], nonzero: list[int], m: in
                 j += 1
                 b = spans[j][1]
             word = layout[a:b]
-            if len(word) < 5 and "a" not in word:  # a code's capitals (`CF`), at random
+            if len(word) < 5 and "a" not in word and not alphabet:  # a code's capitals (`CF`), at random
                 parts.append(_strings(rng.integers(0, 26, (m, len(word))) + ord("A")))
             else:
-                parts.append([_cased(_syllables(len(word), rng), word) for _ in range(m)])
+                parts.append([_cased(_syllables(len(word), rng, alphabet), word) for _ in range(m)])
         end = b
         j += 1
     parts.append(layout[end:])
@@ -469,7 +567,7 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
                 sized.append(ch * int(sizes[_choose(_norm(np.array(counts, dtype=float)), rng)]))
             else:
                 sized.append(ch)
-        return _fill("".join(sized), rng)
+        return _fill("".join(sized), rng, spec.get("alphabet"))
     n = int(spec["lengths"][_choose(spec["weights"], rng)])
     if kind == "words":
         vocab = spec["vocabulary"]
@@ -483,7 +581,7 @@ def generate(spec: dict[str, Any], rng: np.random.Generator) -> str:
             return text
         content = [w for w in vocab if _is_content(w)] or words  # a value of joining words alone: one content word
         return str(content[rng.integers(len(content))])
-    return _fill("A" + "a" * (n - 1), rng)
+    return _fill("A" + "a" * (n - 1), rng, spec.get("alphabet"))
 
 
 def _walk(spec: dict[str, Any], n: int, rng: np.random.Generator) -> str:
@@ -542,20 +640,23 @@ VOWELS = ("a", "e", "i", "o", "u", "a", "e", "o", "ea", "ou", "ai", "y")
 CODAS = ("", "", "", "n", "r", "l", "s", "t", "m", "nd", "rt", "ck")
 
 
-def _fill(layout: str, rng: np.random.Generator) -> str:
+def _fill(layout: str, rng: np.random.Generator, alphabet: list[list[Any]] | None = None) -> str:
     """Digits at random; a run of letters as syllables of its length, in the layout's case (`Aaaaaa` -> `Lomera`),
-    unless it is a short run of capitals: a code (`CF`, `JFK`) keeps random letters."""
+    unless it is a short run of capitals: a code (`CF`, `JFK`) keeps random letters. With an ``alphabet``, letters
+    of the column's own script."""
 
     def letters(m: re.Match[str]) -> str:
         run = m.group(0)
-        if len(run) < 5 and "a" not in run:
+        if len(run) < 5 and "a" not in run and not alphabet:
             return "".join(CLASSES["A"][i] for i in rng.integers(0, 26, len(run)))
-        return _cased(_syllables(len(run), rng), run)
+        return _cased(_syllables(len(run), rng, alphabet), run)
 
     return LETTERS.sub(letters, "".join(CLASSES["9"][rng.integers(10)] if ch == "9" else ch for ch in layout))
 
 
-def _syllables(n: int, rng: np.random.Generator) -> str:
+def _syllables(n: int, rng: np.random.Generator, alphabet: list[list[Any]] | None = None) -> str:
+    if alphabet:  # a script of its own: its letters at their frequencies (a Hangul or Han character is a syllable)
+        return "".join(alphabet[0][i] for i in _choose_many(alphabet[1], n, rng))
     text = ""
     while len(text) < n:
         left = n - len(text)

@@ -30,7 +30,13 @@ from synth_pipeline.lib.pii.detection import (
     normalize_name,
     numbering_group,
 )
-from synth_pipeline.lib.pii.generate import NEAR_UNIQUE_SHARE, faker_kind, learn_context, learn_generator
+from synth_pipeline.lib.pii.generate import (
+    NEAR_UNIQUE_SHARE,
+    faker_kind,
+    learn_context,
+    learn_generator,
+    script_locale,
+)
 from synth_pipeline.lib.privacy import entity_codes, held_out, key_columns
 
 DEFAULT_POLICY = {"direct": "drop", "identifier": "drop", "quasi": "keep"}
@@ -220,6 +226,12 @@ def plan_columns(df: pd.DataFrame, dataset: DatasetConfig, findings: list[PiiFin
                 d.params["generator"] = _learn_fresh(d, df[d.column][trained], contexts, k, people, people_named)
         if d.action in ("fake", "generate", "tokenize"):
             d.params["null_share"] = float(df[d.column].isna().mean())
+        if (
+            d.action == "fake"
+            and _is_text(df[d.column])
+            and (locale := script_locale(df[d.column], dataset.fake_locale))
+        ):
+            d.params["locale"] = locale
         if d.action == "key" and pd.api.types.is_integer_dtype(df[d.column].dtype):
             d.params["integer_start"] = 10 ** len(str(int(df[d.column].abs().max())))
     return PiiPlan(
