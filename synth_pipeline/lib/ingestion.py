@@ -13,6 +13,7 @@ it can read its own database and nothing else, and write nothing anywhere. A
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import csv
 import dataclasses
@@ -93,6 +94,8 @@ class IngestResult:
     decompressed: str | None = None
     # Lines of notes after the table (a source, footnotes), left out: a file DuckDB's reader could not read otherwise.
     footer_lines: int = 0
+    # The encoding a CSV was read in where it is not UTF-8 ("Windows-1252 (told by its bytes)").
+    encoding: str | None = None
 
 
 def _sql_literal(text: str) -> str:
@@ -341,6 +344,120 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
     return dataset.model_copy(update={"source": src.model_copy(update={"path": path})}), ", ".join(kinds)
 
 
+# Encodings DuckDB reads itself; a file in any other is read from a UTF-8 copy in the private area.
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
+CHECK_CHUNK = 1 << 24
+GUESS_SAMPLE = 1 << 18  # bytes of the lines that are not ASCII, which the encoding is guessed from
+# Guesses that fit a file's bytes equally well are common for Western text (é is 0xE9 in Windows-1252, 1250, 1257,
+# ...); Windows-1252 is what spreadsheets on Western Windows write, and Central European would read it `Ardčche`.
+PREFERRED_GUESSES = ("cp1252",)
+ENCODING_NAMES = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1251": "Windows-1251", "cp949": "Korean CP949"}
+
+
+def _open_bytes(path: str) -> IO[bytes]:
+    return cast(IO[bytes], gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb"))
+
+
+def _bytes_encoding(path: str) -> str | None:
+    """``utf-16`` where the file starts with its byte-order mark, None where every byte is UTF-8, else ``guess``."""
+    with _open_bytes(path) as fh:
+        head = fh.read(4)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(CHECK_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return None
+        except UnicodeDecodeError:
+            return "guess"
+
+
+def _non_ascii_lines(paths: list[str]) -> bytes:
+    sample = bytearray()
+    for path in paths:
+        with _open_bytes(path) as fh:
+            for line in fh:
+                if not line.isascii():
+                    sample += line
+                    if len(sample) >= GUESS_SAMPLE:
+                        return bytes(sample)
+    return bytes(sample)
+
+
+def guess_encoding(sample: bytes) -> str | None:
+    """The encoding charset-normalizer finds the sample's bytes most plausibly in, Windows-1252 among equals."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(sample))
+    if not matches:
+        return None
+    best = min(m.chaos for m in matches)
+    ties = [m for m in matches if m.chaos <= best + 0.001]
+    # A match names the encodings that decode the sample to the same text (could_be_from_charset) as one.
+    alike = {e for m in ties for e in m.could_be_from_charset}
+    return next((e for e in PREFERRED_GUESSES if e in alike), ties[0].encoding)
+
+
+def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[DatasetConfig, str]:
+    """The dataset with an encoding DuckDB reads: a file's own, told by its bytes where ``source.encoding`` is
+    ``auto`` (UTF-8; UTF-16 by its byte-order mark; else what charset-normalizer reads in its lines that are not
+    ASCII), read from UTF-8 copies in ``folder`` (the private area) where DuckDB cannot read it. Spreadsheets on
+    Windows write CSV in Windows-1252 (`Ardèche` as 0xE8): such files were refused, and a data owner on the upload
+    page had no setting to change. The dataset as DuckDB reads it, and the encoding read where it is not UTF-8."""
+    src = dataset.source
+    assert isinstance(src, CsvSource)
+    path = resolve(base_dir, src.path)
+    files = [] if path.is_dir() else _csv_files(src, path)
+    if not files or any(_not_csv(f) for f in files):  # refused when read, for what it is
+        return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-8"})}), ""
+    guessed = src.encoding == "auto"
+    if guessed:
+        found = {f: _bytes_encoding(f) for f in files}
+        if "utf-16" in found.values():
+            return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-16"})}), "utf-16"
+        others = [f for f, enc in found.items() if enc == "guess"]
+        if not others:
+            return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-8"})}), ""
+        encoding = guess_encoding(_non_ascii_lines(others))
+        if encoding is None:
+            raise IngestionError(
+                f"dataset {dataset.name!r}: the file is not UTF-8, and its encoding could not be told from its "
+                "bytes: set source.encoding (cp1252, latin-1, utf-16, ...). Nothing was overwritten."
+            )
+    else:
+        encoding, others = src.encoding, files
+    native = DUCKDB_ENCODINGS.get(codecs.lookup(encoding).name)
+    what = f"{ENCODING_NAMES.get(encoding, encoding)}{' (told by its bytes)' if guessed else ''}"
+    if native:
+        return dataset.model_copy(update={"source": src.model_copy(update={"encoding": native})}), what
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for index, file in enumerate(files):
+        name = Path(file).name
+        target = folder / f"{index:06d}" / (name.removesuffix(".gz") if file in others else name)
+        target.parent.mkdir()
+        if file in others:
+            try:
+                with _open_bytes(file) as raw, open(target, "w", encoding="utf-8", newline="") as out:
+                    reader = codecs.getreader(encoding)(raw, "strict")
+                    while text := reader.read(CHECK_CHUNK):
+                        out.write(text)
+            except UnicodeDecodeError as err:
+                raise IngestionError(
+                    f"dataset {dataset.name!r}: {Path(file).name} could not be read as {encoding} (byte "
+                    f"{err.start} of a chunk does not belong to it): set source.encoding to the file's encoding. "
+                    "Nothing was overwritten."
+                ) from None
+        else:
+            os.symlink(os.path.abspath(file), target)
+        copies.append(str(target))
+    read = copies[0] if len(copies) == 1 else str(folder / "*" / "*")
+    return dataset.model_copy(update={"source": src.model_copy(update={"path": read, "encoding": "utf-8"})}), what
+
+
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
 HEADER_DELIMITERS = ("\t", ";", "|")
 
@@ -527,7 +644,7 @@ def _safe_reason(err: Exception) -> str:
     text = str(err)
     lower = text.lower()
     if "invalid unicode" in lower or "byte sequence" in lower or "codec can't decode" in lower:
-        hint = "; the file is not UTF-8: set source.encoding (latin-1 or utf-16)"
+        hint = "; the file is not UTF-8: set source.encoding (cp1252, latin-1, utf-16, ...)"
     elif "parsing dialect" in lower:  # DuckDB's sniffer lists "Encoding: utf-8" among what it tried
         hint = (
             "; its delimiter and quoting could not be told apart (check source.delimiter, that quoted fields "
@@ -1039,13 +1156,15 @@ def ingest(
         return _ingest_postgres(dataset, base_dir, dest, memory_limit, boolean_columns, text_columns)
     if isinstance(dataset.source, CsvSource):
         folder = dest.with_name(dest.name + ".decompressed")
+        recoded = dest.with_name(dest.name + ".utf8")
         try:
-            if plain := _decompressed(dataset, base_dir, folder):
-                as_plain, kind = plain
-                result = _ingest_files(as_plain, base_dir, dest, memory_limit, boolean_columns, text_columns)
-                return dataclasses.replace(result, decompressed=kind)
+            plain = _decompressed(dataset, base_dir, folder)
+            readable, encoding = _encoded(plain[0] if plain else dataset, base_dir, recoded)
+            result = _ingest_files(readable, base_dir, dest, memory_limit, boolean_columns, text_columns)
+            return dataclasses.replace(result, decompressed=plain[1] if plain else None, encoding=encoding or None)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(recoded, ignore_errors=True)
     return _ingest_files(dataset, base_dir, dest, memory_limit, boolean_columns, text_columns)
 
 

@@ -56,6 +56,8 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
         digest = file_digest(result.path)
         if result.decompressed:
             context.log.info(f"Decompressed ({result.decompressed}) into the private area to be read")
+        if result.encoding:
+            context.log.info(f"Read as {result.encoding}, not UTF-8 (source.encoding says otherwise when set)")
         context.log.info(f"Ingested {result.num_rows} rows x {len(result.schema)} columns")
         if result.headerless:
             context.log.warning(headerless_note(list(result.schema)))
@@ -87,6 +89,7 @@ def build_raw_asset(dataset: DatasetConfig, base_dir: Path) -> dg.AssetsDefiniti
                 "num_columns": len(result.schema),
                 "source_type": dataset.source.type,
                 **({"decompressed from": result.decompressed} if result.decompressed else {}),
+                **({"encoding": result.encoding} if result.encoding else {}),
                 "file_digest": digest[:16],
                 "non-finite numbers read as null": dg.MetadataValue.json(result.nulled),
                 "types read as ones a model can learn": dg.MetadataValue.json(result.converted),
