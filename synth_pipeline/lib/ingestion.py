@@ -341,7 +341,7 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
         copies.append(str(target))
     path = copies[0] if len(copies) == 1 else str(folder / "*" / "*")
     kinds = sorted({kind for kind, _ in found.values()})
-    return dataset.model_copy(update={"source": src.model_copy(update={"path": path})}), ", ".join(kinds)
+    return _read_as(dataset, path=path), ", ".join(kinds)
 
 
 # Encodings DuckDB reads itself; a file in any other is read from a UTF-8 copy in the private area.
@@ -412,15 +412,15 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
     path = resolve(base_dir, src.path)
     files = [] if path.is_dir() else _csv_files(src, path)
     if not files or any(_not_csv(f) for f in files):  # refused when read, for what it is
-        return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-8"})}), ""
+        return _read_as(dataset, encoding="utf-8"), ""
     guessed = src.encoding == "auto"
     if guessed:
         found = {f: _bytes_encoding(f) for f in files}
         if "utf-16" in found.values():
-            return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-16"})}), "utf-16"
+            return _read_as(dataset, encoding="utf-16"), "utf-16"
         others = [f for f, enc in found.items() if enc == "guess"]
         if not others:
-            return dataset.model_copy(update={"source": src.model_copy(update={"encoding": "utf-8"})}), ""
+            return _read_as(dataset, encoding="utf-8"), ""
         encoding = guess_encoding(_non_ascii_lines(others))
         if encoding is None:
             raise IngestionError(
@@ -432,7 +432,7 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
     native = DUCKDB_ENCODINGS.get(codecs.lookup(encoding).name)
     what = f"{ENCODING_NAMES.get(encoding, encoding)}{' (told by its bytes)' if guessed else ''}"
     if native:
-        return dataset.model_copy(update={"source": src.model_copy(update={"encoding": native})}), what
+        return _read_as(dataset, encoding=native), what
     folder.mkdir(parents=True, exist_ok=True)
     copies = []
     for index, file in enumerate(files):
@@ -454,8 +454,11 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
         else:
             os.symlink(os.path.abspath(file), target)
         copies.append(str(target))
-    read = copies[0] if len(copies) == 1 else str(folder / "*" / "*")
-    return dataset.model_copy(update={"source": src.model_copy(update={"path": read, "encoding": "utf-8"})}), what
+    return _read_as(dataset, path=copies[0] if len(copies) == 1 else str(folder / "*" / "*"), encoding="utf-8"), what
+
+
+def _read_as(dataset: DatasetConfig, **source: str) -> DatasetConfig:
+    return dataset.model_copy(update={"source": dataset.source.model_copy(update=source)})
 
 
 # Delimiters read from a header that holds no comma. A space is not among them: "my col" is one column's name.
