@@ -44,6 +44,11 @@ def _contract_init(args: argparse.Namespace) -> int:
     n = len(contract["expectation_suite"]["expectations"])
     if result.headerless:
         print(f"note: {headerless_note(list(result.schema))}", file=sys.stderr)
+    if result.encoding:
+        print(
+            f"note: the file is not UTF-8: read as {result.encoding}; set source.encoding if that is wrong",
+            file=sys.stderr,
+        )
     print(
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"

@@ -156,3 +156,23 @@ def _contract_init_notes(tmp_path, name: str, table: pd.DataFrame, capsys) -> st
     datasets.write_text(f"datasets:\n  {name}:\n    source: {{type: csv, path: {name}.csv}}\n")
     assert cli.main(["--datasets", str(datasets), "contract", "init", name, "--force"]) == 0
     return capsys.readouterr().err
+
+
+def test_contract_init_says_which_encoding_a_file_that_is_not_utf8_was_read_in(tmp_path, capsys):
+    """France's results by département saved as a Windows spreadsheet saves them, in Windows-1252: `contract init`
+    reads it, and says in what, so a wrong guess is seen before the first run."""
+    import glob
+    from pathlib import Path
+
+    from benchmarks.tables import _package_dir
+
+    (french,) = glob.glob(
+        str(_package_dir("prince", "prince==0.23.0") / "**" / "resultats-par-departement.csv"), recursive=True
+    )
+    (tmp_path / "resultats.csv").write_bytes(Path(french).read_text(encoding="utf-8").encode("cp1252"))
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n  resultats:\n    source: {type: csv, path: resultats.csv}\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "resultats"]) == 0
+    assert "read as Windows-1252 (told by its bytes)" in capsys.readouterr().err
+    contract = json.loads((tmp_path / "contracts" / "resultats.json").read_text())
+    assert contract["dataset"] == "resultats"
