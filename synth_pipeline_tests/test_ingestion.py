@@ -216,6 +216,7 @@ def test_a_csv_written_in_windows_1252_or_a_korean_code_page_is_read_in_it_witho
     for name, text, encoding, said in cases:
         (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
         (tmp_path / name).write_bytes(text.encode(encoding))
+        assert read("utf8.csv", encoding="utf-8").encoding is None  # UTF-8, declared or not, is not worth a note
         expected = read_frame(read("utf8.csv").path)
         result = read(name)
         assert result.encoding == f"{said} (told by its bytes)"

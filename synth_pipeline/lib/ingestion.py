@@ -430,7 +430,11 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
     else:
         encoding, others = src.encoding, files
     native = DUCKDB_ENCODINGS.get(codecs.lookup(encoding).name)
-    what = f"{ENCODING_NAMES.get(encoding, encoding)}{' (told by its bytes)' if guessed else ''}"
+    what = (
+        ""
+        if native == "utf-8"
+        else f"{ENCODING_NAMES.get(encoding, encoding)}{' (told by its bytes)' if guessed else ''}"
+    )
     if native:
         return _read_as(dataset, encoding=native), what
     folder.mkdir(parents=True, exist_ok=True)
