@@ -227,6 +227,13 @@ def test_a_csv_written_in_windows_1252_or_a_korean_code_page_is_read_in_it_witho
         pd.testing.assert_frame_equal(read_frame(declared.path), expected)
     with pytest.raises(IngestionError, match=r"fr\.csv could not be read as ascii"):
         read("fr.csv", encoding="ascii")
+    # zstd, which DuckDB reads and Python's standard library cannot: taken as UTF-8, as before
+    duckdb.sql(
+        f"COPY (SELECT * FROM read_csv('{tmp_path / 'utf8.csv'}')) TO '{tmp_path / 'k.csv.zst'}' (FORMAT csv, COMPRESSION zstd)"
+    )
+    assert (tmp_path / "k.csv.zst").read_bytes()[:4] == b"\x28\xb5\x2f\xfd"
+    zstd = read("k.csv.zst")
+    assert zstd.encoding is None and zstd.num_rows == len(expected)
 
 
 def test_numbers_padded_with_spaces_are_numbers(tmp_path):

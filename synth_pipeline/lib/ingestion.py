@@ -347,6 +347,7 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
 # Encodings DuckDB reads itself; a file in any other is read from a UTF-8 copy in the private area.
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
 CHECK_CHUNK = 1 << 24
+ZSTD = b"\x28\xb5\x2f\xfd"
 GUESS_SAMPLE = 1 << 18  # bytes of the lines that are not ASCII, which the encoding is guessed from
 # Guesses that fit a file's bytes equally well are common for Western text (é is 0xE9 in Windows-1252, 1250, 1257,
 # ...); Windows-1252 is what spreadsheets on Western Windows write, and Central European would read it `Ardčche`.
@@ -359,11 +360,14 @@ def _open_bytes(path: str) -> IO[bytes]:
 
 
 def _bytes_encoding(path: str) -> str | None:
-    """``utf-16`` where the file starts with its byte-order mark, None where every byte is UTF-8, else ``guess``."""
+    """``utf-16`` where the file starts with its byte-order mark, None where every byte is UTF-8, else ``guess``.
+    A zstd file, which DuckDB decompresses itself and Python cannot, is taken to be UTF-8, as before."""
     with _open_bytes(path) as fh:
         head = fh.read(4)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return "utf-16"
+        if head == ZSTD:
+            return None
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
