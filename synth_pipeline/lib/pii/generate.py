@@ -60,11 +60,13 @@ def _alphabet(text: pd.Series, k: int) -> list[list[Any]] | None:
     Hangul, Han), each held by ``k`` rows at least, with their frequencies: fresh values are drawn in the column's
     own script, not as Latin syllables (an Israeli register's `רחל` came out `Tusi`). A script's letters are no
     one's; the caller still draws again a value equal to a real one."""
-    sample = text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
+    sample = _sample_of(text)
+    if "".join(sample).isascii():  # most columns: no letter to count one by one
+        return None
     rows: Counter[str] = Counter()
     uses: Counter[str] = Counter()
     for value in sample:
-        letters = [ch.lower() for ch in value if ch.isalpha()]
+        letters = [_lower(ch) for ch in value if ch.isalpha()]
         uses.update(letters)
         rows.update(set(letters))
     latin = sum(n for ch, n in uses.items() if _is_latin(ch))
@@ -75,6 +77,16 @@ def _alphabet(text: pd.Series, k: int) -> list[list[Any]] | None:
         return None
     kept.sort()  # in the script's order: the plan shows the letters, not which come most often together
     return [[ch for ch, _ in kept], _norm(np.array([n for _, n in kept], dtype=float))]
+
+
+def _lower(ch: str) -> str:
+    """One letter in lower case, where that is one letter (`İ` lowers to `i` and a combining dot)."""
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def _sample_of(text: pd.Series) -> pd.Series:
+    return text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,8 +116,9 @@ def script_locale(values: pd.Series, locale: str) -> str | None:
     """A Faker locale that writes the script most of a text column's letters are in, where ``locale`` writes
     another: replacement names for Korean players in Hangul are Korean names, not `John Smith`. Kana beside Han
     characters is Japanese."""
-    text = values.dropna().astype(str)
-    sample = text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
+    sample = _sample_of(values.dropna().astype(str))
+    if "".join(sample).isascii():
+        return None
     scripts: Counter[str] = Counter()
     for value in sample:
         scripts.update(_script_of(ch) for ch in value if ch.isalpha())
