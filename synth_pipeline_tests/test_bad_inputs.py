@@ -115,6 +115,14 @@ def _good_csv() -> str:
     return good_table().to_csv(index=False)
 
 
+def _mixed_encodings(bench: Bench, name: str) -> dict:
+    """Two exports put together: UTF-8 rows, then rows a Windows spreadsheet saved. Read in one code page, the UTF-8
+    text would be published garbled (`PersÃ¶n`); each line is read in its own."""
+    lines = _good_csv().replace("Person", "Persön").splitlines(keepends=True)
+    half = len(lines) // 2
+    return bench.write(name, "".join(lines[:half]).encode("utf-8") + "".join(lines[half:]).encode("cp1252"))
+
+
 def _with(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Bench, str], dict]:
     return lambda b, name: b.csv(name, change(good_table()))
 
@@ -230,6 +238,7 @@ CASES: list[tuple[str, Callable[[Bench, str], dict], str, str]] = [
     ("wrong delimiter", lambda b, n: b.write(n, _good_csv().replace(",", " ")), "validated", r"columns changed"),
     ("ragged rows", _ragged, "raw", r"different numbers of fields|could not be read"),
     ("latin-1", lambda b, n: b.write(n, _good_csv().replace("Person", "Persön").encode("latin-1")), "accepted", ""),
+    ("UTF-8 and Windows-1252 lines in one file", _mixed_encodings, "accepted", ""),  # each line in its own
     (
         "latin-1 declared UTF-8",
         lambda b, n: b.write(n, _good_csv().replace("Person", "Persön").encode("latin-1")) | {"encoding": "utf-8"},

@@ -227,6 +227,17 @@ def test_a_csv_written_in_windows_1252_or_a_korean_code_page_is_read_in_it_witho
         pd.testing.assert_frame_equal(read_frame(declared.path), expected)
     with pytest.raises(IngestionError, match=r"fr\.csv could not be read as ascii"):
         read("fr.csv", encoding="ascii")
+    # Two exports put together, UTF-8 lines then Windows-1252 ones: each line read in its own, none garbled (`ZoÃ«`)
+    french_lines = cases[0][1].splitlines(keepends=True)
+    half = len(french_lines) // 2
+    mixed = "".join(french_lines[:half]).encode("utf-8") + "".join(french_lines[half:]).encode("cp1252")
+    (tmp_path / "mixed.csv").write_bytes(mixed)
+    (tmp_path / "fr_utf8.csv").write_text(cases[0][1], encoding="utf-8")
+    both = read("mixed.csv")
+    assert both.encoding.startswith("Windows-1252 (told by its bytes), but for ") and both.encoding.endswith(
+        " lines in UTF-8"
+    )
+    pd.testing.assert_frame_equal(read_frame(both.path), read_frame(read("fr_utf8.csv").path))
     # zstd, which DuckDB reads and Python's standard library cannot: taken as UTF-8, as before
     duckdb.sql(
         f"COPY (SELECT * FROM read_csv('{tmp_path / 'utf8.csv'}')) TO '{tmp_path / 'k.csv.zst'}' (FORMAT csv, COMPRESSION zstd)"

@@ -379,16 +379,36 @@ def _bytes_encoding(path: str) -> str | None:
             return "guess"
 
 
-def _non_ascii_lines(paths: list[str]) -> bytes:
+class _NonAscii(NamedTuple):
+    sample: bytes  # lines that are neither ASCII nor UTF-8, up to GUESS_SAMPLE bytes
+    utf8_lines: int  # lines that are not ASCII but are UTF-8
+    other_lines: int
+
+    def mixed(self) -> bool:
+        """UTF-8 lines enough not to be chance: a line of Korean CP949 can be valid UTF-8 (1 of KBO's 3,446)."""
+        return self.utf8_lines >= max(MIN_UTF8_LINES, MIXED_SHARE * (self.utf8_lines + self.other_lines))
+
+
+MIN_UTF8_LINES = 10
+MIXED_SHARE = 0.05
+
+
+def _non_ascii_lines(paths: list[str]) -> _NonAscii:
     sample = bytearray()
+    utf8 = other = 0
     for path in paths:
         with _open_bytes(path) as fh:
             for line in fh:
-                if not line.isascii():
-                    sample += line
-                    if len(sample) >= GUESS_SAMPLE:
-                        return bytes(sample)
-    return bytes(sample)
+                if line.isascii():
+                    continue
+                try:
+                    line.decode("utf-8")
+                    utf8 += 1
+                except UnicodeDecodeError:
+                    other += 1
+                    if len(sample) < GUESS_SAMPLE:
+                        sample += line
+    return _NonAscii(bytes(sample), utf8, other)
 
 
 def guess_encoding(sample: bytes) -> str | None:
@@ -425,20 +445,26 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
         others = [f for f, enc in found.items() if enc == "guess"]
         if not others:
             return _read_as(dataset, encoding="utf-8"), ""
-        encoding = guess_encoding(_non_ascii_lines(others))
+        lines = _non_ascii_lines(others)
+        encoding = guess_encoding(lines.sample)
         if encoding is None:
             raise IngestionError(
                 f"dataset {dataset.name!r}: the file is not UTF-8, and its encoding could not be told from its "
                 "bytes: set source.encoding (cp1252, latin-1, utf-16, ...). Nothing was overwritten."
             )
     else:
-        encoding, others = src.encoding, files
-    native = DUCKDB_ENCODINGS.get(codecs.lookup(encoding).name)
+        encoding, others, lines = src.encoding, files, _NonAscii(b"", 0, 0)
+    # A file of UTF-8 lines and lines in a code page (two exports put together) is read line by line: in one code
+    # page, its UTF-8 text would be published garbled (`ZoÃ«`).
+    mixed = guessed and lines.mixed()
+    native = None if mixed else DUCKDB_ENCODINGS.get(codecs.lookup(encoding).name)
     what = (
         ""
         if native == "utf-8"
         else f"{ENCODING_NAMES.get(encoding, encoding)}{' (told by its bytes)' if guessed else ''}"
     )
+    if mixed:
+        what += f", but for {lines.utf8_lines} lines in UTF-8"
     if native:
         return _read_as(dataset, encoding=native), what
     folder.mkdir(parents=True, exist_ok=True)
@@ -450,9 +476,13 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
         if file in others:
             try:
                 with _open_bytes(file) as raw, open(target, "w", encoding="utf-8", newline="") as out:
-                    reader = codecs.getreader(encoding)(raw, "strict")
-                    while text := reader.read(CHECK_CHUNK):
-                        out.write(text)
+                    if mixed:
+                        for line in raw:
+                            out.write(_utf8_or(line, encoding))
+                    else:
+                        reader = codecs.getreader(encoding)(raw, "strict")
+                        while text := reader.read(CHECK_CHUNK):
+                            out.write(text)
             except UnicodeDecodeError as err:
                 raise IngestionError(
                     f"dataset {dataset.name!r}: {Path(file).name} could not be read as {encoding} (byte "
@@ -463,6 +493,13 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
             os.symlink(os.path.abspath(file), target)
         copies.append(str(target))
     return _read_as(dataset, path=copies[0] if len(copies) == 1 else str(folder / "*" / "*"), encoding="utf-8"), what
+
+
+def _utf8_or(line: bytes, encoding: str) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode(encoding)
 
 
 def _read_as(dataset: DatasetConfig, **source: str) -> DatasetConfig:
