@@ -593,4 +593,12 @@ def test_an_upload_saved_by_a_windows_spreadsheet_in_its_code_page_is_taken(tmp_
     text = Path(french).read_text(encoding="utf-8")
     (tmp_path / "resultats.csv").write_bytes(text.encode("cp1252"))
     upload = uploads.register(tmp_path / "resultats.csv", tmp_path / "uploads", "resultats", "resultats.csv", set())
-    assert upload.rows == len(pd.read_csv(french))
+    assert upload.rows == len(pd.read_csv(french)) and upload.encoding == "Windows-1252 (told by its bytes)"
+    # Through the page: the owner sees what it was read in, so a wrong guess is seen before a run.
+    (tmp_path / "datasets.yaml").write_text("datasets: {}\n")
+    with serving(tmp_path, SYNTH_PIPELINE_DATASETS=str(tmp_path / "datasets.yaml")) as s:
+        body, content_type = _multipart("resultats.csv", text.encode("cp1252"))
+        request = urllib.request.Request(s.url + "/upload", data=body, headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request) as response:
+            page = response.read().decode()
+        assert "1284 rows" in page and "read as Windows-1252 (told by its bytes), not UTF-8" in page

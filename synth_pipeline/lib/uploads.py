@@ -65,6 +65,7 @@ class Upload:
     policies: dict[str, str] = field(default_factory=dict)  # the owner's choices, once submitted
     run_id: str | None = None
     origin: str = "page"  # page | inbox
+    encoding: str | None = None  # a CSV that is not UTF-8: the encoding it was read in, shown to the owner
 
     @property
     def key_candidates(self) -> list[str]:
@@ -296,6 +297,7 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
         primary_key=key,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         origin=origin,
+        encoding=result.encoding,
     )
 
 
