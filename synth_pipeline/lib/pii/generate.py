@@ -89,9 +89,8 @@ def _sample_of(text: pd.Series) -> pd.Series:
     return text.sample(ALPHABET_SAMPLE, random_state=0) if len(text) > ALPHABET_SAMPLE else text
 
 
-@functools.lru_cache(maxsize=4096)
 def _is_latin(ch: str) -> bool:
-    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
+    return ch.isascii() or _script_of(ch) == "LATIN"
 
 
 # Faker's locales for each script, the first the one taken when the dataset's `fake_locale` writes another script.
@@ -135,9 +134,9 @@ def script_locale(values: pd.Series, locale: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _script_of(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    first = name.split(" ")[0]
-    return "KANA" if first in ("HIRAGANA", "KATAKANA") else "HANGUL" if first == "HANGUL" else first
+    """The script of one letter, by the first word of its Unicode name (`LATIN`, `CYRILLIC`, `CJK`, kana as `KANA`)."""
+    first = unicodedata.name(ch, "").split(" ")[0]
+    return "KANA" if first in ("HIRAGANA", "KATAKANA") else first
 
 
 def learn_generator(values: pd.Series, k: int, vocabulary_from: pd.Series | None = None) -> dict[str, Any]:
