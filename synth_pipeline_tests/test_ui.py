@@ -139,6 +139,8 @@ def test_the_published_asset_shows_its_columns_and_is_stale_after_a_failed_gate(
     assert _freshness(port) == "DEGRADED", "the freshness daemon never marked the published table stale"
     page = _open(browser, port, "/assets/people/published")
     page.get_by_text("Freshness policy").first.wait_for(timeout=60_000)
+    # The sidebar's heading shows before the policy's status is fetched: wait for the status itself.
+    page.get_by_text("since last materialization").first.wait_for(timeout=60_000)
     page.get_by_text("income", exact=True).first.wait_for(timeout=60_000)
     _shot(page, "published-columns-and-stale-after-failed-gate", tmp_path)
     text = page.inner_text("body")
