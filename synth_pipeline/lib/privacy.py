@@ -296,7 +296,12 @@ def entity_codes(df: pd.DataFrame, key: str | list[str] | None) -> np.ndarray | 
 
 
 def too_few_rows(
-    name: str, num_rows: int, cfg: PrivacyConfig, consequence: str, people: int | None = None
+    name: str,
+    num_rows: int,
+    cfg: PrivacyConfig,
+    consequence: str,
+    people: int | None = None,
+    anyway: str = "To synthesize it anyway, set",
 ) -> str | None:
     """Why a table of ``num_rows`` rows is refused, with ``consequence`` and the way out, or None when it is not:
     the PII stage raises it, ``contract init`` says it before the first run.
@@ -316,13 +321,19 @@ def too_few_rows(
         f"privacy.holdout_fraction ({cfg.holdout_fraction}) keeps {held}, half to choose a model and half for the "
         f"gate, and each half needs privacy.min_holdout_rows ({cfg.min_holdout_rows}) {unit}. {consequence}"
         "a synthetic copy of a table this small would be a copy of its people. "
-        + holdout_way_out(count, cfg.min_holdout_rows, cfg.holdout_max_rows, unit)
+        + holdout_way_out(count, cfg.min_holdout_rows, cfg.holdout_max_rows, unit, anyway)
     )
 
 
-def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int, unit: str = "rows") -> str:
+def holdout_way_out(
+    num_rows: int,
+    min_holdout_rows: int,
+    max_rows: int,
+    unit: str = "rows",
+    anyway: str = "To synthesize it anyway, set",
+) -> str:
     """The smallest ``holdout_fraction`` that gives each half of the held-out rows (or people) enough of them, when
-    one does."""
+    one does; ``anyway`` says who sets it, and where."""
     needed = 2 * min_holdout_rows
     if needed > max_rows:
         return f"privacy.holdout_max_rows ({max_rows}) must be at least twice privacy.min_holdout_rows."
@@ -332,7 +343,7 @@ def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int, unit: s
     if fraction <= 0.5:
         kept = num_rows - round(num_rows * fraction)
         return (
-            f"To synthesize it anyway, set privacy.holdout_fraction to {fraction:.2f}: {kept} {unit} are left to "
+            f"{anyway} privacy.holdout_fraction to {fraction:.2f}: {kept} {unit} are left to "
             "train on, so expect lower fidelity."
         )
     too_few = (
@@ -343,7 +354,7 @@ def holdout_way_out(num_rows: int, min_holdout_rows: int, max_rows: int, unit: s
         smaller = min(round(num_rows * fraction) // 2, min_holdout_rows - 1)
         if smaller >= MIN_HOLDOUT_ROWS:
             return (
-                f"{too_few} To synthesize it anyway, set privacy.min_holdout_rows to {smaller} and "
+                f"{too_few} {anyway} privacy.min_holdout_rows to {smaller} and "
                 f"privacy.holdout_fraction to {fraction:.2f}: {num_rows - round(num_rows * fraction)} {unit} are left "
                 f"to train on, and privacy checks on {smaller} {unit} a half can see only gross copying."
             )

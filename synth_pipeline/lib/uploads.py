@@ -204,6 +204,8 @@ def workbook_as_parquet(path: Path) -> Path:
 
 
 MAX_TITLE_ROWS = 20
+# The page has no privacy settings: the way out of a refusal is a data engineer's.
+ENGINEER_SETS = "A data engineer can still synthesize it: in the datasets file, set"
 
 
 def _header_row(sheet: pd.DataFrame) -> int:
@@ -292,7 +294,7 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
 
     # Said now, not by a run that fails after ingestion, validation and detection: the owner cannot change the
     # setting that would run it (a data engineer can, in the datasets file).
-    refusal = too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ")
+    refusal = too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ", anyway=ENGINEER_SETS)
     if refusal:
         raise UploadRefused(refusal)
     key = _guess_key(df)
@@ -301,7 +303,7 @@ def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind:
     plan = plan_columns(df, dataset)
     people = people_in(entity_codes(df, plan.entity_key))
     if people is not None and (
-        refusal := too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ", people)
+        refusal := too_few_rows(name, len(df), dataset.privacy, "The upload is not taken: ", people, ENGINEER_SETS)
     ):
         raise UploadRefused(refusal)
     columns = [_view(df[d.column], d) for d in plan.decisions]
