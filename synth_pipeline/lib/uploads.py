@@ -204,8 +204,6 @@ def workbook_as_parquet(path: Path) -> Path:
 
 
 MAX_TITLE_ROWS = 20
-# The page has no privacy settings: the way out of a refusal is a data engineer's.
-ENGINEER_SETS = "A data engineer can still synthesize it: in the datasets file, set"
 
 
 def _header_row(sheet: pd.DataFrame) -> int:
@@ -272,6 +270,10 @@ def register(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return upload
+
+
+# The page has no privacy settings: the way out of a refusal is a data engineer's.
+ENGINEER_SETS = "A data engineer can still synthesize it: in the datasets file, set"
 
 
 def _infer(folder: Path, name: str, body: dict, data: Path, filename: str, kind: str, origin: str) -> Upload:
