@@ -1148,7 +1148,11 @@ def _numbers_with_marks(path: Path, schema: dict[str, str], keep: set[str] | fro
             tables = all(columns[m] >= CONVENTION_COLUMNS for m, _ in words)  # else, in many cells, a column's
             if cells > STRAY_SHARE * present and not (conventions and (cells <= WORD_MARK_SHARE * present or tables)):
                 continue  # may be a value
-            said = ", ".join(f"{m!r} ({n} rows)" for m, n in marks)
+            # A stray word is never named: it leaves the private area in the raw asset's metadata, and a word one
+            # cell holds may be anything, a name typed in the wrong column.
+            named = [f"{m!r} ({n} rows)" for m, n in marks if not _is_word(m) or held[m] >= MIN_MARK_ROWS]
+            stray = sum(n for m, n in words if held[m] < MIN_MARK_ROWS)
+            said = ", ".join(named + ([f"{stray} other {'cell' if stray == 1 else 'cells'}"] if stray else []))
             read = (
                 f"numbers read as {kind}, {said} as missing" if marks else f"numbers padded with spaces read as {kind}"
             )
