@@ -1635,8 +1635,9 @@ def _discover_identities(
                     continue
                 with np.errstate(invalid="ignore"):
                     near = np.abs(values[x][screen] - combined) <= tol[x]
-                if np.nanmean(np.where(np.isnan(combined) | np.isnan(values[x][screen]), np.nan, near)) < screen_share:
-                    continue
+                both = ~(np.isnan(combined) | np.isnan(values[x][screen]))
+                if not both.any() or near[both].mean() < screen_share:
+                    continue  # no screened row holds all three: no evidence (the mean of nothing warned)
                 r = Rule("identity", (x, y, z), op)
                 if confirm(r, [values[x], vy, vz]):
                     rules.append(r)
