@@ -429,9 +429,16 @@ def _score_every_pair(
 
 
 def _rows_holding_both(pairs: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
-    present = real.notna()
-    both = [int((present[a] & present[b]).sum()) for a, b in zip(pairs["Column 1"], pairs["Column 2"], strict=True)]
-    return np.asarray(both, dtype=np.int64)
+    present = real.notna().to_numpy()
+    where = {c: i for i, c in enumerate(real.columns)}
+    i = pairs["Column 1"].map(where).to_numpy(dtype=np.intp)
+    j = pairs["Column 2"].map(where).to_numpy(dtype=np.intp)
+    both = np.zeros(len(pairs), dtype=np.int64)
+    block = max(1, PAIR_CELLS // max(1, len(real)))
+    for start in range(0, len(pairs), block):  # one pass per block of pairs, not two Series per pair
+        part = slice(start, start + block)
+        both[part] = (present[:, i[part]] & present[:, j[part]]).sum(axis=0)
+    return both
 
 
 def evaluate(
