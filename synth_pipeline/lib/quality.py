@@ -10,7 +10,6 @@ the real column's edges for both tables (:func:`_real_binned_pair_trends`).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import warnings
@@ -228,7 +227,7 @@ def _real_binned_pair_trends(seed: int = 0) -> Any:
             super().__init__()
             self._real_edges: dict[str, np.ndarray] = {}
             self._processed: list[pd.DataFrame] = []
-            self._correlations: tuple[_Correlations, ...] | None = None
+            self._correlations: tuple[_Correlations, _Correlations, Any] | None = None  # real, synthetic, metric
             self._pairs: list[tuple[str, str]] = []
 
         def _generate_details(self, real_data, synthetic_data, metadata, progress_bar=None, column_pairs=None):
@@ -271,7 +270,7 @@ def _real_binned_pair_trends(seed: int = 0) -> Any:
             sdtypes = get_columns_from_metadata(metadata)
             shapes = {self._sdtype_to_shape.get(sdtypes[c]["sdtype"]) for c in (column_name_1, column_name_2)}
             if shapes == {"continuous"} and CORRELATIONS_TOGETHER:
-                real, synthetic = self._correlations_of_tables()
+                real, synthetic, _ = self._correlations_of_tables()
                 if real.of(column_name_1, column_name_2) and synthetic.of(column_name_1, column_name_2):
                     pair = _ColumnNames([column_name_1, column_name_2])
                     return pair, pair, CorrelationSimilarity
@@ -284,20 +283,19 @@ def _real_binned_pair_trends(seed: int = 0) -> Any:
                 or not CORRELATIONS_TOGETHER
             ):
                 return super()._compute_pair_score(metric, col_real, col_synthetic, metric_params)
-            real, synthetic = self._correlations_of_tables()
-            return super()._compute_pair_score(
-                _matrix_correlation(real, synthetic), col_real, col_synthetic, metric_params
-            )
+            *_, together = self._correlations_of_tables()
+            return super()._compute_pair_score(together, col_real, col_synthetic, metric_params)
 
         def _correlations_of_tables(self):
             if self._correlations is None:
-                self._correlations = tuple(_Correlations(frame, self._pairs) for frame in self._processed)
+                real, synthetic = (_Correlations(frame, self._pairs) for frame in self._processed)
+                self._correlations = real, synthetic, _correlation_similarity(real, synthetic)
             return self._correlations
 
     return RealBinnedPairTrends()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class _ColumnNames:
     """A pair's names where SDMetrics passes its two columns: all the correlations computed together need."""
 
@@ -346,7 +344,8 @@ class _Correlations:
         return self.pairs.get((i, j)) or self.pairs.get((j, i))
 
 
-def _matrix_correlation(real: _Correlations, synthetic: _Correlations) -> Any:
+def _correlation_similarity(real: _Correlations, synthetic: _Correlations) -> Any:
+    """SDMetrics' CorrelationSimilarity, reading both tables' correlations as computed together."""
     from sdmetrics.column_pairs import CorrelationSimilarity as Base
 
     class CorrelationSimilarity(Base):  # the property tells its metrics by name
