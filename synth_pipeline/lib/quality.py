@@ -320,9 +320,8 @@ class _Correlations:
         present = ~np.isnan(values)
         wanted = [(self.columns[a], self.columns[b]) for a, b in pairs if a in self.columns and b in self.columns]
         self.pairs: dict[tuple[int, int], tuple[int, float]] = {}  # (i, j): rows holding both, correlation
-        block = max(1, PAIR_CELLS // max(1, len(values)))
-        for start in range(0, len(wanted), block):
-            i, j = (np.array(side, dtype=np.intp) for side in zip(*wanted[start : start + block], strict=True))
+        for part in _pair_blocks(len(wanted), len(values)):
+            i, j = (np.array(side, dtype=np.intp) for side in zip(*wanted[part], strict=True))
             both = present[:, i] & present[:, j]
             n = both.sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -371,6 +370,12 @@ def _correlation_similarity(real: _Correlations, synthetic: _Correlations) -> An
             }
 
     return CorrelationSimilarity
+
+
+def _pair_blocks(pairs: int, rows: int) -> list[slice]:
+    """Slices of the pairs, each block holding about ``PAIR_CELLS`` cells of a rows x pairs array."""
+    size = max(1, PAIR_CELLS // max(1, rows))
+    return [slice(start, start + size) for start in range(0, pairs, size)]
 
 
 def _one_value(values: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -433,9 +438,7 @@ def _rows_holding_both(pairs: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
     i = pairs["Column 1"].map(where).to_numpy(dtype=np.intp)
     j = pairs["Column 2"].map(where).to_numpy(dtype=np.intp)
     both = np.zeros(len(pairs), dtype=np.int64)
-    block = max(1, PAIR_CELLS // max(1, len(real)))
-    for start in range(0, len(pairs), block):  # one pass per block of pairs, not two Series per pair
-        part = slice(start, start + block)
+    for part in _pair_blocks(len(pairs), len(real)):  # one pass per block of pairs, not two Series per pair
         both[part] = (present[:, i[part]] & present[:, j[part]]).sum(axis=0)
     return both
 
