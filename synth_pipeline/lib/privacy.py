@@ -295,13 +295,16 @@ def entity_codes(df: pd.DataFrame, key: str | list[str] | None) -> np.ndarray | 
     return codes.astype(np.int64)
 
 
+ANYWAY = "To synthesize it anyway, set"  # who sets the way out of a refusal, and where: the datasets file's user
+
+
 def too_few_rows(
     name: str,
     num_rows: int,
     cfg: PrivacyConfig,
     consequence: str,
     people: int | None = None,
-    anyway: str = "To synthesize it anyway, set",
+    anyway: str = ANYWAY,
 ) -> str | None:
     """Why a table of ``num_rows`` rows is refused, with ``consequence`` and the way out, or None when it is not:
     the PII stage raises it, ``contract init`` says it before the first run.
@@ -330,7 +333,7 @@ def holdout_way_out(
     min_holdout_rows: int,
     max_rows: int,
     unit: str = "rows",
-    anyway: str = "To synthesize it anyway, set",
+    anyway: str = ANYWAY,
 ) -> str:
     """The smallest ``holdout_fraction`` that gives each half of the held-out rows (or people) enough of them, when
     one does; ``anyway`` says who sets it, and where."""
