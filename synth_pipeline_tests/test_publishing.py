@@ -1,5 +1,7 @@
 """Publishing swaps a complete file in; readers are never blocked and never see a half state."""
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pytest
@@ -81,6 +83,35 @@ def test_an_overlapping_run_that_restages_cannot_change_what_is_published(tmp_pa
     assert read_only(tmp_path / "p.duckdb").sql("SELECT v FROM synthetic.d").fetchall() == [(1,), (2,), (3,)]
     with pinned(staged) as (_, digest):
         assert digest != gated  # publishing now would be refused: the verdict names the other bytes
+
+
+def test_an_overlapping_run_keeps_its_own_temporary_folder_and_a_dead_runs_is_removed(tmp_path):
+    """Training and sampling point ``tempfile`` into the private area: a second run of the dataset entering
+    that block must not remove the first's files, and what a killed run left goes the next time."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from synth_pipeline.lib.storage import private_tempdir
+
+    subprocess.run(  # a run that was killed inside the block: its folder stays behind, its pid is gone
+        [
+            sys.executable,
+            "-c",
+            "import os,sys; from synth_pipeline.lib.storage import private_tempdir as t\n"
+            "with t(__import__('pathlib').Path(sys.argv[1])): os._exit(0)",
+            str(tmp_path),
+        ],
+        check=True,
+    )
+    assert len(list(tmp_path.glob(".tmp.*"))) == 1
+    with private_tempdir(tmp_path) as mine:
+        assert list(tmp_path.glob(".tmp.*")) == [mine]  # the dead run's folder is gone
+        spill = Path(tempfile.mkstemp()[1])
+        with private_tempdir(tmp_path) as overlapping:  # as another process's block would, in the same folder
+            assert overlapping != mine and spill.exists()
+        assert spill.exists() and not overlapping.exists()
+    assert not list(tmp_path.glob(".tmp.*"))
 
 
 def test_times_of_day_and_dates_are_published_as_their_source_wrote_them(tmp_path):

@@ -105,11 +105,11 @@ def private_tempdir(root: Path) -> Iterator[Path]:
 
     Libraries that spill training rows or models into temporary files (mostlyai-engine copies its training
     data into a workspace) then write inside the private area, and whatever a crash left behind is removed
-    the next time.
+    the next time. The folder is the process's own: two overlapping runs of one dataset each removed the
+    other's folder on entry and on exit, failing both.
     """
-    tmp = root / "tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    ensure_private_dir(tmp)
+    remove_stale(root / "tmp", ".dir")
+    tmp = ensure_private_dir(staging_name(root / "tmp", ".dir"))
     previous = tempfile.tempdir
     tempfile.tempdir = str(tmp)
     try:
