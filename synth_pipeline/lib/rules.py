@@ -2120,7 +2120,9 @@ def _discover_domains(frame: pd.DataFrame, numeric: list[str], settings: Discove
                     rules.append(Rule("domain", (c,), "step", NS[unit], unit))
                     break
             continue
-        if v.min() >= 0 and np.mean(v > 0) >= 0.01:
+        # In rules.min_adherence of the rows, as every rule: the ECDC's daily COVID-19 cases hold 13 corrections below
+        # zero in 23,932 rows, and a tree's smoothing drew counts below zero in 1.9 % of rows with no rule to stop it.
+        if np.mean(v >= 0) >= settings.min_adherence and np.mean(v > 0) >= 0.01:
             rules.append(Rule("domain", (c,), "non_negative"))
         d = decimal_grid(v)
         if d is None:  # on no decimal grid: no step, nor whole numbers
