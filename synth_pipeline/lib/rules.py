@@ -127,8 +127,13 @@ class Rule:
 
 # Identities that re-encode what other columns of the row already say (no new value, so no disclosure check):
 # the hour and minute of an hhmm clock, a timestamp from its year, month, day (and hour) columns, and a date's day of
-# the week however the table writes it (Mon, Monday, 1): ``weekday`` keeps the real rows' label of each day.
-ENCODINGS = ("hour_of", "minute_of", "datetime", "weekday")
+# the week however the table writes it (Mon, Monday, 1): ``weekday`` keeps the real rows' label of each day; and so
+# do a date's year, month and day of the year (`1933`, `Jan`, 16), each looked up as the weekday is.
+LABELLED_PARTS = ("weekday", "year_of", "month_of", "day_of_year")
+ENCODINGS = ("hour_of", "minute_of", "datetime", *LABELLED_PARTS)
+# Distinct parts a date's real rows must span before a column is read as one of them: a year or a month from two, a
+# day of the year from four weeks' worth (fewer could be any code that changes with the date).
+MIN_PART_VALUES = {"weekday": 5, "year_of": 2, "month_of": 2, "day_of_year": 28}
 MAX_DATE_PARTS = 3  # (year, month, day) triples a weekday is looked for in
 MAX_DATE_TRIES = 200  # candidate triples tried: a wide table of small counts has many
 DATETIME_PARTS = ("year", "month", "day", "hour")
@@ -146,7 +151,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_NAMES} falls on ({MONDAY_TO_FRIDAY}|{'|'.join(DAY_NAMES)})$"), "weekdays"),
     (re.compile(rf"^{_NAMES} = clock\((.+?)\) - clock\((.+?)\)$"), "clock"),
     (re.compile(rf"^{_NAMES} = days\((.+?) - (.+?)\)$"), "days"),
-    (re.compile(rf"^{_NAMES} = (hour_of|minute_of|datetime|weekday)\((.+)\)$"), "encoding"),
+    (re.compile(rf"^{_NAMES} = ({'|'.join(ENCODINGS)})\((.+)\)$"), "encoding"),
     (re.compile(rf"^{_NAMES} -> (.+)$"), "dependency"),
     (re.compile(rf"^{_NAMES} <= (.+)$"), "order"),
     (re.compile(rf"^{_NAMES} >= 0$"), "non_negative"),
@@ -220,7 +225,8 @@ def parse_rule(text: str, origin: str = "declared") -> Rule:
         f"rule {text!r} is not one of: 'a <= b', 'a, b -> c', 'c = a + b', 'c = a * b', 'c = a / b', 'c = 100 * a / b', 'c = clock(a) - clock(b)', "
         "'d = days(b - a)', "
         "'h = hour_of(a)', 'm = minute_of(a)', 't = datetime(year, month, day[, hour])', 'w = weekday(date)', "
-        "'w = weekday(year, month, day)', 'year, month, day write a date', 'date falls on Monday to Friday' (or 'on Saturday'), "
+        "'w = weekday(year, month, day)', 'y = year_of(date)', 'm = month_of(date)', 'd = day_of_year(date)', "
+        "'year, month, day write a date', 'date falls on Monday to Friday' (or 'on Saturday'), "
         "'b = a', 'a >= 0', 'a is whole', 'a is a clock (hhmm)', 'a in steps of 5' (or '1 day'), "
         "'a, b are null together'"
     )
@@ -378,8 +384,11 @@ class RuleBook:
                     a_kept, b_kept, g_kept = va[kept][pick], vb[kept][pick], gap[pick]
                     by_a, by_b = np.argsort(a_kept, kind="stable"), np.argsort(b_kept, kind="stable")
                     book.gap_neighbours[r.text] = (a_kept[by_a], g_kept[by_a], b_kept[by_b], g_kept[by_b])
-            elif r.op == "weekday":
-                book.mappings[r.text] = _weekday_labels(real, r.columns[1:], r.columns[0])
+            elif r.op in LABELLED_PARTS:
+                # A day of the week is named in the column's own words; any other part's label is the column's value
+                # (`total_pop` for each year), so it is looked up only where k rows hold it, as a dependency's is.
+                held = 1 if r.op == "weekday" else min_group_rows
+                book.mappings[r.text] = _part_labels(real, r.op, r.columns[1:], r.columns[0], held)
             elif r.kind == "identity":
                 book.tolerance[r.text] = _identity_tolerance(real, r)
                 if r.op == "clock":
@@ -436,7 +445,7 @@ class RuleBook:
         lookups = {
             d.target: d.inputs
             for d in self.derivations
-            if (d.rule.kind == "dependency" or d.rule.op == "weekday") and d.fallback_of is None
+            if (d.rule.kind == "dependency" or d.rule.op in LABELLED_PARTS) and d.fallback_of is None
         }
         # The date a weekday is looked up from comes right after its parts (`date = datetime(year, month, day)`,
         # whichever way the rule derives), or first when it has none, and so the weekday with it: drawn by their
@@ -476,7 +485,7 @@ class RuleBook:
             nulls = np.column_stack([frame[x].isna().to_numpy() for x in c])
             together = np.asarray(nulls.all(axis=1) | (~nulls).all(axis=1), dtype=bool)
             return np.ones(n, bool), together
-        if rule.kind == "dependency" or rule.op == "weekday":
+        if rule.kind == "dependency" or rule.op in LABELLED_PARTS:
             inputs, dependent = _lookup_columns(rule)
             applicable = frame[inputs].notna().all(axis=1).to_numpy()
             expected, known = self._lookup(rule, frame)
@@ -815,7 +824,7 @@ class RuleBook:
     def _derive(self, d: _Derivation, frame: pd.DataFrame) -> pd.Series:
         r, target = d.rule, d.target
         original = frame[target]
-        if r.kind == "dependency" or r.op == "weekday":
+        if r.kind == "dependency" or r.op in LABELLED_PARTS:
             # Rows whose determinant is null or a combination no k real rows hold keep their value; the
             # rule check then rejects the new combinations.
             expected, found = self._lookup(r, frame)
@@ -884,8 +893,8 @@ class RuleBook:
         det = _lookup_columns(rule)[0]
         probe: pd.Index
         drawn: np.ndarray | None = None  # a numeric determinant's values, as drawn
-        if rule.op == "weekday":
-            probe = pd.Index(_weekday_of(frame, det))
+        if rule.op in LABELLED_PARTS:
+            probe = pd.Index(_part_of(rule.op, frame, det))
         elif rule.text in self.numeric_keys and len(self.numeric_keys[rule.text]):
             drawn = _numbers(frame, det[0])
             snapped = _snap(self.numeric_keys[rule.text], drawn)
@@ -963,8 +972,8 @@ def _mapping(
 
 def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
     """The columns a lookup reads and the column it gives: a dependency's determinants and dependent, or a date and
-    its day of the week."""
-    if rule.op == "weekday":
+    its day of the week (or another part of it)."""
+    if rule.op in LABELLED_PARTS:
         return list(rule.columns[1:]), rule.columns[0]
     return list(rule.columns[:-1]), rule.columns[-1]
 
@@ -972,22 +981,40 @@ def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
 def _weekday_of(frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
     """Monday 0 ... Sunday 6 of a date column, or of the date its year, month and day columns write (NaN where they
     write none: 31 November)."""
+    return _part_of("weekday", frame, date)
+
+
+def _part_of(op: str, frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
+    """A :data:`LABELLED_PARTS` part (Monday 0 ... Sunday 6; the year; the month 1 to 12; the day of the year 1 to 366)
+    of a date column, or of the date its year, month and day columns write (NaN where they write none)."""
     columns = list(date)
-    if len(columns) == 1:
-        return weekdays_of(_numbers(frame, columns[0]))
-    return weekdays_of(_encode("datetime", [_numbers(frame, c) for c in columns]))
+    stamps = (
+        _numbers(frame, columns[0]) if len(columns) == 1 else _encode("datetime", [_numbers(frame, c) for c in columns])
+    )
+    if op == "weekday":
+        return weekdays_of(stamps)
+    known = ~np.isnan(stamps)
+    out = np.full(len(stamps), np.nan)
+    dates = pd.DatetimeIndex(stamps[known].astype(np.int64).astype("datetime64[ns]"))
+    out[known] = {"year_of": dates.year, "month_of": dates.month, "day_of_year": dates.dayofyear}[op]
+    return out
 
 
-def _weekday_labels(real: pd.DataFrame, date: Iterable[str], label: str) -> tuple[pd.Index, np.ndarray]:
-    """Each day of the week's label in the real rows (its most common one): `Wed`, `Wednesday`, 3 or 4."""
-    days, labels, _, _ = _labels_by_day(_weekday_of(real, date), real[label])
+def _part_labels(
+    real: pd.DataFrame, op: str, date: Iterable[str], label: str, min_rows: int = 1
+) -> tuple[pd.Index, np.ndarray]:
+    """Each part's label in the real rows (its most common one, where ``min_rows`` hold the part): `Wed`,
+    `Wednesday`, 3 or 4 for a weekday; `Jan` or 1 for a month."""
+    days, labels, _, _ = _labels_by_day(_part_of(op, real, date), real[label], min_rows)
     return days, labels
 
 
-def _labels_by_day(days: np.ndarray, labels: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray, int]:
+def _labels_by_day(
+    days: np.ndarray, labels: pd.Series, min_rows: int = 1
+) -> tuple[pd.Index, np.ndarray, np.ndarray, int]:
     """:func:`_mapping` from the day of the week to a label, over the rows that have both, and how many those are."""
     pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
-    return (*_mapping(pairs, ("day",), "label", 1), len(pairs))
+    return (*_mapping(pairs, ("day",), "label", min_rows), len(pairs))
 
 
 def _snap(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -1846,6 +1873,23 @@ def _discover_encodings(
             if x not in used and x not in date and _is_weekday_of(days, frame[x], settings):
                 rules.append(Rule("identity", (x, *date), "weekday"))
                 used.add(x)
+    # A date's year, month or day of the year written beside it, where no timestamp rule ties them already: socviz's
+    # monthly US births (`date`, `year_fct`, `month_fct`) were published with a year that agreed with the date in 8 %
+    # of rows, mosaicData's BirthsCDC with a day of the year that did in 1 %.
+    used |= {x for r in rules if r.op == "datetime" for x in r.columns[1:]}
+    distinct = {str(c): int(frame[c].nunique()) for c in frame.columns if str(c) not in dates}
+    for stamp in dates:
+        for op in ("year_of", "month_of", "day_of_year"):
+            parts = _part_of(op, frame, (stamp,))
+            spanned = len(np.unique(parts[~np.isnan(parts)]))
+            for x, n in distinct.items():
+                if (
+                    x not in used
+                    and spanned <= n <= 1.1 * spanned + 5
+                    and _is_weekday_of(parts, frame[x], settings, op)
+                ):
+                    rules.append(Rule("identity", (x, stamp), op))
+                    used.add(x)
     return rules
 
 
@@ -1897,13 +1941,18 @@ def _date_parts(whole: dict[str, np.ndarray], settings: DiscoverySettings) -> li
     return found
 
 
-def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings) -> bool:
+def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings, op: str = "weekday") -> bool:
     """A label for each day of the week the dates fall on, five to seven, in ``min_adherence`` of the rows
     (mosaicData's Birthdays: `wday` beside `date`, published with Tuesdays called Wed; ISLP's NYSE trading days
-    `mon` to `fri`, published with a weekday that agreed with the date in 4 % of rows)."""
+    `mon` to `fri`, published with a weekday that agreed with the date in 4 % of rows); or for each year, month or
+    day of the year (``op``) they span, at least :data:`MIN_PART_VALUES`."""
     keys, top, held, n = _labels_by_day(days, labels)
     agree = np.arange(n) < int(held.sum())  # as many rows as hold their day's label
-    return len(keys) >= 5 and len(set(top)) == len(keys) and _holds_enough(np.ones(n, bool), agree, settings)
+    return (
+        len(keys) >= MIN_PART_VALUES[op]
+        and len(set(top)) == len(keys)
+        and _holds_enough(np.ones(n, bool), agree, settings)
+    )
 
 
 def _weekdays_only(frame: pd.DataFrame, numeric: list[str], settings: DiscoverySettings) -> list[Rule]:
