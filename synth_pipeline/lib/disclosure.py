@@ -1048,7 +1048,8 @@ def _month_grid(stamps: np.ndarray) -> tuple[int, int, float]:
     day, held = np.unique(
         (dates - dates.astype("datetime64[M]")).astype("timedelta64[D]").astype(np.int64), return_counts=True
     )
-    usual = [-float(day[np.argmax(held)]) * DAY] if 0 < day[np.argmax(held)] < 28 else []
+    most = int(day[np.argmax(held)])  # days after the first of its month that most dates fall on
+    usual = [-most * DAY] if 0 < most < 28 else []
     for shift in (0.0, DAY, *usual):  # a month's last day is the day before the next one's first
         moved = (present + shift).astype(np.int64).astype("datetime64[ns]")
         months = moved.astype("datetime64[M]")

@@ -1005,14 +1005,15 @@ def _part_labels(
 ) -> tuple[pd.Index, np.ndarray]:
     """Each part's label in the real rows (its most common one, where ``min_rows`` hold the part): `Wed`,
     `Wednesday`, 3 or 4 for a weekday; `Jan` or 1 for a month."""
-    days, labels, _, _ = _labels_by_day(_part_of(op, real, date), real[label], min_rows)
+    days, labels, _, _ = _labels_by_part(_part_of(op, real, date), real[label], min_rows)
     return days, labels
 
 
-def _labels_by_day(
+def _labels_by_part(
     days: np.ndarray, labels: pd.Series, min_rows: int = 1
 ) -> tuple[pd.Index, np.ndarray, np.ndarray, int]:
-    """:func:`_mapping` from the day of the week to a label, over the rows that have both, and how many those are."""
+    """:func:`_mapping` from a date's part (its day of the week, year ...) to a label, over the rows that have both, and
+    how many those are."""
     pairs = pd.DataFrame({"day": days, "label": labels.to_numpy()}).dropna()
     return (*_mapping(pairs, ("day",), "label", min_rows), len(pairs))
 
@@ -1870,14 +1871,14 @@ def _discover_encodings(
     for date in date_columns:
         days = _weekday_of(frame, date)
         for x in weeks:
-            if x not in used and x not in date and _is_weekday_of(days, frame[x], settings):
+            if x not in used and x not in date and _labels_each_part(days, frame[x], settings):
                 rules.append(Rule("identity", (x, *date), "weekday"))
                 used.add(x)
     # A date's year, month or day of the year written beside it, where no timestamp rule ties them already: socviz's
     # monthly US births (`date`, `year_fct`, `month_fct`) were published with a year that agreed with the date in 8 %
     # of rows, mosaicData's BirthsCDC with a day of the year that did in 1 %.
     used |= {x for r in rules if r.op == "datetime" for x in r.columns[1:]}
-    distinct = {str(c): int(frame[c].nunique()) for c in frame.columns if str(c) not in dates}
+    distinct = {str(c): int(frame[c].nunique()) for c in frame.columns if str(c) not in dates} if dates else {}
     for stamp in dates:
         for op in ("year_of", "month_of", "day_of_year"):
             parts = _part_of(op, frame, (stamp,))
@@ -1886,7 +1887,7 @@ def _discover_encodings(
                 if (
                     x not in used
                     and spanned <= n <= 1.1 * spanned + 5
-                    and _is_weekday_of(parts, frame[x], settings, op)
+                    and _labels_each_part(parts, frame[x], settings, op)
                 ):
                     rules.append(Rule("identity", (x, stamp), op))
                     used.add(x)
@@ -1941,12 +1942,12 @@ def _date_parts(whole: dict[str, np.ndarray], settings: DiscoverySettings) -> li
     return found
 
 
-def _is_weekday_of(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings, op: str = "weekday") -> bool:
+def _labels_each_part(days: np.ndarray, labels: pd.Series, settings: DiscoverySettings, op: str = "weekday") -> bool:
     """A label for each day of the week the dates fall on, five to seven, in ``min_adherence`` of the rows
     (mosaicData's Birthdays: `wday` beside `date`, published with Tuesdays called Wed; ISLP's NYSE trading days
     `mon` to `fri`, published with a weekday that agreed with the date in 4 % of rows); or for each year, month or
     day of the year (``op``) they span, at least :data:`MIN_PART_VALUES`."""
-    keys, top, held, n = _labels_by_day(days, labels)
+    keys, top, held, n = _labels_by_part(days, labels)
     agree = np.arange(n) < int(held.sum())  # as many rows as hold their day's label
     return (
         len(keys) >= MIN_PART_VALUES[op]
