@@ -40,6 +40,37 @@ def test_parquet_directory_and_duckdb_query(tmp_path):
     assert ingest(_dataset(tmp_path, q), tmp_path, tmp_path / "r2.parquet").num_rows == 4
 
 
+def test_json_as_it_ships_one_object_per_line_and_gzipped_is_read_with_its_types(tmp_path):
+    """Exports from APIs and document stores come as JSON: vega-datasets' cars (406 real models, an array of
+    objects: `Miles_per_Gallon` null for some, `Year` written `1970-01-01`), and the same rows one object per line,
+    gzipped, in two files read together by a glob. A path ending `.json`, `.jsonl` or `.ndjson` says the type."""
+    import gzip
+    import json
+
+    from benchmarks.tables import _package_dir
+
+    shipped = _package_dir("vega_datasets", "vega-datasets==0.9.0") / "_data" / "cars.json"
+    shutil.copy(shipped, tmp_path / "cars.json")
+    df = read_frame(ingest(_dataset(tmp_path, {"path": "cars.json"}), tmp_path, tmp_path / "raw.parquet").path)
+    cars = json.loads(shipped.read_text())
+    assert len(df) == len(cars) == 406 and list(df.columns) == list(cars[0])
+    assert pd.api.types.is_datetime64_any_dtype(df["Year"]) and df["Year"].dt.year.min() == 1970
+    assert df["Miles_per_Gallon"].isna().sum() == sum(c["Miles_per_Gallon"] is None for c in cars) > 0
+    (tmp_path / "lines").mkdir()
+    for i, part in enumerate((cars[:200], cars[200:])):
+        with gzip.open(tmp_path / "lines" / f"cars-{i}.jsonl.gz", "wt") as f:
+            f.writelines(json.dumps(c) + "\n" for c in part)
+    lines = ingest(_dataset(tmp_path, {"path": "lines/*.jsonl.gz"}), tmp_path, tmp_path / "raw2.parquet")
+    assert read_frame(lines.path).equals(df)
+    # A file cut short is refused, naming no value, and the last good copy stays.
+    before = (tmp_path / "raw.parquet").read_bytes()
+    (tmp_path / "cars.json").write_text(shipped.read_text()[:5000])
+    with pytest.raises(IngestionError, match="Nothing was overwritten") as err:
+        ingest(_dataset(tmp_path, {"path": "cars.json"}), tmp_path, tmp_path / "raw.parquet")
+    assert "chevrolet" not in str(err.value)
+    assert (tmp_path / "raw.parquet").read_bytes() == before
+
+
 def test_malformed_csv_fails_without_quoting_the_row_and_keeps_the_previous_copy(tmp_path):
     dest = tmp_path / "raw.parquet"
     (tmp_path / "good.csv").write_text("a,b\n1,2\n")

@@ -82,6 +82,13 @@ class ParquetSource(_Strict):
     )
 
 
+class JsonSource(_Strict):
+    type: Literal["json"]
+    path: str = Field(
+        description="A JSON file (an array of objects, or one object per line), gzipped or not, or a glob of them."
+    )
+
+
 class DuckDBQuerySource(_Strict):
     type: Literal["duckdb_query"]
     database: str
@@ -117,10 +124,16 @@ class PostgresQuerySource(_Strict):
         return self
 
 
-Source = Annotated[CsvSource | ParquetSource | DuckDBQuerySource | PostgresQuerySource, Field(discriminator="type")]
-SOURCE_TYPES = ("csv", "parquet", "duckdb_query", "postgres_query")
+Source = Annotated[
+    CsvSource | ParquetSource | JsonSource | DuckDBQuerySource | PostgresQuerySource, Field(discriminator="type")
+]
+SOURCE_TYPES = ("csv", "parquet", "json", "duckdb_query", "postgres_query")
 # What a path's last suffix, under any compression or archive, says it holds (`data.csv.gz`, `exports/*.tsv`).
-_PATH_TYPES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".dat": "csv", ".data": "csv", ".parquet": "parquet"}
+_PATH_TYPES = {
+    **dict.fromkeys((".csv", ".tsv", ".txt", ".dat", ".data"), "csv"),
+    ".parquet": "parquet",
+    **dict.fromkeys((".json", ".jsonl", ".ndjson"), "json"),
+}
 _PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".tar", ".tgz")
 
 

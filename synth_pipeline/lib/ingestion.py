@@ -41,6 +41,7 @@ from synth_pipeline.lib.config import (
     CsvSource,
     DatasetConfig,
     DuckDBQuerySource,
+    JsonSource,
     ParquetSource,
     PostgresQuerySource,
     resolve,
@@ -179,6 +180,20 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelatio
             _same_schema(name, files)
         union = str(src.union_by_name).lower()
         return SourceRelation(f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})")
+    if isinstance(src, JsonSource):
+        path = resolve(base_dir, src.path)
+        files = sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)] if path.exists() else []
+        if not files:
+            raise IngestionError(f"dataset {name!r}: JSON source not found: {path}")
+        if packed := [f for f in files if f.lower().endswith((".bz2", ".xz", ".zip", ".tar", ".tgz"))]:
+            raise IngestionError(
+                f"dataset {name!r}: {packed[0]} is packed in a way DuckDB does not read JSON from (it reads plain, "
+                "gzip and zstd files). Give the JSON itself, or compress it with gzip. Nothing was overwritten."
+            )
+        # Every object read to type the columns (a key first seen in the last object is still a column), files with
+        # different keys unioned by name; nested values become JSON text (_flat_types).
+        options = "format = 'auto', sample_size = -1, union_by_name = true, maximum_object_size = 268435456"
+        return SourceRelation(f"SELECT * FROM read_json({_sql_literal(str(path))}, {options})")
     if isinstance(src, DuckDBQuerySource):
         db = resolve(base_dir, src.database)
         if not db.exists():

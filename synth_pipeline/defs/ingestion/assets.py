@@ -21,6 +21,7 @@ from synth_pipeline.lib.config import (
     CsvSource,
     DatasetConfig,
     DuckDBQuerySource,
+    JsonSource,
     ParquetSource,
     PipelineConfig,
     PostgresQuerySource,
@@ -106,7 +107,7 @@ def source_files(dataset: DatasetConfig, base_dir: Path) -> list[Path]:
     src = dataset.source
     if isinstance(src, DuckDBQuerySource):
         return [resolve(base_dir, src.database)]
-    assert isinstance(src, CsvSource | ParquetSource)
+    assert isinstance(src, CsvSource | ParquetSource | JsonSource)
     path = resolve(base_dir, src.path)
     if path.is_dir():
         return sorted(Path(p) for p in glob.glob(str(path / "**" / "*.parquet"), recursive=True))
