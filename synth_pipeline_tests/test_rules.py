@@ -118,6 +118,21 @@ def test_the_scores_discovery_confirmed_its_rules_with_are_the_checkers_own():
     assert next(s for s in checker.real if s.rule.text == ROUTE).rule.origin == "pinned"
 
 
+def test_dependencies_scored_together_are_the_pair_by_pair_scores():
+    """Discovery scores a determinant against every dependent at once (a count table per block, or rows sorted where
+    the table would be large beside them): the shares equal the pair-by-pair ones on COMPAS, nulls included."""
+    frame = compas().head(3000)
+    codes = {c: rules._codes(frame[c]) for c in frame.columns}
+    values = np.column_stack([codes[c][0] for c in codes]).astype(np.int64)
+    cards = np.array([codes[c][1] for c in codes], np.int64)
+    for a in ("decile_score", "race", "c_charge_degree", "id", "is_recid", "age"):
+        det, n_det = codes[a]
+        mask = frame[a].notna().to_numpy()
+        together = rules._mode_shares(det[mask].astype(np.int64), n_det, values[mask], cards)
+        one_by_one = [rules._mode_share(det, n_det, codes[c][0], codes[c][1], mask) for c in codes]
+        assert together.tolist() == one_by_one, a
+
+
 def test_compas_date_order_and_score_bands_are_discovered():
     found, _, _ = _discover(compas())
     texts = {r.text for r in found}

@@ -1524,6 +1524,44 @@ def _mode_share(det: np.ndarray, n_det: int, dep: np.ndarray, n_dep: int, mask: 
     return float(best.sum() / len(combined))
 
 
+MODE_SHARE_CELLS = 4_000_000  # count-table cells and row keys per block of dependents scored together
+SPARSE_TABLE_ROWS = 8  # a pair's count table this many times the rows or more: scored by sorting the rows instead
+
+
+def _mode_shares(det: np.ndarray, n_det: int, values: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """:func:`_mode_share` of one determinant (its codes on the rows it holds) against many dependents (their codes on
+    those rows, a column each, and their cardinalities). Scored pair by pair, HELPfull's 692 determinants against 786
+    columns took 21 s. Dependents whose count table is small beside the rows are scored in blocks: one table per
+    block, laid out dependent by determinant group by value, its maxima and sums taken segment by segment; the others
+    (a survey's respondent ids against each other) pair by pair still, where sorting the rows costs less."""
+    m = len(det)
+    out = np.zeros(len(cards))
+    if not m:
+        return out
+    sparse = n_det * cards > max(SPARSE_TABLE_ROWS * m, 4096)
+    everyone = np.ones(m, bool)
+    for j in np.flatnonzero(sparse):
+        out[j] = _mode_share(det, n_det, values[:, j], int(cards[j]), everyone)
+    dense = np.flatnonzero(~sparse)
+    start = 0
+    while start < len(dense):
+        stop = start + 1
+        cells = int(n_det * cards[dense[start]]) + m
+        while stop < len(dense) and cells + n_det * cards[dense[stop]] + m <= MODE_SHARE_CELLS:
+            cells += int(n_det * cards[dense[stop]]) + m
+            stop += 1
+        cols = dense[start:stop]
+        block = cards[cols]
+        offsets = np.concatenate([[0], np.cumsum(n_det * block)[:-1]])
+        keys = offsets + det[:, None] * block + values[:, cols]
+        counts = np.bincount(keys.ravel(), minlength=int(n_det * block.sum()))
+        groups = (offsets[:, None] + np.arange(n_det)[None, :] * block[:, None]).ravel()  # each group's first value
+        best = np.maximum.reduceat(counts, groups)  # the mode's rows, group by group
+        out[cols] = np.add.reduceat(best, np.arange(len(cols)) * n_det) / m
+        start = stop
+    return out
+
+
 def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], settings: DiscoverySettings) -> list[Rule]:
     n = len(frame)
     codes = {str(c): _codes(frame[c]) for c in frame.columns}
@@ -1552,19 +1590,41 @@ def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], setting
     ]
 
     screen = min(n, SCREEN_ROWS)
+    columns = {c: i for i, c in enumerate(codes)}
+    screened = np.column_stack([codes[c][0][:screen] for c in codes]).astype(np.int64)  # a column per column
+    cardinality = np.array([codes[c][1] for c in codes], np.int64)
 
-    def holds(det: np.ndarray, n_det: int, mask: np.ndarray, dep: str) -> bool:
+    def holding(det: np.ndarray, n_det: int, mask: np.ndarray, candidates: list[str]) -> list[str]:
+        """The candidates ``det`` determines, in their order."""
         if mask.sum() < settings.min_support:
-            return False
-        dep_codes, n_dep = codes[dep]
+            return []
         # Screened on the first rows of the (shuffled) sample: wide tables have tens of thousands of pairs.
-        if _mode_share(det[:screen], n_det, dep_codes[:screen], n_dep, mask[:screen]) < SCREEN_ADHERENCE:
-            return False
-        return _mode_share(det, n_det, dep_codes, n_dep, mask) >= settings.min_adherence
+        rows, idx = np.flatnonzero(mask[:screen]), np.array([columns[c] for c in candidates], np.int64)
+        shares = _mode_shares(det[rows].astype(np.int64), n_det, screened[np.ix_(rows, idx)], cardinality[idx])
+        return [
+            c
+            for c, share in zip(candidates, shares, strict=True)
+            if share >= SCREEN_ADHERENCE
+            and (share if screen >= n else _mode_share(det, n_det, codes[c][0], codes[c][1], mask))
+            >= settings.min_adherence
+        ]
+
+    # Values each column holds over all rows (null counted as one, as the codes do). Where a determines c in
+    # min_adherence of the m rows a is present in, c holds at most one value per group of a there, plus one per row
+    # that breaks the rule; and no fewer there than over all rows less the n - m others. A dependent that holds
+    # more cannot pass, and is not scored: HELPfull's 692 determinants against 786 columns took 24 s of 40.
+    used = {c: int(np.count_nonzero(np.bincount(codes[c][0], minlength=codes[c][1]))) for c in codes}
+
+    def possible(groups: int, mask: np.ndarray) -> list[str]:
+        m = int(mask.sum())
+        most = groups + math.floor((1 - settings.min_adherence) * m + 1e-9) + (n - m)
+        return [c for c in dependents if used[c] <= most]
 
     single: dict[str, set[str]] = {}
     for a in determinants:
-        single[a] = {c for c in dependents if c != a and holds(codes[a][0], codes[a][1], notnull[a], c)}
+        held = int(np.count_nonzero(np.bincount(codes[a][0][notnull[a]], minlength=codes[a][1])))
+        candidates = [c for c in possible(held, notnull[a]) if c != a]
+        single[a] = set(holding(codes[a][0], codes[a][1], notnull[a], candidates))
     rules: list[Rule] = []
     for a in determinants:
         for c in sorted(single[a], key=list(codes).index):
@@ -1588,13 +1648,17 @@ def _discover_dependencies(frame: pd.DataFrame, sdtypes: dict[str, str], setting
             continue
         if groups <= max(codes[a][1], codes[b][1]) - 1:
             continue
-        for c in dependents:
-            if c in (a, b) or c in single[a] or c in single[b]:
-                continue
-            if a in single.get(c, set()) and b in single.get(c, set()):
-                continue  # c determines the pair too: an encoding of it (sched_dep_time <-> hour, minute)
-            if holds(inverse.astype(np.int64), groups, mask, c):
-                rules.append(Rule("dependency", (a, b, c)))
+        candidates = [
+            c
+            for c in possible(int(present), mask)
+            if c not in (a, b)
+            and c not in single[a]
+            and c not in single[b]
+            # c determines the pair too: an encoding of it (sched_dep_time <-> hour, minute)
+            and not (a in single.get(c, set()) and b in single.get(c, set()))
+        ]
+        for c in holding(inverse.astype(np.int64), groups, mask, candidates):
+            rules.append(Rule("dependency", (a, b, c)))
     return rules
 
 
