@@ -103,8 +103,8 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _csv_files(src: CsvSource, path: Path) -> list[str]:
-    """The files a CSV source names: those its glob matches, or its one file if it exists."""
+def _files(src: CsvSource | JsonSource, path: Path) -> list[str]:
+    """The files a CSV or JSON source names: those its glob matches, or its one file if it exists."""
     return sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)] if path.exists() else []
 
 
@@ -140,7 +140,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelatio
                 f"dataset {name!r}: CSV source {path} is a directory. Give one file, or say which files "
                 f"with a glob such as '{src.path.rstrip('/')}/*.csv' (their columns must match)."
             )
-        files = _csv_files(src, path)
+        files = _files(src, path)
         if not files:
             raise IngestionError(f"dataset {name!r}: CSV source not found: {path}")
         for file in files:
@@ -182,7 +182,7 @@ def source_relation_sql(dataset: DatasetConfig, base_dir: Path) -> SourceRelatio
         return SourceRelation(f"SELECT * FROM read_parquet({_sql_literal(pattern)}, union_by_name = {union})")
     if isinstance(src, JsonSource):
         path = resolve(base_dir, src.path)
-        files = sorted(glob.glob(str(path))) if _is_glob(src.path) else [str(path)] if path.exists() else []
+        files = _files(src, path)
         if not files:
             raise IngestionError(f"dataset {name!r}: JSON source not found: {path}")
         if packed := [f for f in files if f.lower().endswith((".bz2", ".xz", ".zip", ".tar", ".tgz"))]:
@@ -327,7 +327,7 @@ def _decompressed(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple
     files that are compressed as DuckDB cannot read; None where none is."""
     src = dataset.source
     assert isinstance(src, CsvSource)
-    files = _csv_files(src, resolve(base_dir, src.path))
+    files = _files(src, resolve(base_dir, src.path))
     found = {f: kind for f in files if (kind := _compressed(f))}
     if not found:
         return None
@@ -449,7 +449,7 @@ def _encoded(dataset: DatasetConfig, base_dir: Path, folder: Path) -> tuple[Data
     src = dataset.source
     assert isinstance(src, CsvSource)
     path = resolve(base_dir, src.path)
-    files = [] if path.is_dir() else _csv_files(src, path)
+    files = [] if path.is_dir() else _files(src, path)
     if not files or any(_not_csv(f) for f in files):  # refused when read, for what it is
         return _read_as(dataset, encoding="utf-8"), ""
     guessed = src.encoding == "auto"
@@ -877,7 +877,7 @@ def _line_ends(dataset: DatasetConfig, base_dir: Path, chunk: int = 1 << 24) -> 
     src = dataset.source
     assert isinstance(src, CsvSource)
     lf = crlf = cr = 0
-    for name in _csv_files(src, resolve(base_dir, src.path)):
+    for name in _files(src, resolve(base_dir, src.path)):
         with open(name, "rb") as f:
             carry = b""
             while block := f.read(chunk):
