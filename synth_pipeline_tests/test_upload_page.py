@@ -79,8 +79,9 @@ def site(tmp_path_factory):
         # The inbox test's file goes in now, so that its run overlaps the upload test's.
         inbox = root / "private" / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
-        titanic.to_csv(root / "passengers.csv.part", index=False)
-        (root / "passengers.csv.part").rename(inbox / "passengers.csv")
+        # As an API exports it: one JSON object per line.
+        titanic.to_json(root / "passengers.jsonl.part", orient="records", lines=True)
+        (root / "passengers.jsonl.part").rename(inbox / "passengers.jsonl")
         yield {"url": f"http://127.0.0.1:{serve_port}", "dagster": dagster_port, "root": root, "table": titanic}
 
 
@@ -191,10 +192,10 @@ def test_the_page_reports_a_bad_upload_without_keeping_it(site):
 
 
 def test_a_file_dropped_in_the_inbox_becomes_a_published_dataset(site):
-    """The same real table (TitanicSurvival, real names), dropped as a CSV into the inbox folder: the sensor
+    """The same real table (TitanicSurvival, real names), dropped into the inbox folder as JSON lines: the sensor
     infers its config (the names dropped, as proposed), writes its contract, and its run publishes it."""
     root, titanic = site["root"], site["table"]
-    inbox = root / "private" / "inbox"  # the site fixture dropped passengers.csv there
+    inbox = root / "private" / "inbox"  # the site fixture dropped passengers.jsonl there
     query = '{ runsOrError(filter: {tags: [{key: "dataset", value: "passengers"}]}) { ... on Runs { results { status } } } }'
     deadline = time.monotonic() + 600
     statuses: list[str] = []
@@ -204,9 +205,9 @@ def test_a_file_dropped_in_the_inbox_becomes_a_published_dataset(site):
             break
         time.sleep(3)
     assert statuses == ["SUCCESS"], (statuses, (root / "dagster.log").read_text()[-3000:])
-    assert not (inbox / "passengers.csv").exists()  # taken into the private uploads folder
+    assert not (inbox / "passengers.jsonl").exists()  # taken into the private uploads folder
     folder = root / "private" / "uploads" / "passengers"
-    assert {"dataset.yaml", "contract.json", "upload.json", "source.csv"} <= {p.name for p in folder.iterdir()}
+    assert {"dataset.yaml", "contract.json", "upload.json", "source.json"} <= {p.name for p in folder.iterdir()}
     with urllib.request.urlopen(f"{site['url']}/datasets/passengers/download?format=csv") as response:
         published = response.read().decode()
     assert published.splitlines()[0] == "survived,sex,age,passengerClass"
