@@ -2174,15 +2174,18 @@ def _discover_orders(
         for a in numeric
         for b in screen.candidates(a, "<=", date_slack if kind[a] else 1.0 - settings.min_adherence)
     ]
+    present = {c: ~np.isnan(v) for c, v in values.items()}
+    low = {c: float(v[present[c]].min()) if present[c].any() else np.nan for c, v in values.items()}
+    high = {c: float(v[present[c]].max()) if present[c].any() else np.nan for c, v in values.items()}
     for a, b in pairs:
         if kind[a] != kind[b]:
             continue
+        if high[a] <= low[b]:
+            continue  # ranges do not overlap: true of any valid output, says nothing
         va, vb = values[a], values[b]
-        applicable = ~np.isnan(va) & ~np.isnan(vb)
+        applicable = present[a] & present[b]
         if applicable.sum() < settings.min_support:
             continue
-        if np.nanmax(va) <= np.nanmin(vb):
-            continue  # ranges do not overlap: true of any valid output, says nothing
         with np.errstate(invalid="ignore"):
             ok = va <= vb
         broken[(a, b)] = 1.0 - float((ok & applicable).sum()) / float(applicable.sum())
