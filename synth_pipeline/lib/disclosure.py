@@ -868,7 +868,10 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
         return s, 0
     k = max(1, min(c.k, len(c.sorted_values) - 1)) if c.sorted_values is not None else 1
     original = values.copy()
-    may_land = _may_land_rare(values, hit, c, rng)
+    # Landing on another rare value is what fresh real rows do too (most days of a date column), as often as the
+    # Good-Turing estimate says.
+    accept = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
+    may_land = _may_land_rare(values, hit, c, accept, rng)
     for _ in range(MAX_REDRAWS):
         idx = np.flatnonzero(hit)
         if len(idx) == 0:
@@ -888,10 +891,8 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
             moved = np.where(moved < c.lower, 2 * c.lower - moved, moved)
             moved = np.where(moved > c.upper, 2 * c.upper - moved, moved)
         values[idx] = _snap(moved, c)
-        # Landing on another rare value is what fresh real rows do too (most days of a date column), as often as
-        # the Good-Turing estimate says: accept such a landing with that probability, for the cells that may land
-        # on one at all, and never the value itself.
-        accept = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
+        # Such a landing is accepted with that probability, for the cells that may land on one at all, and never the
+        # value itself.
         lands_rare = in_sorted(values[idx], c.rare_values) & (~may_land[idx] | (rng.random(len(idx)) >= accept))
         hit[idx] = (values[idx] == original[idx]) | lands_rare | in_sorted(values[idx], avoided)
     if hit.any() and c.frequent_values is not None and len(c.frequent_values):
@@ -900,9 +901,11 @@ def _move_rare(s: pd.Series, c: ColumnControl, rng: np.random.Generator) -> tupl
     return _restore(s, values, c), total
 
 
-def _may_land_rare(values: np.ndarray, hit: np.ndarray, c: ColumnControl, rng: np.random.Generator) -> np.ndarray:
+def _may_land_rare(
+    values: np.ndarray, hit: np.ndarray, c: ColumnControl, fresh: float, rng: np.random.Generator
+) -> np.ndarray:
     """Which of the ``hit`` cells may land on another rare value when moved: at most as many as bring the column's
-    rare share to the Good-Turing estimate of fresh real rows'.
+    rare share to ``fresh``, the Good-Turing estimate of fresh real rows'.
 
     A landing is accepted with that estimate's probability at each of the eight redraws, so a cell in a tail of
     rare values (mosaicData HELPfull's INDTOT, counted by person) was let through on one of them nearly always:
@@ -910,7 +913,6 @@ def _may_land_rare(values: np.ndarray, hit: np.ndarray, c: ColumnControl, rng: n
     values end on the nearest value k rows hold, so they are the ones nearest such a value: chosen at random, a
     tail's cells piled onto the frequent block's last value.
     """
-    fresh = c.rare_share if c.fresh_hit_rate is None else c.fresh_hit_rate
     at = np.flatnonzero(hit)
     allowed = round(fresh * int((~np.isnan(values)).sum()))
     if allowed >= len(at):
