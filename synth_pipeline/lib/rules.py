@@ -978,12 +978,6 @@ def _lookup_columns(rule: Rule) -> tuple[list[str], str]:
     return list(rule.columns[:-1]), rule.columns[-1]
 
 
-def _weekday_of(frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
-    """Monday 0 ... Sunday 6 of a date column, or of the date its year, month and day columns write (NaN where they
-    write none: 31 November)."""
-    return _part_of("weekday", frame, date)
-
-
 def _part_of(op: str, frame: pd.DataFrame, date: Iterable[str]) -> np.ndarray:
     """A :data:`LABELLED_PARTS` part (Monday 0 ... Sunday 6; the year; the month 1 to 12; the day of the year 1 to 366)
     of a date column, or of the date its year, month and day columns write (NaN where they write none)."""
@@ -1933,7 +1927,7 @@ def _discover_encodings(
     weeks = [str(c) for c in frame.columns if str(c) not in dates and 5 <= frame[c].nunique() <= 7]
     date_columns: list[tuple[str, ...]] = [*[(d,) for d in dates], *date_parts]
     for date in date_columns:
-        days = _weekday_of(frame, date)
+        days = _part_of("weekday", frame, date)
         for x in weeks:
             if x not in used and x not in date and _labels_each_part(days, frame[x], settings):
                 rules.append(Rule("identity", (x, *date), "weekday"))
